@@ -1,0 +1,43 @@
+/* nng sockets as profd uses them: bounded, permissioned, pollable. */
+#ifndef PROFD_IPC_H
+#define PROFD_IPC_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <nng/nng.h>
+#include <protobuf-c/protobuf-c.h>
+
+#define IPC_CTL_MAX   (64u << 10) /* supervisor <-> worker messages */
+#define IPC_CHUNK_MAX (8u << 20)  /* worker -> uploader chunks */
+#define IPC_URL_MAX   256
+
+enum ipc_proto {
+	IPC_PAIR,
+	IPC_REQ,
+	IPC_REP,
+};
+
+/* Opens a socket of protocol p that refuses messages over maxsz bytes and
+ * times out sends and receives after timeout_ms (<0: never). 0 or an nng
+ * error code. */
+int ipc_open(nng_socket *s, enum ipc_proto p, size_t maxsz, int timeout_ms);
+/* Listens on url; an ipc:// socket file gets mode. 0 or an nng error. */
+int ipc_listen(nng_socket s, const char *url, int mode);
+/* Dials url, retrying for up to wait_ms while the listener is not up. */
+int ipc_dial(nng_socket s, const char *url, int wait_ms);
+/* Closes only pipes whose peer uid is not uid or root. */
+int ipc_allow_uid(nng_socket s, uid_t uid);
+/* Stores in *fd a descriptor that polls readable when a message waits. */
+int ipc_recv_fd(nng_socket s, int *fd);
+/* Encodes m and sends it. 0 or an nng error code. */
+int ipc_send_pb(nng_socket s, const ProtobufCMessage *m);
+/* Receives one message and decodes it as d with a bounded allocation.
+ * Returns NULL and sets *err to an nng error, or to -1 when the message
+ * does not decode (fail closed). */
+ProtobufCMessage *ipc_recv_pb(nng_socket s, const ProtobufCMessageDescriptor *d,
+			      int flags, int *err);
+/* Writes "ipc://DIR/NAME" into url; -1 if it does not fit. */
+int ipc_url(char *url, size_t len, const char *dir, const char *name);
+
+#endif

@@ -1,0 +1,75 @@
+/* Logging to stderr or syslog. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <syslog.h>
+
+#include "log.h"
+
+static const char *log_prog = "profd";
+static int log_syslog;
+static int log_lvl = LOGL_INFO;
+
+void
+log_init(const char *prog, int use_syslog, int level)
+{
+	log_prog = prog;
+	log_syslog = use_syslog;
+	log_lvl = level;
+	if (use_syslog)
+		openlog(prog, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+int
+log_level(void)
+{
+	return log_lvl;
+}
+
+static void
+log_vemit(int level, const char *fmt, va_list ap)
+{
+	static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
+	static const char *const tag[] = {"error: ", "warning: ", "", ""};
+	int saved = errno;
+
+	if (level > log_lvl)
+		return;
+	if (log_syslog) {
+		vsyslog(prio[level], fmt, ap);
+	} else {
+		char line[2048];
+
+		vsnprintf(line, sizeof(line), fmt, ap);
+		fprintf(stderr, "%s: %s%s\n", log_prog, tag[level], line);
+	}
+	errno = saved;
+}
+
+#define LOG_FN(name, level)                                                    \
+	void name(const char *fmt, ...)                                        \
+	{                                                                      \
+		va_list ap;                                                    \
+		va_start(ap, fmt);                                             \
+		log_vemit(level, fmt, ap);                                     \
+		va_end(ap);                                                    \
+	}
+
+LOG_FN(log_error, LOGL_ERROR)
+LOG_FN(log_warn, LOGL_WARN)
+LOG_FN(log_info, LOGL_INFO)
+LOG_FN(log_debug, LOGL_DEBUG)
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vemit(LOGL_ERROR, fmt, ap);
+	va_end(ap);
+	exit(1);
+}

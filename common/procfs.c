@@ -1,0 +1,139 @@
+/* Reading small files under /proc. */
+#include "config.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "procfs.h"
+
+ssize_t
+procfs_read(const char *path, char *buf, size_t len)
+{
+	ssize_t n = 0, total = 0;
+	int fd;
+
+	if (len == 0 || (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	while ((size_t)total < len - 1) {
+		n = read(fd, buf + total, len - 1 - (size_t)total);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		total += n;
+	}
+	close(fd);
+	if (n == -1)
+		return -1;
+	buf[total] = '\0';
+	return total;
+}
+
+ssize_t
+procfs_read_pid(pid_t pid, const char *name, char *buf, size_t len)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	return procfs_read(path, buf, len);
+}
+
+int
+procfs_comm(pid_t pid, char *buf, size_t len)
+{
+	ssize_t n = procfs_read_pid(pid, "comm", buf, len);
+
+	if (n <= 0)
+		return -1;
+	if (buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	return 0;
+}
+
+int
+procfs_alive(pid_t pid)
+{
+	char buf[512], *p;
+
+	if (pid <= 0 || procfs_read_pid(pid, "stat", buf, sizeof(buf)) <= 0)
+		return 0;
+	/* The state follows the last ')' of the comm field. */
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
+		return 0;
+	return p[2] != 'Z' && p[2] != 'X';
+}
+
+int64_t
+procfs_rss(pid_t pid)
+{
+	char buf[128];
+	unsigned long long size, resident;
+
+	if (procfs_read_pid(pid, "statm", buf, sizeof(buf)) <= 0 ||
+	    sscanf(buf, "%llu %llu", &size, &resident) != 2)
+		return -1;
+	return (int64_t)resident * sysconf(_SC_PAGESIZE);
+}
+
+int
+procfs_count_processes(void)
+{
+	struct dirent *d;
+	DIR *dir;
+	int n = 0;
+
+	if ((dir = opendir("/proc")) == NULL)
+		return -1;
+	while ((d = readdir(dir)) != NULL)
+		if (isdigit((unsigned char)d->d_name[0]))
+			n++;
+	closedir(dir);
+	return n;
+}
+
+int
+procfs_cpu(struct procfs_cpu *c)
+{
+	char buf[512];
+	unsigned long long v[8] = {0};
+
+	if (procfs_read("/proc/stat", buf, sizeof(buf)) <= 0 ||
+	    sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
+		   &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) < 4)
+		return -1;
+	c->pc_total = 0;
+	for (int i = 0; i < 8; i++)
+		c->pc_total += v[i];
+	c->pc_busy = c->pc_total - v[3] - v[4];
+	return 0;
+}
+
+static uint64_t
+meminfo_field(const char *buf, const char *name)
+{
+	const char *p = strstr(buf, name);
+
+	return p ? strtoull(p + strlen(name), NULL, 10) : 0;
+}
+
+double
+procfs_mem_used(void)
+{
+	char buf[4096];
+	uint64_t total, avail;
+
+	if (procfs_read("/proc/meminfo", buf, sizeof(buf)) <= 0)
+		return -1;
+	total = meminfo_field(buf, "MemTotal:");
+	avail = meminfo_field(buf, "MemAvailable:");
+	if (total == 0 || avail > total)
+		return -1;
+	return 100.0 * (double)(total - avail) / (double)total;
+}

@@ -1,0 +1,32 @@
+/* Reading small files under /proc. */
+#ifndef PROFD_PROCFS_H
+#define PROFD_PROCFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct procfs_cpu {
+	uint64_t pc_busy;  /* jiffies not idle */
+	uint64_t pc_total; /* all jiffies */
+};
+
+/* Reads at most len-1 bytes of path into buf, NUL-terminated; returns the
+ * length, or -1 with errno. */
+ssize_t procfs_read(const char *path, char *buf, size_t len);
+/* Same for /proc/PID/NAME. */
+ssize_t procfs_read_pid(pid_t pid, const char *name, char *buf, size_t len);
+/* Stores the comm of pid (newline removed) in buf; -1 if it is gone. */
+int procfs_comm(pid_t pid, char *buf, size_t len);
+/* Returns 1 if pid exists and is not a zombie, else 0. */
+int procfs_alive(pid_t pid);
+/* Returns the resident set of pid in bytes, or -1. */
+int64_t procfs_rss(pid_t pid);
+/* Returns the number of processes on the host, or -1. */
+int procfs_count_processes(void);
+/* Reads the host's CPU counters from /proc/stat. */
+int procfs_cpu(struct procfs_cpu *c);
+/* Returns the percentage of host memory in use, or -1. */
+double procfs_mem_used(void);
+
+#endif

@@ -1,0 +1,247 @@
+/* Worker sandbox: own user, listed capabilities, no_new_privs, seccomp. */
+#include "config.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cap-ng.h>
+#include <seccomp.h>
+
+#include "log.h"
+#include "sandbox.h"
+
+/* What every worker needs: libc, nng's threads and its ipc transport. */
+static const char *const base_syscalls[] = {
+    "read",
+    "write",
+    "readv",
+    "writev",
+    "pread64",
+    "close",
+    "lseek",
+    "openat",
+    "newfstatat",
+    "fstat",
+    "statx",
+    "fcntl",
+    "dup",
+    "dup2",
+    "dup3",
+    "mmap",
+    "munmap",
+    "mprotect",
+    "mremap",
+    "madvise",
+    "brk",
+    "rt_sigaction",
+    "rt_sigprocmask",
+    "rt_sigreturn",
+    "sigaltstack",
+    "futex",
+    "clone",
+    "clone3",
+    "set_robust_list",
+    "rseq",
+    "set_tid_address",
+    "exit",
+    "exit_group",
+    "restart_syscall",
+    "getpid",
+    "gettid",
+    "getppid",
+    "getuid",
+    "geteuid",
+    "getgid",
+    "getegid",
+    "clock_gettime",
+    "clock_nanosleep",
+    "nanosleep",
+    "gettimeofday",
+    "epoll_create1",
+    "epoll_ctl",
+    "epoll_wait",
+    "epoll_pwait",
+    "eventfd2",
+    "poll",
+    "ppoll",
+    "pipe2",
+    "connect",
+    "sendmsg",
+    "recvmsg",
+    "sendto",
+    "recvfrom",
+    "shutdown",
+    "getsockopt",
+    "setsockopt",
+    "getsockname",
+    "getpeername",
+    "socketpair",
+    "getrandom",
+    "prctl",
+    "sched_yield",
+    "sched_getaffinity",
+    "uname",
+    "sysinfo",
+    "tgkill",
+    "getrlimit",
+    "prlimit64",
+    "timerfd_create",
+    "timerfd_settime",
+    "ioctl",
+    "bind",
+    "listen",
+    "accept",
+    "accept4",
+    "unlink",
+    "unlinkat",
+    "mkdir",
+    "chmod",
+    "fchmod",
+    "readlink",
+    "readlinkat",
+    "socket",
+    "access",
+    "faccessat",
+    "faccessat2",
+    "getdents64",
+    "umask",
+    "fsync",
+    "fdatasync",
+    "ftruncate",
+    "renameat",
+    "renameat2",
+    "rename",
+    "close_range",
+#ifdef PROFD_SANITIZERS
+    /* AddressSanitizer's runtime at start-up and when it reports. */
+    "personality",
+    "setrlimit",
+    "sched_setaffinity",
+    "wait4",
+    "execve",
+    "ptrace",
+    "process_vm_readv",
+#endif
+    NULL,
+};
+
+int
+sandbox_lookup_user(const char *user, uid_t *uid, gid_t *gid)
+{
+	const char *name = user ? user : SANDBOX_DEFAULT_USER;
+	static int warned;
+	struct passwd *pw;
+
+	if ((pw = getpwnam(name)) == NULL && user == NULL) {
+		if (!warned++)
+			log_warn(
+			    "user %s does not exist (create it with useradd "
+			    "--system profd); using %s",
+			    name, SANDBOX_FALLBACK_USER);
+		pw = getpwnam(SANDBOX_FALLBACK_USER);
+	}
+	if (pw == NULL) {
+		log_error("user %s does not exist", name);
+		return -1;
+	}
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return 0;
+}
+
+int
+sandbox_disabled(void)
+{
+	const char *v = getenv("PROFD_NO_SANDBOX");
+
+	return geteuid() != 0 && v != NULL && strcmp(v, "1") == 0;
+}
+
+static int
+sandbox_caps(const struct sandbox_policy *p, const char *user)
+{
+	uid_t uid;
+	gid_t gid;
+
+	capng_clear(CAPNG_SELECT_ALL);
+	for (const int *c = p->sp_caps; c != NULL && *c != -1; c++)
+		capng_update(CAPNG_ADD,
+			     CAPNG_EFFECTIVE | CAPNG_PERMITTED |
+				 CAPNG_INHERITABLE | CAPNG_BOUNDING_SET |
+				 CAPNG_AMBIENT,
+			     (unsigned)*c);
+	if (geteuid() != 0)
+		return capng_apply(CAPNG_SELECT_CAPS) == 0 || errno == EPERM
+			   ? 0
+			   : -1;
+	if (sandbox_lookup_user(user, &uid, &gid) == -1)
+		return -1;
+	if (capng_change_id((int)uid, (int)gid,
+			    CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING) != 0) {
+		log_error("cannot change to uid %u: %s", (unsigned)uid,
+			  strerror(errno));
+		return -1;
+	}
+	if (capng_apply(CAPNG_SELECT_AMBIENT) != 0) {
+		log_error("cannot set ambient capabilities");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+sandbox_rule(scmp_filter_ctx ctx, const char *name, int unix_only)
+{
+	int nr = seccomp_syscall_resolve_name(name);
+
+	if (nr == __NR_SCMP_ERROR)
+		return 0; /* not on this architecture */
+	if (unix_only && strcmp(name, "socket") == 0)
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+					SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+}
+
+static int
+sandbox_seccomp(const struct sandbox_policy *p)
+{
+	scmp_filter_ctx ctx;
+	int rv = 0;
+
+	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
+		return -1;
+	for (size_t i = 0; rv == 0 && base_syscalls[i] != NULL; i++)
+		rv = sandbox_rule(ctx, base_syscalls[i], p->sp_unix_only);
+	for (size_t i = 0; rv == 0 && p->sp_syscalls && p->sp_syscalls[i]; i++)
+		rv = sandbox_rule(ctx, p->sp_syscalls[i], p->sp_unix_only);
+	if (rv == 0)
+		rv = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1);
+	if (rv == 0)
+		rv = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (rv != 0)
+		log_error("cannot install the seccomp filter: %s",
+			  strerror(-rv));
+	return rv == 0 ? 0 : -1;
+}
+
+int
+sandbox_enter(const struct sandbox_policy *p, const char *user)
+{
+	if (sandbox_disabled()) {
+		log_warn("PROFD_NO_SANDBOX=1: running without a sandbox");
+		return 0;
+	}
+	if (sandbox_caps(p, user) == -1)
+		return -1;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+		log_error("cannot set no_new_privs: %s", strerror(errno));
+		return -1;
+	}
+	return sandbox_seccomp(p);
+}

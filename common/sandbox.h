@@ -1,0 +1,28 @@
+/* Worker sandbox: own user, listed capabilities, no_new_privs, seccomp. */
+#ifndef PROFD_SANDBOX_H
+#define PROFD_SANDBOX_H
+
+#include <sys/types.h>
+
+#define SANDBOX_DEFAULT_USER "profd"
+#define SANDBOX_FALLBACK_USER "nobody"
+
+struct sandbox_policy {
+	const char *sp_name;
+	const int *sp_caps;             /* CAP_* values, ended by -1 */
+	const char *const *sp_syscalls; /* allowed beyond the base set, NULL-ended */
+	int sp_unix_only;               /* socket() only for AF_UNIX */
+};
+
+/* Resolves user (NULL: the default, else nobody with a warning) into
+ * *uid and *gid. 0, or -1 when no such user exists. */
+int sandbox_lookup_user(const char *user, uid_t *uid, gid_t *gid);
+/* Enters the sandbox of policy p as user: must run before any thread
+ * exists. When not root, only drops capabilities and adds seccomp.
+ * 0, or -1 with a logged reason. */
+int sandbox_enter(const struct sandbox_policy *p, const char *user);
+/* Returns 1 if the environment asks for no sandbox (PROFD_NO_SANDBOX=1,
+ * honoured only when not running as root). */
+int sandbox_disabled(void);
+
+#endif

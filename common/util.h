@@ -1,0 +1,29 @@
+/* Small helpers: number parsing, clocks, file descriptors. */
+#ifndef PROFD_UTIL_H
+#define PROFD_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define PROFD_MAX_PIDS 1024 /* PIDs in one --pids list */
+
+/* Parses a decimal integer in [min, max] into *out; -1 with errno EINVAL
+ * (not a number, trailing text) or ERANGE (out of range). */
+int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* Parses "P[,P...]" into pids[0..max); -1 with errno EINVAL or E2BIG. */
+int parse_pids(const char *s, uint32_t *pids, size_t max, size_t *n);
+/* Parses a size with an optional K, M or G suffix (powers of 1024). */
+int parse_size(const char *s, uint64_t *out);
+/* Returns CLOCK_MONOTONIC in milliseconds. */
+int64_t now_ms(void);
+/* Sleeps ms milliseconds, resuming after signals. */
+void sleep_ms(int64_t ms);
+/* Formats unix time t as ISO 8601 UTC into buf. */
+void fmt_iso8601(int64_t t, char *buf, size_t len);
+/* Writes all of buf to fd; -1 on error. */
+int write_all(int fd, const void *buf, size_t len);
+/* Closes every fd >= lowfd; async-signal-safe. */
+void close_from(int lowfd);
+
+#endif

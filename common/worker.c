@@ -1,0 +1,210 @@
+/* Worker shell: arguments, sandbox, standalone and supervised modes. */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "chunk.h"
+#include "collapsed.h"
+#include "ipc.h"
+#include "log.h"
+#include "worker.h"
+#include "worker_priv.h"
+
+static volatile sig_atomic_t worker_stop_flag;
+
+static void
+worker_on_signal(int sig)
+{
+	(void)sig;
+	worker_stop_flag = 1;
+}
+
+int
+worker_stopping(void)
+{
+	return worker_stop_flag != 0;
+}
+
+static void
+worker_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = worker_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+enum {
+	OPT_USER = 1000,
+	OPT_SYSLOG,
+	OPT_SUPERVISED,
+	OPT_WORKDIR,
+	OPT_VERSION,
+};
+
+static const struct option common_longopts[] = {
+    {"duration", required_argument, NULL, 'd'},
+    {"frequency", required_argument, NULL, 'f'},
+    {"pid", required_argument, NULL, 'p'},
+    {"pids", required_argument, NULL, 'p'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {"user", required_argument, NULL, OPT_USER},
+    {"syslog", no_argument, NULL, OPT_SYSLOG},
+    {"supervised", required_argument, NULL, OPT_SUPERVISED},
+    {"workdir", required_argument, NULL, OPT_WORKDIR},
+};
+
+#define NCOMMON (sizeof(common_longopts) / sizeof(common_longopts[0]))
+#define MAXOPTS 64
+
+static void
+worker_usage(const struct profiler_ops *ops, FILE *f)
+{
+	fprintf(f,
+		"usage: profd-%s [--pid P[,P...]] [-d SECONDS] [-f HZ] [-v]\n"
+		"       [--user NAME] [--workdir DIR]%s\n"
+		"Profiles standalone and prints collapsed stacks to stdout.\n"
+		"See profd-%s(8).\n",
+		ops->po_name, ops->po_usage ? ops->po_usage : "",
+		ops->po_name);
+}
+
+static int
+worker_merge_opts(const struct profiler_ops *ops, struct option *all)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < NCOMMON; i++)
+		all[n++] = common_longopts[i];
+	for (const struct option *o = ops->po_longopts; o && o->name; o++) {
+		if (n >= MAXOPTS - 1)
+			return -1;
+		all[n++] = *o;
+	}
+	memset(&all[n], 0, sizeof(all[n]));
+	return 0;
+}
+
+static int
+worker_common_opt(struct worker_args *a, int c, const char *arg)
+{
+	struct worker_opts *o = &a->wa_ctx.wc_opts;
+	uint64_t v;
+
+	switch (c) {
+	case 'd':
+		if (parse_u64(arg, 1, WORKER_MAX_DURATION, &v) == -1)
+			return worker_badarg("-d", arg, "1 to 3600 seconds");
+		o->wo_duration = (uint32_t)v;
+		return 0;
+	case 'f':
+		if (parse_u64(arg, 1, WORKER_MAX_FREQUENCY, &v) == -1)
+			return worker_badarg("-f", arg, "1 to 1000 Hz");
+		o->wo_frequency = (uint32_t)v;
+		return 0;
+	case 'p':
+		if (parse_pids(arg, o->wo_pids, PROFD_MAX_PIDS, &o->wo_npids))
+			return worker_badarg("--pid", arg,
+					     "a comma-separated list of PIDs");
+		return 0;
+	case 'v':
+		a->wa_verbose++;
+		return 0;
+	case OPT_USER:
+		a->wa_user = arg;
+		return 0;
+	case OPT_SYSLOG:
+		a->wa_syslog = 1;
+		return 0;
+	case OPT_SUPERVISED:
+		a->wa_rundir = arg;
+		return 0;
+	case OPT_WORKDIR:
+		a->wa_ctx.wc_workdir = arg;
+		return 0;
+	}
+	return 1;
+}
+
+int
+worker_badarg(const char *flag, const char *arg, const char *want)
+{
+	fprintf(stderr, "%s: invalid value '%s' for %s: expected %s\n",
+		program_invocation_short_name, arg, flag, want);
+	return -1;
+}
+
+static int
+worker_parse(struct worker_args *a, int argc, char **argv)
+{
+	const struct profiler_ops *ops = a->wa_ctx.wc_ops;
+	struct option all[MAXOPTS];
+	int c, rv;
+
+	if (worker_merge_opts(ops, all) == -1)
+		return 2;
+	while ((c = getopt_long(argc, argv, "d:f:p:vh", all, NULL)) != -1) {
+		if (c == 'h') {
+			worker_usage(ops, stdout);
+			return 0;
+		}
+		if (c == OPT_VERSION) {
+			printf("profd-%s %s\n", ops->po_name, PACKAGE_VERSION);
+			return 0;
+		}
+		if (c == '?') {
+			worker_usage(ops, stderr);
+			return 2;
+		}
+		rv = worker_common_opt(a, c, optarg);
+		if (rv == 1 && ops->po_option != NULL)
+			rv = ops->po_option(&a->wa_ctx, c, optarg);
+		if (rv != 0)
+			return 2;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument '%s'\n",
+			program_invocation_short_name, argv[optind]);
+		worker_usage(ops, stderr);
+		return 2;
+	}
+	return -1;
+}
+
+int
+worker_main(int argc, char **argv, const struct profiler_ops *ops)
+{
+	struct worker_args a;
+	char prog[64];
+	int rv;
+
+	memset(&a, 0, sizeof(a));
+	a.wa_ctx.wc_ops = ops;
+	a.wa_ctx.wc_opts.wo_frequency = WORKER_DEFAULT_FREQUENCY;
+	a.wa_ctx.wc_opts.wo_duration = WORKER_DEFAULT_DURATION;
+	snprintf(a.wa_ctx.wc_opts.wo_perf_mode,
+		 sizeof(a.wa_ctx.wc_opts.wo_perf_mode), "fp");
+	if ((rv = worker_parse(&a, argc, argv)) != -1)
+		return rv;
+	snprintf(prog, sizeof(prog), "profd-%s", ops->po_name);
+	log_init(prog, a.wa_syslog,
+		 a.wa_verbose >= 2 ? LOGL_DEBUG
+		 : a.wa_verbose   ? LOGL_INFO
+				  : LOGL_WARN);
+	worker_signals();
+	if (a.wa_rundir != NULL)
+		return worker_supervised(&a);
+	return worker_standalone(&a);
+}

@@ -1,0 +1,69 @@
+/*
+ * Worker shell: arguments, sandbox, and the standalone and supervised
+ * modes around a profiler's start, snapshot and stop.
+ */
+#ifndef PROFD_WORKER_H
+#define PROFD_WORKER_H
+
+#include <getopt.h>
+#include <stdint.h>
+
+#include "sandbox.h"
+#include "stacks.h"
+#include "util.h"
+
+#define WORKER_DEFAULT_FREQUENCY 11 /* Hz */
+#define WORKER_DEFAULT_DURATION  5  /* seconds, standalone */
+#define WORKER_MAX_FREQUENCY     1000
+#define WORKER_MAX_DURATION      3600
+#define WORKER_CHUNK_BUDGET      (24u << 20) /* bytes of one window's table */
+#define WORKER_ACK_TIMEOUT_MS    30000
+#define WORKER_EXIT_CONFIG       78 /* cannot work here: exit status */
+#define WORKER_CTL_SOCKET        "%s.ctl" /* in the runtime dir */
+#define WORKER_UPLOAD_SOCKET     "upload/chunks.sock"
+
+struct worker_opts {
+	uint32_t wo_frequency;
+	uint32_t wo_duration;
+	uint32_t wo_pids[PROFD_MAX_PIDS];
+	size_t wo_npids;
+	char wo_perf_mode[16];
+	int wo_insert_dso_name;
+	uint32_t wo_dwarf_stack_size;
+};
+
+struct worker_ctx {
+	const struct profiler_ops *wc_ops;
+	struct worker_opts wc_opts;
+	const char *wc_workdir; /* private directory for scratch files */
+	int wc_supervised;
+	void *wc_priv; /* the profiler's own state */
+};
+
+struct profiler_ops {
+	const char *po_name; /* "perf": worker name and socket name */
+	const struct sandbox_policy *po_policy;
+	/* Checks options and starts profiling; 0 or -1. */
+	int (*po_start)(struct worker_ctx *);
+	/* Ends window `window`, adding its stacks to t, and starts the next;
+	 * 0, or -1 when the window is lost (the worker goes on). */
+	int (*po_snapshot)(struct worker_ctx *, uint64_t window,
+			   struct stack_table *t);
+	/* Stops profiling and releases everything start acquired. */
+	void (*po_stop)(struct worker_ctx *);
+	/* Extra long options, and their handler (0 ok, -1 bad value). */
+	const struct option *po_longopts;
+	int (*po_option)(struct worker_ctx *, int opt, const char *arg);
+	const char *po_usage; /* extra usage lines */
+};
+
+/* Runs a profiler worker: parses argv, enters the sandbox, and profiles
+ * standalone (collapsed stacks to stdout) or under profd. Returns the
+ * process exit status. */
+int worker_main(int argc, char **argv, const struct profiler_ops *ops);
+/* Returns 1 once SIGINT or SIGTERM asked the worker to stop. */
+int worker_stopping(void);
+/* Prints "invalid value VALUE for FLAG: expected WANT"; returns -1. */
+int worker_badarg(const char *flag, const char *arg, const char *want);
+
+#endif

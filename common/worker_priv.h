@@ -1,0 +1,20 @@
+/* Internals of the worker shell, shared by its three files. */
+#ifndef PROFD_WORKER_PRIV_H
+#define PROFD_WORKER_PRIV_H
+
+#include "worker.h"
+
+struct worker_args {
+	struct worker_ctx wa_ctx;
+	const char *wa_user;
+	const char *wa_rundir; /* supervised when set */
+	int wa_syslog;
+	int wa_verbose;
+};
+
+/* Profiles one window and prints collapsed stacks; returns exit status. */
+int worker_standalone(struct worker_args *a);
+/* Serves profd over the control socket; returns exit status. */
+int worker_supervised(struct worker_args *a);
+
+#endif

@@ -1,0 +1,269 @@
+/* Worker shell, supervised mode: serve profd on the control socket. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "chunk.h"
+#include "ipc.h"
+#include "log.h"
+#include "pbmsg.h"
+#include "worker_priv.h"
+
+struct sup {
+	struct worker_args *su_args;
+	nng_socket su_ctl;
+	nng_socket su_up;
+	int su_started;
+	char su_workdir[IPC_URL_MAX];
+};
+
+static int
+sup_send_status(struct sup *s, Profd__Status__Kind kind, uint64_t window,
+		const char *msg, uint64_t samples)
+{
+	Profd__Control c = PROFD__CONTROL__INIT;
+	Profd__Status st = PROFD__STATUS__INIT;
+	int rv;
+
+	st.kind = kind;
+	st.window = window;
+	st.message = (char *)(msg ? msg : "");
+	st.samples = samples;
+	c.body_case = PROFD__CONTROL__BODY_STATUS;
+	c.status = &st;
+	if ((rv = ipc_send_pb(s->su_ctl, &c.base)) != 0)
+		log_error("cannot reach profd: %s", nng_strerror(rv));
+	return rv == 0 ? 0 : -1;
+}
+
+static int
+sup_hello(struct sup *s)
+{
+	Profd__Control c = PROFD__CONTROL__INIT;
+	Profd__Hello h = PROFD__HELLO__INIT;
+
+	h.worker = (char *)s->su_args->wa_ctx.wc_ops->po_name;
+	h.pid = (uint32_t)getpid();
+	h.version = PACKAGE_VERSION;
+	c.body_case = PROFD__CONTROL__BODY_HELLO;
+	c.hello = &h;
+	return ipc_send_pb(s->su_ctl, &c.base) == 0 ? 0 : -1;
+}
+
+static int
+sup_configure(struct sup *s, const Profd__Configure *m)
+{
+	struct worker_ctx *ctx = &s->su_args->wa_ctx;
+	struct worker_opts *o = &ctx->wc_opts;
+
+	if (s->su_started || m->frequency < 1 ||
+	    m->frequency > WORKER_MAX_FREQUENCY || m->duration < 1 ||
+	    m->duration > WORKER_MAX_DURATION || m->n_pids > PROFD_MAX_PIDS ||
+	    strlen(m->perf_mode) >= sizeof(o->wo_perf_mode) ||
+	    m->perf_dwarf_stack_size > 65528) {
+		log_error("profd sent an invalid configuration");
+		return -1;
+	}
+	o->wo_frequency = m->frequency;
+	o->wo_duration = m->duration;
+	o->wo_npids = m->n_pids;
+	for (size_t i = 0; i < m->n_pids; i++) {
+		if (m->pids[i] == 0 || m->pids[i] > 4194304)
+			return -1;
+		o->wo_pids[i] = m->pids[i];
+	}
+	snprintf(o->wo_perf_mode, sizeof(o->wo_perf_mode), "%s", m->perf_mode);
+	o->wo_insert_dso_name = m->insert_dso_name;
+	o->wo_dwarf_stack_size = m->perf_dwarf_stack_size;
+	if (ctx->wc_ops->po_start(ctx) == -1) {
+		sup_send_status(s, PROFD__STATUS__KIND__ERROR, 0,
+				"profiler failed to start", 0);
+		return WORKER_EXIT_CONFIG;
+	}
+	s->su_started = 1;
+	return sup_send_status(s, PROFD__STATUS__KIND__STARTED, 0, NULL, 0);
+}
+
+/* Sends one chunk to the uploader and waits until it is stored. */
+static int
+sup_deliver(struct sup *s, const struct stack_table *t, uint64_t window)
+{
+	const char *name = s->su_args->wa_ctx.wc_ops->po_name;
+	Profd__ChunkAck *ack;
+	struct chunk_buf b;
+	int rv, err;
+
+	if (chunk_build(&b, t, name, window) == -1)
+		return -1;
+	b.cb_chunk.frequency = s->su_args->wa_ctx.wc_opts.wo_frequency;
+	if (protobuf_c_message_get_packed_size(&b.cb_chunk.base) >
+	    IPC_CHUNK_MAX) {
+		log_error("window %llu is over %u bytes encoded; dropped",
+			  (unsigned long long)window, IPC_CHUNK_MAX);
+		chunk_buf_free(&b);
+		return -1;
+	}
+	rv = ipc_send_pb(s->su_up, &b.cb_chunk.base);
+	chunk_buf_free(&b);
+	if (rv != 0) {
+		log_error("cannot send window %llu to the uploader: %s",
+			  (unsigned long long)window, nng_strerror(rv));
+		return -1;
+	}
+	ack = (Profd__ChunkAck *)ipc_recv_pb(
+	    s->su_up, &profd__chunk_ack__descriptor, 0, &err);
+	if (ack == NULL) {
+		log_error("no answer from the uploader for window %llu",
+			  (unsigned long long)window);
+		return -1;
+	}
+	rv = ack->stored && ack->window == window ? 0 : -1;
+	if (rv == -1)
+		log_error("uploader refused window %llu: %s",
+			  (unsigned long long)window, ack->message);
+	pbmsg_free(&ack->base);
+	return rv;
+}
+
+static int
+sup_snapshot(struct sup *s, const Profd__Snapshot *m)
+{
+	struct worker_ctx *ctx = &s->su_args->wa_ctx;
+	struct stack_table *t;
+	uint64_t samples;
+	int rv = -1;
+
+	if (!s->su_started)
+		return -1;
+	if ((t = stacks_new(WORKER_CHUNK_BUDGET)) == NULL)
+		return -1;
+	if (ctx->wc_ops->po_snapshot(ctx, m->window, t) == 0)
+		rv = sup_deliver(s, t, m->window);
+	samples = stacks_total(t);
+	stacks_free(t);
+	if (rv == 0)
+		return sup_send_status(s, PROFD__STATUS__KIND__SNAPSHOT_SENT,
+				       m->window, NULL, samples);
+	return sup_send_status(s, PROFD__STATUS__KIND__ERROR, m->window,
+			       "window lost", 0);
+}
+
+static void
+sup_stop(struct sup *s)
+{
+	if (s->su_started)
+		s->su_args->wa_ctx.wc_ops->po_stop(&s->su_args->wa_ctx);
+	s->su_started = 0;
+}
+
+/* Handles one control message; returns -1 to go on, else an exit status. */
+static int
+sup_dispatch(struct sup *s, const Profd__Control *c)
+{
+	int rv;
+
+	switch (c->body_case) {
+	case PROFD__CONTROL__BODY_CONFIGURE:
+		rv = sup_configure(s, c->configure);
+		return rv == 0 ? -1 : rv == -1 ? 1 : rv;
+	case PROFD__CONTROL__BODY_SNAPSHOT:
+		/* A lost window was reported; the worker goes on. */
+		(void)sup_snapshot(s, c->snapshot);
+		return -1;
+	case PROFD__CONTROL__BODY_STOP:
+		sup_stop(s);
+		sup_send_status(s, PROFD__STATUS__KIND__STOPPED, 0, NULL, 0);
+		return 0;
+	default:
+		log_error("unexpected message from profd (case %d)",
+			  (int)c->body_case);
+		return 1;
+	}
+}
+
+static int
+sup_loop(struct sup *s)
+{
+	Profd__Control *c;
+	int err, rv;
+
+	for (;;) {
+		if (worker_stopping()) {
+			sup_stop(s);
+			return 0;
+		}
+		c = (Profd__Control *)ipc_recv_pb(
+		    s->su_ctl, &profd__control__descriptor, 0, &err);
+		if (c == NULL) {
+			if (err == NNG_ETIMEDOUT)
+				continue;
+			log_error("bad message from profd: %s",
+				  err == -1 ? "does not decode"
+					    : nng_strerror(err));
+			sup_stop(s);
+			return 1;
+		}
+		rv = sup_dispatch(s, c);
+		pbmsg_free(&c->base);
+		if (rv != -1)
+			return rv;
+	}
+}
+
+static int
+sup_connect(struct sup *s)
+{
+	const char *rundir = s->su_args->wa_rundir;
+	char url[IPC_URL_MAX], name[64];
+	int rv;
+
+	snprintf(name, sizeof(name), WORKER_CTL_SOCKET,
+		 s->su_args->wa_ctx.wc_ops->po_name);
+	if (ipc_url(url, sizeof(url), rundir, name) == -1)
+		return -1;
+	if ((rv = ipc_open(&s->su_ctl, IPC_PAIR, IPC_CTL_MAX, 1000)) != 0 ||
+	    (rv = ipc_dial(s->su_ctl, url, 5000)) != 0) {
+		log_error("cannot connect to profd at %s: %s", url,
+			  nng_strerror(rv));
+		return -1;
+	}
+	if (ipc_url(url, sizeof(url), rundir, WORKER_UPLOAD_SOCKET) == -1)
+		return -1;
+	if ((rv = ipc_open(&s->su_up, IPC_REQ, IPC_CTL_MAX,
+			   WORKER_ACK_TIMEOUT_MS)) != 0 ||
+	    (rv = nng_dial(s->su_up, url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
+		log_error("cannot connect to the uploader at %s: %s", url,
+			  nng_strerror(rv));
+		return -1;
+	}
+	return 0;
+}
+
+int
+worker_supervised(struct worker_args *a)
+{
+	struct sup s;
+	int rv;
+
+	memset(&s, 0, sizeof(s));
+	s.su_args = a;
+	snprintf(s.su_workdir, sizeof(s.su_workdir), "%s/%s", a->wa_rundir,
+		 a->wa_ctx.wc_ops->po_name);
+	if (a->wa_ctx.wc_workdir == NULL)
+		a->wa_ctx.wc_workdir = s.su_workdir;
+	if (sandbox_enter(a->wa_ctx.wc_ops->po_policy, a->wa_user) == -1)
+		return 1;
+	if (sup_connect(&s) == -1)
+		return 1;
+	if (sup_hello(&s) == -1)
+		rv = 1;
+	else
+		rv = sup_loop(&s);
+	nng_close(s.su_up);
+	nng_close(s.su_ctl);
+	return rv;
+}

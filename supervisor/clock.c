@@ -1,0 +1,110 @@
+/* The window clock: profd tells every worker when a window ends. */
+#include "config.h"
+
+#include <stdio.h>
+#include <time.h>
+
+#include "log.h"
+#include "profd.h"
+
+void
+clock_maybe_start(struct profd *p)
+{
+	if (p->p_t0 != 0 || p->p_stopping)
+		return;
+	for (size_t i = 0; i < p->p_nworkers; i++)
+		if (p->p_workers[i].w_state != W_RUNNING)
+			return;
+	p->p_t0 = now_ms();
+	p->p_wstart = time(NULL);
+	procfs_cpu(&p->p_cpu);
+	log_info("profiling in windows of %u s at %u Hz%s",
+		 p->p_opts.po_duration, p->p_opts.po_frequency,
+		 p->p_opts.po_continuous ? "" : " (one window)");
+}
+
+/* Host CPU use since the window began, percent. */
+static double
+clock_cpu_avg(struct profd *p)
+{
+	struct procfs_cpu now;
+	double busy, total;
+
+	if (procfs_cpu(&now) == -1 || now.pc_total <= p->p_cpu.pc_total)
+		return 0;
+	busy = (double)(now.pc_busy - p->p_cpu.pc_busy);
+	total = (double)(now.pc_total - p->p_cpu.pc_total);
+	p->p_cpu = now;
+	return 100.0 * busy / total;
+}
+
+static void
+clock_snapshot(struct profd *p, uint64_t id)
+{
+	Profd__Control c = PROFD__CONTROL__INIT;
+	Profd__Snapshot m = PROFD__SNAPSHOT__INIT;
+	char *expect[PROFD_MAX_WORKERS];
+	struct worker *up = workers_find(p, "upload");
+	double mem = procfs_mem_used();
+
+	m.window = id;
+	m.start_time = p->p_wstart;
+	m.end_time = p->p_wstart = time(NULL);
+	m.cpu_avg = clock_cpu_avg(p);
+	m.mem_avg = mem < 0 ? 0 : mem;
+	for (size_t i = 0; i < p->p_nworkers; i++)
+		if (p->p_workers[i].w_profiler &&
+		    p->p_workers[i].w_state == W_RUNNING)
+			expect[m.n_expect++] = (char *)p->p_workers[i].w_name;
+	m.expect = expect;
+	c.body_case = PROFD__CONTROL__BODY_SNAPSHOT;
+	c.snapshot = &m;
+	p->p_window = id;
+	log_debug("window %llu ends", (unsigned long long)id);
+	if (up == NULL || workers_send(p, up, &c) == -1)
+		return;
+	for (size_t i = 0; i < p->p_nworkers; i++) {
+		struct worker *w = &p->p_workers[i];
+
+		if (w->w_profiler && w->w_state == W_RUNNING)
+			workers_send(p, w, &c);
+	}
+}
+
+int64_t
+clock_tick(struct profd *p)
+{
+	int64_t due, now = now_ms();
+	uint64_t period = (uint64_t)p->p_opts.po_duration * 1000;
+
+	if (p->p_t0 == 0 || p->p_stopping)
+		return -1;
+	if (!p->p_opts.po_continuous && p->p_window >= 1) {
+		due = p->p_t0 + (int64_t)period + PROFD_WINDOW_MS_MAX;
+		if (now < due)
+			return due - now;
+		log_error("the uploader did not write window 1 in time");
+		profd_shutdown(p, 1);
+		return -1;
+	}
+	due = p->p_t0 + (int64_t)((p->p_window + 1) * period);
+	if (now < due)
+		return due - now;
+	clock_snapshot(p, p->p_window + 1);
+	return p->p_opts.po_continuous ? (int64_t)period : 0;
+}
+
+void
+clock_written(struct profd *p, uint64_t id, int ok)
+{
+	if (id > p->p_written)
+		p->p_written = id;
+	if (ok)
+		log_info("window %llu written to %s", (unsigned long long)id,
+			 p->p_opts.po_outdir);
+	else
+		log_error("window %llu could not be written",
+			  (unsigned long long)id);
+	if (!p->p_opts.po_continuous && id >= 1)
+		profd_shutdown(p, ok ? 0 : 1);
+}

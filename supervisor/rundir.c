@@ -1,0 +1,180 @@
+/* The runtime directory, the one-per-host lock, the output directory. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "profd.h"
+
+#define LOCK_NAME "profd.pid"
+
+static int
+rundir_lock(struct profd *p)
+{
+	char path[PATH_MAX], buf[32];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/" LOCK_NAME, p->p_opts.po_rundir);
+	p->p_lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+			   0644);
+	if (p->p_lockfd == -1) {
+		log_error("cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(p->p_lockfd, LOCK_EX | LOCK_NB) == -1) {
+		n = read(p->p_lockfd, buf, sizeof(buf) - 1);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		log_error("another profd is running (pid %s, lock %s); stop it "
+			  "first (profctl or systemctl stop profd)",
+			  buf[0] ? buf : "?", path);
+		close(p->p_lockfd);
+		p->p_lockfd = -1;
+		return -1;
+	}
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (ftruncate(p->p_lockfd, 0) == -1 ||
+	    pwrite(p->p_lockfd, buf, (size_t)n, 0) != n)
+		log_warn("cannot write %s: %s", path, strerror(errno));
+	return 0;
+}
+
+int
+rundir_setup(struct profd *p)
+{
+	const char *dir = p->p_opts.po_rundir;
+	struct stat st;
+
+	if (mkdir(dir, 0711) == 0)
+		p->p_made_rundir = 1;
+	else if (errno != EEXIST) {
+		log_error("cannot create the runtime directory %s: %s", dir,
+			  strerror(errno));
+		return -1;
+	}
+	if (lstat(dir, &st) == -1 || !S_ISDIR(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & 0022) != 0) {
+		log_error("%s must be a directory owned by root and writable "
+			  "only by root",
+			  dir);
+		return -1;
+	}
+	return rundir_lock(p);
+}
+
+int
+rundir_worker(struct profd *p, const struct worker *w)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", p->p_opts.po_rundir, w->w_name);
+	if (mkdir(path, 0700) == -1 && errno != EEXIST) {
+		log_error("cannot create %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (chown(path, p->p_uid, p->p_gid) == -1 || chmod(path, 0700) == -1) {
+		log_error("cannot hand %s to uid %u: %s", path,
+			  (unsigned)p->p_uid, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Removes dir and the files in it (workers keep no subdirectories). */
+static void
+remove_dir(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *d;
+	DIR *dp;
+
+	if ((dp = opendir(dir)) == NULL)
+		return;
+	while ((d = readdir(dp)) != NULL) {
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		if (unlink(path) == -1)
+			log_warn("cannot remove %s: %s", path, strerror(errno));
+	}
+	closedir(dp);
+	if (rmdir(dir) == -1)
+		log_warn("cannot remove %s: %s", dir, strerror(errno));
+}
+
+void
+rundir_cleanup(struct profd *p)
+{
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < p->p_nworkers; i++) {
+		snprintf(path, sizeof(path), "%s/%s", p->p_opts.po_rundir,
+			 p->p_workers[i].w_name);
+		remove_dir(path);
+		snprintf(path, sizeof(path), "%s/%s.ctl", p->p_opts.po_rundir,
+			 p->p_workers[i].w_name);
+		unlink(path);
+	}
+	if (p->p_lockfd != -1) {
+		snprintf(path, sizeof(path), "%s/" LOCK_NAME,
+			 p->p_opts.po_rundir);
+		unlink(path);
+		close(p->p_lockfd);
+		p->p_lockfd = -1;
+	}
+	if (p->p_made_rundir)
+		rmdir(p->p_opts.po_rundir);
+}
+
+/* Whether uid/gid may write into a directory with status st. */
+static int
+dir_writable(const struct stat *st, uid_t uid, gid_t gid)
+{
+	if (st->st_uid == uid)
+		return (st->st_mode & S_IWUSR) && (st->st_mode & S_IXUSR);
+	if (st->st_gid == gid)
+		return (st->st_mode & S_IWGRP) && (st->st_mode & S_IXGRP);
+	return (st->st_mode & S_IWOTH) && (st->st_mode & S_IXOTH);
+}
+
+int
+outdir_open(struct profd *p)
+{
+	const char *dir = p->p_opts.po_outdir;
+	struct stat st;
+	int made = 0;
+
+	if (mkdir(dir, 0755) == 0)
+		made = 1;
+	else if (errno != EEXIST) {
+		log_error("cannot create the output directory %s: %s", dir,
+			  strerror(errno));
+		return -1;
+	}
+	p->p_outfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (p->p_outfd == -1 || fstat(p->p_outfd, &st) == -1) {
+		log_error("cannot open the output directory %s: %s", dir,
+			  strerror(errno));
+		return -1;
+	}
+	if (made && fchown(p->p_outfd, p->p_uid, p->p_gid) == -1) {
+		log_error("cannot hand %s to uid %u: %s", dir,
+			  (unsigned)p->p_uid, strerror(errno));
+		return -1;
+	}
+	if (!made && !dir_writable(&st, p->p_uid, p->p_gid)) {
+		log_error("the output directory %s is not writable by the "
+			  "profiler user (uid %u): chown it to that user or "
+			  "give a new directory",
+			  dir, (unsigned)p->p_uid);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,187 @@
+/* Spawning a worker: its socket, fork and exec, the exec-status pipe. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "ipc.h"
+#include "log.h"
+#include "profd.h"
+#include "worker.h"
+
+#define SPAWN_MAXARGS 24
+
+/* Finds profd-NAME in the worker dir, or in DIR/workers/NAME (a build
+ * tree). */
+static int
+spawn_path(struct profd *p, struct worker *w)
+{
+	const char *dir = p->p_opts.po_worker_dir;
+
+	snprintf(w->w_path, sizeof(w->w_path), "%s/profd-%s", dir, w->w_name);
+	if (access(w->w_path, X_OK) == 0)
+		return 0;
+	snprintf(w->w_path, sizeof(w->w_path), "%s/workers/%s/profd-%s", dir,
+		 w->w_name, w->w_name);
+	if (access(w->w_path, X_OK) == 0)
+		return 0;
+	log_error("worker profd-%s not found in %s (use --worker-dir)",
+		  w->w_name, dir);
+	return -1;
+}
+
+static int
+spawn_listen(struct profd *p, struct worker *w)
+{
+	char url[IPC_URL_MAX], path[PATH_MAX];
+	int rv;
+
+	snprintf(path, sizeof(path), "%s/%s.ctl", p->p_opts.po_rundir,
+		 w->w_name);
+	if (ipc_url(url, sizeof(url), p->p_opts.po_rundir, "") == -1)
+		return -1;
+	snprintf(url, sizeof(url), "ipc://%s", path);
+	if ((rv = ipc_open(&w->w_sock, IPC_PAIR, IPC_CTL_MAX, 1000)) != 0 ||
+	    (rv = ipc_allow_uid(w->w_sock, p->p_uid)) != 0 ||
+	    (rv = ipc_listen(w->w_sock, url, 0600)) != 0 ||
+	    (rv = ipc_recv_fd(w->w_sock, &w->w_fd)) != 0) {
+		log_error("cannot listen on %s: %s", url, nng_strerror(rv));
+		if (rv != 0)
+			nng_close(w->w_sock);
+		return -1;
+	}
+	w->w_open = 1;
+	if (chown(path, p->p_uid, p->p_gid) == -1) {
+		log_error("cannot hand %s to uid %u: %s", path,
+			  (unsigned)p->p_uid, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+spawn_args(struct profd *p, struct worker *w, char **argv)
+{
+	const struct profd_opts *o = &p->p_opts;
+	size_t n = 0;
+
+	argv[n++] = w->w_path;
+	argv[n++] = "--supervised";
+	argv[n++] = (char *)o->po_rundir;
+	if (o->po_user != NULL) {
+		argv[n++] = "--user";
+		argv[n++] = (char *)o->po_user;
+	}
+	for (int i = 0; i < o->po_verbose && i < 2; i++)
+		argv[n++] = "-v";
+	if (o->po_syslog)
+		argv[n++] = "--syslog";
+	if (!w->w_profiler) {
+		argv[n++] = "--output-fd";
+		argv[n++] = "3";
+		argv[n++] = "--output-dir";
+		argv[n++] = (char *)o->po_outdir;
+		if (!o->po_flamegraph)
+			argv[n++] = "--no-flamegraph";
+		if (o->po_rotating)
+			argv[n++] = "--rotating-output";
+	}
+	argv[n] = NULL;
+}
+
+/* The child between fork and exec: async-signal-safe calls only. */
+static void __attribute__((noreturn))
+spawn_child(struct profd *p, struct worker *w, char **argv, int errfd)
+{
+	struct rlimit core = {0, 0};
+	sigset_t none;
+	int err, outfd;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	setpgid(0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() == 1)
+		_exit(127);
+	setrlimit(RLIMIT_CORE, &core);
+	/* Move both fds above the ones they go to, then into place. */
+	if ((errfd = fcntl(errfd, F_DUPFD_CLOEXEC, 10)) == -1)
+		goto fail;
+	if (!w->w_profiler &&
+	    ((outfd = fcntl(p->p_outfd, F_DUPFD, 10)) == -1 ||
+	     dup2(outfd, PROFD_OUTFD) == -1))
+		goto fail;
+	if (dup3(errfd, PROFD_OUTFD + 1, O_CLOEXEC) == -1)
+		goto fail;
+	errfd = PROFD_OUTFD + 1;
+	close_from(PROFD_OUTFD + 2);
+	if (w->w_profiler)
+		close(PROFD_OUTFD);
+	execv(w->w_path, argv);
+fail:
+	err = errno;
+	(void)write(errfd, &err, sizeof(err));
+	_exit(127);
+}
+
+/* Reads the exec-status pipe: EOF means exec succeeded. */
+static int
+spawn_check_exec(struct worker *w, int fd)
+{
+	int err = 0;
+	ssize_t n;
+
+	while ((n = read(fd, &err, sizeof(err))) == -1 && errno == EINTR)
+		;
+	close(fd);
+	if (n == (ssize_t)sizeof(err)) {
+		log_error("cannot execute %s: %s", w->w_path, strerror(err));
+		return -1;
+	}
+	return 0;
+}
+
+int
+spawn_worker(struct profd *p, struct worker *w)
+{
+	char *argv[SPAWN_MAXARGS];
+	int pfd[2];
+
+	if (spawn_path(p, w) == -1 || rundir_worker(p, w) == -1 ||
+	    (!w->w_open && spawn_listen(p, w) == -1))
+		return -1;
+	spawn_args(p, w, argv);
+	if (pipe2(pfd, O_CLOEXEC) == -1)
+		return -1;
+	if ((w->w_pid = fork()) == -1) {
+		log_error("cannot fork: %s", strerror(errno));
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
+	}
+	if (w->w_pid == 0)
+		spawn_child(p, w, argv, pfd[1]);
+	close(pfd[1]);
+	/* Also in the parent, so a signal sent before the child ran its
+	 * setpgid still reaches the group. */
+	setpgid(w->w_pid, w->w_pid);
+	w->w_state = W_STARTING;
+	w->w_deadline = now_ms() + PROFD_HELLO_MS;
+	w->w_failed = 0;
+	log_debug("started profd-%s (pid %d)", w->w_name, (int)w->w_pid);
+	return spawn_check_exec(w, pfd[0]);
+}
+
+void
+spawn_kill(struct worker *w, int sig)
+{
+	if (w->w_pid > 0)
+		kill(-w->w_pid, sig);
+}

@@ -1,0 +1,185 @@
+/* The output directory: collapsed files with gProfiler's header, HTML. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "collapsed.h"
+#include "flamegraph.h"
+#include "json.h"
+#include "log.h"
+#include "output.h"
+#include "util.h"
+
+#define LAST_COL  "last_profile.col"
+#define LAST_HTML "last_flamegraph.html"
+
+static void
+put_kv_str(FILE *f, const char *key, const char *val, int comma)
+{
+	fprintf(f, "\"%s\": ", key);
+	json_put_string(f, val);
+	if (comma)
+		fputs(", ", f);
+}
+
+static void
+write_metadata(FILE *f, const struct window_meta *m)
+{
+	char start[32], end[32];
+	struct utsname u;
+
+	memset(&u, 0, sizeof(u));
+	uname(&u);
+	fmt_iso8601(m->wm_start, start, sizeof(start));
+	fmt_iso8601(m->wm_end, end, sizeof(end));
+	fputs("\"metadata\": {", f);
+	put_kv_str(f, "hostname", u.nodename, 1);
+	put_kv_str(f, "kernel_release", u.release, 1);
+	put_kv_str(f, "kernel_version", u.version, 1);
+	put_kv_str(f, "arch", u.machine, 1);
+	fprintf(f, "\"cpu_count\": %ld, ", sysconf(_SC_NPROCESSORS_ONLN));
+	put_kv_str(f, "agent_version", PACKAGE_VERSION, 1);
+	put_kv_str(f, "profiling_mode", "cpu", 1);
+	fprintf(f, "\"sampling_frequency\": %u, ", m->wm_frequency);
+	put_kv_str(f, "start_time", start, 1);
+	put_kv_str(f, "end_time", end, 1);
+	fprintf(f, "\"window\": %llu, ", (unsigned long long)m->wm_window);
+	fprintf(f,
+		"\"run_arguments\": {\"profiling_frequency\": %u, "
+		"\"profiling_duration\": %u, \"continuous\": %s, ",
+		m->wm_frequency, m->wm_duration,
+		m->wm_continuous ? "true" : "false");
+	put_kv_str(f, "perf_mode", m->wm_perf_mode ? m->wm_perf_mode : "fp",
+		   0);
+	fputs("}}, ", f);
+}
+
+/* Writes gProfiler's first line: "# " and the profile's JSON metadata. */
+static void
+write_header(FILE *f, const struct window_meta *m)
+{
+	fputs("# {\"containers\": [], \"container_names_enabled\": false, ",
+	      f);
+	write_metadata(f, m);
+	fprintf(f, "\"metrics\": {\"cpu_avg\": %.2f, \"mem_avg\": %.2f}, ",
+		m->wm_cpu_avg, m->wm_mem_avg);
+	fputs("\"application_metadata\": [null], "
+	      "\"application_metadata_enabled\": false}\n",
+	      f);
+}
+
+typedef int (*write_fn)(FILE *f, const struct stack_table *t,
+			const struct window_meta *m);
+
+static int
+write_col(FILE *f, const struct stack_table *t, const struct window_meta *m)
+{
+	write_header(f, m);
+	return collapsed_write(f, t, COLLAPSED_GPROFILER);
+}
+
+static int
+write_html(FILE *f, const struct stack_table *t, const struct window_meta *m)
+{
+	char title[96], end[32];
+
+	fmt_iso8601(m->wm_end, end, sizeof(end));
+	snprintf(title, sizeof(title), "profd flame graph, window ending %s",
+		 end);
+	return flamegraph_write(f, t, title);
+}
+
+/* Writes name through a temporary file and a rename. */
+static int
+write_atomic(struct output *o, const char *name, write_fn fn,
+	     const struct stack_table *t, const struct window_meta *m)
+{
+	char tmp[128];
+	FILE *f;
+	int fd, rv;
+
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
+	fd = openat(o->ou_dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		    0644);
+	if (fd == -1 || (f = fdopen(fd, "w")) == NULL) {
+		log_error("cannot create %s/%s: %s", o->ou_dir, tmp,
+			  strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	rv = fn(f, t, m);
+	if (fflush(f) == EOF || fsync(fd) == -1)
+		rv = -1;
+	if (fclose(f) == EOF)
+		rv = -1;
+	if (rv == 0 && renameat(o->ou_dirfd, tmp, o->ou_dirfd, name) == 0)
+		return 0;
+	log_error("cannot write %s/%s: %s", o->ou_dir, name, strerror(errno));
+	unlinkat(o->ou_dirfd, tmp, 0);
+	return -1;
+}
+
+/* Points last (atomically) at the same file as name. */
+static int
+replace_last(struct output *o, const char *name, const char *last)
+{
+	char tmp[128];
+
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", last);
+	unlinkat(o->ou_dirfd, tmp, 0);
+	if (linkat(o->ou_dirfd, name, o->ou_dirfd, tmp, 0) == -1 ||
+	    renameat(o->ou_dirfd, tmp, o->ou_dirfd, last) == -1) {
+		log_error("cannot replace %s/%s: %s", o->ou_dir, last,
+			  strerror(errno));
+		unlinkat(o->ou_dirfd, tmp, 0);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+remove_previous(struct output *o, const char *base)
+{
+	char name[96];
+
+	if (o->ou_prev[0] == '\0' || strcmp(o->ou_prev, base) == 0)
+		return;
+	snprintf(name, sizeof(name), "%s.col", o->ou_prev);
+	unlinkat(o->ou_dirfd, name, 0);
+	snprintf(name, sizeof(name), "%s.html", o->ou_prev);
+	unlinkat(o->ou_dirfd, name, 0);
+}
+
+int
+output_write(struct output *o, const struct stack_table *t,
+	     const struct window_meta *m)
+{
+	char base[64], name[96];
+	time_t end = (time_t)m->wm_end;
+	struct tm tm;
+	int rv = 0;
+
+	gmtime_r(&end, &tm);
+	strftime(base, sizeof(base), "profile_%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(name, sizeof(name), "%s.col", base);
+	if (write_atomic(o, name, write_col, t, m) == -1 ||
+	    replace_last(o, name, LAST_COL) == -1)
+		return -1;
+	if (o->ou_flamegraph) {
+		snprintf(name, sizeof(name), "%s.html", base);
+		if (write_atomic(o, name, write_html, t, m) == -1 ||
+		    replace_last(o, name, LAST_HTML) == -1)
+			rv = -1;
+	}
+	if (o->ou_rotating)
+		remove_previous(o, base);
+	snprintf(o->ou_prev, sizeof(o->ou_prev), "%s", base);
+	return rv;
+}

@@ -1,0 +1,36 @@
+/* The output directory: collapsed files with gProfiler's header, HTML. */
+#ifndef PROFD_OUTPUT_H
+#define PROFD_OUTPUT_H
+
+#include <stdint.h>
+
+#include "stacks.h"
+
+/* What a window's header says besides its stacks. */
+struct window_meta {
+	uint64_t wm_window;
+	int64_t wm_start; /* unix seconds */
+	int64_t wm_end;
+	double wm_cpu_avg;
+	double wm_mem_avg;
+	uint32_t wm_frequency;
+	uint32_t wm_duration;
+	int wm_continuous;
+	const char *wm_perf_mode;
+};
+
+struct output {
+	int ou_dirfd;         /* the output directory, opened by profd */
+	const char *ou_dir;   /* its name, for messages */
+	int ou_flamegraph;    /* also write HTML */
+	int ou_rotating;      /* keep only the last window's files */
+	char ou_prev[64];     /* base name of the previous window's files */
+};
+
+/* Writes profile_<UTC end time>.col (and .html) for one window and
+ * replaces last_profile.col and last_flamegraph.html atomically.
+ * 0, or -1 with a logged reason. */
+int output_write(struct output *o, const struct stack_table *t,
+		 const struct window_meta *m);
+
+#endif

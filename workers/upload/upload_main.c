@@ -1,0 +1,211 @@
+/* profd-upload: merges the chunks of each window and writes the outputs. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "chunk.h"
+#include "collapsed.h"
+#include "ipc.h"
+#include "log.h"
+#include "pbmsg.h"
+#include "sandbox.h"
+#include "upload.h"
+#include "util.h"
+#include "windows.h"
+#include "worker.h"
+
+/* The uploader keeps no capability and never reads /proc or execs. */
+static const int upload_caps[] = {-1};
+static const char *const upload_syscalls[] = {"linkat", "rmdir", NULL};
+
+static const struct sandbox_policy upload_policy = {
+    .sp_name = "upload",
+    .sp_caps = upload_caps,
+    .sp_syscalls = upload_syscalls,
+    .sp_unix_only = 1,
+};
+
+static volatile sig_atomic_t upload_stop_flag;
+
+static void
+upload_on_signal(int sig)
+{
+	(void)sig;
+	upload_stop_flag = 1;
+}
+
+int
+upload_stopping(void)
+{
+	return upload_stop_flag != 0;
+}
+
+static void
+upload_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = upload_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+enum {
+	OPT_OUTPUT_FD = 1000,
+	OPT_NO_FLAMEGRAPH,
+	OPT_ROTATING,
+	OPT_SUPERVISED,
+	OPT_USER,
+	OPT_SYSLOG,
+	OPT_VERSION,
+};
+
+static const struct option upload_longopts[] = {
+    {"output-dir", required_argument, NULL, 'o'},
+    {"output-fd", required_argument, NULL, OPT_OUTPUT_FD},
+    {"no-flamegraph", no_argument, NULL, OPT_NO_FLAMEGRAPH},
+    {"rotating-output", no_argument, NULL, OPT_ROTATING},
+    {"supervised", required_argument, NULL, OPT_SUPERVISED},
+    {"user", required_argument, NULL, OPT_USER},
+    {"syslog", no_argument, NULL, OPT_SYSLOG},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+static void
+upload_usage(FILE *f)
+{
+	fprintf(f, "usage: profd-upload -o DIR [--no-flamegraph] "
+		   "[--rotating-output] [-v] [FILE...]\n"
+		   "Writes collapsed stacks (from FILEs or stdin, as "
+		   "profd-perf prints them)\n"
+		   "into DIR as one profile window. See profd-upload(8).\n");
+}
+
+static int
+upload_opt(struct upload_args *a, int c, const char *arg)
+{
+	uint64_t v;
+
+	switch (c) {
+	case 'o':
+		a->ua_outdir = arg;
+		return 0;
+	case OPT_OUTPUT_FD:
+		if (parse_u64(arg, 3, 1023, &v) == -1)
+			return worker_badarg("--output-fd", arg, "3 to 1023");
+		a->ua_outfd = (int)v;
+		return 0;
+	case OPT_NO_FLAMEGRAPH:
+		a->ua_out.ou_flamegraph = 0;
+		return 0;
+	case OPT_ROTATING:
+		a->ua_out.ou_rotating = 1;
+		return 0;
+	case OPT_SUPERVISED:
+		a->ua_rundir = arg;
+		return 0;
+	case OPT_USER:
+		a->ua_user = arg;
+		return 0;
+	case OPT_SYSLOG:
+		a->ua_syslog = 1;
+		return 0;
+	case 'v':
+		a->ua_verbose++;
+		return 0;
+	}
+	return -1;
+}
+
+/* Returns -1 to go on, else an exit status. */
+static int
+upload_parse(struct upload_args *a, int argc, char **argv)
+{
+	int c;
+
+	while ((c = getopt_long(argc, argv, "o:vh", upload_longopts, NULL)) !=
+	       -1) {
+		if (c == 'h') {
+			upload_usage(stdout);
+			return 0;
+		}
+		if (c == OPT_VERSION) {
+			printf("profd-upload %s\n", PACKAGE_VERSION);
+			return 0;
+		}
+		if (c == '?' || upload_opt(a, c, optarg) == -1) {
+			if (c == '?')
+				upload_usage(stderr);
+			return 2;
+		}
+	}
+	a->ua_files = argv + optind;
+	a->ua_nfiles = argc - optind;
+	if (a->ua_outdir == NULL && a->ua_outfd == -1) {
+		fprintf(stderr, "profd-upload: an output directory (-o DIR) "
+				"is required\n");
+		return 2;
+	}
+	return -1;
+}
+
+static int
+upload_open_outdir(struct upload_args *a)
+{
+	if (a->ua_outfd != -1) {
+		a->ua_out.ou_dirfd = a->ua_outfd;
+		a->ua_out.ou_dir = a->ua_outdir ? a->ua_outdir : "output";
+		return 0;
+	}
+	a->ua_out.ou_dir = a->ua_outdir;
+	a->ua_out.ou_dirfd =
+	    open(a->ua_outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (a->ua_out.ou_dirfd == -1) {
+		fprintf(stderr, "profd-upload: cannot open %s: %s\n",
+			a->ua_outdir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct upload_args a;
+	int rv;
+
+	memset(&a, 0, sizeof(a));
+	a.ua_outfd = -1;
+	a.ua_out.ou_flamegraph = 1;
+	if ((rv = upload_parse(&a, argc, argv)) != -1)
+		return rv;
+	log_init("profd-upload", a.ua_syslog,
+		 a.ua_verbose >= 2 ? LOGL_DEBUG
+		 : a.ua_verbose   ? LOGL_INFO
+				  : LOGL_WARN);
+	upload_signals();
+	if (upload_open_outdir(&a) == -1 ||
+	    (a.ua_rundir == NULL && upload_open_inputs(&a) == -1))
+		return 1;
+	if (sandbox_enter(&upload_policy, a.ua_user) == -1)
+		return 1;
+	rv = a.ua_rundir ? upload_supervised(&a) : upload_standalone(&a);
+	close(a.ua_out.ou_dirfd);
+	return rv;
+}

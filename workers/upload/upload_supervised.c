@@ -1,0 +1,236 @@
+/* profd-upload under profd: receive chunks, assemble windows, report. */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "chunk.h"
+#include "ipc.h"
+#include "log.h"
+#include "pbmsg.h"
+#include "upload.h"
+#include "windows.h"
+#include "worker.h"
+
+struct upsrv {
+	struct upload_args *us_args;
+	nng_socket us_ctl;
+	nng_socket us_rep;
+	struct windows us_ws;
+	char us_perf_mode[16];
+};
+
+static void
+upsrv_status(struct upsrv *s, Profd__Status__Kind kind, uint64_t window,
+	     const char *msg)
+{
+	Profd__Control c = PROFD__CONTROL__INIT;
+	Profd__Status st = PROFD__STATUS__INIT;
+	int rv;
+
+	st.kind = kind;
+	st.window = window;
+	st.message = (char *)(msg ? msg : "");
+	c.body_case = PROFD__CONTROL__BODY_STATUS;
+	c.status = &st;
+	if ((rv = ipc_send_pb(s->us_ctl, &c.base)) != 0)
+		log_error("cannot reach profd: %s", nng_strerror(rv));
+}
+
+static void
+upsrv_window_done(void *arg, uint64_t id, int ok)
+{
+	struct upsrv *s = arg;
+
+	log_info("window %llu %s", (unsigned long long)id,
+		 ok ? "written" : "failed");
+	upsrv_status(s,
+		     ok ? PROFD__STATUS__KIND__WINDOW_WRITTEN
+			: PROFD__STATUS__KIND__ERROR,
+		     id, ok ? NULL : "output failed");
+}
+
+static void
+upsrv_ack(struct upsrv *s, const char *worker, uint64_t window, int stored,
+	  const char *msg)
+{
+	Profd__ChunkAck ack = PROFD__CHUNK_ACK__INIT;
+	int rv;
+
+	ack.worker = (char *)worker;
+	ack.window = window;
+	ack.stored = stored;
+	ack.message = (char *)msg;
+	if ((rv = ipc_send_pb(s->us_rep, &ack.base)) != 0)
+		log_warn("cannot answer %s: %s", worker, nng_strerror(rv));
+}
+
+/* Receives one chunk, stores it, and only then acknowledges it. */
+static void
+upsrv_chunk(struct upsrv *s)
+{
+	Profd__ProfileChunk *c;
+	int err;
+
+	c = (Profd__ProfileChunk *)ipc_recv_pb(
+	    s->us_rep, &profd__profile_chunk__descriptor, NNG_FLAG_NONBLOCK,
+	    &err);
+	if (c == NULL) {
+		if (err == -1) {
+			log_error("a chunk that does not decode was refused");
+			upsrv_ack(s, "", 0, 0, "does not decode");
+		}
+		return;
+	}
+	if (chunk_validate(c) == -1) {
+		log_error("a chunk from %.32s with out-of-range fields was "
+			  "refused", c->worker);
+		upsrv_ack(s, c->worker, c->window, 0, "out of range");
+	} else if (windows_add_chunk(&s->us_ws, c) == -1) {
+		log_error("cannot store window %llu from %s: %s",
+			  (unsigned long long)c->window, c->worker,
+			  strerror(errno));
+		upsrv_ack(s, c->worker, c->window, 0, strerror(errno));
+	} else {
+		upsrv_ack(s, c->worker, c->window, 1, "");
+	}
+	pbmsg_free(&c->base);
+}
+
+static void
+upsrv_configure(struct upsrv *s, const Profd__Configure *m)
+{
+	struct window_meta *d = &s->us_ws.ws_defaults;
+
+	snprintf(s->us_perf_mode, sizeof(s->us_perf_mode), "%s",
+		 m->perf_mode);
+	d->wm_frequency = m->frequency;
+	d->wm_duration = m->duration;
+	d->wm_continuous = m->continuous;
+	d->wm_perf_mode = s->us_perf_mode;
+}
+
+/* Handles one message from profd; -1 to go on, else an exit status. */
+static int
+upsrv_control(struct upsrv *s)
+{
+	Profd__Control *c;
+	int err, rv = -1;
+
+	c = (Profd__Control *)ipc_recv_pb(
+	    s->us_ctl, &profd__control__descriptor, NNG_FLAG_NONBLOCK, &err);
+	if (c == NULL) {
+		if (err == NNG_EAGAIN || err == NNG_ETIMEDOUT)
+			return -1;
+		log_error("bad message from profd: %s",
+			  err == -1 ? "does not decode" : nng_strerror(err));
+		return 1;
+	}
+	switch (c->body_case) {
+	case PROFD__CONTROL__BODY_CONFIGURE:
+		upsrv_configure(s, c->configure);
+		break;
+	case PROFD__CONTROL__BODY_SNAPSHOT:
+		if (windows_snapshot(&s->us_ws, c->snapshot) == -1)
+			log_error("cannot open window %llu",
+				  (unsigned long long)c->snapshot->window);
+		break;
+	case PROFD__CONTROL__BODY_STOP:
+		windows_flush(&s->us_ws, &s->us_args->ua_out, 1,
+			      upsrv_window_done, s);
+		upsrv_status(s, PROFD__STATUS__KIND__STOPPED, 0, NULL);
+		rv = 0;
+		break;
+	default:
+		log_error("unexpected message from profd (case %d)",
+			  (int)c->body_case);
+		rv = 1;
+	}
+	pbmsg_free(&c->base);
+	return rv;
+}
+
+static int
+upsrv_loop(struct upsrv *s)
+{
+	struct pollfd pfd[2];
+	int rv, wait_ms;
+
+	if (ipc_recv_fd(s->us_ctl, &pfd[0].fd) != 0 ||
+	    ipc_recv_fd(s->us_rep, &pfd[1].fd) != 0)
+		return 1;
+	pfd[0].events = pfd[1].events = POLLIN;
+	while (!upload_stopping()) {
+		wait_ms = windows_flush(&s->us_ws, &s->us_args->ua_out, 0,
+					upsrv_window_done, s);
+		if (wait_ms < 0 || wait_ms > 1000)
+			wait_ms = 1000;
+		if (poll(pfd, 2, wait_ms) == -1 && errno != EINTR)
+			return 1;
+		if (pfd[1].revents & POLLIN)
+			upsrv_chunk(s);
+		if ((pfd[0].revents & POLLIN) && (rv = upsrv_control(s)) != -1)
+			return rv;
+	}
+	windows_flush(&s->us_ws, &s->us_args->ua_out, 1, upsrv_window_done, s);
+	return 0;
+}
+
+static int
+upsrv_open(struct upsrv *s)
+{
+	const char *rundir = s->us_args->ua_rundir;
+	char url[IPC_URL_MAX];
+	int rv;
+
+	if (ipc_url(url, sizeof(url), rundir, WORKER_UPLOAD_SOCKET) == -1)
+		return -1;
+	if ((rv = ipc_open(&s->us_rep, IPC_REP, IPC_CHUNK_MAX, 1000)) != 0 ||
+	    (rv = ipc_allow_uid(s->us_rep, geteuid())) != 0 ||
+	    (rv = ipc_listen(s->us_rep, url, 0600)) != 0) {
+		log_error("cannot listen on %s: %s", url, nng_strerror(rv));
+		return -1;
+	}
+	snprintf(url, sizeof(url), "ipc://%s/" WORKER_CTL_SOCKET, rundir,
+		 "upload");
+	if ((rv = ipc_open(&s->us_ctl, IPC_PAIR, IPC_CTL_MAX, 1000)) != 0 ||
+	    (rv = ipc_dial(s->us_ctl, url, 5000)) != 0) {
+		log_error("cannot connect to profd at %s: %s", url,
+			  nng_strerror(rv));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+upsrv_hello(struct upsrv *s)
+{
+	Profd__Control c = PROFD__CONTROL__INIT;
+	Profd__Hello h = PROFD__HELLO__INIT;
+
+	h.worker = "upload";
+	h.pid = (uint32_t)getpid();
+	h.version = PACKAGE_VERSION;
+	c.body_case = PROFD__CONTROL__BODY_HELLO;
+	c.hello = &h;
+	return ipc_send_pb(s->us_ctl, &c.base) == 0 ? 0 : -1;
+}
+
+int
+upload_supervised(struct upload_args *a)
+{
+	struct upsrv s;
+	int rv = 1;
+
+	memset(&s, 0, sizeof(s));
+	s.us_args = a;
+	if (upsrv_open(&s) == 0 && upsrv_hello(&s) == 0)
+		rv = upsrv_loop(&s);
+	windows_free(&s.us_ws);
+	nng_close(s.us_rep);
+	nng_close(s.us_ctl);
+	return rv;
+}
