@@ -201,6 +201,24 @@ str_add(struct stack_table *t, const char *s, size_t len)
 	return (int)t->st_nstr++;
 }
 
+/* Returns the slot of s in the string hash: its own, or the empty one
+ * where it would go. */
+static size_t
+str_slot(const struct stack_table *t, const char *s, size_t len, uint32_t h)
+{
+	size_t j;
+
+	for (j = h & (t->st_str_nslots - 1); t->st_str_slots[j] != 0;
+	     j = (j + 1) & (t->st_str_nslots - 1)) {
+		uint32_t cand = t->st_str_slots[j] - 1;
+
+		if (t->st_str_len[cand] == len &&
+		    memcmp(t->st_chars + t->st_str_off[cand], s, len) == 0)
+			break;
+	}
+	return j;
+}
+
 uint32_t
 stacks_intern(struct stack_table *t, const char *s, size_t len)
 {
@@ -210,19 +228,19 @@ stacks_intern(struct stack_table *t, const char *s, size_t len)
 
 	if (len > STACKS_MAX_STRING)
 		len = STACKS_MAX_STRING;
+	h = hash_bytes(s, len, 2166136261u);
+	if (t->st_str_nslots > 0) {
+		j = str_slot(t, s, len, h);
+		if (t->st_str_slots[j] != 0)
+			return t->st_str_slots[j] - 1;
+	}
+	/* A new string: make room first, so a full table still finds the
+	 * strings it has. */
 	if ((t->st_nstr + 1) * 10 > t->st_str_nslots * 7 &&
 	    rehash(t, &t->st_str_slots, &t->st_str_nslots, t->st_nstr,
 		   str_hash_of) == -1)
 		return STACKS_NONE;
-	h = hash_bytes(s, len, 2166136261u);
-	for (j = h & (t->st_str_nslots - 1); t->st_str_slots[j] != 0;
-	     j = (j + 1) & (t->st_str_nslots - 1)) {
-		uint32_t cand = t->st_str_slots[j] - 1;
-
-		if (t->st_str_len[cand] == len &&
-		    memcmp(t->st_chars + t->st_str_off[cand], s, len) == 0)
-			return cand;
-	}
+	j = str_slot(t, s, len, h);
 	if ((id = str_add(t, s, len)) == -1)
 		return STACKS_NONE;
 	t->st_str_slots[j] = (uint32_t)id + 1;
@@ -351,13 +369,30 @@ stack_valid(const struct stack_table *t, int proc, const uint32_t *frames,
 	return 1;
 }
 
+/* Returns the slot of the stack in the stack hash, or the empty one. */
+static size_t
+ent_slot(const struct stack_table *t, int proc, const uint32_t *frames,
+	 size_t n, uint32_t h)
+{
+	size_t j;
+
+	for (j = h & (t->st_ent_nslots - 1); t->st_ent_slots[j] != 0;
+	     j = (j + 1) & (t->st_ent_nslots - 1)) {
+		const struct stack_ent *e = &t->st_ents[t->st_ent_slots[j] - 1];
+
+		if (e->se_hash == h && stack_equal(t, e, proc, frames, n))
+			break;
+	}
+	return j;
+}
+
 int
 stacks_add(struct stack_table *t, int proc, const uint32_t *frames, size_t n,
 	   uint64_t count)
 {
 	struct stack_ent *e;
 	uint32_t h;
-	size_t j;
+	size_t j = 0;
 
 	if (!stack_valid(t, proc, frames, n)) {
 		errno = EINVAL;
@@ -367,22 +402,20 @@ stacks_add(struct stack_table *t, int proc, const uint32_t *frames, size_t n,
 		errno = EOVERFLOW;
 		return -1;
 	}
-	if ((t->st_nent + 1) * 10 > t->st_ent_nslots * 7 &&
-	    rehash(t, &t->st_ent_slots, &t->st_ent_nslots, t->st_nent,
-		   ent_hash_of) == -1)
-		return -1;
 	h = hash_bytes(&proc, sizeof(proc), 2166136261u);
 	h = hash_bytes(frames, n * 4, h);
-	for (j = h & (t->st_ent_nslots - 1); t->st_ent_slots[j] != 0;
-	     j = (j + 1) & (t->st_ent_nslots - 1)) {
-		e = &t->st_ents[t->st_ent_slots[j] - 1];
-		if (e->se_hash == h && stack_equal(t, e, proc, frames, n))
-			goto found;
+	if (t->st_ent_nslots > 0)
+		j = ent_slot(t, proc, frames, n, h);
+	if (t->st_ent_nslots == 0 || t->st_ent_slots[j] == 0) {
+		if ((t->st_nent + 1) * 10 > t->st_ent_nslots * 7 &&
+		    rehash(t, &t->st_ent_slots, &t->st_ent_nslots, t->st_nent,
+			   ent_hash_of) == -1)
+			return -1;
+		j = ent_slot(t, proc, frames, n, h);
+		if (stack_insert(t, proc, frames, n, h, j) == -1)
+			return -1;
 	}
-	if (stack_insert(t, proc, frames, n, h, j) == -1)
-		return -1;
-	e = &t->st_ents[t->st_nent - 1];
-found:
+	e = &t->st_ents[t->st_ent_slots[j] - 1];
 	e->se_count += count;
 	t->st_procs[proc].sp_samples += count;
 	t->st_total += count;

@@ -1,0 +1,35 @@
+#!/bin/sh
+# Installs what building, running and testing profd need on Debian 12, and
+# creates the system user the workers run as. Safe to run again.
+set -eu
+
+PACKAGES="build-essential autoconf automake libtool pkg-config \
+libseccomp-dev libcap-ng-dev libprotobuf-c-dev protobuf-c-compiler \
+libnng-dev libcurl4-openssl-dev zlib1g-dev check linux-perf procps \
+python3"
+
+if [ "$(id -u)" != 0 ]; then
+	echo "setup.sh: run as root (it installs packages and adds a user)" >&2
+	exit 1
+fi
+
+missing=""
+for p in $PACKAGES; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	echo "setup.sh: installing$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# The profiler workers run as this user, never as root.
+if ! getent passwd profd >/dev/null; then
+	useradd --system --no-create-home --home-dir /nonexistent \
+		--shell /usr/sbin/nologin profd
+	echo "setup.sh: created system user profd"
+fi
+echo "setup.sh: ready"

@@ -266,8 +266,10 @@ setup(struct profd *p)
 {
 	if (sandbox_lookup_user(p->p_opts.po_user, &p->p_uid, &p->p_gid) == -1)
 		return -1;
-	if (rundir_setup(p) == -1)
+	if (rundir_setup(p) == -1) {
+		rundir_cleanup(p);
 		return -1;
+	}
 	if (outdir_open(p) == -1 || setup_signals(p) == -1) {
 		rundir_cleanup(p);
 		return -1;
@@ -297,8 +299,11 @@ main(int argc, char **argv)
 		return 1;
 	rv = loop_run(&p);
 	rundir_cleanup(&p);
-	if (rv == 0)
-		printf("flame graph: %s/last_flamegraph.html\n",
-		       p.p_opts.po_outdir);
+	if (rv == 0 && p.p_written > 0)
+		printf("%s: %s/%s\n",
+		       p.p_opts.po_flamegraph ? "flame graph" : "profile",
+		       p.p_opts.po_outdir,
+		       p.p_opts.po_flamegraph ? "last_flamegraph.html"
+					      : "last_profile.col");
 	return rv;
 }

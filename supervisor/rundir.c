@@ -33,7 +33,7 @@ rundir_lock(struct profd *p)
 		buf[n > 0 ? n : 0] = '\0';
 		buf[strcspn(buf, "\n")] = '\0';
 		log_error("another profd is running (pid %s, lock %s); stop it "
-			  "first (profctl or systemctl stop profd)",
+			  "first (systemctl stop profd, or kill that pid)",
 			  buf[0] ? buf : "?", path);
 		close(p->p_lockfd);
 		p->p_lockfd = -1;
@@ -46,12 +46,39 @@ rundir_lock(struct profd *p)
 	return 0;
 }
 
+/* Workers run as another user: every directory above the runtime
+ * directory must let them through. */
+static int
+rundir_reachable(const char *dir, uid_t uid)
+{
+	char path[PATH_MAX], *slash;
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s", dir);
+	while ((slash = strrchr(path, '/')) != NULL) {
+		*slash = '\0';
+		if (stat(path[0] ? path : "/", &st) == -1)
+			return -1;
+		if (st.st_uid != uid && !(st.st_mode & S_IXOTH)) {
+			log_error("workers (uid %u) cannot reach %s: %s is "
+				  "not searchable (chmod o+x it)",
+				  (unsigned)uid, dir, path[0] ? path : "/");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 rundir_setup(struct profd *p)
 {
 	const char *dir = p->p_opts.po_rundir;
 	struct stat st;
 
+	if (dir[0] != '/') {
+		log_error("the runtime directory must be an absolute path");
+		return -1;
+	}
 	if (mkdir(dir, 0711) == 0)
 		p->p_made_rundir = 1;
 	else if (errno != EEXIST) {
@@ -66,6 +93,8 @@ rundir_setup(struct profd *p)
 			  dir);
 		return -1;
 	}
+	if (chmod(dir, 0711) == -1 || rundir_reachable(dir, p->p_uid) == -1)
+		return -1;
 	return rundir_lock(p);
 }
 

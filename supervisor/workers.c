@@ -87,6 +87,8 @@ workers_status(struct profd *p, struct worker *w, const Profd__Status *s)
 {
 	switch (s->kind) {
 	case PROFD__STATUS__KIND__STARTED:
+		if (w->w_state == W_STOPPING)
+			return; /* told to stop while it was starting */
 		if (w->w_state != W_CONFIG)
 			break;
 		w->w_state = W_RUNNING;

@@ -1,1 +1,63 @@
-exit 77
+# Bad input: one clear line on stderr, a non-zero exit, nothing left.
+. "$top_srcdir/tests/lib.sh"
+require_root
+
+RUN="$T/run"
+COMMON="--runtime-dir $RUN --worker-dir $top_builddir"
+
+# expect STATUS PATTERN CMD...: CMD exits with STATUS and stderr matches.
+expect() {
+	want=$1 pattern=$2
+	shift 2
+	"$@" >"$T/out" 2>"$T/err"
+	rv=$?
+	[ "$rv" = "$want" ] || { cat "$T/err"; fail "$* exited $rv, not $want"; }
+	grep -qE -- "$pattern" "$T/err" ||
+		{ cat "$T/err"; fail "$*: stderr lacks /$pattern/"; }
+	pass "$* -> $rv: $(grep -E -- "$pattern" "$T/err" | head -1)"
+}
+
+expect 2 "unrecognized option" "$PROFD" --no-such-flag -o "$T/o"
+expect 2 "invalid value 'abc' for -d" "$PROFD" -d abc -o "$T/o"
+expect 2 "invalid value '0' for -f" "$PROFD" -f 0 -o "$T/o"
+expect 2 "expected fp, dwarf or disabled" "$PROFD" --perf-mode xyz -o "$T/o"
+expect 2 "give an output directory" "$PROFD" -d 1
+expect 2 "no process with PID 4000000" "$PROFD" --pids 4000000 -o "$T/o"
+expect 2 "invalid value '1,,2' for --pids" "$PROFD" --pids 1,,2 -o "$T/o"
+expect 2 "dwarf allows at most 100 Hz" "$PROFD" --perf-mode dwarf -f 200 -o "$T/o"
+expect 2 "unexpected argument" "$PROFD" -o "$T/o" extra
+# shellcheck disable=SC2086
+expect 1 "cannot create the output directory" "$PROFD" -d 1 \
+	-o "$T/missing/parent/out" $COMMON
+expect 2 "invalid value 'x' for -d" "$PERF_WORKER" -d x
+expect 2 "unrecognized option" "$UPLOAD_WORKER" --bogus
+expect 2 "output directory" "$UPLOAD_WORKER"
+[ ! -e "$RUN" ] || fail "a refused start left $RUN behind"
+
+# A PID that does not exist, standalone.
+expect 78 "no process with PID 4000000" "$PERF_WORKER" --pid 4000000 -d 1
+
+# No perf installed: the worker says so, profd stops everything.
+# shellcheck disable=SC2086
+PROFD_PERF=/nonexistent/perf expect 1 "perf is not installed" \
+	"$PROFD" -d 1 -o "$T/o2" $COMMON
+assert_no_process "$RUN"
+[ ! -e "$RUN" ] || { ls -la "$RUN"; fail "runtime directory left behind"; }
+
+# A second profd on the same runtime directory is refused.
+if command -v perf >/dev/null; then
+	mkdir -p "$RUN"
+	# shellcheck disable=SC2086
+	"$PROFD" -c -d 5 -o "$T/o3" $COMMON 2>"$T/first.err" &
+	first=$!
+	track "$first"
+	for _ in $(seq 50); do [ -s "$RUN/profd.pid" ] && break; sleep 0.1; done
+	# shellcheck disable=SC2086
+	expect 1 "another profd is running \\(pid $first" \
+		"$PROFD" -d 1 -o "$T/o4" $COMMON
+	kill -TERM "$first"
+	wait "$first" || fail "the first profd did not stop cleanly"
+	[ -e "$RUN/profd.pid" ] && fail "lock file left behind"
+	assert_no_process "$RUN"
+fi
+pass "bad input refused cleanly"

@@ -1,1 +1,39 @@
-exit 77
+# profd-perf on its own: a busy C program's stacks, nesting and proportion.
+. "$top_srcdir/tests/lib.sh"
+require_root
+require_perf
+
+before=$(ls -d /tmp/profd-perf.* 2>/dev/null)
+start_busy 30
+"$PERF_WORKER" --pid "$BUSY_PID" -d 4 -f 99 >"$T/pid.col" 2>"$T/pid.err" ||
+	{ cat "$T/pid.err"; fail "profd-perf --pid exited with $?"; }
+cat "$T/pid.err"
+
+hot=$(count_matching "$T/pid.col" '^busy_c;.*;main;run;hot_caller;hot_leaf ')
+cold=$(count_matching "$T/pid.col" '^busy_c;.*;main;run;cold_caller;cold_leaf ')
+total=$(awk '{ s += $NF } END { print s + 0 }' "$T/pid.col")
+echo "hot=$hot cold=$cold total=$total"
+[ "$hot" -gt 50 ] || fail "too few samples in hot_leaf: $hot"
+[ "$cold" -gt 10 ] || fail "too few samples in cold_leaf: $cold"
+# Only the given PID is profiled.
+if grep -v '^busy_c;' "$T/pid.col" | grep -q .; then
+	fail "samples from other processes: $(grep -v '^busy_c;' "$T/pid.col" | head -3)"
+fi
+# hot_leaf does 3/4 of the work: accept 0.75 +- 20 %.
+share=$(awk -v h="$hot" -v c="$cold" 'BEGIN { printf "%d", 100 * h / (h + c) }')
+echo "hot share: $share %"
+[ "$share" -ge 60 ] && [ "$share" -le 90 ] || fail "hot share $share % is not 75 % +- 20 %"
+pass "--pid: leaves nested under their callers in the known proportion"
+
+# System-wide: kernel frames are marked, and busy_c is there too.
+"$PERF_WORKER" -d 2 -f 49 >"$T/all.col" 2>"$T/all.err" ||
+	{ cat "$T/all.err"; fail "profd-perf system-wide failed"; }
+grep -q '_\[k\]' "$T/all.col" || fail "no kernel frame marked _[k]"
+grep -q '^busy_c;.*hot_caller;hot_leaf ' "$T/all.col" || fail "busy_c missing system-wide"
+pass "system-wide with kernel frames"
+
+# Nothing left behind: no perf of ours, no scratch directory.
+assert_no_process "perf record.*--pid $BUSY_PID"
+after=$(ls -d /tmp/profd-perf.* 2>/dev/null)
+[ "$before" = "$after" ] || fail "scratch directory left in /tmp: $after"
+pass "no process or directory left"

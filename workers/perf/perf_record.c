@@ -31,19 +31,18 @@ perf_find(struct perf_record *r)
 {
 	const char *env = getenv("PROFD_PERF");
 
-	if (env != NULL && access(env, X_OK) == 0) {
-		snprintf(r->pr_perf, sizeof(r->pr_perf), "%s", env);
-		return 0;
-	}
-	for (size_t i = 0; perf_paths[i] != NULL; i++) {
-		if (access(perf_paths[i], X_OK) == 0) {
-			snprintf(r->pr_perf, sizeof(r->pr_perf), "%s",
-				 perf_paths[i]);
+	/* PROFD_PERF names the one perf to use, with no fallback. */
+	for (size_t i = 0; env != NULL ? i == 0 : perf_paths[i] != NULL; i++) {
+		const char *path = env != NULL ? env : perf_paths[i];
+
+		if (access(path, X_OK) == 0) {
+			snprintf(r->pr_perf, sizeof(r->pr_perf), "%s", path);
 			return 0;
 		}
 	}
-	log_error("perf is not installed: install it (apt-get install "
-		  "linux-perf) or run with --perf-mode disabled");
+	log_error("perf is not installed%s%s: install it (apt-get install "
+		  "linux-perf) or run with --perf-mode disabled",
+		  env ? " at " : "", env ? env : "");
 	return -1;
 }
 
