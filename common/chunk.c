@@ -105,8 +105,7 @@ validate_proc(const Profd__ProfileChunk *c, const Profd__Process *p,
 	      size_t *nstacks)
 {
 	if (p->comm >= c->n_strings || p->container >= c->n_strings ||
-	    p->app_id >= c->n_strings ||
-	    strlen(p->error) > STACKS_MAX_STRING)
+	    p->app_id >= c->n_strings || strlen(p->error) > STACKS_MAX_STRING)
 		return -1;
 	*nstacks += p->n_stacks;
 	if (*nstacks > CHUNK_MAX_STACKS)

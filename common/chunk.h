@@ -8,7 +8,7 @@
 #include "stacks.h"
 
 #define CHUNK_MAX_STRINGS (1u << 20)
-#define CHUNK_MAX_PROCS   (1u << 16)
+#define CHUNK_MAX_PROCS	  (1u << 16)
 #define CHUNK_MAX_STACKS  (1u << 20)
 
 /* Storage behind a chunk built from a table; the chunk points into the

@@ -51,7 +51,8 @@ write_prefix(struct write_ctx *c, const struct stack_proc *p)
 	if (put_id(c, p->sp_comm) == -1)
 		return -1;
 	if (c->wc_fmt == COLLAPSED_GPROFILER && p->sp_app_id != 0 &&
-	    (fputs(";" APPID_PREFIX, c->wc_f) == EOF || put_id(c, p->sp_app_id)))
+	    (fputs(";" APPID_PREFIX, c->wc_f) == EOF ||
+	     put_id(c, p->sp_app_id)))
 		return -1;
 	return 0;
 }
@@ -68,7 +69,7 @@ write_stack(void *arg, const struct stack_proc *p, const uint32_t *frames,
 		if (fputc(';', c->wc_f) == EOF || put_id(c, frames[i]) == -1)
 			return -1;
 	return fprintf(c->wc_f, " %llu\n", (unsigned long long)count) < 0 ? -1
-									   : 0;
+									  : 0;
 }
 
 int

@@ -12,7 +12,8 @@
 
 enum collapsed_fmt {
 	COLLAPSED_PLAIN,     /* comm;root;...;leaf count */
-	COLLAPSED_GPROFILER, /* meta;container;comm;[appid: X;]root;...;leaf count */
+	COLLAPSED_GPROFILER, /* meta;container;comm;[appid: X;]root;...;leaf
+				count */
 };
 
 struct collapsed_stats {

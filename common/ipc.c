@@ -59,9 +59,10 @@ ipc_listen(nng_socket s, const char *url, int mode)
 
 	if ((rv = nng_listener_create(&l, s, url)) != 0)
 		return rv;
-	if ((rv = nng_listener_set_size(l, NNG_OPT_RECVMAXSZ,
-					IPC_CHUNK_MAX)) != 0 ||
-	    (rv = nng_listener_set_int(l, NNG_OPT_IPC_PERMISSIONS, mode)) != 0 ||
+	if ((rv = nng_listener_set_size(l, NNG_OPT_RECVMAXSZ, IPC_CHUNK_MAX)) !=
+		0 ||
+	    (rv = nng_listener_set_int(l, NNG_OPT_IPC_PERMISSIONS, mode)) !=
+		0 ||
 	    (rv = nng_listener_start(l, 0)) != 0) {
 		nng_listener_close(l);
 		return rv;

@@ -4,14 +4,15 @@
 
 #include <sys/types.h>
 
-#define SANDBOX_DEFAULT_USER "profd"
+#define SANDBOX_DEFAULT_USER  "profd"
 #define SANDBOX_FALLBACK_USER "nobody"
 
 struct sandbox_policy {
 	const char *sp_name;
-	const int *sp_caps;             /* CAP_* values, ended by -1 */
-	const char *const *sp_syscalls; /* allowed beyond the base set, NULL-ended */
-	int sp_unix_only;               /* socket() only for AF_UNIX */
+	const int *sp_caps; /* CAP_* values, ended by -1 */
+	const char *const
+	    *sp_syscalls; /* allowed beyond the base set, NULL-ended */
+	int sp_unix_only; /* socket() only for AF_UNIX */
 };
 
 /* Resolves user (NULL: the default, else nobody with a warning) into

@@ -9,7 +9,7 @@
 
 struct stack_ent {
 	uint32_t se_off;  /* first frame in st_frames */
-	uint32_t se_n;    /* number of frames */
+	uint32_t se_n;	  /* number of frames */
 	uint32_t se_proc; /* process index */
 	uint32_t se_next; /* next stack of the same process, or STACKS_NONE */
 	uint32_t se_hash;
@@ -327,8 +327,8 @@ stack_equal(const struct stack_table *t, const struct stack_ent *e, int proc,
 }
 
 static int
-stack_insert(struct stack_table *t, int proc, const uint32_t *frames,
-	     size_t n, uint32_t h, size_t slot)
+stack_insert(struct stack_table *t, int proc, const uint32_t *frames, size_t n,
+	     uint32_t h, size_t slot)
 {
 	struct stack_proc *p = &t->st_procs[proc];
 	struct stack_ent *e;
@@ -436,8 +436,7 @@ stacks_foreach_proc(const struct stack_table *t, size_t proc, stacks_fn fn,
 	     i = t->st_ents[i].se_next) {
 		const struct stack_ent *e = &t->st_ents[i];
 
-		rv = fn(arg, p, t->st_frames + e->se_off, e->se_n,
-			e->se_count);
+		rv = fn(arg, p, t->st_frames + e->se_off, e->se_n, e->se_count);
 		if (rv != 0)
 			return rv;
 	}

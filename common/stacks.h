@@ -11,9 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STACKS_NONE       UINT32_MAX /* "no id": interning failed */
-#define STACKS_MAX_FRAMES 1024       /* frames in one stack */
-#define STACKS_MAX_STRING 4096       /* bytes in one interned string */
+#define STACKS_NONE	      UINT32_MAX   /* "no id": interning failed */
+#define STACKS_MAX_FRAMES     1024	   /* frames in one stack */
+#define STACKS_MAX_STRING     4096	   /* bytes in one interned string */
 #define STACKS_DEFAULT_BUDGET (256u << 20) /* bytes */
 
 struct stack_table;
@@ -32,7 +32,8 @@ struct stack_proc {
 
 /* Called per stack by stacks_foreach(); a non-zero return stops the walk. */
 typedef int (*stacks_fn)(void *arg, const struct stack_proc *proc,
-			 const uint32_t *frames, size_t nframes, uint64_t count);
+			 const uint32_t *frames, size_t nframes,
+			 uint64_t count);
 
 /* Returns an empty table that uses at most budget bytes (0: default). */
 struct stack_table *stacks_new(size_t budget);
@@ -72,8 +73,8 @@ int stacks_add(struct stack_table *t, int proc, const uint32_t *frames,
  * the first non-zero value fn returned, else 0. */
 int stacks_foreach(const struct stack_table *t, stacks_fn fn, void *arg);
 /* Same, for the stacks of one process only. */
-int stacks_foreach_proc(const struct stack_table *t, size_t proc,
-			stacks_fn fn, void *arg);
+int stacks_foreach_proc(const struct stack_table *t, size_t proc, stacks_fn fn,
+			void *arg);
 
 /* Returns the number of distinct stacks. */
 size_t stacks_count(const struct stack_table *t);

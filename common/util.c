@@ -86,9 +86,18 @@ parse_size(const char *s, uint64_t *out)
 	}
 	memcpy(buf, s, len + 1);
 	switch (buf[len - 1]) {
-	case 'K': case 'k': shift = 10; break;
-	case 'M': case 'm': shift = 20; break;
-	case 'G': case 'g': shift = 30; break;
+	case 'K':
+	case 'k':
+		shift = 10;
+		break;
+	case 'M':
+	case 'm':
+		shift = 20;
+		break;
+	case 'G':
+	case 'g':
+		shift = 30;
+		break;
 	}
 	if (shift)
 		buf[len - 1] = '\0';

@@ -77,8 +77,7 @@ worker_usage(const struct profiler_ops *ops, FILE *f)
 		"       [--user NAME] [--workdir DIR]%s\n"
 		"Profiles standalone and prints collapsed stacks to stdout.\n"
 		"See profd-%s(8).\n",
-		ops->po_name, ops->po_usage ? ops->po_usage : "",
-		ops->po_name);
+		ops->po_name, ops->po_usage ? ops->po_usage : "", ops->po_name);
 }
 
 static int
@@ -201,8 +200,8 @@ worker_main(int argc, char **argv, const struct profiler_ops *ops)
 	snprintf(prog, sizeof(prog), "profd-%s", ops->po_name);
 	log_init(prog, a.wa_syslog,
 		 a.wa_verbose >= 2 ? LOGL_DEBUG
-		 : a.wa_verbose   ? LOGL_INFO
-				  : LOGL_WARN);
+		 : a.wa_verbose	   ? LOGL_INFO
+				   : LOGL_WARN);
 	worker_signals();
 	if (a.wa_rundir != NULL)
 		return worker_supervised(&a);

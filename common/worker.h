@@ -13,14 +13,14 @@
 #include "util.h"
 
 #define WORKER_DEFAULT_FREQUENCY 11 /* Hz */
-#define WORKER_DEFAULT_DURATION  5  /* seconds, standalone */
-#define WORKER_MAX_FREQUENCY     1000
-#define WORKER_MAX_DURATION      3600
-#define WORKER_CHUNK_BUDGET      (24u << 20) /* bytes of one window's table */
-#define WORKER_ACK_TIMEOUT_MS    30000
-#define WORKER_EXIT_CONFIG       78 /* cannot work here: exit status */
-#define WORKER_CTL_SOCKET        "%s.ctl" /* in the runtime dir */
-#define WORKER_UPLOAD_SOCKET     "upload/chunks.sock"
+#define WORKER_DEFAULT_DURATION	 5  /* seconds, standalone */
+#define WORKER_MAX_FREQUENCY	 1000
+#define WORKER_MAX_DURATION	 3600
+#define WORKER_CHUNK_BUDGET	 (24u << 20) /* bytes of one window's table */
+#define WORKER_ACK_TIMEOUT_MS	 30000
+#define WORKER_EXIT_CONFIG	 78	  /* cannot work here: exit status */
+#define WORKER_CTL_SOCKET	 "%s.ctl" /* in the runtime dir */
+#define WORKER_UPLOAD_SOCKET	 "upload/chunks.sock"
 
 struct worker_opts {
 	uint32_t wo_frequency;

@@ -67,8 +67,8 @@ usage(FILE *f)
 static int
 badarg(const char *flag, const char *arg, const char *want)
 {
-	fprintf(stderr, "profd: invalid value '%s' for %s: expected %s\n",
-		arg, flag, want);
+	fprintf(stderr, "profd: invalid value '%s' for %s: expected %s\n", arg,
+		flag, want);
 	return -1;
 }
 
@@ -117,7 +117,8 @@ parse_opt(struct profd_opts *o, int c, const char *arg)
 		return 0;
 	case OPT_PIDS:
 		if (parse_pids(arg, o->po_pids, PROFD_MAX_PIDS, &o->po_npids))
-			return badarg("--pids", arg, "PIDs separated by commas");
+			return badarg("--pids", arg,
+				      "PIDs separated by commas");
 		return 0;
 	case OPT_PERF_MODE:
 		return opt_perf_mode(o, arg);

@@ -12,15 +12,15 @@
 #include "profd.pb-c.h"
 #include "util.h"
 
-#define PROFD_RUNDIR        "/run/profd"
-#define PROFD_MAX_WORKERS   8
-#define PROFD_HELLO_MS      10000 /* exec to hello */
-#define PROFD_START_MS      60000 /* configure to started (event probes) */
-#define PROFD_STOP_MS       15000 /* stop to exit, then SIGKILL */
-#define PROFD_WINDOW_MS_MAX 120000 /* snapshot to window written */
-#define PROFD_DEFAULT_DURATION  60
+#define PROFD_RUNDIR		"/run/profd"
+#define PROFD_MAX_WORKERS	8
+#define PROFD_HELLO_MS		10000  /* exec to hello */
+#define PROFD_START_MS		60000  /* configure to started (event probes) */
+#define PROFD_STOP_MS		15000  /* stop to exit, then SIGKILL */
+#define PROFD_WINDOW_MS_MAX	120000 /* snapshot to window written */
+#define PROFD_DEFAULT_DURATION	60
 #define PROFD_DEFAULT_FREQUENCY 11
-#define PROFD_OUTFD 3 /* the output directory, in profd-upload */
+#define PROFD_OUTFD		3 /* the output directory, in profd-upload */
 
 struct profd_opts {
 	uint32_t po_duration;
@@ -41,7 +41,7 @@ struct profd_opts {
 };
 
 enum wstate {
-	W_IDLE,     /* not running */
+	W_IDLE,	    /* not running */
 	W_STARTING, /* spawned, waiting for hello */
 	W_CONFIG,   /* configured, waiting for "started" */
 	W_RUNNING,  /* profiling / serving */
@@ -58,8 +58,8 @@ struct worker {
 	int w_open;
 	int w_fd;
 	int64_t w_deadline; /* of the current state, ms; 0 none */
-	int w_status;       /* wait status once exited */
-	int w_failed;       /* ended other than asked */
+	int w_status;	    /* wait status once exited */
+	int w_failed;	    /* ended other than asked */
 	char w_path[PATH_MAX];
 };
 
@@ -73,7 +73,7 @@ struct profd {
 	int p_made_rundir;
 	uid_t p_uid;
 	gid_t p_gid;
-	int64_t p_t0;       /* clock start, ms; 0 until every worker started */
+	int64_t p_t0;	    /* clock start, ms; 0 until every worker started */
 	uint64_t p_window;  /* last window snapshotted */
 	uint64_t p_written; /* last window the uploader wrote */
 	int64_t p_wstart;   /* unix time the current window began */

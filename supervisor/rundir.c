@@ -22,8 +22,8 @@ rundir_lock(struct profd *p)
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "%s/" LOCK_NAME, p->p_opts.po_rundir);
-	p->p_lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-			   0644);
+	p->p_lockfd =
+	    open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (p->p_lockfd == -1) {
 		log_error("cannot open %s: %s", path, strerror(errno));
 		return -1;

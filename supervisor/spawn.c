@@ -114,9 +114,8 @@ spawn_child(struct profd *p, struct worker *w, char **argv, int errfd)
 	/* Move both fds above the ones they go to, then into place. */
 	if ((errfd = fcntl(errfd, F_DUPFD_CLOEXEC, 10)) == -1)
 		goto fail;
-	if (!w->w_profiler &&
-	    ((outfd = fcntl(p->p_outfd, F_DUPFD, 10)) == -1 ||
-	     dup2(outfd, PROFD_OUTFD) == -1))
+	if (!w->w_profiler && ((outfd = fcntl(p->p_outfd, F_DUPFD, 10)) == -1 ||
+			       dup2(outfd, PROFD_OUTFD) == -1))
 		goto fail;
 	if (dup3(errfd, PROFD_OUTFD + 1, O_CLOEXEC) == -1)
 		goto fail;

@@ -26,8 +26,8 @@ workers_find(struct profd *p, const char *name)
 static void
 workers_broken(struct profd *p, struct worker *w, const char *why)
 {
-	log_error("profd-%s (pid %d): %s; killing it", w->w_name,
-		  (int)w->w_pid, why);
+	log_error("profd-%s (pid %d): %s; killing it", w->w_name, (int)w->w_pid,
+		  why);
 	w->w_failed = 1;
 	spawn_kill(w, SIGKILL);
 	w->w_state = W_STOPPING;
@@ -141,13 +141,14 @@ workers_recv(struct profd *p, struct worker *w)
 	int err;
 
 	while (w->w_state != W_IDLE && w->w_state != W_EXITED) {
-		c = (Profd__Control *)ipc_recv_pb(
-		    w->w_sock, &profd__control__descriptor, NNG_FLAG_NONBLOCK,
-		    &err);
+		c = (Profd__Control *)ipc_recv_pb(w->w_sock,
+						  &profd__control__descriptor,
+						  NNG_FLAG_NONBLOCK, &err);
 		if (c == NULL) {
 			if (err == -1)
-				workers_broken(p, w, "a message that does "
-						     "not decode");
+				workers_broken(p, w,
+					       "a message that does "
+					       "not decode");
 			return;
 		}
 		workers_dispatch(p, w, c);
@@ -167,8 +168,8 @@ workers_log_exit(const struct worker *w, int status)
 			  "message above)",
 			  w->w_name, (int)w->w_pid);
 	else
-		log_error("profd-%s (pid %d) exited with status %d",
-			  w->w_name, (int)w->w_pid, WEXITSTATUS(status));
+		log_error("profd-%s (pid %d) exited with status %d", w->w_name,
+			  (int)w->w_pid, WEXITSTATUS(status));
 }
 
 int
@@ -181,8 +182,8 @@ workers_reaped(struct profd *p, pid_t pid, int status)
 			w = &p->p_workers[i];
 	if (w == NULL)
 		return 0;
-	if (w->w_state != W_STOPPING || w->w_failed ||
-	    !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	if (w->w_state != W_STOPPING || w->w_failed || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0) {
 		workers_log_exit(w, status);
 		profd_shutdown(p, 1);
 	} else {

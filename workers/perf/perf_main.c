@@ -17,18 +17,69 @@ static const int perf_caps[] = {CAP_PERFMON, CAP_SYSLOG, CAP_SYS_PTRACE,
 
 /* perf record and perf script run inside this filter too. */
 static const char *const perf_syscalls[] = {
-    "execve", "wait4", "kill", "perf_event_open", "bpf", "capget",
-    "alarm", "getcpu", "get_mempolicy", "set_mempolicy", "sched_setaffinity",
-    "statfs", "fstatfs", "unshare", "arch_prctl", "setpgid", "getpgid",
-    "setsid", "rmdir", "fallocate", "msync", "mlock", "munlock", "sendfile",
-    "splice", "getrusage", "times", "memfd_create", "getcwd", "chdir",
-    "fchdir", "symlink", "inotify_init1", "inotify_add_watch", "getresuid",
-    "getresgid", "setitimer", "rt_sigtimedwait", "rt_sigqueueinfo",
-    "rt_sigsuspend", "pause", "waitid", "pidfd_open", "process_vm_readv",
-    "sched_getparam", "sched_getscheduler", "sched_setscheduler",
-    "getpriority", "setpriority", "mincore", "flock", "link", "linkat",
-    "fstatat64", "lstat", "stat", "open", "pipe", "copy_file_range",
-    "name_to_handle_at", "open_by_handle_at", "io_uring_setup", NULL,
+    "execve",
+    "wait4",
+    "kill",
+    "perf_event_open",
+    "bpf",
+    "capget",
+    "alarm",
+    "getcpu",
+    "get_mempolicy",
+    "set_mempolicy",
+    "sched_setaffinity",
+    "statfs",
+    "fstatfs",
+    "unshare",
+    "arch_prctl",
+    "setpgid",
+    "getpgid",
+    "setsid",
+    "rmdir",
+    "fallocate",
+    "msync",
+    "mlock",
+    "munlock",
+    "sendfile",
+    "splice",
+    "getrusage",
+    "times",
+    "memfd_create",
+    "getcwd",
+    "chdir",
+    "fchdir",
+    "symlink",
+    "inotify_init1",
+    "inotify_add_watch",
+    "getresuid",
+    "getresgid",
+    "setitimer",
+    "rt_sigtimedwait",
+    "rt_sigqueueinfo",
+    "rt_sigsuspend",
+    "pause",
+    "waitid",
+    "pidfd_open",
+    "process_vm_readv",
+    "sched_getparam",
+    "sched_getscheduler",
+    "sched_setscheduler",
+    "getpriority",
+    "setpriority",
+    "mincore",
+    "flock",
+    "link",
+    "linkat",
+    "fstatat64",
+    "lstat",
+    "stat",
+    "open",
+    "pipe",
+    "copy_file_range",
+    "name_to_handle_at",
+    "open_by_handle_at",
+    "io_uring_setup",
+    NULL,
 };
 
 static const struct sandbox_policy perf_policy = {
@@ -62,7 +113,7 @@ perf_option(struct worker_ctx *ctx, int opt, const char *arg)
 		if (strcmp(arg, "fp") != 0 && strcmp(arg, "dwarf") != 0 &&
 		    strcmp(arg, "disabled") != 0)
 			return worker_badarg("--perf-mode", arg,
-						    "fp, dwarf or disabled");
+					     "fp, dwarf or disabled");
 		snprintf(o->wo_perf_mode, sizeof(o->wo_perf_mode), "%s", arg);
 		return 0;
 	case OPT_INSERT_DSO_NAME:
@@ -70,8 +121,8 @@ perf_option(struct worker_ctx *ctx, int opt, const char *arg)
 		return 0;
 	case OPT_DWARF_STACK_SIZE:
 		if (parse_u64(arg, 1, 65528, &v) == -1)
-			return worker_badarg("--perf-dwarf-stack-size",
-						    arg, "1 to 65528 bytes");
+			return worker_badarg("--perf-dwarf-stack-size", arg,
+					     "1 to 65528 bytes");
 		o->wo_dwarf_stack_size = (uint32_t)v;
 		return 0;
 	}

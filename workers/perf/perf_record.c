@@ -23,8 +23,8 @@
 #define PERF_PROBE   "probe.fp"
 #define PERF_MAXARGS 32
 
-static const char *const perf_paths[] = {
-    "/usr/bin/perf", "/usr/sbin/perf", "/usr/local/bin/perf", NULL};
+static const char *const perf_paths[] = {"/usr/bin/perf", "/usr/sbin/perf",
+					 "/usr/local/bin/perf", NULL};
 
 int
 perf_find(struct perf_record *r)
@@ -129,9 +129,10 @@ perf_log_tail(struct perf_record *r, const char *what)
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
 		off_t size = lseek(fd, 0, SEEK_END);
 
-		lseek(fd, size > (off_t)sizeof(buf) - 1
-			      ? size - (off_t)sizeof(buf) + 1
-			      : 0,
+		lseek(fd,
+		      size > (off_t)sizeof(buf) - 1
+			  ? size - (off_t)sizeof(buf) + 1
+			  : 0,
 		      SEEK_SET);
 		n = read(fd, buf, sizeof(buf) - 1);
 		buf[n > 0 ? n : 0] = '\0';
@@ -277,17 +278,16 @@ static int
 perf_script_file(struct perf_record *r, const char *file,
 		 const struct worker_opts *o, struct stack_table *t)
 {
-	char *argv[] = {"perf", "script", "-F", "+pid", "-i", (char *)file,
-			NULL};
+	char *argv[] = {"perf", "script",     "-F", "+pid",
+			"-i",	(char *)file, NULL};
 	struct perf_parse_stats st;
 	struct perf_parser *p;
 	int fds[2], status, rv;
 	pid_t pid;
 
-	if ((p = perf_parser_new(t, o->wo_insert_dso_name
-					? PERF_INSERT_DSO_NAME
-					: 0,
-				 NULL, NULL)) == NULL)
+	if ((p = perf_parser_new(
+		 t, o->wo_insert_dso_name ? PERF_INSERT_DSO_NAME : 0, NULL,
+		 NULL)) == NULL)
 		return -1;
 	if (pipe2(fds, O_CLOEXEC) == -1) {
 		perf_parser_free(p);

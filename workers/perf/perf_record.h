@@ -9,12 +9,12 @@
 #include "stacks.h"
 #include "worker.h"
 
-#define PERF_ROTATE_WAIT_MS  5000  /* for the rotated file after SIGUSR2 */
+#define PERF_ROTATE_WAIT_MS    5000 /* for the rotated file after SIGUSR2 */
 #define PERF_SCRIPT_TIMEOUT_MS 120000
-#define PERF_STOP_WAIT_MS    5000
+#define PERF_STOP_WAIT_MS      5000
 
 struct perf_record {
-	pid_t pr_pid;          /* perf record, or 0 */
+	pid_t pr_pid; /* perf record, or 0 */
 	char pr_perf[PATH_MAX];
 	char pr_dir[PATH_MAX]; /* scratch directory */
 	char pr_event[64];     /* "" for perf's default event */

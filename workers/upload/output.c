@@ -55,8 +55,7 @@ write_metadata(FILE *f, const struct window_meta *m)
 		"\"profiling_duration\": %u, \"continuous\": %s, ",
 		m->wm_frequency, m->wm_duration,
 		m->wm_continuous ? "true" : "false");
-	put_kv_str(f, "perf_mode", m->wm_perf_mode ? m->wm_perf_mode : "fp",
-		   0);
+	put_kv_str(f, "perf_mode", m->wm_perf_mode ? m->wm_perf_mode : "fp", 0);
 	fputs("}}, ", f);
 }
 
@@ -64,8 +63,7 @@ write_metadata(FILE *f, const struct window_meta *m)
 static void
 write_header(FILE *f, const struct window_meta *m)
 {
-	fputs("# {\"containers\": [], \"container_names_enabled\": false, ",
-	      f);
+	fputs("# {\"containers\": [], \"container_names_enabled\": false, ", f);
 	write_metadata(f, m);
 	fprintf(f, "\"metrics\": {\"cpu_avg\": %.2f, \"mem_avg\": %.2f}, ",
 		m->wm_cpu_avg, m->wm_mem_avg);

@@ -20,11 +20,11 @@ struct window_meta {
 };
 
 struct output {
-	int ou_dirfd;         /* the output directory, opened by profd */
-	const char *ou_dir;   /* its name, for messages */
-	int ou_flamegraph;    /* also write HTML */
-	int ou_rotating;      /* keep only the last window's files */
-	char ou_prev[64];     /* base name of the previous window's files */
+	int ou_dirfd;	    /* the output directory, opened by profd */
+	const char *ou_dir; /* its name, for messages */
+	int ou_flamegraph;  /* also write HTML */
+	int ou_rotating;    /* keep only the last window's files */
+	char ou_prev[64];   /* base name of the previous window's files */
 };
 
 /* Writes profile_<UTC end time>.col (and .html) for one window and

@@ -197,8 +197,8 @@ main(int argc, char **argv)
 		return rv;
 	log_init("profd-upload", a.ua_syslog,
 		 a.ua_verbose >= 2 ? LOGL_DEBUG
-		 : a.ua_verbose   ? LOGL_INFO
-				  : LOGL_WARN);
+		 : a.ua_verbose	   ? LOGL_INFO
+				   : LOGL_WARN);
 	upload_signals();
 	if (upload_open_outdir(&a) == -1 ||
 	    (a.ua_rundir == NULL && upload_open_inputs(&a) == -1))

@@ -87,7 +87,8 @@ upsrv_chunk(struct upsrv *s)
 	}
 	if (chunk_validate(c) == -1) {
 		log_error("a chunk from %.32s with out-of-range fields was "
-			  "refused", c->worker);
+			  "refused",
+			  c->worker);
 		upsrv_ack(s, c->worker, c->window, 0, "out of range");
 	} else if (windows_add_chunk(&s->us_ws, c) == -1) {
 		log_error("cannot store window %llu from %s: %s",
@@ -105,8 +106,7 @@ upsrv_configure(struct upsrv *s, const Profd__Configure *m)
 {
 	struct window_meta *d = &s->us_ws.ws_defaults;
 
-	snprintf(s->us_perf_mode, sizeof(s->us_perf_mode), "%s",
-		 m->perf_mode);
+	snprintf(s->us_perf_mode, sizeof(s->us_perf_mode), "%s", m->perf_mode);
 	d->wm_frequency = m->frequency;
 	d->wm_duration = m->duration;
 	d->wm_continuous = m->continuous;

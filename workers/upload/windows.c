@@ -126,8 +126,8 @@ windows_oldest(struct windows *ws)
 	for (size_t i = 0; i < WINDOWS_MAX; i++) {
 		struct window *w = &ws->ws_win[i];
 
-		if (w->w_used &&
-		    (best == NULL || w->w_meta.wm_window < best->w_meta.wm_window))
+		if (w->w_used && (best == NULL ||
+				  w->w_meta.wm_window < best->w_meta.wm_window))
 			best = w;
 	}
 	return best;

@@ -8,8 +8,8 @@
 #include "profd.pb-c.h"
 #include "stacks.h"
 
-#define WINDOWS_MAX        8     /* windows open at once */
-#define WINDOWS_MAX_EXPECT 8     /* profilers in one window */
+#define WINDOWS_MAX	   8	 /* windows open at once */
+#define WINDOWS_MAX_EXPECT 8	 /* profilers in one window */
 #define WINDOWS_GRACE_MS   30000 /* wait for late chunks after a snapshot */
 #define WINDOWS_NAME_MAX   32
 
