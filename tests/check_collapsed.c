@@ -566,9 +566,8 @@ START_TEST(test_read_budget)
 	ck_assert_uint_eq(stacks_count(t), st.cs_lines);
 	ck_assert_uint_le(stacks_memory(t), SMALL_BUDGET + 1024);
 	errno = 0;
-	ck_assert_int_eq(collapsed_parse_line(t, "comm;new_one 1", 14,
-					      COLLAPSED_PLAIN),
-			 -1);
+	ck_assert_int_eq(
+	    collapsed_parse_line(t, "comm;new_one 1", 14, COLLAPSED_PLAIN), -1);
 	ck_assert_int_eq(errno, ENOMEM);
 	free(buf);
 	stacks_free(t);

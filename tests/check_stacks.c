@@ -473,6 +473,11 @@ START_TEST(test_clear)
 }
 END_TEST
 
+/* Budgets that run out of different parts first (bytes). */
+static const size_t budgets[] = {SMALL_BUDGET, 50176, 40000, 100000};
+
+#define NBUDGETS ((int)(sizeof(budgets) / sizeof(budgets[0])))
+
 /* Interns "s<i>" for i = 0.. until the table is full; returns how many. */
 static size_t
 fill_strings(struct stack_table *t)
@@ -496,20 +501,24 @@ fill_strings(struct stack_table *t)
 
 START_TEST(test_budget_strings)
 {
-	struct stack_table *t = table_new(SMALL_BUDGET);
+	size_t budget = budgets[_i];
+	struct stack_table *t = table_new(budget);
 	char buf[32];
-	size_t n = fill_strings(t);
+	size_t n = fill_strings(t), mem = stacks_memory(t);
 
 	ck_assert_uint_gt(n, 100);
-	ck_assert_uint_le(stacks_memory(t), SMALL_BUDGET + 1024);
+	ck_assert_uint_le(mem, budget + 1024);
 	ck_assert_uint_eq(stacks_nstr(t), n + 1);
 	ck_assert_uint_eq(stacks_intern_str(t, "another new one"), STACKS_NONE);
-	ck_assert_str_eq(stacks_str(t, 0), "");
+	/* A full table still finds every string it has. */
+	ck_assert_uint_eq(stacks_intern(t, "", 0), 0);
 	for (size_t i = 0; i < n; i++) {
 		snprintf(buf, sizeof(buf), "s%zu", i);
 		ck_assert_str_eq(stacks_str(t, (uint32_t)i + 1), buf);
+		ck_assert_uint_eq(stacks_intern_str(t, buf), i + 1);
 	}
 	ck_assert_uint_eq(stacks_nstr(t), n + 1);
+	ck_assert_uint_eq(stacks_memory(t), mem);
 	stacks_free(t);
 }
 END_TEST
@@ -545,13 +554,27 @@ fill_stacks(struct stack_table *t, int p, const uint32_t *ids, size_t nids)
 	return i;
 }
 
+/* Adds every stack fill_stacks added once more, with count 1. */
+static void
+readd_stacks(struct stack_table *t, int p, const uint32_t *ids, size_t nids,
+	     size_t n)
+{
+	uint32_t f[2];
+
+	for (size_t i = 0; i < n; i++) {
+		f[0] = ids[i % nids];
+		f[1] = ids[(i / nids) % nids];
+		ck_assert_int_eq(stacks_add(t, p, f, 2, 1), 0);
+	}
+}
+
 START_TEST(test_budget_stacks)
 {
-	struct stack_table *t = table_new(SMALL_BUDGET);
+	size_t budget = budgets[_i], n, mem;
+	struct stack_table *t = table_new(budget);
 	uint32_t ids[64], f[2];
 	char buf[16];
 	struct sums s = {0};
-	size_t n;
 	int p = proc_of(t, 1, "a");
 
 	for (size_t i = 0; i < 64; i++) {
@@ -559,13 +582,19 @@ START_TEST(test_budget_stacks)
 		ids[i] = id_of(t, buf);
 	}
 	n = fill_stacks(t, p, ids, 64);
+	mem = stacks_memory(t);
 	ck_assert_uint_gt(n, 100);
-	ck_assert_uint_le(stacks_memory(t), SMALL_BUDGET + 1024);
+	ck_assert_uint_le(mem, budget + 1024);
 	ck_assert_uint_eq(stacks_count(t), n);
 	ck_assert_uint_eq(stacks_total(t), (uint64_t)n * (n + 1) / 2);
 	f[0] = ids[n % 64];
 	f[1] = ids[(n / 64) % 64];
 	ck_assert_int_eq(stacks_add(t, p, f, 2, 1), -1);
+	/* A full table still counts the stacks it has. */
+	readd_stacks(t, p, ids, 64, n);
+	ck_assert_uint_eq(stacks_count(t), n);
+	ck_assert_uint_eq(stacks_total(t), (uint64_t)n * (n + 1) / 2 + n);
+	ck_assert_uint_eq(stacks_memory(t), mem);
 	ck_assert_int_eq(stacks_foreach(t, sum_up, &s), 0);
 	ck_assert_uint_eq(s.su_stacks, n);
 	ck_assert_uint_eq(s.su_count, stacks_total(t));
@@ -670,9 +699,9 @@ stacks_suite(void)
 	tcase_add_test(walk, test_foreach_early_stop);
 	tcase_add_test(walk, test_foreach_empty);
 	tcase_add_test(walk, test_clear);
-	tcase_add_test(bud, test_budget_strings);
+	tcase_add_loop_test(bud, test_budget_strings, 0, NBUDGETS);
 	tcase_add_test(bud, test_budget_clear_refills);
-	tcase_add_test(bud, test_budget_stacks);
+	tcase_add_loop_test(bud, test_budget_stacks, 0, NBUDGETS);
 	tcase_add_test(bud, test_budget_procs);
 	tcase_add_test(big, test_same_stack_no_growth);
 	tcase_add_test(big, test_many_distinct_stacks);
