@@ -10,15 +10,18 @@
 #define CHUNK_MAX_STRINGS (1u << 20)
 #define CHUNK_MAX_PROCS	  (1u << 16)
 #define CHUNK_MAX_STACKS  (1u << 20)
+#define CHUNK_MAX_FRAMES  (16u << 20)  /* frame ids in one chunk */
+#define CHUNK_MAX_COUNT	  (1ULL << 53) /* samples of one stack */
 
 /* Storage behind a chunk built from a table; the chunk points into the
- * table's strings and frames, so the table must outlive it. */
+ * table's strings, so the table must outlive it. */
 struct chunk_buf {
 	Profd__ProfileChunk cb_chunk;
 	Profd__Process *cb_procs;
 	Profd__Process **cb_procp;
-	Profd__Stack *cb_stacks;
-	Profd__Stack **cb_stackp;
+	uint32_t *cb_frames;
+	uint32_t *cb_depths;
+	uint64_t *cb_counts;
 	char **cb_strings;
 };
 

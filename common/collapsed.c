@@ -151,7 +151,7 @@ parse_gprofiler_prefix(struct cursor *c, struct stack_table *t,
 
 static int
 parse_frames(struct cursor *c, struct stack_table *t, uint32_t *frames,
-	     size_t *n, uint32_t *app_id)
+	     size_t *n, uint32_t *app_id, enum collapsed_fmt fmt)
 {
 	const char *s;
 	size_t len;
@@ -159,7 +159,8 @@ parse_frames(struct cursor *c, struct stack_table *t, uint32_t *frames,
 	*n = 0;
 	*app_id = 0;
 	while (next_field(c, &s, &len) == 0) {
-		if (*n == 0 && *app_id == 0 && len > strlen(APPID_PREFIX) &&
+		if (fmt == COLLAPSED_GPROFILER && *n == 0 && *app_id == 0 &&
+		    len > strlen(APPID_PREFIX) &&
 		    memcmp(s, APPID_PREFIX, strlen(APPID_PREFIX)) == 0) {
 			*app_id = stacks_intern(t, s + strlen(APPID_PREFIX),
 						len - strlen(APPID_PREFIX));
@@ -192,7 +193,7 @@ parse_stack(struct stack_table *t, const char *line, size_t len,
 	if (next_field(&c, &s, &slen) == -1 ||
 	    (comm = stacks_intern(t, s, slen)) == STACKS_NONE)
 		return -1;
-	if (parse_frames(&c, t, frames, &n, &app_id) == -1)
+	if (parse_frames(&c, t, frames, &n, &app_id, fmt) == -1)
 		return -1;
 	if ((proc = stacks_proc(t, 0, comm, container, app_id)) == -1)
 		return -1;
@@ -223,37 +224,42 @@ collapsed_parse_line(struct stack_table *t, const char *line, size_t len,
 	return 0;
 }
 
-/* Skips the rest of an overlong line. */
-static void
-skip_line(FILE *f)
+/* Reads one line of at most max bytes into buf, without its newline.
+ * Returns its length, -2 for an overlong line (skipped to its end), or -1
+ * at the end of f. NUL bytes are kept as they are. */
+static ssize_t
+read_line(FILE *f, char *buf, size_t max)
 {
-	int c;
+	size_t n = 0;
+	int c, over = 0;
 
-	while ((c = getc(f)) != EOF && c != '\n')
-		;
+	while ((c = getc(f)) != EOF && c != '\n') {
+		if (n < max)
+			buf[n++] = (char)c;
+		else
+			over = 1;
+	}
+	if (c == EOF && n == 0 && !over)
+		return -1;
+	return over ? -2 : (ssize_t)n;
 }
 
 int
 collapsed_read(FILE *f, struct stack_table *t, enum collapsed_fmt fmt,
 	       struct collapsed_stats *st)
 {
-	size_t cap = COLLAPSED_MAX_LINE + 2;
+	ssize_t n;
 	char *line;
 	int rv;
 
-	if ((line = malloc(cap)) == NULL)
+	if ((line = malloc(COLLAPSED_MAX_LINE)) == NULL)
 		return -1;
-	while (fgets(line, (int)cap, f) != NULL) {
-		size_t n = strlen(line);
-
-		if (n > 0 && line[n - 1] == '\n') {
-			n--;
-		} else if (!feof(f)) {
-			skip_line(f);
+	while ((n = read_line(f, line, COLLAPSED_MAX_LINE)) != -1) {
+		if (n == -2 || memchr(line, '\0', (size_t)n) != NULL) {
 			st->cs_skipped++;
 			continue;
 		}
-		rv = collapsed_parse_line(t, line, n, fmt);
+		rv = collapsed_parse_line(t, line, (size_t)n, fmt);
 		if (rv == 0)
 			st->cs_lines++;
 		else if (rv == -1)

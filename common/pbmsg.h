@@ -7,7 +7,7 @@
 
 /* Decoding may allocate at most this many bytes per input byte, plus a
  * fixed allowance: protobuf-c has no limit of its own. */
-#define PBMSG_BUDGET_FACTOR 8
+#define PBMSG_BUDGET_FACTOR 16
 #define PBMSG_BUDGET_BASE   (64u << 10)
 
 /* Decodes buf[0..len) as message type d with an allocation budget; NULL

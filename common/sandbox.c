@@ -243,5 +243,10 @@ sandbox_enter(const struct sandbox_policy *p, const char *user)
 		log_error("cannot set no_new_privs: %s", strerror(errno));
 		return -1;
 	}
+#ifdef PROFD_SANITIZERS
+	/* LeakSanitizer ptraces its own threads at exit: the uid change made
+	 * the process non-dumpable, which would forbid that. */
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+#endif
 	return sandbox_seccomp(p);
 }

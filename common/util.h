@@ -11,7 +11,8 @@
 /* Parses a decimal integer in [min, max] into *out; -1 with errno EINVAL
  * (not a number, trailing text) or ERANGE (out of range). */
 int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
-/* Parses "P[,P...]" into pids[0..max); -1 with errno EINVAL or E2BIG. */
+/* Parses "P[,P...]" into pids[0..max); -1 with errno EINVAL (malformed),
+ * ERANGE (a PID out of 1..4194304) or E2BIG (more than max). */
 int parse_pids(const char *s, uint32_t *pids, size_t max, size_t *n);
 /* Parses a size with an optional K, M or G suffix (powers of 1024). */
 int parse_size(const char *s, uint64_t *out);

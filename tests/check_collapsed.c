@@ -519,6 +519,21 @@ START_TEST(test_read_nul_bytes)
 }
 END_TEST
 
+/* A NUL inside a line costs that line only, never the next one. */
+START_TEST(test_read_nul_mid_file)
+{
+	static const char in[] = "a;b\0c 3\nd;e 4\nf;g 5\n";
+	struct stack_table *t = table_new(0);
+	struct collapsed_stats st;
+
+	st = read_buf(t, in, sizeof(in) - 1, COLLAPSED_PLAIN);
+	ck_assert_uint_eq(st.cs_lines, 2);
+	ck_assert_uint_eq(st.cs_skipped, 1);
+	ck_assert_uint_eq(stacks_total(t), 9);
+	stacks_free(t);
+}
+END_TEST
+
 START_TEST(test_parse_nul_bytes)
 {
 	struct stack_table *t = table_new(0);
@@ -602,6 +617,7 @@ collapsed_suite(void)
 	tcase_add_test(r, test_read_huge_line);
 	tcase_add_test(r, test_read_line_limit);
 	tcase_add_test(r, test_read_nul_bytes);
+	tcase_add_test(r, test_read_nul_mid_file);
 	tcase_add_test(r, test_read_error);
 	tcase_add_test(r, test_read_budget);
 	tcase_set_timeout(r, 30);

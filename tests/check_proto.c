@@ -566,25 +566,88 @@ START_TEST(test_budget_empty_processes)
 }
 END_TEST
 
-START_TEST(test_budget_empty_stacks)
+START_TEST(test_budget_unpacked_frames)
 {
 	size_t n = EMPTY_FIELDS, len = 1 + 3 + 2 * n;
 	uint8_t *buf = malloc(len);
+	ProtobufCMessage *m;
 
 	ck_assert_ptr_nonnull(buf);
-	/* One Process (field 4) holding n empty Stacks (field 5). */
+	/* One Process (field 4) holding n unpacked frame ids (field 5). */
 	buf[0] = 0x22;
 	buf[1] = (uint8_t)(0x80 | ((2 * n) & 0x7f));
 	buf[2] = (uint8_t)(0x80 | (((2 * n) >> 7) & 0x7f));
 	buf[3] = (uint8_t)((2 * n) >> 14);
 	for (size_t i = 0; i < n; i++) {
-		buf[4 + 2 * i] = 0x2a;
+		buf[4 + 2 * i] = 0x28;
 		buf[5 + 2 * i] = 0;
 	}
 	errno = 0;
-	ck_assert_ptr_null(pbmsg_unpack(chunk_d, buf, len));
-	ck_assert_int_eq(errno, ENOMEM);
+	m = pbmsg_unpack(chunk_d, buf, len);
+	if (m != NULL) {
+		ck_assert_uint_eq(
+		    ((Profd__ProfileChunk *)m)->processes[0]->n_frames, n);
+		pbmsg_free(m);
+	} else {
+		ck_assert_int_eq(errno, ENOMEM);
+	}
 	free(buf);
+}
+END_TEST
+
+/* Round trip of a table through pack and a bounded unpack. */
+static void
+roundtrip_table(struct stack_table *t)
+{
+	struct stack_table *back = stacks_new(0);
+	struct chunk_buf b;
+	ProtobufCMessage *m;
+	size_t len;
+	void *buf;
+
+	ck_assert_ptr_nonnull(back);
+	ck_assert_int_eq(chunk_build(&b, t, "perf", 1), 0);
+	ck_assert_int_eq(chunk_validate(&b.cb_chunk), 0);
+	buf = pbmsg_pack(&b.cb_chunk.base, &len);
+	ck_assert_ptr_nonnull(buf);
+	m = pbmsg_unpack(chunk_d, buf, len);
+	ck_assert_msg(m != NULL, "a chunk of %zu bytes did not decode", len);
+	ck_assert_int_eq(chunk_validate((Profd__ProfileChunk *)m), 0);
+	ck_assert_int_eq(chunk_merge(back, (Profd__ProfileChunk *)m), 0);
+	ck_assert_uint_eq(stacks_total(back), stacks_total(t));
+	ck_assert_uint_eq(stacks_count(back), stacks_count(t));
+	pbmsg_free(m);
+	free(buf);
+	chunk_buf_free(&b);
+	stacks_free(back);
+}
+
+/* Many shallow stacks: the legitimate worst case of decode expansion. */
+START_TEST(test_roundtrip_shallow)
+{
+	struct stack_table *t = stacks_new(0);
+	uint32_t f[100], frames[2];
+	char name[16];
+	int proc;
+
+	ck_assert_ptr_nonnull(t);
+	for (int i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "f%d", i);
+		f[i] = stacks_intern_str(t, name);
+	}
+	proc = stacks_proc(t, 1, f[0], 0, 0);
+	for (int i = 0; i < 10000; i++) {
+		frames[0] = f[i % 100];
+		frames[1] = f[i / 100];
+		ck_assert_int_eq(stacks_add(t, proc, frames, 2, 1), 0);
+	}
+	for (uint32_t pid = 2; pid < 502; pid++) {
+		proc = stacks_proc(t, pid, f[pid % 100], 0, 0);
+		for (int i = 0; i < 100; i++)
+			ck_assert_int_eq(stacks_add(t, proc, &f[i], 1, 1), 0);
+	}
+	roundtrip_table(t);
+	stacks_free(t);
 }
 END_TEST
 
@@ -592,7 +655,8 @@ END_TEST
 struct fixture {
 	Profd__ProfileChunk fx_chunk;
 	Profd__Process fx_proc, *fx_procp;
-	Profd__Stack fx_stack, *fx_stackp;
+	uint32_t fx_depth;
+	uint64_t fx_count;
 	char *fx_strings[3];
 	uint32_t fx_frames[STACKS_MAX_FRAMES + 1];
 	char fx_long[STACKS_MAX_STRING + 2];
@@ -604,20 +668,21 @@ fixture_init(struct fixture *fx)
 	memset(fx, 0, sizeof(*fx));
 	profd__profile_chunk__init(&fx->fx_chunk);
 	profd__process__init(&fx->fx_proc);
-	profd__stack__init(&fx->fx_stack);
 	fx->fx_strings[0] = "";
 	fx->fx_strings[1] = "main";
 	fx->fx_strings[2] = "work";
 	fx->fx_frames[0] = 1;
 	fx->fx_frames[1] = 2;
-	fx->fx_stack.frames = fx->fx_frames;
-	fx->fx_stack.n_frames = 2;
-	fx->fx_stack.count = 3;
-	fx->fx_stackp = &fx->fx_stack;
+	fx->fx_depth = 2;
+	fx->fx_count = 3;
 	fx->fx_proc.pid = 77;
 	fx->fx_proc.comm = 1;
-	fx->fx_proc.stacks = &fx->fx_stackp;
-	fx->fx_proc.n_stacks = 1;
+	fx->fx_proc.frames = fx->fx_frames;
+	fx->fx_proc.n_frames = 2;
+	fx->fx_proc.depths = &fx->fx_depth;
+	fx->fx_proc.n_depths = 1;
+	fx->fx_proc.counts = &fx->fx_count;
+	fx->fx_proc.n_counts = 1;
 	fx->fx_procp = &fx->fx_proc;
 	fx->fx_chunk.worker = "perf";
 	fx->fx_chunk.strings = fx->fx_strings;
@@ -667,19 +732,39 @@ bad_app_id(struct fixture *fx)
 static void
 bad_zero_count(struct fixture *fx)
 {
-	fx->fx_stack.count = 0;
+	fx->fx_count = 0;
 }
 
 static void
 bad_no_frames(struct fixture *fx)
 {
-	fx->fx_stack.n_frames = 0;
+	fx->fx_depth = 0;
+	fx->fx_proc.n_frames = 0;
 }
 
 static void
 bad_too_many_frames(struct fixture *fx)
 {
-	fx->fx_stack.n_frames = STACKS_MAX_FRAMES + 1;
+	fx->fx_depth = STACKS_MAX_FRAMES + 1;
+	fx->fx_proc.n_frames = STACKS_MAX_FRAMES + 1;
+}
+
+static void
+bad_depths_vs_frames(struct fixture *fx)
+{
+	fx->fx_depth = 1;
+}
+
+static void
+bad_depths_vs_counts(struct fixture *fx)
+{
+	fx->fx_proc.n_counts = 0;
+}
+
+static void
+bad_huge_count(struct fixture *fx)
+{
+	fx->fx_count = CHUNK_MAX_COUNT + 1;
 }
 
 static void
@@ -720,13 +805,23 @@ bad_string(struct fixture *fx)
 }
 
 static void (*const breakers[])(struct fixture *) = {
-    bad_frame_id,	bad_frame_none,
-    bad_comm,		bad_container,
-    bad_app_id,		bad_zero_count,
-    bad_no_frames,	bad_too_many_frames,
-    bad_no_strings,	bad_too_many_strings,
-    bad_too_many_procs, bad_worker,
-    bad_error,		bad_string,
+    bad_frame_id,
+    bad_frame_none,
+    bad_comm,
+    bad_container,
+    bad_app_id,
+    bad_zero_count,
+    bad_no_frames,
+    bad_too_many_frames,
+    bad_no_strings,
+    bad_too_many_strings,
+    bad_too_many_procs,
+    bad_worker,
+    bad_error,
+    bad_string,
+    bad_depths_vs_frames,
+    bad_depths_vs_counts,
+    bad_huge_count,
 };
 
 #define NBREAKERS (sizeof(breakers) / sizeof(breakers[0]))
@@ -757,7 +852,8 @@ START_TEST(test_validate_limits_accepted)
 	fx->fx_chunk.worker = long_str(fx, 32);
 	fx->fx_proc.error = long_str(fx, STACKS_MAX_STRING);
 	fx->fx_strings[2] = long_str(fx, STACKS_MAX_STRING);
-	fx->fx_stack.n_frames = STACKS_MAX_FRAMES;
+	fx->fx_depth = STACKS_MAX_FRAMES;
+	fx->fx_proc.n_frames = STACKS_MAX_FRAMES;
 	fx->fx_frames[STACKS_MAX_FRAMES - 1] = 2;
 	ck_assert_int_eq(chunk_validate(&fx->fx_chunk), 0);
 	ck_assert_int_eq(chunk_merge(t, &fx->fx_chunk), 0);
@@ -990,7 +1086,8 @@ proto_suite(void)
 	tcase_add_test(bad, test_unpack_mutated);
 	tcase_add_test(bad, test_budget_empty_strings);
 	tcase_add_test(bad, test_budget_empty_processes);
-	tcase_add_test(bad, test_budget_empty_stacks);
+	tcase_add_test(bad, test_budget_unpacked_frames);
+	tcase_add_test(bad, test_roundtrip_shallow);
 	tcase_add_loop_test(val, test_validate_rejects, 0, (int)NBREAKERS);
 	tcase_add_test(val, test_validate_limits_accepted);
 	tcase_set_timeout(bad, 60);

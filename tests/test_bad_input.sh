@@ -9,7 +9,7 @@ COMMON="--runtime-dir $RUN --worker-dir $top_builddir"
 expect() {
 	want=$1 pattern=$2
 	shift 2
-	"$@" >"$T/out" 2>"$T/err"
+	timeout -k 5 60 "$@" >"$T/out" 2>"$T/err"
 	rv=$?
 	[ "$rv" = "$want" ] || { cat "$T/err"; fail "$* exited $rv, not $want"; }
 	grep -qE -- "$pattern" "$T/err" ||

@@ -5,7 +5,7 @@ require_perf
 
 before=$(ls -d /tmp/profd-perf.* 2>/dev/null)
 start_busy 30
-"$PERF_WORKER" --pid "$BUSY_PID" -d 4 -f 99 >"$T/pid.col" 2>"$T/pid.err" ||
+timeout -k 5 60 "$PERF_WORKER" --pid "$BUSY_PID" -d 4 -f 99 >"$T/pid.col" 2>"$T/pid.err" ||
 	{ cat "$T/pid.err"; fail "profd-perf --pid exited with $?"; }
 cat "$T/pid.err"
 
@@ -26,7 +26,7 @@ echo "hot share: $share %"
 pass "--pid: leaves nested under their callers in the known proportion"
 
 # System-wide: kernel frames are marked, and busy_c is there too.
-"$PERF_WORKER" -d 2 -f 49 >"$T/all.col" 2>"$T/all.err" ||
+timeout -k 5 60 "$PERF_WORKER" -d 2 -f 49 >"$T/all.col" 2>"$T/all.err" ||
 	{ cat "$T/all.err"; fail "profd-perf system-wide failed"; }
 grep -q '_\[k\]' "$T/all.col" || fail "no kernel frame marked _[k]"
 grep -q '^busy_c;.*hot_caller;hot_leaf ' "$T/all.col" || fail "busy_c missing system-wide"

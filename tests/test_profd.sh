@@ -8,7 +8,7 @@ OUT="$T/out"
 start_busy 60
 
 # One window: profd exits by itself once the window is written.
-timeout 60 "$PROFD" -d 3 -f 49 -o "$OUT" --runtime-dir "$RUN" \
+timeout -k 5 60 "$PROFD" -d 3 -f 49 -o "$OUT" --runtime-dir "$RUN" \
 	--worker-dir "$top_builddir" >"$T/profd.out" 2>"$T/profd.err"
 rv=$?
 cat "$T/profd.err" "$T/profd.out"
