@@ -1,8 +1,7 @@
-/* profd: the root supervisor. Arguments and start-up. */
+/* profd: the root supervisor. Start-up and shut-down. */
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,172 +12,6 @@
 #include "log.h"
 #include "profd.h"
 #include "sandbox.h"
-
-enum {
-	OPT_PIDS = 1000,
-	OPT_PERF_MODE,
-	OPT_VERSION,
-	OPT_WORKER_DIR,
-	OPT_RUNTIME_DIR,
-	OPT_USER,
-	OPT_INSERT_DSO_NAME,
-	OPT_NO_FLAMEGRAPH,
-	OPT_FLAMEGRAPH,
-	OPT_ROTATING,
-	OPT_SYSLOG,
-};
-
-static const struct option profd_longopts[] = {
-    {"profiling-duration", required_argument, NULL, 'd'},
-    {"profiling-frequency", required_argument, NULL, 'f'},
-    {"output-dir", required_argument, NULL, 'o'},
-    {"continuous", no_argument, NULL, 'c'},
-    {"pids", required_argument, NULL, OPT_PIDS},
-    {"perf-mode", required_argument, NULL, OPT_PERF_MODE},
-    {"insert-dso-name", no_argument, NULL, OPT_INSERT_DSO_NAME},
-    {"flamegraph", no_argument, NULL, OPT_FLAMEGRAPH},
-    {"no-flamegraph", no_argument, NULL, OPT_NO_FLAMEGRAPH},
-    {"rotating-output", no_argument, NULL, OPT_ROTATING},
-    {"worker-dir", required_argument, NULL, OPT_WORKER_DIR},
-    {"runtime-dir", required_argument, NULL, OPT_RUNTIME_DIR},
-    {"user", required_argument, NULL, OPT_USER},
-    {"syslog", no_argument, NULL, OPT_SYSLOG},
-    {"verbose", no_argument, NULL, 'v'},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, OPT_VERSION},
-    {NULL, 0, NULL, 0},
-};
-
-static void
-usage(FILE *f)
-{
-	fprintf(f,
-		"usage: profd -o DIR [-d SECONDS] [-f HZ] [-c] [--pids P,...]\n"
-		"             [--perf-mode fp|dwarf|disabled] "
-		"[--insert-dso-name]\n"
-		"             [--no-flamegraph] [--rotating-output] "
-		"[--worker-dir DIR]\n"
-		"             [--runtime-dir DIR] [--user NAME] [--syslog] "
-		"[-v] [--version]\n"
-		"Profiles this host and writes one flame graph per window "
-		"into DIR.\nSee profd(8).\n");
-}
-
-static int
-badarg(const char *flag, const char *arg, const char *want)
-{
-	fprintf(stderr, "profd: invalid value '%s' for %s: expected %s\n", arg,
-		flag, want);
-	return -1;
-}
-
-static int
-opt_number(const char *flag, const char *arg, uint64_t min, uint64_t max,
-	   uint32_t *out)
-{
-	uint64_t v;
-	char want[64];
-
-	if (parse_u64(arg, min, max, &v) == -1) {
-		snprintf(want, sizeof(want), "a number from %llu to %llu",
-			 (unsigned long long)min, (unsigned long long)max);
-		return badarg(flag, arg, want);
-	}
-	*out = (uint32_t)v;
-	return 0;
-}
-
-static int
-opt_perf_mode(struct profd_opts *o, const char *arg)
-{
-	if (strcmp(arg, "fp") != 0 && strcmp(arg, "dwarf") != 0 &&
-	    strcmp(arg, "disabled") != 0)
-		return badarg("--perf-mode", arg, "fp, dwarf or disabled");
-	snprintf(o->po_perf_mode, sizeof(o->po_perf_mode), "%s", arg);
-	return 0;
-}
-
-static int
-parse_opt(struct profd_opts *o, int c, const char *arg)
-{
-	switch (c) {
-	case 'd':
-		return opt_number("-d", arg, 1, 3600, &o->po_duration);
-	case 'f':
-		return opt_number("-f", arg, 1, 1000, &o->po_frequency);
-	case 'o':
-		o->po_outdir = arg;
-		return 0;
-	case 'c':
-		o->po_continuous = 1;
-		return 0;
-	case 'v':
-		o->po_verbose++;
-		return 0;
-	case OPT_PIDS:
-		if (parse_pids(arg, o->po_pids, PROFD_MAX_PIDS, &o->po_npids))
-			return badarg("--pids", arg,
-				      "PIDs separated by commas");
-		return 0;
-	case OPT_PERF_MODE:
-		return opt_perf_mode(o, arg);
-	case OPT_INSERT_DSO_NAME:
-		o->po_insert_dso_name = 1;
-		return 0;
-	case OPT_FLAMEGRAPH:
-	case OPT_NO_FLAMEGRAPH:
-		o->po_flamegraph = c == OPT_FLAMEGRAPH;
-		return 0;
-	case OPT_ROTATING:
-		o->po_rotating = 1;
-		return 0;
-	case OPT_WORKER_DIR:
-		o->po_worker_dir = arg;
-		return 0;
-	case OPT_RUNTIME_DIR:
-		o->po_rundir = arg;
-		return 0;
-	case OPT_USER:
-		o->po_user = arg;
-		return 0;
-	case OPT_SYSLOG:
-		o->po_syslog = 1;
-		return 0;
-	}
-	return -1;
-}
-
-/* Returns -1 to go on, else an exit status. */
-static int
-parse_args(struct profd_opts *o, int argc, char **argv)
-{
-	int c;
-
-	while ((c = getopt_long(argc, argv, "d:f:o:cvh", profd_longopts,
-				NULL)) != -1) {
-		if (c == 'h') {
-			usage(stdout);
-			return 0;
-		}
-		if (c == OPT_VERSION) {
-			printf("profd %s\n", PACKAGE_VERSION);
-			return 0;
-		}
-		if (c == '?') {
-			usage(stderr);
-			return 2;
-		}
-		if (parse_opt(o, c, optarg) == -1)
-			return 2;
-	}
-	if (optind < argc) {
-		fprintf(stderr, "profd: unexpected argument '%s'\n",
-			argv[optind]);
-		usage(stderr);
-		return 2;
-	}
-	return -1;
-}
 
 static int
 check_opts(const struct profd_opts *o)
@@ -250,18 +83,6 @@ profd_shutdown(struct profd *p, int rv)
 	log_info("stopping");
 }
 
-static void
-defaults(struct profd_opts *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->po_duration = PROFD_DEFAULT_DURATION;
-	o->po_frequency = PROFD_DEFAULT_FREQUENCY;
-	o->po_flamegraph = 1;
-	o->po_rundir = PROFD_RUNDIR;
-	o->po_worker_dir = PROFD_WORKER_DIR;
-	snprintf(o->po_perf_mode, sizeof(o->po_perf_mode), "fp");
-}
-
 static int
 setup(struct profd *p)
 {
@@ -281,6 +102,29 @@ setup(struct profd *p)
 	return 0;
 }
 
+/* Runs profd with parsed options; returns the exit status. */
+static int
+run(struct profd *p)
+{
+	int rv;
+
+	if (check_opts(&p->p_opts) == -1)
+		return 2;
+	log_init("profd", p->p_opts.po_syslog,
+		 p->p_opts.po_verbose ? LOGL_DEBUG : LOGL_INFO);
+	if (setup(p) == -1)
+		return 1;
+	rv = loop_run(p);
+	rundir_cleanup(p);
+	if (rv == 0 && p->p_written > 0)
+		printf("%s: %s/%s\n",
+		       p->p_opts.po_flamegraph ? "flame graph" : "profile",
+		       p->p_opts.po_outdir,
+		       p->p_opts.po_flamegraph ? "last_flamegraph.html"
+					       : "last_profile.col");
+	return rv;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -289,22 +133,8 @@ main(int argc, char **argv)
 
 	memset(&p, 0, sizeof(p));
 	p.p_sigfd = p.p_outfd = p.p_lockfd = -1;
-	defaults(&p.p_opts);
-	if ((rv = parse_args(&p.p_opts, argc, argv)) != -1)
-		return rv;
-	if (check_opts(&p.p_opts) == -1)
-		return 2;
-	log_init("profd", p.p_opts.po_syslog,
-		 p.p_opts.po_verbose ? LOGL_DEBUG : LOGL_INFO);
-	if (setup(&p) == -1)
-		return 1;
-	rv = loop_run(&p);
-	rundir_cleanup(&p);
-	if (rv == 0 && p.p_written > 0)
-		printf("%s: %s/%s\n",
-		       p.p_opts.po_flamegraph ? "flame graph" : "profile",
-		       p.p_opts.po_outdir,
-		       p.p_opts.po_flamegraph ? "last_flamegraph.html"
-					      : "last_profile.col");
+	if ((rv = options_parse(&p.p_opts, argc, argv)) == -1)
+		rv = run(&p);
+	options_free();
 	return rv;
 }

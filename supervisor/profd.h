@@ -82,6 +82,14 @@ struct profd {
 	int p_exit;
 };
 
+/* options.c */
+/* Reads the configuration file (--config FILE, else PROFD_CONFIG if it
+ * exists), then the command line over it. -1 to go on, else an exit
+ * status (0 after --help or --version, 2 on a bad option or line). */
+int options_parse(struct profd_opts *o, int argc, char **argv);
+/* Frees what options_parse kept from the configuration file. */
+void options_free(void);
+
 /* profd.c */
 /* Marks profd as shutting down with exit status rv (keeps the worst). */
 void profd_shutdown(struct profd *p, int rv);

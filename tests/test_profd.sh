@@ -46,11 +46,20 @@ assert_no_process "$RUN"
 [ ! -e "$RUN" ] || { ls -la "$RUN"; fail "runtime directory left behind"; }
 pass "nothing left running, runtime directory removed"
 
-# Continuous mode until SIGTERM: every window written, clean exit.
+# Continuous mode until SIGTERM: every window written, clean exit. The
+# settings come from a configuration file; the command line overrides it.
 mkdir -p "$RUN"
 chmod 0711 "$RUN"
-"$PROFD" -c -d 2 -f 19 -o "$T/out2" --runtime-dir "$RUN" \
-	--worker-dir "$top_builddir" --no-flamegraph 2>"$T/c.err" &
+cat >"$T/profd.conf" <<CONF
+# a comment, then settings named like the long options
+profiling-duration = 2
+profiling-frequency = 7
+continuous
+no-flamegraph
+output-dir = $T/out2
+CONF
+"$PROFD" --config "$T/profd.conf" -f 19 --runtime-dir "$RUN" \
+	--worker-dir "$top_builddir" 2>"$T/c.err" &
 PROFD_PID=$!
 track "$PROFD_PID"
 for _ in $(seq 200); do
@@ -67,6 +76,10 @@ cat "$T/c.err"
 n=$(ls "$T/out2"/profile_*.col | wc -l)
 [ "$n" -ge 2 ] || fail "only $n windows written in continuous mode"
 ls "$T/out2"/*.html 2>/dev/null && fail "--no-flamegraph wrote HTML"
+grep -q '"sampling_frequency": 19,' "$T/out2/last_profile.col" ||
+	fail "the command line did not override the configuration file"
+grep -q '"profiling_duration": 2,' "$T/out2/last_profile.col" ||
+	fail "the configuration file's duration was not used"
 assert_no_process "$RUN"
 [ -z "$(ls -A "$RUN")" ] || { ls -la "$RUN"; fail "runtime directory not empty"; }
 pass "continuous mode: $n windows, clean stop on SIGTERM"

@@ -1,0 +1,358 @@
+/* profd's options: the command line over the configuration file. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profd.h"
+
+#define CONF_MAX_LINE	1024 /* bytes in one line of profd.conf */
+#define CONF_MAX_VALUES 64   /* string values kept from it */
+
+enum {
+	OPT_PIDS = 1000,
+	OPT_PERF_MODE,
+	OPT_VERSION,
+	OPT_WORKER_DIR,
+	OPT_RUNTIME_DIR,
+	OPT_USER,
+	OPT_INSERT_DSO_NAME,
+	OPT_NO_FLAMEGRAPH,
+	OPT_FLAMEGRAPH,
+	OPT_ROTATING,
+	OPT_SYSLOG,
+	OPT_CONFIG,
+};
+
+static const struct option profd_longopts[] = {
+    {"profiling-duration", required_argument, NULL, 'd'},
+    {"profiling-frequency", required_argument, NULL, 'f'},
+    {"output-dir", required_argument, NULL, 'o'},
+    {"continuous", no_argument, NULL, 'c'},
+    {"pids", required_argument, NULL, OPT_PIDS},
+    {"perf-mode", required_argument, NULL, OPT_PERF_MODE},
+    {"insert-dso-name", no_argument, NULL, OPT_INSERT_DSO_NAME},
+    {"flamegraph", no_argument, NULL, OPT_FLAMEGRAPH},
+    {"no-flamegraph", no_argument, NULL, OPT_NO_FLAMEGRAPH},
+    {"rotating-output", no_argument, NULL, OPT_ROTATING},
+    {"worker-dir", required_argument, NULL, OPT_WORKER_DIR},
+    {"runtime-dir", required_argument, NULL, OPT_RUNTIME_DIR},
+    {"user", required_argument, NULL, OPT_USER},
+    {"syslog", no_argument, NULL, OPT_SYSLOG},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {"config", required_argument, NULL, OPT_CONFIG},
+    {NULL, 0, NULL, 0},
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: profd -o DIR [-d SECONDS] [-f HZ] [-c] [--pids P,...]\n"
+		"             [--perf-mode fp|dwarf|disabled] "
+		"[--insert-dso-name]\n"
+		"             [--no-flamegraph] [--rotating-output] "
+		"[--worker-dir DIR]\n"
+		"             [--runtime-dir DIR] [--user NAME] [--syslog] "
+		"[-v] [--version]\n"
+		"             [--config FILE]\n"
+		"Profiles this host and writes one flame graph per window "
+		"into DIR.\nSee profd(8).\n");
+}
+
+/* Where a value came from, when it came from the configuration file. */
+static const char *conf_file;
+static unsigned conf_line;
+
+static int
+badarg(const char *flag, const char *arg, const char *want)
+{
+	if (conf_file != NULL)
+		fprintf(stderr, "profd: %s:%u: ", conf_file, conf_line);
+	else
+		fprintf(stderr, "profd: ");
+	fprintf(stderr, "invalid value '%s' for %s: expected %s\n", arg, flag,
+		want);
+	return -1;
+}
+
+static int
+opt_number(const char *flag, const char *arg, uint64_t min, uint64_t max,
+	   uint32_t *out)
+{
+	uint64_t v;
+	char want[64];
+
+	if (parse_u64(arg, min, max, &v) == -1) {
+		snprintf(want, sizeof(want), "a number from %llu to %llu",
+			 (unsigned long long)min, (unsigned long long)max);
+		return badarg(flag, arg, want);
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int
+opt_perf_mode(struct profd_opts *o, const char *arg)
+{
+	if (strcmp(arg, "fp") != 0 && strcmp(arg, "dwarf") != 0 &&
+	    strcmp(arg, "disabled") != 0)
+		return badarg("--perf-mode", arg, "fp, dwarf or disabled");
+	snprintf(o->po_perf_mode, sizeof(o->po_perf_mode), "%s", arg);
+	return 0;
+}
+
+static int
+parse_opt(struct profd_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'd':
+		return opt_number("-d", arg, 1, 3600, &o->po_duration);
+	case 'f':
+		return opt_number("-f", arg, 1, 1000, &o->po_frequency);
+	case 'o':
+		o->po_outdir = arg;
+		return 0;
+	case 'c':
+		o->po_continuous = 1;
+		return 0;
+	case 'v':
+		o->po_verbose++;
+		return 0;
+	case OPT_PIDS:
+		if (parse_pids(arg, o->po_pids, PROFD_MAX_PIDS, &o->po_npids))
+			return badarg("--pids", arg,
+				      "PIDs separated by commas");
+		return 0;
+	case OPT_PERF_MODE:
+		return opt_perf_mode(o, arg);
+	case OPT_INSERT_DSO_NAME:
+		o->po_insert_dso_name = 1;
+		return 0;
+	case OPT_FLAMEGRAPH:
+	case OPT_NO_FLAMEGRAPH:
+		o->po_flamegraph = c == OPT_FLAMEGRAPH;
+		return 0;
+	case OPT_ROTATING:
+		o->po_rotating = 1;
+		return 0;
+	case OPT_WORKER_DIR:
+		o->po_worker_dir = arg;
+		return 0;
+	case OPT_RUNTIME_DIR:
+		o->po_rundir = arg;
+		return 0;
+	case OPT_USER:
+		o->po_user = arg;
+		return 0;
+	case OPT_SYSLOG:
+		o->po_syslog = 1;
+		return 0;
+	case OPT_CONFIG:
+		return 0; /* read before everything else */
+	}
+	return -1;
+}
+
+/* Returns -1 to go on, else an exit status. */
+static int
+parse_args(struct profd_opts *o, int argc, char **argv)
+{
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "d:f:o:cvh", profd_longopts,
+				NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			return 0;
+		}
+		if (c == OPT_VERSION) {
+			printf("profd %s\n", PACKAGE_VERSION);
+			return 0;
+		}
+		if (c == '?') {
+			usage(stderr);
+			return 2;
+		}
+		if (parse_opt(o, c, optarg) == -1)
+			return 2;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "profd: unexpected argument '%s'\n",
+			argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	return -1;
+}
+
+static void
+defaults(struct profd_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->po_duration = PROFD_DEFAULT_DURATION;
+	o->po_frequency = PROFD_DEFAULT_FREQUENCY;
+	o->po_flamegraph = 1;
+	o->po_rundir = PROFD_RUNDIR;
+	o->po_worker_dir = PROFD_WORKER_DIR;
+	snprintf(o->po_perf_mode, sizeof(o->po_perf_mode), "fp");
+}
+
+/* Values read from the file live until options_free(). */
+static char *conf_values[CONF_MAX_VALUES];
+static size_t conf_nvalues;
+
+static char *
+conf_keep(const char *v)
+{
+	char *s;
+
+	if (conf_nvalues >= CONF_MAX_VALUES || (s = strdup(v)) == NULL)
+		return NULL;
+	return conf_values[conf_nvalues++] = s;
+}
+
+void
+options_free(void)
+{
+	while (conf_nvalues > 0)
+		free(conf_values[--conf_nvalues]);
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+static int
+conf_error(const char *what, const char *name)
+{
+	fprintf(stderr, "profd: %s:%u: %s%s%s\n", conf_file, conf_line, what,
+		name ? ": " : "", name ? name : "");
+	return -1;
+}
+
+static const struct option *
+conf_option(const char *name)
+{
+	static const char *const refused[] = {"help", "version", "config"};
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		if (strcmp(name, refused[i]) == 0)
+			return NULL;
+	for (const struct option *o = profd_longopts; o->name; o++)
+		if (strcmp(o->name, name) == 0)
+			return o;
+	return NULL;
+}
+
+/* Applies one "name = value" or "name" line. */
+static int
+conf_apply(struct profd_opts *o, char *line)
+{
+	char *eq = strchr(line, '='), *name = line, *value = NULL;
+	const struct option *opt;
+
+	if (eq != NULL) {
+		*eq = '\0';
+		value = trim(eq + 1);
+	}
+	name = trim(name);
+	if ((opt = conf_option(name)) == NULL)
+		return conf_error("unknown setting", name);
+	if (opt->has_arg == required_argument &&
+	    (value == NULL || *value == '\0'))
+		return conf_error("a value is required (name = value)", name);
+	if (opt->has_arg == no_argument && value != NULL)
+		return conf_error("takes no value (write the name alone)",
+				  name);
+	if (value != NULL && (value = conf_keep(value)) == NULL)
+		return conf_error("too many settings", name);
+	return parse_opt(o, opt->val, value);
+}
+
+static int
+conf_read(struct profd_opts *o, FILE *f)
+{
+	char buf[CONF_MAX_LINE + 2], *line;
+	size_t n;
+
+	while (fgets(buf, sizeof(buf), f) != NULL) {
+		conf_line++;
+		n = strlen(buf);
+		if (n > 0 && buf[n - 1] == '\n')
+			buf[--n] = '\0';
+		else if (!feof(f))
+			return conf_error("line too long", NULL);
+		line = trim(buf);
+		if (*line == '\0' || *line == '#')
+			continue;
+		if (conf_apply(o, line) == -1)
+			return -1;
+	}
+	return ferror(f) ? conf_error("read error", NULL) : 0;
+}
+
+/* Reads path; a missing file is an error only when must_exist. */
+static int
+conf_load(struct profd_opts *o, const char *path, int must_exist)
+{
+	FILE *f;
+	int rv;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		if (errno == ENOENT && !must_exist)
+			return 0;
+		fprintf(stderr, "profd: cannot read %s: %s\n", path,
+			strerror(errno));
+		return -1;
+	}
+	conf_file = path;
+	conf_line = 0;
+	rv = conf_read(o, f);
+	fclose(f);
+	conf_file = NULL;
+	return rv;
+}
+
+/* Finds --config FILE or --config=FILE before getopt runs. */
+static const char *
+find_config(int argc, char **argv)
+{
+	const char *path = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			path = argv[++i];
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			path = argv[i] + 9;
+	}
+	return path;
+}
+
+int
+options_parse(struct profd_opts *o, int argc, char **argv)
+{
+	const char *path = find_config(argc, argv);
+
+	defaults(o);
+	if (conf_load(o, path ? path : PROFD_CONFIG, path != NULL) == -1)
+		return 2;
+	return parse_args(o, argc, argv);
+}
