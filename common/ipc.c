@@ -145,6 +145,25 @@ ipc_recv_pb(nng_socket s, const ProtobufCMessageDescriptor *d, int flags,
 }
 
 int
+ipc_send_status(nng_socket s, Profd__Status__Kind kind, uint64_t window,
+		const char *msg, uint64_t samples)
+{
+	Profd__Control c = PROFD__CONTROL__INIT;
+	Profd__Status st = PROFD__STATUS__INIT;
+	int rv;
+
+	st.kind = kind;
+	st.window = window;
+	st.message = (char *)(msg ? msg : "");
+	st.samples = samples;
+	c.body_case = PROFD__CONTROL__BODY_STATUS;
+	c.status = &st;
+	if ((rv = ipc_send_pb(s, &c.base)) != 0)
+		log_error("cannot reach profd: %s", nng_strerror(rv));
+	return rv;
+}
+
+int
 ipc_url(char *url, size_t len, const char *dir, const char *name)
 {
 	int n = snprintf(url, len, "ipc://%s/%s", dir, name);

@@ -8,6 +8,8 @@
 #include <nng/nng.h>
 #include <protobuf-c/protobuf-c.h>
 
+#include "profd.pb-c.h"
+
 #define IPC_CTL_MAX   (64u << 10) /* supervisor <-> worker messages */
 #define IPC_CHUNK_MAX (8u << 20)  /* worker -> uploader chunks */
 #define IPC_URL_MAX   256
@@ -37,6 +39,10 @@ int ipc_send_pb(nng_socket s, const ProtobufCMessage *m);
  * does not decode (fail closed). */
 ProtobufCMessage *ipc_recv_pb(nng_socket s, const ProtobufCMessageDescriptor *d,
 			      int flags, int *err);
+/* Sends a Status of kind for window (msg may be NULL) wrapped in a Control
+ * message; 0 or an nng error code, logged. */
+int ipc_send_status(nng_socket s, Profd__Status__Kind kind, uint64_t window,
+		    const char *msg, uint64_t samples);
 /* Writes "ipc://DIR/NAME" into url; -1 if it does not fit. */
 int ipc_url(char *url, size_t len, const char *dir, const char *name);
 

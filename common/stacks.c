@@ -141,11 +141,10 @@ stacks_new(size_t budget)
 	return t;
 }
 
-void
-stacks_free(struct stack_table *t)
+/* Frees every array of the table, not the table itself. */
+static void
+table_release(struct stack_table *t)
 {
-	if (t == NULL)
-		return;
 	free(t->st_chars);
 	free(t->st_str_off);
 	free(t->st_str_len);
@@ -154,6 +153,14 @@ stacks_free(struct stack_table *t)
 	free(t->st_frames);
 	free(t->st_ents);
 	free(t->st_ent_slots);
+}
+
+void
+stacks_free(struct stack_table *t)
+{
+	if (t == NULL)
+		return;
+	table_release(t);
 	free(t);
 }
 
@@ -162,14 +169,7 @@ stacks_clear(struct stack_table *t)
 {
 	size_t budget = t->st_budget;
 
-	free(t->st_chars);
-	free(t->st_str_off);
-	free(t->st_str_len);
-	free(t->st_str_slots);
-	free(t->st_procs);
-	free(t->st_frames);
-	free(t->st_ents);
-	free(t->st_ent_slots);
+	table_release(t);
 	memset(t, 0, sizeof(*t));
 	t->st_budget = budget;
 	(void)stacks_intern(t, "", 0);

@@ -30,7 +30,7 @@ worker_stopping(void)
 	return worker_stop_flag != 0;
 }
 
-static void
+void
 worker_signals(void)
 {
 	struct sigaction sa;

@@ -61,6 +61,8 @@ struct profiler_ops {
  * standalone (collapsed stacks to stdout) or under profd. Returns the
  * process exit status. */
 int worker_main(int argc, char **argv, const struct profiler_ops *ops);
+/* Catches SIGINT and SIGTERM (see worker_stopping) and ignores SIGPIPE. */
+void worker_signals(void);
 /* Returns 1 once SIGINT or SIGTERM asked the worker to stop. */
 int worker_stopping(void);
 /* Prints "invalid value VALUE for FLAG: expected WANT"; returns -1. */

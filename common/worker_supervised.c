@@ -25,19 +25,8 @@ static int
 sup_send_status(struct sup *s, Profd__Status__Kind kind, uint64_t window,
 		const char *msg, uint64_t samples)
 {
-	Profd__Control c = PROFD__CONTROL__INIT;
-	Profd__Status st = PROFD__STATUS__INIT;
-	int rv;
-
-	st.kind = kind;
-	st.window = window;
-	st.message = (char *)(msg ? msg : "");
-	st.samples = samples;
-	c.body_case = PROFD__CONTROL__BODY_STATUS;
-	c.status = &st;
-	if ((rv = ipc_send_pb(s->su_ctl, &c.base)) != 0)
-		log_error("cannot reach profd: %s", nng_strerror(rv));
-	return rv == 0 ? 0 : -1;
+	return ipc_send_status(s->su_ctl, kind, window, msg, samples) == 0 ? 0
+									   : -1;
 }
 
 static int

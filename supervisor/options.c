@@ -329,19 +329,37 @@ conf_load(struct profd_opts *o, const char *path, int must_exist)
 	return rv;
 }
 
+/* Returns the value if arg is --config, or an abbreviation getopt would
+ * take for it (--conf at least), with "=FILE" or FILE in next. */
+static const char *
+config_arg(const char *arg, const char *next, int *used_next)
+{
+	size_t len = strcspn(arg, "=");
+
+	*used_next = 0;
+	if (len < 6 || len > 8 || strncmp(arg, "--config", len) != 0)
+		return NULL;
+	if (arg[len] == '=')
+		return arg + len + 1;
+	*used_next = next != NULL;
+	return next;
+}
+
 /* Finds --config FILE or --config=FILE before getopt runs. */
 static const char *
 find_config(int argc, char **argv)
 {
-	const char *path = NULL;
+	const char *path = NULL, *v;
+	int used;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0)
 			break;
-		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-			path = argv[++i];
-		else if (strncmp(argv[i], "--config=", 9) == 0)
-			path = argv[i] + 9;
+		v = config_arg(argv[i], i + 1 < argc ? argv[i + 1] : NULL,
+			       &used);
+		if (v != NULL)
+			path = v;
+		i += used;
 	}
 	return path;
 }

@@ -60,6 +60,7 @@ struct worker {
 	int64_t w_deadline; /* of the current state, ms; 0 none */
 	int w_status;	    /* wait status once exited */
 	int w_failed;	    /* ended other than asked */
+	int w_termed;	    /* stopped by SIGTERM before its hello */
 	char w_path[PATH_MAX];
 };
 

@@ -174,6 +174,7 @@ spawn_worker(struct profd *p, struct worker *w)
 	w->w_state = W_STARTING;
 	w->w_deadline = now_ms() + PROFD_HELLO_MS;
 	w->w_failed = 0;
+	w->w_termed = 0;
 	log_debug("started profd-%s (pid %d)", w->w_name, (int)w->w_pid);
 	return spawn_check_exec(w, pfd[0]);
 }

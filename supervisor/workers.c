@@ -211,6 +211,7 @@ workers_stop(struct profd *p, struct worker *w)
 	if (w->w_state == W_STARTING) {
 		/* It cannot read yet: a signal is the only way to stop it. */
 		spawn_kill(w, SIGTERM);
+		w->w_termed = 1;
 	} else if (workers_send(p, w, &c) == -1) {
 		return;
 	}

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "flamegraph.h"
+#include "json.h"
 
 #define FG_NONE	     UINT32_MAX
 #define FG_ROOT_NAME "all"
@@ -365,37 +366,6 @@ fg_put_u64(struct fg_out *o, uint64_t v)
 	fg_write(o, p, (size_t)(buf + sizeof(buf) - p));
 }
 
-/* Returns the length of the valid UTF-8 sequence at s (shortest form, no
- * surrogates, at most U+10FFFF), or 0 if s[0] does not start one. */
-static size_t
-fg_utf8_len(const unsigned char *s, size_t len)
-{
-	uint32_t cp;
-	size_t n;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if ((s[0] & 0xf0) == 0xe0)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (n > len)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 /* Writes one ASCII byte inside a JSON string, escaped when it could end the
  * string or the script element. */
 static void
@@ -430,7 +400,7 @@ fg_put_json_str(struct fg_out *o, const char *s, size_t len)
 			fg_put_json_ascii(o, u[i++]);
 			continue;
 		}
-		n = fg_utf8_len(u + i, len - i);
+		n = json_utf8_len(u + i, len - i);
 		if (n == 0)
 			fg_puts(o, "\\ufffd");
 		else if (n == 3 && u[i] == 0xe2 && u[i + 1] == 0x80 &&
@@ -452,7 +422,7 @@ fg_put_html(struct fg_out *o, const char *s)
 	size_t len = strlen(s), i = 0, n;
 
 	while (i < len && !o->fo_err) {
-		n = fg_utf8_len(u + i, len - i);
+		n = json_utf8_len(u + i, len - i);
 		if (n == 0)
 			fg_puts(o, "\xef\xbf\xbd");
 		else if (u[i] == '&')

@@ -21,8 +21,6 @@ struct upload_args {
 	FILE *ua_inputs[UPLOAD_MAX_FILES]; /* opened before the sandbox */
 };
 
-/* Returns 1 once SIGINT or SIGTERM asked the uploader to stop. */
-int upload_stopping(void);
 /* Opens the input files of standalone mode; 0, or -1 with a message. */
 int upload_open_inputs(struct upload_args *a);
 /* Writes the collapsed stacks of the inputs as one window. */

@@ -34,35 +34,6 @@ static const struct sandbox_policy upload_policy = {
     .sp_unix_only = 1,
 };
 
-static volatile sig_atomic_t upload_stop_flag;
-
-static void
-upload_on_signal(int sig)
-{
-	(void)sig;
-	upload_stop_flag = 1;
-}
-
-int
-upload_stopping(void)
-{
-	return upload_stop_flag != 0;
-}
-
-static void
-upload_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = upload_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-}
-
 enum {
 	OPT_OUTPUT_FD = 1000,
 	OPT_NO_FLAMEGRAPH,
@@ -199,7 +170,7 @@ main(int argc, char **argv)
 		 a.ua_verbose >= 2 ? LOGL_DEBUG
 		 : a.ua_verbose	   ? LOGL_INFO
 				   : LOGL_WARN);
-	upload_signals();
+	worker_signals();
 	if (upload_open_outdir(&a) == -1 ||
 	    (a.ua_rundir == NULL && upload_open_inputs(&a) == -1))
 		return 1;

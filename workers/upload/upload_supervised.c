@@ -27,17 +27,7 @@ static void
 upsrv_status(struct upsrv *s, Profd__Status__Kind kind, uint64_t window,
 	     const char *msg)
 {
-	Profd__Control c = PROFD__CONTROL__INIT;
-	Profd__Status st = PROFD__STATUS__INIT;
-	int rv;
-
-	st.kind = kind;
-	st.window = window;
-	st.message = (char *)(msg ? msg : "");
-	c.body_case = PROFD__CONTROL__BODY_STATUS;
-	c.status = &st;
-	if ((rv = ipc_send_pb(s->us_ctl, &c.base)) != 0)
-		log_error("cannot reach profd: %s", nng_strerror(rv));
+	(void)ipc_send_status(s->us_ctl, kind, window, msg, 0);
 }
 
 static void
@@ -163,7 +153,7 @@ upsrv_loop(struct upsrv *s)
 	    ipc_recv_fd(s->us_rep, &pfd[1].fd) != 0)
 		return 1;
 	pfd[0].events = pfd[1].events = POLLIN;
-	while (!upload_stopping()) {
+	while (!worker_stopping()) {
 		wait_ms = windows_flush(&s->us_ws, &s->us_args->ua_out, 0,
 					upsrv_window_done, s);
 		if (wait_ms < 0 || wait_ms > 1000)
