@@ -73,6 +73,8 @@ workers_configure(struct profd *p, struct worker *w)
 static void
 workers_hello(struct profd *p, struct worker *w, const Profd__Hello *h)
 {
+	if (w->w_state == W_STOPPING)
+		return; /* it said hello as profd told it to stop */
 	if (w->w_state != W_STARTING || strcmp(h->worker, w->w_name) != 0 ||
 	    h->pid != (uint32_t)w->w_pid) {
 		workers_broken(p, w, "unexpected hello");

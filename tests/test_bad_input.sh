@@ -67,7 +67,7 @@ if command -v perf >/dev/null; then
 	expect 1 "another profd is running \\(pid $first" \
 		"$PROFD" -d 1 -o "$T/o4" $COMMON
 	kill -TERM "$first"
-	wait "$first" || fail "the first profd did not stop cleanly"
+	wait "$first" || { cat "$T/first.err"; fail "the first profd did not stop cleanly"; }
 	[ -e "$RUN/profd.pid" ] && fail "lock file left behind"
 	assert_no_process "$RUN"
 fi
