@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <pwd.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -36,7 +38,7 @@ static const char *const base_syscalls[] = {
 	"unlink", "unlinkat", "mkdir", "chmod", "fchmod", "readlink",
 	"readlinkat", "socket", "access", "faccessat", "faccessat2",
 	"getdents64", "umask", "fsync", "fdatasync", "ftruncate", "renameat",
-	"renameat2", "rename", "close_range",
+	"renameat2", "rename", "close_range", "rmdir",
 #ifdef PROFD_SANITIZERS
 	/* The sanitizers' runtimes, at start-up, on reports, and
 	 * LeakSanitizer's check at exit. */
@@ -47,6 +49,36 @@ static const char *const base_syscalls[] = {
 	NULL,
 };
 /* clang-format on */
+
+/* Capabilities from --caps, replacing the policy's own set. */
+static int caps_override[64];
+static int caps_overridden;
+
+int
+sandbox_set_caps(const char *list)
+{
+	char buf[256], *save = NULL, *name;
+	size_t n = 0;
+	int cap;
+
+	if (strlen(list) >= sizeof(buf))
+		return -1;
+	snprintf(buf, sizeof(buf), "%s", list);
+	if (strcmp(buf, "none") != 0) {
+		for (name = strtok_r(buf, ",", &save); name != NULL;
+		     name = strtok_r(NULL, ",", &save)) {
+			if (strncasecmp(name, "cap_", 4) == 0)
+				name += 4;
+			if ((cap = capng_name_to_capability(name)) < 0 ||
+			    n >= 63)
+				return -1;
+			caps_override[n++] = cap;
+		}
+	}
+	caps_override[n] = -1;
+	caps_overridden = 1;
+	return 0;
+}
 
 int
 sandbox_lookup_user(const char *user, uid_t *uid, gid_t *gid)
@@ -83,11 +115,12 @@ sandbox_disabled(void)
 static int
 sandbox_caps(const struct sandbox_policy *p, const char *user)
 {
+	const int *caps = caps_overridden ? caps_override : p->sp_caps;
 	uid_t uid;
 	gid_t gid;
 
 	capng_clear(CAPNG_SELECT_ALL);
-	for (const int *c = p->sp_caps; c != NULL && *c != -1; c++)
+	for (const int *c = caps; c != NULL && *c != -1; c++)
 		capng_update(CAPNG_ADD,
 			     CAPNG_EFFECTIVE | CAPNG_PERMITTED |
 				 CAPNG_INHERITABLE | CAPNG_BOUNDING_SET |

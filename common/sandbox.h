@@ -15,6 +15,9 @@ struct sandbox_policy {
 	int sp_unix_only; /* socket() only for AF_UNIX */
 };
 
+/* Replaces the policy's capabilities by a comma-separated list of names
+ * (cap_perfmon,cap_syslog; "none" for none). 0, or -1 on a bad name. */
+int sandbox_set_caps(const char *list);
 /* Resolves user (NULL: the default, else nobody with a warning) into
  * *uid and *gid. 0, or -1 when no such user exists. */
 int sandbox_lookup_user(const char *user, uid_t *uid, gid_t *gid);

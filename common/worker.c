@@ -50,6 +50,8 @@ enum {
 	OPT_SUPERVISED,
 	OPT_WORKDIR,
 	OPT_VERSION,
+	OPT_NAME,
+	OPT_CAPS,
 };
 
 static const struct option common_longopts[] = {
@@ -64,6 +66,8 @@ static const struct option common_longopts[] = {
     {"syslog", no_argument, NULL, OPT_SYSLOG},
     {"supervised", required_argument, NULL, OPT_SUPERVISED},
     {"workdir", required_argument, NULL, OPT_WORKDIR},
+    {"name", required_argument, NULL, OPT_NAME},
+    {"caps", required_argument, NULL, OPT_CAPS},
 };
 
 #define NCOMMON (sizeof(common_longopts) / sizeof(common_longopts[0]))
@@ -133,6 +137,20 @@ worker_common_opt(struct worker_args *a, int c, const char *arg)
 	case OPT_WORKDIR:
 		a->wa_ctx.wc_workdir = arg;
 		return 0;
+	case OPT_CAPS:
+		if (sandbox_set_caps(arg) == -1)
+			return worker_badarg("--caps", arg,
+					     "capability names separated by "
+					     "commas, or none");
+		return 0;
+	case OPT_NAME:
+		if (strlen(arg) == 0 || strlen(arg) > 16 ||
+		    strspn(arg, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
+			strlen(arg))
+			return worker_badarg("--name", arg,
+					     "1 to 16 of a-z, 0-9 and -");
+		a->wa_ctx.wc_name = arg;
+		return 0;
 	}
 	return 1;
 }
@@ -191,13 +209,14 @@ worker_main(int argc, char **argv, const struct profiler_ops *ops)
 
 	memset(&a, 0, sizeof(a));
 	a.wa_ctx.wc_ops = ops;
+	a.wa_ctx.wc_name = ops->po_name;
 	a.wa_ctx.wc_opts.wo_frequency = WORKER_DEFAULT_FREQUENCY;
 	a.wa_ctx.wc_opts.wo_duration = WORKER_DEFAULT_DURATION;
 	snprintf(a.wa_ctx.wc_opts.wo_perf_mode,
 		 sizeof(a.wa_ctx.wc_opts.wo_perf_mode), "fp");
 	if ((rv = worker_parse(&a, argc, argv)) != -1)
 		return rv;
-	snprintf(prog, sizeof(prog), "profd-%s", ops->po_name);
+	snprintf(prog, sizeof(prog), "profd-%s", a.wa_ctx.wc_name);
 	log_init(prog, a.wa_syslog,
 		 a.wa_verbose >= 2 ? LOGL_DEBUG
 		 : a.wa_verbose	   ? LOGL_INFO

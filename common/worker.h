@@ -8,6 +8,8 @@
 #include <getopt.h>
 #include <stdint.h>
 
+#include <nng/nng.h>
+
 #include "sandbox.h"
 #include "stacks.h"
 #include "util.h"
@@ -34,9 +36,11 @@ struct worker_opts {
 
 struct worker_ctx {
 	const struct profiler_ops *wc_ops;
+	const char *wc_name; /* table name: socket and chunk names */
 	struct worker_opts wc_opts;
 	const char *wc_workdir; /* private directory for scratch files */
 	int wc_supervised;
+	nng_socket wc_ctl; /* to profd, when supervised */
 	void *wc_priv; /* the profiler's own state */
 };
 

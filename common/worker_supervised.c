@@ -35,7 +35,7 @@ sup_hello(struct sup *s)
 	Profd__Control c = PROFD__CONTROL__INIT;
 	Profd__Hello h = PROFD__HELLO__INIT;
 
-	h.worker = (char *)s->su_args->wa_ctx.wc_ops->po_name;
+	h.worker = (char *)s->su_args->wa_ctx.wc_name;
 	h.pid = (uint32_t)getpid();
 	h.version = PACKAGE_VERSION;
 	c.body_case = PROFD__CONTROL__BODY_HELLO;
@@ -81,7 +81,7 @@ sup_configure(struct sup *s, const Profd__Configure *m)
 static int
 sup_deliver(struct sup *s, const struct stack_table *t, uint64_t window)
 {
-	const char *name = s->su_args->wa_ctx.wc_ops->po_name;
+	const char *name = s->su_args->wa_ctx.wc_name;
 	Profd__ChunkAck *ack;
 	struct chunk_buf b;
 	int rv, err;
@@ -211,7 +211,7 @@ sup_connect(struct sup *s)
 	int rv;
 
 	snprintf(name, sizeof(name), WORKER_CTL_SOCKET,
-		 s->su_args->wa_ctx.wc_ops->po_name);
+		 s->su_args->wa_ctx.wc_name);
 	if (ipc_url(url, sizeof(url), rundir, name) == -1)
 		return -1;
 	if ((rv = ipc_open(&s->su_ctl, IPC_PAIR, IPC_CTL_MAX, 1000)) != 0 ||
@@ -241,13 +241,15 @@ worker_supervised(struct worker_args *a)
 	memset(&s, 0, sizeof(s));
 	s.su_args = a;
 	snprintf(s.su_workdir, sizeof(s.su_workdir), "%s/%s", a->wa_rundir,
-		 a->wa_ctx.wc_ops->po_name);
+		 a->wa_ctx.wc_name);
 	if (a->wa_ctx.wc_workdir == NULL)
 		a->wa_ctx.wc_workdir = s.su_workdir;
 	if (sandbox_enter(a->wa_ctx.wc_ops->po_policy, a->wa_user) == -1)
 		return 1;
 	if (sup_connect(&s) == -1)
 		return 1;
+	a->wa_ctx.wc_ctl = s.su_ctl;
+	a->wa_ctx.wc_supervised = 1;
 	if (sup_hello(&s) == -1)
 		rv = 1;
 	else

@@ -12,9 +12,13 @@ clock_maybe_start(struct profd *p)
 {
 	if (p->p_t0 != 0 || p->p_stopping)
 		return;
-	for (size_t i = 0; i < p->p_nworkers; i++)
-		if (p->p_workers[i].w_state != W_RUNNING)
+	for (size_t i = 0; i < p->p_nworkers; i++) {
+		const struct worker *w = &p->p_workers[i];
+
+		if (w->w_want && w->w_state != W_RUNNING &&
+		    w->w_state != W_FAILED)
 			return;
+	}
 	p->p_t0 = now_ms();
 	p->p_wstart = time(NULL);
 	procfs_cpu(&p->p_cpu);
@@ -38,37 +42,73 @@ clock_cpu_avg(struct profd *p)
 	return 100.0 * busy / total;
 }
 
-static void
-clock_snapshot(struct profd *p, uint64_t id)
+/* Tells the uploader what window id holds and which chunks to await. */
+static int
+clock_tell_uploader(struct profd *p, uint64_t id, int64_t start, int64_t end)
 {
 	Profd__Control c = PROFD__CONTROL__INIT;
 	Profd__Snapshot m = PROFD__SNAPSHOT__INIT;
 	char *expect[PROFD_MAX_WORKERS];
 	struct worker *up = workers_find(p, "upload");
-	double mem = procfs_mem_used();
 
 	m.window = id;
-	m.start_time = p->p_wstart;
-	m.end_time = p->p_wstart = time(NULL);
-	m.cpu_avg = clock_cpu_avg(p);
-	m.mem_avg = mem < 0 ? 0 : mem;
+	m.start_time = start;
+	m.end_time = end;
+	m.cpu_avg = p->p_cpu_avg;
+	m.mem_avg = p->p_mem_avg;
 	for (size_t i = 0; i < p->p_nworkers; i++)
-		if (p->p_workers[i].w_profiler &&
-		    p->p_workers[i].w_state == W_RUNNING)
+		if (p->p_expect[i])
 			expect[m.n_expect++] = (char *)p->p_workers[i].w_name;
 	m.expect = expect;
 	c.body_case = PROFD__CONTROL__BODY_SNAPSHOT;
 	c.snapshot = &m;
-	p->p_window = id;
-	log_debug("window %llu ends", (unsigned long long)id);
-	if (up == NULL || workers_send(p, up, &c) == -1)
-		return;
-	for (size_t i = 0; i < p->p_nworkers; i++) {
-		struct worker *w = &p->p_workers[i];
+	if (up == NULL || up->w_state != W_RUNNING)
+		return -1;
+	return workers_send(p, up, &c);
+}
 
-		if (w->w_profiler && w->w_state == W_RUNNING)
-			workers_send(p, w, &c);
+static void
+clock_snapshot(struct profd *p, uint64_t id)
+{
+	Profd__Control c = PROFD__CONTROL__INIT;
+	Profd__Snapshot m = PROFD__SNAPSHOT__INIT;
+	double mem = procfs_mem_used();
+	int64_t start = p->p_wstart;
+
+	p->p_snap_start = start;
+	p->p_wstart = time(NULL);
+	p->p_cpu_avg = clock_cpu_avg(p);
+	p->p_mem_avg = mem < 0 ? 0 : mem;
+	p->p_window = id;
+	p->p_snap_ms = now_ms();
+	for (size_t i = 0; i < p->p_nworkers; i++)
+		p->p_expect[i] = p->p_workers[i].w_profiler &&
+				 p->p_workers[i].w_state == W_RUNNING;
+	log_debug("window %llu ends", (unsigned long long)id);
+	if (clock_tell_uploader(p, id, start, p->p_wstart) == -1) {
+		log_warn("window %llu lost: the uploader is not running",
+			 (unsigned long long)id);
+		return;
 	}
+	m.window = id;
+	c.body_case = PROFD__CONTROL__BODY_SNAPSHOT;
+	c.snapshot = &m;
+	for (size_t i = 0; i < p->p_nworkers; i++)
+		if (p->p_expect[i])
+			workers_send(p, &p->p_workers[i], &c);
+}
+
+void
+clock_lost(struct profd *p, struct worker *w)
+{
+	size_t i = (size_t)(w - p->p_workers);
+
+	if (p->p_window <= p->p_written || !p->p_expect[i])
+		return;
+	p->p_expect[i] = 0;
+	log_warn("window %llu lost profd-%s's stacks (the worker ended)",
+		 (unsigned long long)p->p_window, w->w_name);
+	clock_tell_uploader(p, p->p_window, p->p_snap_start, p->p_wstart);
 }
 
 int64_t
@@ -80,7 +120,7 @@ clock_tick(struct profd *p)
 	if (p->p_t0 == 0 || p->p_stopping)
 		return -1;
 	if (!p->p_opts.po_continuous && p->p_window >= 1) {
-		due = p->p_t0 + (int64_t)period + PROFD_WINDOW_MS_MAX;
+		due = p->p_snap_ms + PROFD_WINDOW_MS_MAX;
 		if (now < due)
 			return due - now;
 		log_error("the uploader did not write window 1 in time");

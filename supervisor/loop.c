@@ -47,14 +47,8 @@ loop_signal(struct profd *p)
 	loop_reap(p);
 }
 
-static int
-loop_alive(const struct worker *w)
-{
-	return w->w_state != W_IDLE && w->w_state != W_EXITED;
-}
-
 /* Stops profilers first, the uploader once they are gone; returns 1 when
- * every worker has exited. */
+ * no worker process is left. */
 static int
 loop_stop(struct profd *p)
 {
@@ -63,47 +57,58 @@ loop_stop(struct profd *p)
 	for (size_t i = 0; i < p->p_nworkers; i++) {
 		struct worker *w = &p->p_workers[i];
 
-		if (w->w_profiler && loop_alive(w)) {
-			workers_stop(p, w);
-			profilers = 1;
+		if (w->w_profiler && (fsm_alive(w) || w->w_want)) {
+			fsm_event(p, w, EV_STOP);
+			profilers |= fsm_alive(w);
 		}
-		any |= loop_alive(w);
 	}
-	if (!profilers)
-		for (size_t i = 0; i < p->p_nworkers; i++)
-			if (!p->p_workers[i].w_profiler)
-				workers_stop(p, &p->p_workers[i]);
+	for (size_t i = 0; i < p->p_nworkers; i++) {
+		struct worker *w = &p->p_workers[i];
+
+		if (!w->w_profiler && !profilers)
+			fsm_event(p, w, EV_STOP);
+		any |= fsm_alive(w);
+	}
 	return !any;
 }
 
-static int
+/* Starts every enabled worker, the uploader first. */
+static void
 loop_start(struct profd *p)
 {
-	for (size_t i = 0; i < p->p_nworkers; i++) {
-		if (spawn_worker(p, &p->p_workers[i]) == -1) {
-			profd_shutdown(p, 1);
-			return -1;
-		}
-	}
-	return 0;
+	for (size_t i = 0; i < p->p_nworkers; i++)
+		if (!p->p_workers[i].w_profiler)
+			fsm_event(p, &p->p_workers[i], EV_START);
+	for (size_t i = 0; i < p->p_nworkers; i++)
+		if (p->p_workers[i].w_profiler &&
+		    p->p_workers[i].w_spec.ws_enabled)
+			fsm_event(p, &p->p_workers[i], EV_START);
+	clock_maybe_start(p);
 }
 
+/* The soonest of a few delays (-1: none), at most a second. */
 static int
-loop_timeout(int64_t a, int64_t b)
+loop_timeout(const int64_t *t, size_t n)
 {
-	int64_t t = a < 0 ? b : b < 0 ? a : a < b ? a : b;
+	int64_t best = 1000;
 
-	return t < 0 || t > 1000 ? 1000 : (int)t;
+	for (size_t i = 0; i < n; i++)
+		if (t[i] >= 0 && t[i] < best)
+			best = t[i];
+	return (int)best;
 }
 
 static void
 loop_poll(struct profd *p, int timeout)
 {
-	struct pollfd pfd[PROFD_MAX_WORKERS + 1];
-	struct worker *ws[PROFD_MAX_WORKERS + 1];
+	struct pollfd pfd[PROFD_MAX_WORKERS + 2];
+	struct worker *ws[PROFD_MAX_WORKERS + 2];
 	nfds_t n = 0;
 
 	pfd[n].fd = p->p_sigfd;
+	pfd[n].events = POLLIN;
+	ws[n++] = NULL;
+	pfd[n].fd = p->p_ctl_fd;
 	pfd[n].events = POLLIN;
 	ws[n++] = NULL;
 	for (size_t i = 0; i < p->p_nworkers; i++) {
@@ -115,9 +120,11 @@ loop_poll(struct profd *p, int timeout)
 	}
 	if (poll(pfd, n, timeout) == -1 && errno != EINTR)
 		fatal("poll: %s", strerror(errno));
-	for (nfds_t i = 1; i < n; i++)
+	for (nfds_t i = 2; i < n; i++)
 		if (pfd[i].revents & POLLIN)
 			workers_recv(p, ws[i]);
+	if (pfd[1].revents & POLLIN)
+		control_recv(p);
 	if (pfd[0].revents & POLLIN)
 		loop_signal(p);
 }
@@ -132,21 +139,26 @@ loop_close(struct profd *p)
 			nng_close(w->w_sock);
 		w->w_open = 0;
 		w->w_fd = -1;
+		if (w->w_cg_ok)
+			cgroup_destroy(&w->w_cg);
+		w->w_cg_ok = 0;
 	}
+	control_close(p);
 }
 
 int
 loop_run(struct profd *p)
 {
-	int64_t t_clock, t_workers;
+	int64_t t[3];
 
 	loop_start(p);
 	for (;;) {
-		t_clock = clock_tick(p);
-		t_workers = workers_timers(p);
+		t[0] = clock_tick(p);
+		t[1] = workers_timers(p);
+		t[2] = limits_poll(p);
 		if (p->p_stopping && loop_stop(p))
 			break;
-		loop_poll(p, loop_timeout(t_clock, t_workers));
+		loop_poll(p, loop_timeout(t, 3));
 	}
 	loop_close(p);
 	return p->p_exit;

@@ -238,11 +238,19 @@ trim(char *s)
 	return s;
 }
 
+/* While reloading, global settings are skipped (they need a restart)
+ * and errors go to profctl instead of stderr. */
+static int conf_reload;
+static char conf_lasterr[256];
+
 static int
 conf_error(const char *what, const char *name)
 {
-	fprintf(stderr, "profd: %s:%u: %s%s%s\n", conf_file, conf_line, what,
-		name ? ": " : "", name ? name : "");
+	snprintf(conf_lasterr, sizeof(conf_lasterr), "%s:%u: %s%s%s",
+		 conf_file, conf_line, what, name ? ": " : "",
+		 name ? name : "");
+	if (!conf_reload)
+		fprintf(stderr, "profd: %s\n", conf_lasterr);
 	return -1;
 }
 
@@ -285,10 +293,52 @@ conf_apply(struct profd_opts *o, char *line)
 	return parse_opt(o, opt->val, value);
 }
 
+/* Starts a "[worker NAME]" section; returns its table entry. */
+static struct wspec *
+conf_section(struct profd_opts *o, char *line)
+{
+	char *end = strchr(line, ']'), *name;
+	struct wspec *ws;
+
+	if (end == NULL || trim(end + 1)[0] != '\0') {
+		conf_error("a section is written [worker NAME]", NULL);
+		return NULL;
+	}
+	*end = '\0';
+	name = trim(line + 1);
+	if (strncmp(name, "worker", 6) != 0 ||
+	    (name[6] != ' ' && name[6] != '\t')) {
+		conf_error("unknown section", name);
+		return NULL;
+	}
+	name = trim(name + 6);
+	if ((ws = table_entry(o, name, 1)) == NULL)
+		conf_error("bad worker name (1 to 16 of a-z, 0-9, -) or more "
+			   "than 8 workers",
+			   name);
+	return ws;
+}
+
+/* Applies "key = value" inside a worker section. */
+static int
+conf_worker(struct wspec *ws, char *line)
+{
+	char *eq = strchr(line, '='), err[160];
+
+	if (eq == NULL)
+		return conf_error("a worker setting is written name = value",
+				  trim(line));
+	*eq = '\0';
+	if (table_set(ws, trim(line), trim(eq + 1), err, sizeof(err)) == -1)
+		return conf_error(err, NULL);
+	return 0;
+}
+
 static int
 conf_read(struct profd_opts *o, FILE *f)
 {
 	char buf[CONF_MAX_LINE + 2], *line;
+	struct wspec *sect = NULL;
 	size_t n;
 
 	while (fgets(buf, sizeof(buf), f) != NULL) {
@@ -301,8 +351,15 @@ conf_read(struct profd_opts *o, FILE *f)
 		line = trim(buf);
 		if (*line == '\0' || *line == '#')
 			continue;
-		if (conf_apply(o, line) == -1)
+		if (*line == '[') {
+			if ((sect = conf_section(o, line)) == NULL)
+				return -1;
+		} else if (sect != NULL) {
+			if (conf_worker(sect, line) == -1)
+				return -1;
+		} else if (!conf_reload && conf_apply(o, line) == -1) {
 			return -1;
+		}
 	}
 	return ferror(f) ? conf_error("read error", NULL) : 0;
 }
@@ -317,9 +374,9 @@ conf_load(struct profd_opts *o, const char *path, int must_exist)
 	if ((f = fopen(path, "re")) == NULL) {
 		if (errno == ENOENT && !must_exist)
 			return 0;
-		fprintf(stderr, "profd: cannot read %s: %s\n", path,
-			strerror(errno));
-		return -1;
+		conf_file = path;
+		conf_line = 0;
+		return conf_error("cannot read the file", strerror(errno));
 	}
 	conf_file = path;
 	conf_line = 0;
@@ -364,13 +421,52 @@ find_config(int argc, char **argv)
 	return path;
 }
 
+/* The command line, kept for reload. */
+static int saved_argc;
+static char **saved_argv;
+
 int
 options_parse(struct profd_opts *o, int argc, char **argv)
 {
 	const char *path = find_config(argc, argv);
+	char err[160];
+	int rv;
 
+	saved_argc = argc;
+	saved_argv = argv;
 	defaults(o);
-	if (conf_load(o, path ? path : PROFD_CONFIG, path != NULL) == -1)
+	table_defaults(o);
+	o->po_config = path ? path : PROFD_CONFIG;
+	if (conf_load(o, o->po_config, path != NULL) == -1)
 		return 2;
-	return parse_args(o, argc, argv);
+	if ((rv = parse_args(o, argc, argv)) != -1)
+		return rv;
+	if (strcmp(o->po_perf_mode, "disabled") == 0)
+		table_entry(o, "perf", 1)->ws_enabled = 0;
+	if (table_check(o, err, sizeof(err)) == -1) {
+		fprintf(stderr, "profd: %s: %s\n", o->po_config, err);
+		return 2;
+	}
+	return -1;
+}
+
+int
+options_reload(const struct profd_opts *cur, struct profd_opts *fresh,
+	       char *err, size_t errlen)
+{
+	int rv;
+
+	*fresh = *cur;
+	table_defaults(fresh);
+	conf_reload = 1;
+	conf_lasterr[0] = '\0';
+	rv = conf_load(fresh, cur->po_config, 0);
+	conf_reload = 0;
+	if (rv == 0 && strcmp(fresh->po_perf_mode, "disabled") == 0)
+		table_entry(fresh, "perf", 1)->ws_enabled = 0;
+	if (rv == 0 && table_check(fresh, conf_lasterr,
+				   sizeof(conf_lasterr)) == -1)
+		rv = -1;
+	snprintf(err, errlen, "%s", conf_lasterr);
+	return rv;
 }

@@ -60,16 +60,39 @@ setup_signals(struct profd *p)
 	return p->p_sigfd == -1 ? -1 : 0;
 }
 
+/* Makes the runtime worker of each table entry. */
 static void
-add_worker(struct profd *p, const char *name, int profiler)
+add_workers(struct profd *p)
 {
-	struct worker *w = &p->p_workers[p->p_nworkers++];
+	for (size_t i = 0; i < p->p_opts.po_ntable; i++) {
+		struct worker *w = &p->p_workers[p->p_nworkers++];
 
-	memset(w, 0, sizeof(*w));
-	w->w_name = name;
-	w->w_profiler = profiler;
-	w->w_state = W_IDLE;
-	w->w_fd = -1;
+		memset(w, 0, sizeof(*w));
+		w->w_spec = p->p_opts.po_table[i];
+		w->w_name = w->w_spec.ws_name;
+		w->w_profiler = w->w_spec.ws_profiler;
+		w->w_state = W_IDLE;
+		w->w_fd = -1;
+	}
+}
+
+/* Worker cgroups go under "profd", or under a name of their own for a
+ * profd with another runtime directory (tests), so two never meet. */
+static void
+setup_cgroups(struct profd *p)
+{
+	static char parent[32];
+	const char *dir = p->p_opts.po_rundir;
+	uint32_t h = 2166136261u;
+
+	if (strcmp(dir, PROFD_RUNDIR) != 0) {
+		for (const char *c = dir; *c; c++)
+			h = (h ^ (unsigned char)*c) * 16777619u;
+		snprintf(parent, sizeof(parent), "profd.%08x", h);
+		cgroup_set_parent(parent);
+	}
+	p->p_cgmode = cgroup_detect();
+	log_debug("cgroups: %s", cgroup_mode_name(p->p_cgmode));
 }
 
 void
@@ -92,13 +115,14 @@ setup(struct profd *p)
 		rundir_cleanup(p);
 		return -1;
 	}
-	if (outdir_open(p) == -1 || setup_signals(p) == -1) {
+	if (outdir_open(p) == -1 || setup_signals(p) == -1 ||
+	    control_open(p) == -1) {
+		control_close(p);
 		rundir_cleanup(p);
 		return -1;
 	}
-	add_worker(p, "upload", 0);
-	if (strcmp(p->p_opts.po_perf_mode, "disabled") != 0)
-		add_worker(p, "perf", 1);
+	setup_cgroups(p);
+	add_workers(p);
 	return 0;
 }
 
@@ -132,7 +156,7 @@ main(int argc, char **argv)
 	int rv;
 
 	memset(&p, 0, sizeof(p));
-	p.p_sigfd = p.p_outfd = p.p_lockfd = -1;
+	p.p_sigfd = p.p_outfd = p.p_lockfd = p.p_ctl_fd = -1;
 	if ((rv = options_parse(&p.p_opts, argc, argv)) == -1)
 		rv = run(&p);
 	options_free();

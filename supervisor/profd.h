@@ -8,6 +8,7 @@
 
 #include <nng/nng.h>
 
+#include "cgroup.h"
 #include "procfs.h"
 #include "profd.pb-c.h"
 #include "util.h"
@@ -21,6 +22,37 @@
 #define PROFD_DEFAULT_DURATION	60
 #define PROFD_DEFAULT_FREQUENCY 11
 #define PROFD_OUTFD		3 /* the output directory, in profd-upload */
+
+#define PROFD_HEALTHY_MS	2000   /* up this long after hello: healthy */
+#define PROFD_MIN_GAP_MS	1000   /* between two starts of a worker */
+#define PROFD_BACKOFF_MAX_MS	60000
+#define PROFD_GIVE_UP_DEATHS	5      /* unhealthy deaths ... */
+#define PROFD_GIVE_UP_MS	300000 /* ... within this time: given up */
+#define PROFD_LIMIT_POLL_MS	250    /* usage checks */
+#define PROFD_NAME_MAX		16
+#define PROFD_ARGS_MAX		8      /* extra arguments of a worker */
+
+enum restart_policy {
+	RESTART_ALWAYS,
+	RESTART_ON_FAILURE,
+	RESTART_NEVER,
+};
+
+/* One entry of the worker table: defaults, then profd.conf sections. */
+struct wspec {
+	char ws_name[PROFD_NAME_MAX + 1];
+	char ws_exec[PATH_MAX];	 /* "" : profd-NAME in the worker dir */
+	char ws_args[PROFD_ARGS_MAX][64];
+	size_t ws_nargs;
+	char ws_user[33];	 /* "" : the global user */
+	char ws_caps[256];	 /* "" : the worker's own set; else a list */
+	uint64_t ws_mem_max;	 /* bytes, hard */
+	uint64_t ws_mem_high;	 /* bytes, soft; 0: 75 % of hard */
+	uint64_t ws_pids_max;	 /* processes and threads */
+	enum restart_policy ws_restart;
+	int ws_enabled;
+	int ws_profiler;	 /* sends chunks (all but the uploader) */
+};
 
 struct profd_opts {
 	uint32_t po_duration;
@@ -36,31 +68,66 @@ struct profd_opts {
 	const char *po_worker_dir;
 	const char *po_rundir;
 	const char *po_user;
+	const char *po_config; /* the file read, for reload */
 	int po_verbose;
 	int po_syslog;
+	struct wspec po_table[PROFD_MAX_WORKERS];
+	size_t po_ntable;
 };
 
 enum wstate {
-	W_IDLE,	    /* not running */
+	W_IDLE,	    /* not running, not wanted */
 	W_STARTING, /* spawned, waiting for hello */
 	W_CONFIG,   /* configured, waiting for "started" */
 	W_RUNNING,  /* profiling / serving */
 	W_STOPPING, /* told to stop, waiting for exit */
-	W_EXITED,   /* reaped */
+	W_BACKOFF,  /* dead, waiting to be started again */
+	W_FAILED,   /* died too often: given up until started by hand */
+	W_NSTATES,
+};
+
+enum wevent {
+	EV_START,    /* wanted: start it */
+	EV_STOP,     /* not wanted: stop it */
+	EV_HELLO,    /* it said hello */
+	EV_STARTED,  /* it is profiling */
+	EV_EXIT,     /* it was reaped */
+	EV_DEADLINE, /* the state's deadline passed */
+	EV_BROKEN,   /* protocol error or hard limit: kill it */
+	EV_NEVENTS,
 };
 
 struct worker {
-	const char *w_name;
-	int w_profiler; /* sends chunks; 0 for the uploader */
+	struct wspec w_spec;
+	const char *w_name; /* w_spec.ws_name */
+	int w_profiler;
 	enum wstate w_state;
 	pid_t w_pid;
+	uid_t w_uid;
+	gid_t w_gid;
 	nng_socket w_sock;
 	int w_open;
 	int w_fd;
-	int64_t w_deadline; /* of the current state, ms; 0 none */
-	int w_status;	    /* wait status once exited */
-	int w_failed;	    /* ended other than asked */
-	int w_termed;	    /* stopped by SIGTERM before its hello */
+	int64_t w_deadline;  /* of the current state, ms; 0 none */
+	int w_status;	     /* last wait status */
+	int w_termed;	     /* SIGTERM sent before its hello */
+	int w_killed;	     /* SIGKILL sent by profd */
+	int w_want;	     /* should run */
+	int w_restart_now;   /* start again as soon as it exits */
+	const char *w_cause; /* why profd killed it: last_exit */
+	char w_last_exit[32];
+	unsigned w_restarts;
+	int64_t w_started_ms; /* last spawn */
+	int64_t w_hello_ms;   /* its hello, 0 before */
+	int64_t w_deaths[PROFD_GIVE_UP_DEATHS];
+	unsigned w_ndeaths;
+	int64_t w_backoff_ms;
+	int w_soft;	/* over its soft limit: restart after the window */
+	uint64_t w_rss; /* last measured memory of its tree */
+	uint64_t w_oom_seen;  /* OOM kills already acted on */
+	uint64_t w_pids_seen; /* refused forks already acted on */
+	struct cgroup w_cg;
+	int w_cg_ok;
 	char w_path[PATH_MAX];
 };
 
@@ -74,10 +141,18 @@ struct profd {
 	int p_made_rundir;
 	uid_t p_uid;
 	gid_t p_gid;
+	enum cgroup_mode p_cgmode;
+	nng_socket p_ctl; /* profctl's socket */
+	int p_ctl_fd;
 	int64_t p_t0;	    /* clock start, ms; 0 until every worker started */
 	uint64_t p_window;  /* last window snapshotted */
 	uint64_t p_written; /* last window the uploader wrote */
 	int64_t p_wstart;   /* unix time the current window began */
+	int64_t p_snap_ms;  /* when the last window was snapshotted */
+	int64_t p_snap_start; /* unix time the last snapshotted window began */
+	double p_cpu_avg, p_mem_avg; /* of the last window */
+	int p_expect[PROFD_MAX_WORKERS]; /* chunks the open window awaits */
+	int64_t p_next_poll; /* next usage check, ms */
 	struct procfs_cpu p_cpu;
 	int p_stopping;
 	int p_exit;
@@ -88,12 +163,27 @@ struct profd {
  * exists), then the command line over it. -1 to go on, else an exit
  * status (0 after --help or --version, 2 on a bad option or line). */
 int options_parse(struct profd_opts *o, int argc, char **argv);
+/* Reads the worker sections of the configuration file again into a copy
+ * of cur; 0, or -1 with the first error in err (cur stays as it was). */
+int options_reload(const struct profd_opts *cur, struct profd_opts *fresh,
+		   char *err, size_t errlen);
 /* Frees what options_parse kept from the configuration file. */
 void options_free(void);
 
 /* profd.c */
 /* Marks profd as shutting down with exit status rv (keeps the worst). */
 void profd_shutdown(struct profd *p, int rv);
+
+/* table.c */
+/* Fills o's worker table with the built-in workers. */
+void table_defaults(struct profd_opts *o);
+/* Finds (creating if create) the entry name; NULL if invalid or full. */
+struct wspec *table_entry(struct profd_opts *o, const char *name, int create);
+/* Applies "key = value" to an entry; -1 with a message in err. */
+int table_set(struct wspec *ws, const char *key, const char *value,
+	      char *err, size_t errlen);
+/* Checks the finished table; -1 with a message in err. */
+int table_check(struct profd_opts *o, char *err, size_t errlen);
 
 /* rundir.c */
 /* Creates the runtime directory and takes the one-per-host lock. */
@@ -106,32 +196,64 @@ void rundir_cleanup(struct profd *p);
 int outdir_open(struct profd *p);
 
 /* spawn.c */
-/* Starts worker w: listens on its socket, forks and execs it. 0 or -1. */
+/* Starts worker w: listens on its socket, forks and execs it. 0 or -1
+ * (w->w_last_exit says why). */
 int spawn_worker(struct profd *p, struct worker *w);
-/* Sends sig to w's process group (the worker and what it forked). */
+/* Sends sig to w's whole tree (its cgroup, or its process group). */
 void spawn_kill(struct worker *w, int sig);
+
+/* fsm.c */
+/* Feeds event ev to w's state machine. */
+void fsm_event(struct profd *p, struct worker *w, enum wevent ev);
+/* Kills w for a reason (memory-limit, ...) and restarts it per policy. */
+void fsm_kill(struct profd *p, struct worker *w, const char *cause);
+/* Returns the name of a state, as profctl shows it. */
+const char *fsm_state_name(enum wstate s);
+/* Returns 1 if w has a live process. */
+int fsm_alive(const struct worker *w);
 
 /* workers.c */
 /* Handles every message waiting from w. */
 void workers_recv(struct profd *p, struct worker *w);
 /* Handles the death of pid; returns 1 if it was a worker. */
 int workers_reaped(struct profd *p, pid_t pid, int status);
-/* Sends Stop to w and gives it PROFD_STOP_MS. */
-void workers_stop(struct profd *p, struct worker *w);
+/* Sends Stop to w. 0 or -1. */
+int workers_send_stop(struct profd *p, struct worker *w);
+/* Sends Configure to w. 0 or -1. */
+int workers_configure(struct profd *p, struct worker *w);
 /* Acts on expired deadlines; returns ms until the next one (-1: none). */
 int64_t workers_timers(struct profd *p);
 /* Finds a worker by name. */
 struct worker *workers_find(struct profd *p, const char *name);
-/* Sends a control message to w; 0 or -1 (w is then treated as failed). */
+/* Sends a control message to w; 0 or -1 (w is then killed). */
 int workers_send(struct profd *p, struct worker *w, Profd__Control *c);
 
+/* limits.c */
+/* Creates w's cgroup with its limits. 0 or -1. */
+int limits_setup(struct profd *p, struct worker *w);
+/* Checks every worker's usage against its limits; returns ms until the
+ * next check. */
+int64_t limits_poll(struct profd *p);
+/* Names what killed w from its wait status and its cgroup's counters. */
+void limits_classify(struct worker *w, int status);
+
+/* control.c */
+/* Listens on the control socket for profctl. 0 or -1. */
+int control_open(struct profd *p);
+/* Answers every waiting profctl request. */
+void control_recv(struct profd *p);
+/* Closes the control socket. */
+void control_close(struct profd *p);
+
 /* clock.c */
-/* Starts the window clock once every worker runs. */
+/* Starts the window clock once every wanted worker runs. */
 void clock_maybe_start(struct profd *p);
 /* Snapshots the windows that are due; returns ms until the next one. */
 int64_t clock_tick(struct profd *p);
 /* Notes that the uploader wrote (or failed) window id. */
 void clock_written(struct profd *p, uint64_t id, int ok);
+/* Tells the uploader not to wait for w's chunk of the open window. */
+void clock_lost(struct profd *p, struct worker *w);
 
 /* loop.c */
 /* Runs the event loop until every worker is gone; returns exit status. */

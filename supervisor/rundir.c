@@ -108,9 +108,9 @@ rundir_worker(struct profd *p, const struct worker *w)
 		log_error("cannot create %s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (chown(path, p->p_uid, p->p_gid) == -1 || chmod(path, 0700) == -1) {
+	if (chown(path, w->w_uid, w->w_gid) == -1 || chmod(path, 0700) == -1) {
 		log_error("cannot hand %s to uid %u: %s", path,
-			  (unsigned)p->p_uid, strerror(errno));
+			  (unsigned)w->w_uid, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -151,6 +151,8 @@ rundir_cleanup(struct profd *p)
 			 p->p_workers[i].w_name);
 		unlink(path);
 	}
+	snprintf(path, sizeof(path), "%s/control.sock", p->p_opts.po_rundir);
+	unlink(path);
 	if (p->p_lockfd != -1) {
 		snprintf(path, sizeof(path), "%s/" LOCK_NAME,
 			 p->p_opts.po_rundir);

@@ -8,22 +8,28 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ipc.h"
 #include "log.h"
 #include "profd.h"
+#include "sandbox.h"
 #include "worker.h"
 
-#define SPAWN_MAXARGS 24
+#define SPAWN_MAXARGS (24 + PROFD_ARGS_MAX)
 
-/* Finds profd-NAME in the worker dir, or in DIR/workers/NAME (a build
- * tree). */
+/* Finds the executable: the table's, or profd-NAME in the worker dir, or
+ * in DIR/workers/NAME (a build tree). */
 static int
 spawn_path(struct profd *p, struct worker *w)
 {
 	const char *dir = p->p_opts.po_worker_dir;
 
+	if (w->w_spec.ws_exec[0] != '\0') {
+		snprintf(w->w_path, sizeof(w->w_path), "%s", w->w_spec.ws_exec);
+		return 0;
+	}
 	snprintf(w->w_path, sizeof(w->w_path), "%s/profd-%s", dir, w->w_name);
 	if (access(w->w_path, X_OK) == 0)
 		return 0;
@@ -34,6 +40,16 @@ spawn_path(struct profd *p, struct worker *w)
 	log_error("worker profd-%s not found in %s (use --worker-dir)",
 		  w->w_name, dir);
 	return -1;
+}
+
+/* Resolves the worker's user into w_uid and w_gid. */
+static int
+spawn_user(struct profd *p, struct worker *w)
+{
+	const char *user = w->w_spec.ws_user[0] ? w->w_spec.ws_user
+						: p->p_opts.po_user;
+
+	return sandbox_lookup_user(user, &w->w_uid, &w->w_gid);
 }
 
 static int
@@ -48,7 +64,7 @@ spawn_listen(struct profd *p, struct worker *w)
 		return -1;
 	snprintf(url, sizeof(url), "ipc://%s", path);
 	if ((rv = ipc_open(&w->w_sock, IPC_PAIR, IPC_CTL_MAX, 1000)) != 0 ||
-	    (rv = ipc_allow_uid(w->w_sock, p->p_uid)) != 0 ||
+	    (rv = ipc_allow_uid(w->w_sock, w->w_uid)) != 0 ||
 	    (rv = ipc_listen(w->w_sock, url, 0600)) != 0 ||
 	    (rv = ipc_recv_fd(w->w_sock, &w->w_fd)) != 0) {
 		log_error("cannot listen on %s: %s", url, nng_strerror(rv));
@@ -57,9 +73,9 @@ spawn_listen(struct profd *p, struct worker *w)
 		return -1;
 	}
 	w->w_open = 1;
-	if (chown(path, p->p_uid, p->p_gid) == -1) {
+	if (chown(path, w->w_uid, w->w_gid) == -1) {
 		log_error("cannot hand %s to uid %u: %s", path,
-			  (unsigned)p->p_uid, strerror(errno));
+			  (unsigned)w->w_uid, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -69,20 +85,29 @@ static void
 spawn_args(struct profd *p, struct worker *w, char **argv)
 {
 	const struct profd_opts *o = &p->p_opts;
+	const struct wspec *ws = &w->w_spec;
+	const char *user = ws->ws_user[0] ? ws->ws_user : o->po_user;
 	size_t n = 0;
 
 	argv[n++] = w->w_path;
 	argv[n++] = "--supervised";
 	argv[n++] = (char *)o->po_rundir;
-	if (o->po_user != NULL) {
+	if (user != NULL) {
 		argv[n++] = "--user";
-		argv[n++] = (char *)o->po_user;
+		argv[n++] = (char *)user;
+	}
+	if (ws->ws_caps[0] != '\0') {
+		argv[n++] = "--caps";
+		argv[n++] = (char *)ws->ws_caps;
 	}
 	for (int i = 0; i < o->po_verbose && i < 2; i++)
 		argv[n++] = "-v";
 	if (o->po_syslog)
 		argv[n++] = "--syslog";
-	if (!w->w_profiler) {
+	if (w->w_profiler) {
+		argv[n++] = "--name";
+		argv[n++] = (char *)w->w_name;
+	} else {
 		argv[n++] = "--output-fd";
 		argv[n++] = "3";
 		argv[n++] = "--output-dir";
@@ -92,6 +117,8 @@ spawn_args(struct profd *p, struct worker *w, char **argv)
 		if (o->po_rotating)
 			argv[n++] = "--rotating-output";
 	}
+	for (size_t i = 0; i < ws->ws_nargs; i++)
+		argv[n++] = (char *)ws->ws_args[i];
 	argv[n] = NULL;
 }
 
@@ -111,6 +138,8 @@ spawn_child(struct profd *p, struct worker *w, char **argv, int errfd)
 	if (getppid() == 1)
 		_exit(127);
 	setrlimit(RLIMIT_CORE, &core);
+	if (w->w_cg_ok && cgroup_join_child(&w->w_cg) == -1)
+		goto fail;
 	/* Move both fds above the ones they go to, then into place. */
 	if ((errfd = fcntl(errfd, F_DUPFD_CLOEXEC, 10)) == -1)
 		goto fail;
@@ -147,23 +176,43 @@ spawn_check_exec(struct worker *w, int fd)
 	return 0;
 }
 
+/* Reaps a child whose exec failed, so no zombie is left. */
+static void
+spawn_reap_failed(struct worker *w)
+{
+	int status;
+
+	while (waitpid(w->w_pid, &status, 0) == -1 && errno == EINTR)
+		;
+	w->w_pid = 0;
+}
+
+static int
+spawn_prepare(struct profd *p, struct worker *w)
+{
+	if (spawn_user(p, w) == -1 || spawn_path(p, w) == -1 ||
+	    rundir_worker(p, w) == -1 ||
+	    (!w->w_open && spawn_listen(p, w) == -1))
+		return -1;
+	if (limits_setup(p, w) == -1)
+		log_warn("profd-%s runs without its cgroup limits", w->w_name);
+	return 0;
+}
+
 int
 spawn_worker(struct profd *p, struct worker *w)
 {
 	char *argv[SPAWN_MAXARGS];
 	int pfd[2];
 
-	if (spawn_path(p, w) == -1 || rundir_worker(p, w) == -1 ||
-	    (!w->w_open && spawn_listen(p, w) == -1))
-		return -1;
+	if (spawn_prepare(p, w) == -1 || pipe2(pfd, O_CLOEXEC) == -1)
+		goto failed;
 	spawn_args(p, w, argv);
-	if (pipe2(pfd, O_CLOEXEC) == -1)
-		return -1;
 	if ((w->w_pid = fork()) == -1) {
 		log_error("cannot fork: %s", strerror(errno));
 		close(pfd[0]);
 		close(pfd[1]);
-		return -1;
+		goto failed;
 	}
 	if (w->w_pid == 0)
 		spawn_child(p, w, argv, pfd[1]);
@@ -171,17 +220,21 @@ spawn_worker(struct profd *p, struct worker *w)
 	/* Also in the parent, so a signal sent before the child ran its
 	 * setpgid still reaches the group. */
 	setpgid(w->w_pid, w->w_pid);
-	w->w_state = W_STARTING;
-	w->w_deadline = now_ms() + PROFD_HELLO_MS;
-	w->w_failed = 0;
-	w->w_termed = 0;
 	log_debug("started profd-%s (pid %d)", w->w_name, (int)w->w_pid);
-	return spawn_check_exec(w, pfd[0]);
+	if (spawn_check_exec(w, pfd[0]) == 0)
+		return 0;
+	spawn_reap_failed(w);
+failed:
+	snprintf(w->w_last_exit, sizeof(w->w_last_exit), "exec-failed");
+	return -1;
 }
 
 void
 spawn_kill(struct worker *w, int sig)
 {
-	if (w->w_pid > 0)
-		kill(-w->w_pid, sig);
+	if (w->w_pid <= 0)
+		return;
+	kill(-w->w_pid, sig);
+	if (sig == SIGKILL && w->w_cg_ok)
+		cgroup_kill(&w->w_cg, w->w_pid);
 }

@@ -42,7 +42,7 @@ expect 2 "bad2.conf:3: invalid value 'fast'" \
 	"$PROFD" --config "$T/bad2.conf" -o "$T/o"
 expect 2 "bad3.conf:1: takes no value" "$PROFD" --config "$T/bad3.conf"
 expect 2 "bad4.conf:1: a value is required" "$PROFD" --config "$T/bad4.conf"
-expect 2 "cannot read $T/none.conf" "$PROFD" --config "$T/none.conf"
+expect 2 "none.conf:0: cannot read the file" "$PROFD" --config "$T/none.conf"
 [ ! -e "$RUN" ] || fail "a refused start left $RUN behind"
 
 # A PID that does not exist, standalone.

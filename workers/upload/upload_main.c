@@ -42,6 +42,7 @@ enum {
 	OPT_USER,
 	OPT_SYSLOG,
 	OPT_VERSION,
+	OPT_CAPS,
 };
 
 static const struct option upload_longopts[] = {
@@ -55,6 +56,7 @@ static const struct option upload_longopts[] = {
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
+    {"caps", required_argument, NULL, OPT_CAPS},
     {NULL, 0, NULL, 0},
 };
 
@@ -96,6 +98,12 @@ upload_opt(struct upload_args *a, int c, const char *arg)
 		return 0;
 	case OPT_SYSLOG:
 		a->ua_syslog = 1;
+		return 0;
+	case OPT_CAPS:
+		if (sandbox_set_caps(arg) == -1)
+			return worker_badarg("--caps", arg,
+					     "capability names separated by "
+					     "commas, or none");
 		return 0;
 	case 'v':
 		a->ua_verbose++;

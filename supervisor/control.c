@@ -1,0 +1,222 @@
+/* The control socket: profctl's requests, answered from the table. */
+#include "config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ipc.h"
+#include "log.h"
+#include "pbmsg.h"
+#include "profd.h"
+
+#define CONTROL_SOCKET "control.sock"
+#define CONTROL_GROUP  "profd"
+
+int
+control_open(struct profd *p)
+{
+	char url[IPC_URL_MAX], path[PATH_MAX];
+	struct group *gr = getgrnam(CONTROL_GROUP);
+	int rv;
+
+	snprintf(path, sizeof(path), "%s/" CONTROL_SOCKET, p->p_opts.po_rundir);
+	snprintf(url, sizeof(url), "ipc://%s", path);
+	if ((rv = ipc_open(&p->p_ctl, IPC_REP, IPC_CTL_MAX, 1000)) != 0 ||
+	    (rv = ipc_listen(p->p_ctl, url, gr ? 0660 : 0600)) != 0 ||
+	    (rv = ipc_recv_fd(p->p_ctl, &p->p_ctl_fd)) != 0) {
+		log_error("cannot listen on %s: %s", url, nng_strerror(rv));
+		return -1;
+	}
+	if (gr == NULL)
+		log_warn("no group %s: only root may use profctl",
+			 CONTROL_GROUP);
+	else if (chown(path, 0, gr->gr_gid) == -1)
+		log_warn("cannot give %s to group %s: %s", path, CONTROL_GROUP,
+			 strerror(errno));
+	return 0;
+}
+
+void
+control_close(struct profd *p)
+{
+	if (p->p_ctl_fd != -1)
+		nng_close(p->p_ctl);
+	p->p_ctl_fd = -1;
+}
+
+static void
+control_status_of(const struct profd *p, const struct worker *w,
+		  Profd__WorkerStatus *s)
+{
+	(void)p;
+	profd__worker_status__init(s);
+	s->name = (char *)w->w_name;
+	s->state = (char *)(w->w_spec.ws_enabled || w->w_want
+				? fsm_state_name(w->w_state)
+				: "disabled");
+	s->pid = fsm_alive(w) ? (uint32_t)w->w_pid : 0;
+	s->restarts = w->w_restarts;
+	s->last_exit = (char *)w->w_last_exit;
+	s->rss_bytes = fsm_alive(w) ? w->w_rss : 0;
+	s->memory_max = w->w_spec.ws_mem_max;
+	s->memory_high = w->w_spec.ws_mem_high;
+	s->pids_max = w->w_spec.ws_pids_max;
+	s->enabled = w->w_spec.ws_enabled;
+}
+
+static void
+control_reply(struct profd *p, const char *error)
+{
+	Profd__CtlReply r = PROFD__CTL_REPLY__INIT;
+	Profd__WorkerStatus st[PROFD_MAX_WORKERS], *stp[PROFD_MAX_WORKERS];
+	int rv;
+
+	r.ok = error == NULL;
+	r.error = (char *)(error ? error : "");
+	r.cgroup_mode = (char *)cgroup_mode_name(p->p_cgmode);
+	for (size_t i = 0; error == NULL && i < p->p_nworkers; i++) {
+		control_status_of(p, &p->p_workers[i], &st[i]);
+		stp[i] = &st[i];
+		r.n_workers++;
+	}
+	r.workers = stp;
+	if ((rv = ipc_send_pb(p->p_ctl, &r.base)) != 0)
+		log_warn("cannot answer profctl: %s", nng_strerror(rv));
+}
+
+static const char *
+control_set(struct profd *p, struct worker *w, const Profd__CtlRequest *r)
+{
+	struct wspec *ws = &w->w_spec;
+
+	if (strcmp(r->key, "memory-max") == 0) {
+		if (r->value < (4u << 20))
+			return "memory-max must be at least 4M";
+		ws->ws_mem_max = r->value;
+		if (ws->ws_mem_high > ws->ws_mem_max)
+			ws->ws_mem_high = ws->ws_mem_max / 4 * 3;
+	} else if (strcmp(r->key, "memory-high") == 0) {
+		if (r->value < (1u << 20) || r->value > ws->ws_mem_max)
+			return "memory-high must be from 1M to memory-max";
+		ws->ws_mem_high = r->value;
+	} else if (strcmp(r->key, "pids-max") == 0) {
+		if (r->value < 1 || r->value > 65536)
+			return "pids-max must be from 1 to 65536";
+		ws->ws_pids_max = r->value;
+	} else {
+		return "unknown setting (memory-max, memory-high, pids-max)";
+	}
+	log_info("profd-%s: %s set to %llu by profctl", w->w_name, r->key,
+		 (unsigned long long)r->value);
+	if (w->w_cg_ok)
+		limits_setup(p, w);
+	p->p_next_poll = 0; /* check the new limit at once */
+	return NULL;
+}
+
+/* Applies a re-read worker table: limits now, the rest at next start. */
+static void
+control_apply_table(struct profd *p, const struct profd_opts *fresh)
+{
+	for (size_t i = 0; i < p->p_nworkers; i++) {
+		struct worker *w = &p->p_workers[i];
+		const struct wspec *ws = table_entry(
+		    (struct profd_opts *)fresh, w->w_name, 0);
+		int was = w->w_spec.ws_enabled;
+
+		if (ws == NULL)
+			continue;
+		w->w_spec = *ws;
+		w->w_name = w->w_spec.ws_name;
+		if (w->w_cg_ok)
+			limits_setup(p, w);
+		if (was && !ws->ws_enabled)
+			fsm_event(p, w, EV_STOP);
+		else if (!was && ws->ws_enabled)
+			fsm_event(p, w, EV_START);
+	}
+	p->p_next_poll = 0;
+}
+
+static const char *
+control_reload(struct profd *p, char *err, size_t len)
+{
+	static struct profd_opts fresh;
+
+	if (options_reload(&p->p_opts, &fresh, err, len) == -1) {
+		log_warn("reload refused, the old configuration stays: %s",
+			 err);
+		return err;
+	}
+	control_apply_table(p, &fresh);
+	memcpy(p->p_opts.po_table, fresh.po_table, sizeof(fresh.po_table));
+	p->p_opts.po_ntable = fresh.po_ntable;
+	log_info("configuration reloaded from %s", p->p_opts.po_config);
+	return NULL;
+}
+
+static const char *
+control_worker_op(struct profd *p, const Profd__CtlRequest *r)
+{
+	struct worker *w = workers_find(p, r->worker);
+
+	if (w == NULL)
+		return "no such worker";
+	switch (r->op) {
+	case PROFD__CTL_REQUEST__OP__START:
+		if (!w->w_spec.ws_enabled)
+			return "that worker is disabled in the configuration";
+		fsm_event(p, w, EV_START);
+		return NULL;
+	case PROFD__CTL_REQUEST__OP__STOP:
+		fsm_event(p, w, EV_STOP);
+		return NULL;
+	case PROFD__CTL_REQUEST__OP__RESTART:
+		w->w_restart_now = fsm_alive(w);
+		fsm_event(p, w, fsm_alive(w) ? EV_STOP : EV_START);
+		w->w_want = 1;
+		return NULL;
+	case PROFD__CTL_REQUEST__OP__SET:
+		return control_set(p, w, r);
+	default:
+		return "unknown request";
+	}
+}
+
+static const char *
+control_dispatch(struct profd *p, const Profd__CtlRequest *r, char *err,
+		 size_t len)
+{
+	if (r->op == PROFD__CTL_REQUEST__OP__STATUS)
+		return NULL;
+	if (p->p_stopping)
+		return "profd is stopping";
+	if (r->op == PROFD__CTL_REQUEST__OP__RELOAD)
+		return control_reload(p, err, len);
+	if (strcmp(r->worker, "upload") == 0 &&
+	    r->op != PROFD__CTL_REQUEST__OP__SET &&
+	    r->op != PROFD__CTL_REQUEST__OP__RESTART)
+		return "the uploader always runs (restart it instead)";
+	return control_worker_op(p, r);
+}
+
+void
+control_recv(struct profd *p)
+{
+	Profd__CtlRequest *r;
+	char err[256];
+	int rv;
+
+	r = (Profd__CtlRequest *)ipc_recv_pb(
+	    p->p_ctl, &profd__ctl_request__descriptor, NNG_FLAG_NONBLOCK, &rv);
+	if (r == NULL) {
+		if (rv == -1) /* fail closed, but answer: rep must reply */
+			control_reply(p, "request does not decode");
+		return;
+	}
+	control_reply(p, control_dispatch(p, r, err, sizeof(err)));
+	pbmsg_free(&r->base);
+}
