@@ -52,6 +52,7 @@ enum {
 	OPT_VERSION,
 	OPT_NAME,
 	OPT_CAPS,
+	OPT_CHANNEL,
 };
 
 static const struct option common_longopts[] = {
@@ -68,6 +69,7 @@ static const struct option common_longopts[] = {
     {"workdir", required_argument, NULL, OPT_WORKDIR},
     {"name", required_argument, NULL, OPT_NAME},
     {"caps", required_argument, NULL, OPT_CAPS},
+    {"channel", required_argument, NULL, OPT_CHANNEL},
 };
 
 #define NCOMMON (sizeof(common_longopts) / sizeof(common_longopts[0]))
@@ -137,6 +139,13 @@ worker_common_opt(struct worker_args *a, int c, const char *arg)
 	case OPT_WORKDIR:
 		a->wa_ctx.wc_workdir = arg;
 		return 0;
+	case OPT_CHANNEL:
+		if (!worker_channel_ok(arg))
+			return worker_badarg("--channel", arg,
+					     "a socket name of a-z, 0-9, '.' "
+					     "and '-'");
+		a->wa_channel = arg;
+		return 0;
 	case OPT_CAPS:
 		if (sandbox_set_caps(arg) == -1)
 			return worker_badarg("--caps", arg,
@@ -153,6 +162,15 @@ worker_common_opt(struct worker_args *a, int c, const char *arg)
 		return 0;
 	}
 	return 1;
+}
+
+int
+worker_channel_ok(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len > 0 && len < 64 && name[0] != '.' &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789.-") == len;
 }
 
 int

@@ -71,5 +71,7 @@ void worker_signals(void);
 int worker_stopping(void);
 /* Prints "invalid value VALUE for FLAG: expected WANT"; returns -1. */
 int worker_badarg(const char *flag, const char *arg, const char *want);
+/* Returns 1 if name is a valid socket name for --channel. */
+int worker_channel_ok(const char *name);
 
 #endif

@@ -210,8 +210,11 @@ sup_connect(struct sup *s)
 	char url[IPC_URL_MAX], name[64];
 	int rv;
 
-	snprintf(name, sizeof(name), WORKER_CTL_SOCKET,
-		 s->su_args->wa_ctx.wc_name);
+	if (s->su_args->wa_channel != NULL)
+		snprintf(name, sizeof(name), "%s", s->su_args->wa_channel);
+	else
+		snprintf(name, sizeof(name), WORKER_CTL_SOCKET,
+			 s->su_args->wa_ctx.wc_name);
 	if (ipc_url(url, sizeof(url), rundir, name) == -1)
 		return -1;
 	if ((rv = ipc_open(&s->su_ctl, IPC_PAIR, IPC_CTL_MAX, 1000)) != 0 ||

@@ -490,12 +490,13 @@ cgroup_v2_create(struct cgroup *cg)
 	return 0;
 }
 
+/* memory.high stays "max": the kernel would throttle the worker above
+ * it, while profd wants it to finish its window and restart cleanly, so the
+ * supervisor watches the soft limit itself. */
 static int
 cgroup_v2_limits(struct cgroup *cg)
 {
 	if (cgroup_write_limit(cg->cg_v2, "memory.max", cg->cg_mem_max,
-			       "max") == -1 ||
-	    cgroup_write_limit(cg->cg_v2, "memory.high", cg->cg_mem_high,
 			       "max") == -1 ||
 	    cgroup_write_limit(cg->cg_v2, "pids.max", cg->cg_pids_max, "max") ==
 		-1)

@@ -12,11 +12,14 @@ clock_maybe_start(struct profd *p)
 {
 	if (p->p_t0 != 0 || p->p_stopping)
 		return;
+	/* Wait for the uploader, and for each profiler's first start to
+	 * succeed or fail: one that keeps dying must not hold the rest. */
 	for (size_t i = 0; i < p->p_nworkers; i++) {
 		const struct worker *w = &p->p_workers[i];
 
-		if (w->w_want && w->w_state != W_RUNNING &&
-		    w->w_state != W_FAILED)
+		if (!w->w_profiler && w->w_state != W_RUNNING)
+			return;
+		if (w->w_state == W_STARTING || w->w_state == W_CONFIG)
 			return;
 	}
 	p->p_t0 = now_ms();

@@ -54,7 +54,7 @@ control_status_of(const struct profd *p, const struct worker *w,
 	(void)p;
 	profd__worker_status__init(s);
 	s->name = (char *)w->w_name;
-	s->state = (char *)(w->w_spec.ws_enabled || w->w_want
+	s->state = (char *)(w->w_spec.ws_enabled || w->w_want || fsm_alive(w)
 				? fsm_state_name(w->w_state)
 				: "disabled");
 	s->pid = fsm_alive(w) ? (uint32_t)w->w_pid : 0;
@@ -123,8 +123,8 @@ control_apply_table(struct profd *p, const struct profd_opts *fresh)
 {
 	for (size_t i = 0; i < p->p_nworkers; i++) {
 		struct worker *w = &p->p_workers[i];
-		const struct wspec *ws = table_entry(
-		    (struct profd_opts *)fresh, w->w_name, 0);
+		const struct wspec *ws =
+		    table_entry((struct profd_opts *)fresh, w->w_name, 0);
 		int was = w->w_spec.ws_enabled;
 
 		if (ws == NULL)
@@ -167,8 +167,7 @@ control_worker_op(struct profd *p, const Profd__CtlRequest *r)
 		return "no such worker";
 	switch (r->op) {
 	case PROFD__CTL_REQUEST__OP__START:
-		if (!w->w_spec.ws_enabled)
-			return "that worker is disabled in the configuration";
+		/* enabled = no only keeps it from starting with profd. */
 		fsm_event(p, w, EV_START);
 		return NULL;
 	case PROFD__CTL_REQUEST__OP__STOP:

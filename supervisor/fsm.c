@@ -116,8 +116,8 @@ a_kill(struct profd *p, struct worker *w)
 static void
 a_bad(struct profd *p, struct worker *w)
 {
-	log_error("profd-%s (pid %d) broke the protocol; killing it",
-		  w->w_name, (int)w->w_pid);
+	log_error("profd-%s (pid %d) broke the protocol; killing it", w->w_name,
+		  (int)w->w_pid);
 	a_kill(p, w);
 }
 
@@ -272,8 +272,7 @@ static const fsm_action fsm_table[W_NSTATES][EV_NEVENTS] = {
 		    a_kill},
     [W_CONFIG] = {NULL, a_stop, a_bad, a_running, a_died, a_timeout, a_kill},
     [W_RUNNING] = {NULL, a_stop, a_bad, a_bad, a_died, NULL, a_kill},
-    [W_STOPPING] = {a_want, NULL, NULL, NULL, a_stopped, a_kill_late,
-		    a_kill},
+    [W_STOPPING] = {a_want, NULL, NULL, NULL, a_stopped, a_kill_late, a_kill},
     [W_BACKOFF] = {a_spawn, a_idle, NULL, NULL, NULL, a_spawn, NULL},
     [W_FAILED] = {a_reset_spawn, a_idle, NULL, NULL, NULL, NULL, NULL},
 };
@@ -296,8 +295,8 @@ fsm_kill(struct profd *p, struct worker *w, const char *cause)
 {
 	if (!fsm_alive(w) || w->w_cause != NULL)
 		return;
-	log_error("profd-%s (pid %d): %s; killing it", w->w_name,
-		  (int)w->w_pid, cause);
+	log_error("profd-%s (pid %d): %s; killing it", w->w_name, (int)w->w_pid,
+		  cause);
 	w->w_cause = cause;
 	fsm_event(p, w, EV_BROKEN);
 }

@@ -88,7 +88,8 @@ limits_classify(struct worker *w, int status)
 {
 	struct cgroup_usage u;
 
-	if (w->w_cg_ok && cgroup_usage(&w->w_cg, 0, &u) == 0 &&
+	if (w->w_cg_ok && w->w_cg.cg_mode != CGROUP_POLL &&
+	    cgroup_usage(&w->w_cg, 0, &u) == 0 &&
 	    u.cu_oom_kills > w->w_oom_seen) {
 		/* The kernel's OOM killer acted before our poll saw it. */
 		w->w_oom_seen = u.cu_oom_kills;

@@ -144,6 +144,7 @@ loop_close(struct profd *p)
 		w->w_cg_ok = 0;
 	}
 	control_close(p);
+	cgroup_remove_parent();
 }
 
 int
@@ -153,6 +154,7 @@ loop_run(struct profd *p)
 
 	loop_start(p);
 	for (;;) {
+		clock_maybe_start(p);
 		t[0] = clock_tick(p);
 		t[1] = workers_timers(p);
 		t[2] = limits_poll(p);

@@ -25,6 +25,7 @@ enum {
 	OPT_ROTATING,
 	OPT_SYSLOG,
 	OPT_CONFIG,
+	OPT_CGROUP_MODE,
 };
 
 static const struct option profd_longopts[] = {
@@ -46,6 +47,7 @@ static const struct option profd_longopts[] = {
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {"config", required_argument, NULL, OPT_CONFIG},
+    {"cgroup-mode", required_argument, NULL, OPT_CGROUP_MODE},
     {NULL, 0, NULL, 0},
 };
 
@@ -60,7 +62,7 @@ usage(FILE *f)
 		"[--worker-dir DIR]\n"
 		"             [--runtime-dir DIR] [--user NAME] [--syslog] "
 		"[-v] [--version]\n"
-		"             [--config FILE]\n"
+		"             [--config FILE] [--cgroup-mode auto|v2|v1|poll]\n"
 		"Profiles this host and writes one flame graph per window "
 		"into DIR.\nSee profd(8).\n");
 }
@@ -155,6 +157,14 @@ parse_opt(struct profd_opts *o, int c, const char *arg)
 		return 0;
 	case OPT_CONFIG:
 		return 0; /* read before everything else */
+	case OPT_CGROUP_MODE:
+		if (strcmp(arg, "auto") != 0 && strcmp(arg, "v2") != 0 &&
+		    strcmp(arg, "v1") != 0 && strcmp(arg, "poll") != 0)
+			return badarg("--cgroup-mode", arg,
+				      "auto, v2, v1 or poll");
+		snprintf(o->po_cgroup_mode, sizeof(o->po_cgroup_mode), "%s",
+			 arg);
+		return 0;
 	}
 	return -1;
 }
@@ -202,6 +212,7 @@ defaults(struct profd_opts *o)
 	o->po_rundir = PROFD_RUNDIR;
 	o->po_worker_dir = PROFD_WORKER_DIR;
 	snprintf(o->po_perf_mode, sizeof(o->po_perf_mode), "fp");
+	snprintf(o->po_cgroup_mode, sizeof(o->po_cgroup_mode), "auto");
 }
 
 /* Values read from the file live until options_free(). */
@@ -246,9 +257,8 @@ static char conf_lasterr[256];
 static int
 conf_error(const char *what, const char *name)
 {
-	snprintf(conf_lasterr, sizeof(conf_lasterr), "%s:%u: %s%s%s",
-		 conf_file, conf_line, what, name ? ": " : "",
-		 name ? name : "");
+	snprintf(conf_lasterr, sizeof(conf_lasterr), "%s:%u: %s%s%s", conf_file,
+		 conf_line, what, name ? ": " : "", name ? name : "");
 	if (!conf_reload)
 		fprintf(stderr, "profd: %s\n", conf_lasterr);
 	return -1;
@@ -314,7 +324,7 @@ conf_section(struct profd_opts *o, char *line)
 	name = trim(name + 6);
 	if ((ws = table_entry(o, name, 1)) == NULL)
 		conf_error("bad worker name (1 to 16 of a-z, 0-9, -) or more "
-			   "than 8 workers",
+			   "than 16 workers",
 			   name);
 	return ws;
 }
@@ -464,8 +474,8 @@ options_reload(const struct profd_opts *cur, struct profd_opts *fresh,
 	conf_reload = 0;
 	if (rv == 0 && strcmp(fresh->po_perf_mode, "disabled") == 0)
 		table_entry(fresh, "perf", 1)->ws_enabled = 0;
-	if (rv == 0 && table_check(fresh, conf_lasterr,
-				   sizeof(conf_lasterr)) == -1)
+	if (rv == 0 &&
+	    table_check(fresh, conf_lasterr, sizeof(conf_lasterr)) == -1)
 		rv = -1;
 	snprintf(err, errlen, "%s", conf_lasterr);
 	return rv;

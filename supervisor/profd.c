@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -77,8 +78,10 @@ add_workers(struct profd *p)
 }
 
 /* Worker cgroups go under "profd", or under a name of their own for a
- * profd with another runtime directory (tests), so two never meet. */
-static void
+ * profd with another runtime directory (tests), so two never meet. The
+ * mode is the best this host offers, or the one asked for, if it can be
+ * had: every better mode falls back to a lesser one, down to poll. */
+static int
 setup_cgroups(struct profd *p)
 {
 	static char parent[32];
@@ -92,7 +95,23 @@ setup_cgroups(struct profd *p)
 		cgroup_set_parent(parent);
 	}
 	p->p_cgmode = cgroup_detect();
+	if (strcmp(p->p_opts.po_cgroup_mode, "auto") != 0) {
+		enum cgroup_mode want =
+		    strcmp(p->p_opts.po_cgroup_mode, "v2") == 0	  ? CGROUP_V2
+		    : strcmp(p->p_opts.po_cgroup_mode, "v1") == 0 ? CGROUP_V1
+								  : CGROUP_POLL;
+
+		if (want < p->p_cgmode) {
+			log_error("cgroup mode %s is not available here "
+				  "(the best is %s)",
+				  p->p_opts.po_cgroup_mode,
+				  cgroup_mode_name(p->p_cgmode));
+			return -1;
+		}
+		p->p_cgmode = want;
+	}
 	log_debug("cgroups: %s", cgroup_mode_name(p->p_cgmode));
+	return 0;
 }
 
 void
@@ -116,13 +135,14 @@ setup(struct profd *p)
 		return -1;
 	}
 	if (outdir_open(p) == -1 || setup_signals(p) == -1 ||
-	    control_open(p) == -1) {
+	    setup_cgroups(p) == -1 || control_open(p) == -1) {
 		control_close(p);
 		rundir_cleanup(p);
 		return -1;
 	}
-	setup_cgroups(p);
 	add_workers(p);
+	/* What a dead worker leaves behind (perf) becomes profd's to reap. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	return 0;
 }
 

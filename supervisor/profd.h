@@ -14,7 +14,7 @@
 #include "util.h"
 
 #define PROFD_RUNDIR		"/run/profd"
-#define PROFD_MAX_WORKERS	8
+#define PROFD_MAX_WORKERS	16
 #define PROFD_HELLO_MS		10000  /* exec to hello */
 #define PROFD_START_MS		60000  /* configure to started (event probes) */
 #define PROFD_STOP_MS		15000  /* stop to exit, then SIGKILL */
@@ -23,14 +23,14 @@
 #define PROFD_DEFAULT_FREQUENCY 11
 #define PROFD_OUTFD		3 /* the output directory, in profd-upload */
 
-#define PROFD_HEALTHY_MS	2000   /* up this long after hello: healthy */
-#define PROFD_MIN_GAP_MS	1000   /* between two starts of a worker */
-#define PROFD_BACKOFF_MAX_MS	60000
-#define PROFD_GIVE_UP_DEATHS	5      /* unhealthy deaths ... */
-#define PROFD_GIVE_UP_MS	300000 /* ... within this time: given up */
-#define PROFD_LIMIT_POLL_MS	250    /* usage checks */
-#define PROFD_NAME_MAX		16
-#define PROFD_ARGS_MAX		8      /* extra arguments of a worker */
+#define PROFD_HEALTHY_MS     2000 /* up this long after hello: healthy */
+#define PROFD_MIN_GAP_MS     1000 /* between two starts of a worker */
+#define PROFD_BACKOFF_MAX_MS 60000
+#define PROFD_GIVE_UP_DEATHS 5	    /* unhealthy deaths ... */
+#define PROFD_GIVE_UP_MS     300000 /* ... within this time: given up */
+#define PROFD_LIMIT_POLL_MS  250    /* usage checks */
+#define PROFD_NAME_MAX	     16
+#define PROFD_ARGS_MAX	     8 /* extra arguments of a worker */
 
 enum restart_policy {
 	RESTART_ALWAYS,
@@ -41,17 +41,17 @@ enum restart_policy {
 /* One entry of the worker table: defaults, then profd.conf sections. */
 struct wspec {
 	char ws_name[PROFD_NAME_MAX + 1];
-	char ws_exec[PATH_MAX];	 /* "" : profd-NAME in the worker dir */
+	char ws_exec[PATH_MAX]; /* "" : profd-NAME in the worker dir */
 	char ws_args[PROFD_ARGS_MAX][64];
 	size_t ws_nargs;
-	char ws_user[33];	 /* "" : the global user */
-	char ws_caps[256];	 /* "" : the worker's own set; else a list */
-	uint64_t ws_mem_max;	 /* bytes, hard */
-	uint64_t ws_mem_high;	 /* bytes, soft; 0: 75 % of hard */
-	uint64_t ws_pids_max;	 /* processes and threads */
+	char ws_user[33];     /* "" : the global user */
+	char ws_caps[256];    /* "" : the worker's own set; else a list */
+	uint64_t ws_mem_max;  /* bytes, hard */
+	uint64_t ws_mem_high; /* bytes, soft; 0: 75 % of hard */
+	uint64_t ws_pids_max; /* processes and threads */
 	enum restart_policy ws_restart;
 	int ws_enabled;
-	int ws_profiler;	 /* sends chunks (all but the uploader) */
+	int ws_profiler; /* sends chunks (all but the uploader) */
 };
 
 struct profd_opts {
@@ -62,6 +62,7 @@ struct profd_opts {
 	uint32_t po_pids[PROFD_MAX_PIDS];
 	size_t po_npids;
 	char po_perf_mode[16];
+	char po_cgroup_mode[8]; /* auto, v2, v1, poll */
 	int po_insert_dso_name;
 	int po_flamegraph;
 	int po_rotating;
@@ -122,13 +123,15 @@ struct worker {
 	int64_t w_deaths[PROFD_GIVE_UP_DEATHS];
 	unsigned w_ndeaths;
 	int64_t w_backoff_ms;
-	int w_soft;	/* over its soft limit: restart after the window */
-	uint64_t w_rss; /* last measured memory of its tree */
-	uint64_t w_oom_seen;  /* OOM kills already acted on */
+	int w_soft;	     /* over its soft limit: restart after the window */
+	uint64_t w_rss;	     /* last measured memory of its tree */
+	uint64_t w_oom_seen; /* OOM kills already acted on */
 	uint64_t w_pids_seen; /* refused forks already acted on */
 	struct cgroup w_cg;
 	int w_cg_ok;
 	char w_path[PATH_MAX];
+	char w_channel[PROFD_NAME_MAX + 16]; /* its socket in the runtime dir */
+	unsigned w_gen;			     /* incarnations so far */
 };
 
 struct profd {
@@ -150,9 +153,9 @@ struct profd {
 	int64_t p_wstart;   /* unix time the current window began */
 	int64_t p_snap_ms;  /* when the last window was snapshotted */
 	int64_t p_snap_start; /* unix time the last snapshotted window began */
-	double p_cpu_avg, p_mem_avg; /* of the last window */
+	double p_cpu_avg, p_mem_avg;	 /* of the last window */
 	int p_expect[PROFD_MAX_WORKERS]; /* chunks the open window awaits */
-	int64_t p_next_poll; /* next usage check, ms */
+	int64_t p_next_poll;		 /* next usage check, ms */
 	struct procfs_cpu p_cpu;
 	int p_stopping;
 	int p_exit;
@@ -180,8 +183,8 @@ void table_defaults(struct profd_opts *o);
 /* Finds (creating if create) the entry name; NULL if invalid or full. */
 struct wspec *table_entry(struct profd_opts *o, const char *name, int create);
 /* Applies "key = value" to an entry; -1 with a message in err. */
-int table_set(struct wspec *ws, const char *key, const char *value,
-	      char *err, size_t errlen);
+int table_set(struct wspec *ws, const char *key, const char *value, char *err,
+	      size_t errlen);
 /* Checks the finished table; -1 with a message in err. */
 int table_check(struct profd_opts *o, char *err, size_t errlen);
 

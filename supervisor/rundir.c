@@ -147,9 +147,10 @@ rundir_cleanup(struct profd *p)
 		snprintf(path, sizeof(path), "%s/%s", p->p_opts.po_rundir,
 			 p->p_workers[i].w_name);
 		remove_dir(path);
-		snprintf(path, sizeof(path), "%s/%s.ctl", p->p_opts.po_rundir,
-			 p->p_workers[i].w_name);
-		unlink(path);
+		snprintf(path, sizeof(path), "%s/%s", p->p_opts.po_rundir,
+			 p->p_workers[i].w_channel);
+		if (p->p_workers[i].w_channel[0] != '\0')
+			unlink(path);
 	}
 	snprintf(path, sizeof(path), "%s/control.sock", p->p_opts.po_rundir);
 	unlink(path);

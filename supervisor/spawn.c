@@ -46,31 +46,40 @@ spawn_path(struct profd *p, struct worker *w)
 static int
 spawn_user(struct profd *p, struct worker *w)
 {
-	const char *user = w->w_spec.ws_user[0] ? w->w_spec.ws_user
-						: p->p_opts.po_user;
+	const char *user =
+	    w->w_spec.ws_user[0] ? w->w_spec.ws_user : p->p_opts.po_user;
 
 	return sandbox_lookup_user(user, &w->w_uid, &w->w_gid);
 }
 
+/* Gives each incarnation of a worker a socket of its own: nng 1.5.2's
+ * listener stops accepting for good when a peer dies during the handshake
+ * (nng issue 1518), which a worker killed while connecting would do. The
+ * old socket is closed only once its worker is gone. */
 static int
 spawn_listen(struct profd *p, struct worker *w)
 {
 	char url[IPC_URL_MAX], path[PATH_MAX];
 	int rv;
 
-	snprintf(path, sizeof(path), "%s/%s.ctl", p->p_opts.po_rundir,
-		 w->w_name);
-	if (ipc_url(url, sizeof(url), p->p_opts.po_rundir, "") == -1)
-		return -1;
+	if (w->w_open) {
+		nng_close(w->w_sock);
+		w->w_open = 0;
+		w->w_fd = -1;
+	}
+	w->w_gen++;
+	snprintf(w->w_channel, sizeof(w->w_channel), "%s.%u.ctl", w->w_name,
+		 w->w_gen);
+	snprintf(path, sizeof(path), "%s/%s", p->p_opts.po_rundir,
+		 w->w_channel);
 	snprintf(url, sizeof(url), "ipc://%s", path);
-	if ((rv = ipc_open(&w->w_sock, IPC_PAIR, IPC_CTL_MAX, 1000)) != 0 ||
-	    (rv = ipc_allow_uid(w->w_sock, w->w_uid)) != 0 ||
+	if ((rv = ipc_open(&w->w_sock, IPC_PAIR, IPC_CTL_MAX, 1000)) != 0)
+		goto fail;
+	if ((rv = ipc_allow_uid(w->w_sock, w->w_uid)) != 0 ||
 	    (rv = ipc_listen(w->w_sock, url, 0600)) != 0 ||
 	    (rv = ipc_recv_fd(w->w_sock, &w->w_fd)) != 0) {
-		log_error("cannot listen on %s: %s", url, nng_strerror(rv));
-		if (rv != 0)
-			nng_close(w->w_sock);
-		return -1;
+		nng_close(w->w_sock);
+		goto fail;
 	}
 	w->w_open = 1;
 	if (chown(path, w->w_uid, w->w_gid) == -1) {
@@ -79,6 +88,9 @@ spawn_listen(struct profd *p, struct worker *w)
 		return -1;
 	}
 	return 0;
+fail:
+	log_error("cannot listen on %s: %s", url, nng_strerror(rv));
+	return -1;
 }
 
 static void
@@ -92,6 +104,8 @@ spawn_args(struct profd *p, struct worker *w, char **argv)
 	argv[n++] = w->w_path;
 	argv[n++] = "--supervised";
 	argv[n++] = (char *)o->po_rundir;
+	argv[n++] = "--channel";
+	argv[n++] = w->w_channel;
 	if (user != NULL) {
 		argv[n++] = "--user";
 		argv[n++] = (char *)user;
@@ -191,8 +205,7 @@ static int
 spawn_prepare(struct profd *p, struct worker *w)
 {
 	if (spawn_user(p, w) == -1 || spawn_path(p, w) == -1 ||
-	    rundir_worker(p, w) == -1 ||
-	    (!w->w_open && spawn_listen(p, w) == -1))
+	    rundir_worker(p, w) == -1 || spawn_listen(p, w) == -1)
 		return -1;
 	if (limits_setup(p, w) == -1)
 		log_warn("profd-%s runs without its cgroup limits", w->w_name);

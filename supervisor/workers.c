@@ -68,8 +68,7 @@ workers_send_stop(struct profd *p, struct worker *w)
 static void
 workers_hello(struct profd *p, struct worker *w, const Profd__Hello *h)
 {
-	if (strcmp(h->worker, w->w_name) != 0 ||
-	    h->pid != (uint32_t)w->w_pid) {
+	if (strcmp(h->worker, w->w_name) != 0 || h->pid != (uint32_t)w->w_pid) {
 		log_error("profd-%s: hello names %.16s, pid %u", w->w_name,
 			  h->worker, h->pid);
 		fsm_event(p, w, EV_BROKEN);
@@ -144,12 +143,13 @@ workers_recv(struct profd *p, struct worker *w)
 	int err;
 
 	for (;;) {
-		c = (Profd__Control *)ipc_recv_pb(
-		    w->w_sock, &profd__control__descriptor, NNG_FLAG_NONBLOCK,
-		    &err);
+		c = (Profd__Control *)ipc_recv_pb(w->w_sock,
+						  &profd__control__descriptor,
+						  NNG_FLAG_NONBLOCK, &err);
 		if (c == NULL)
 			break;
-		/* A late message from a worker being stopped changes nothing. */
+		/* A late message from a worker being stopped changes nothing.
+		 */
 		if (fsm_alive(w) && w->w_state != W_STOPPING)
 			workers_dispatch(p, w, c);
 		pbmsg_free(&c->base);

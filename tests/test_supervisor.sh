@@ -70,5 +70,50 @@ grep -q "no such worker" "$T/e" || fail "no error for an unknown worker"
 ctl stop upload 2>/dev/null && fail "the uploader could be stopped"
 pass "profctl stop, start, and refusals"
 
+# The soft limit: the worker finishes its window and restarts cleanly.
+before=$(field perf restarts)
+ctl set perf memory-high 1M || fail "profctl set memory-high failed"
+for _ in $(seq 100); do
+	[ "$(field perf restarts)" -gt "$before" ] && break
+	sleep 0.1
+done
+[ "$(field perf restarts)" -gt "$before" ] || fail "no restart over the soft limit"
+[ "$(field perf last_exit)" = 0 ] || fail "soft restart was not clean: $(field perf last_exit)"
+ctl set perf memory-high 192M
+wait_field perf state running 60
+pass "soft limit: perf restarted cleanly between windows"
+
+# Reload: a bad file keeps the old table, a good one applies.
+cat >"$T/reload.conf" <<CONF
+[worker perf]
+pids-max = 70
+CONF
+kill -TERM "$PROFD_PID"; wait "$PROFD_PID"
+start_profd -d 2 --config "$T/reload.conf"
+wait_field perf pids_max 70 10
+printf '[worker perf]\npids-max = lots\n' >"$T/reload.conf"
+ctl reload 2>"$T/e" && fail "a bad reload succeeded"
+grep -q "reload.conf:2: invalid value 'lots' for pids-max" "$T/e" ||
+	{ cat "$T/e"; fail "reload error does not name file and line"; }
+[ "$(field perf pids_max)" = 70 ] || fail "a bad reload changed the table"
+printf '[worker perf]\npids-max = 80\n' >"$T/reload.conf"
+ctl reload || fail "a good reload failed"
+wait_field perf pids_max 80 5
+pass "reload: refused with file and line, then applied"
+
+# profctl: bad arguments, and a user outside root and group profd.
+ctl set perf memory-max lots 2>"$T/e"
+[ $? = 2 ] || fail "bad size: exit status is not 2"
+grep -q usage "$T/e" || fail "no usage line for a bad size"
+ctl frobnicate 2>/dev/null
+[ $? = 2 ] || fail "unknown command: exit status is not 2"
+if command -v setpriv >/dev/null; then
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$PROFCTL" --runtime-dir "$RUN" status 2>"$T/e" &&
+		fail "nobody could use profctl"
+	grep -q "permission denied" "$T/e" || { cat "$T/e"; fail "no permission error"; }
+fi
+pass "profctl refuses bad arguments and other users"
+
 stop_profd 0
 pass "clean stop"

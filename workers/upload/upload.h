@@ -13,6 +13,7 @@ struct upload_args {
 	const char *ua_outdir;
 	int ua_outfd;
 	const char *ua_rundir; /* supervised when set */
+	const char *ua_channel; /* socket to profd in ua_rundir */
 	const char *ua_user;
 	int ua_syslog;
 	int ua_verbose;

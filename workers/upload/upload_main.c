@@ -43,6 +43,7 @@ enum {
 	OPT_SYSLOG,
 	OPT_VERSION,
 	OPT_CAPS,
+	OPT_CHANNEL,
 };
 
 static const struct option upload_longopts[] = {
@@ -57,6 +58,7 @@ static const struct option upload_longopts[] = {
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {"caps", required_argument, NULL, OPT_CAPS},
+    {"channel", required_argument, NULL, OPT_CHANNEL},
     {NULL, 0, NULL, 0},
 };
 
@@ -98,6 +100,13 @@ upload_opt(struct upload_args *a, int c, const char *arg)
 		return 0;
 	case OPT_SYSLOG:
 		a->ua_syslog = 1;
+		return 0;
+	case OPT_CHANNEL:
+		if (!worker_channel_ok(arg))
+			return worker_badarg("--channel", arg,
+					     "a socket name of a-z, 0-9, '.' "
+					     "and '-'");
+		a->ua_channel = arg;
 		return 0;
 	case OPT_CAPS:
 		if (sandbox_set_caps(arg) == -1)

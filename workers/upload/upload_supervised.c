@@ -184,8 +184,12 @@ upsrv_open(struct upsrv *s)
 		log_error("cannot listen on %s: %s", url, nng_strerror(rv));
 		return -1;
 	}
-	snprintf(url, sizeof(url), "ipc://%s/" WORKER_CTL_SOCKET, rundir,
-		 "upload");
+	if (s->us_args->ua_channel != NULL)
+		snprintf(url, sizeof(url), "ipc://%s/%s", rundir,
+			 s->us_args->ua_channel);
+	else
+		snprintf(url, sizeof(url), "ipc://%s/" WORKER_CTL_SOCKET,
+			 rundir, "upload");
 	if ((rv = ipc_open(&s->us_ctl, IPC_PAIR, IPC_CTL_MAX, 1000)) != 0 ||
 	    (rv = ipc_dial(s->us_ctl, url, 5000)) != 0) {
 		log_error("cannot connect to profd at %s: %s", url,

@@ -1,0 +1,42 @@
+# 100 kills of a healthy worker: each replaced within 2 s, and profd's
+# open files and children stay as they were.
+. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/supervisor_lib.sh"
+require_root
+command -v python3 >/dev/null || skip "python3 is needed to read JSON"
+KILLS=${PROFD_TEST_KILLS:-100}
+
+printf '[worker calm]\nexecutable = %s\narguments = --fault none\n' \
+	"$FAULT" >"$T/profd.conf"
+start_profd -d 1 --perf-mode disabled --config "$T/profd.conf"
+wait_field calm state running 20
+
+kill_and_wait() {
+	old=$(field calm pid)
+	kill -9 "$old"
+	t0=$(date +%s%N)
+	for _ in $(seq 40); do
+		new=$(field calm pid)
+		[ "$new" != 0 ] && [ "$new" != "$old" ] && break
+		sleep 0.05
+	done
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	[ "$new" != "$old" ] && [ "$ms" -le 2000 ] ||
+		fail "kill $1: no replacement within 2 s ($ms ms)"
+	[ "$ms" -gt "$worst" ] && worst=$ms
+	# Healthy again: running and up for 2 s.
+	wait_field calm state running 5
+	sleep 2.1
+}
+
+worst=0
+kill_and_wait 1
+fds=$(fds_of "$PROFD_PID")
+for i in $(seq 2 "$KILLS"); do kill_and_wait "$i"; done
+[ "$(fds_of "$PROFD_PID")" = "$fds" ] ||
+	fail "profd had $fds fds after 1 restart, $(fds_of "$PROFD_PID") after $KILLS"
+[ "$(zombies_of "$PROFD_PID")" = 0 ] || fail "zombies left"
+[ "$(field calm restarts)" = "$KILLS" ] || fail "restarts is not $KILLS"
+[ "$(field calm state)" = running ] || fail "calm is not running"
+pass "$KILLS kills: worst replacement $worst ms, $fds fds throughout, no zombie"
+stop_profd 0
