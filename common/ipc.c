@@ -55,6 +55,14 @@ int
 ipc_listen(nng_socket s, const char *url, int mode)
 {
 	nng_listener l;
+
+	return ipc_listen_keep(s, url, mode, &l);
+}
+
+int
+ipc_listen_keep(nng_socket s, const char *url, int mode, nng_listener *lp)
+{
+	nng_listener l;
 	int rv;
 
 	if ((rv = nng_listener_create(&l, s, url)) != 0)
@@ -67,6 +75,7 @@ ipc_listen(nng_socket s, const char *url, int mode)
 		nng_listener_close(l);
 		return rv;
 	}
+	*lp = l;
 	return 0;
 }
 

@@ -26,6 +26,8 @@ enum ipc_proto {
 int ipc_open(nng_socket *s, enum ipc_proto p, size_t maxsz, int timeout_ms);
 /* Listens on url; an ipc:// socket file gets mode. 0 or an nng error. */
 int ipc_listen(nng_socket s, const char *url, int mode);
+/* Same, and stores the listener in *lp so it can be closed alone. */
+int ipc_listen_keep(nng_socket s, const char *url, int mode, nng_listener *lp);
 /* Dials url, retrying for up to wait_ms while the listener is not up. */
 int ipc_dial(nng_socket s, const char *url, int wait_ms);
 /* Closes only pipes whose peer uid is not uid or root. */

@@ -107,6 +107,8 @@ struct worker {
 	uid_t w_uid;
 	gid_t w_gid;
 	nng_socket w_sock;
+	nng_listener w_listener; /* of the current incarnation */
+	int w_listening;
 	int w_open;
 	int w_fd;
 	int64_t w_deadline;  /* of the current state, ms; 0 none */

@@ -52,45 +52,59 @@ spawn_user(struct profd *p, struct worker *w)
 	return sandbox_lookup_user(user, &w->w_uid, &w->w_gid);
 }
 
-/* Gives each incarnation of a worker a socket of its own: nng 1.5.2's
- * listener stops accepting for good when a peer dies during the handshake
- * (nng issue 1518), which a worker killed while connecting would do. The
- * old socket is closed only once its worker is gone. */
+/* Opens the worker's socket, once: its fds stay the same for good. */
+static int
+spawn_socket(struct worker *w)
+{
+	int rv;
+
+	if (w->w_open)
+		return 0;
+	if ((rv = ipc_open(&w->w_sock, IPC_PAIR, IPC_CTL_MAX, 1000)) != 0 ||
+	    (rv = ipc_allow_uid(w->w_sock, w->w_uid)) != 0 ||
+	    (rv = ipc_recv_fd(w->w_sock, &w->w_fd)) != 0) {
+		log_error("cannot open a socket for profd-%s: %s", w->w_name,
+			  nng_strerror(rv));
+		if (rv != 0)
+			nng_close(w->w_sock);
+		return -1;
+	}
+	w->w_open = 1;
+	return 0;
+}
+
+/* Gives each incarnation of a worker a listener and path of its own:
+ * nng 1.5.2's listener stops accepting for good when a peer dies during
+ * the handshake (nng issue 1518), which a worker killed while connecting
+ * would do. The old listener is closed only once its worker is gone. */
 static int
 spawn_listen(struct profd *p, struct worker *w)
 {
 	char url[IPC_URL_MAX], path[PATH_MAX];
 	int rv;
 
-	if (w->w_open) {
-		nng_close(w->w_sock);
-		w->w_open = 0;
-		w->w_fd = -1;
-	}
+	if (spawn_socket(w) == -1)
+		return -1;
+	if (w->w_listening)
+		nng_listener_close(w->w_listener);
+	w->w_listening = 0;
 	w->w_gen++;
 	snprintf(w->w_channel, sizeof(w->w_channel), "%s.%u.ctl", w->w_name,
 		 w->w_gen);
 	snprintf(path, sizeof(path), "%s/%s", p->p_opts.po_rundir,
 		 w->w_channel);
 	snprintf(url, sizeof(url), "ipc://%s", path);
-	if ((rv = ipc_open(&w->w_sock, IPC_PAIR, IPC_CTL_MAX, 1000)) != 0)
-		goto fail;
-	if ((rv = ipc_allow_uid(w->w_sock, w->w_uid)) != 0 ||
-	    (rv = ipc_listen(w->w_sock, url, 0600)) != 0 ||
-	    (rv = ipc_recv_fd(w->w_sock, &w->w_fd)) != 0) {
-		nng_close(w->w_sock);
-		goto fail;
+	if ((rv = ipc_listen_keep(w->w_sock, url, 0600, &w->w_listener)) != 0) {
+		log_error("cannot listen on %s: %s", url, nng_strerror(rv));
+		return -1;
 	}
-	w->w_open = 1;
+	w->w_listening = 1;
 	if (chown(path, w->w_uid, w->w_gid) == -1) {
 		log_error("cannot hand %s to uid %u: %s", path,
 			  (unsigned)w->w_uid, strerror(errno));
 		return -1;
 	}
 	return 0;
-fail:
-	log_error("cannot listen on %s: %s", url, nng_strerror(rv));
-	return -1;
 }
 
 static void
