@@ -140,18 +140,9 @@ worker_common_opt(struct worker_args *a, int c, const char *arg)
 		a->wa_ctx.wc_workdir = arg;
 		return 0;
 	case OPT_CHANNEL:
-		if (!worker_channel_ok(arg))
-			return worker_badarg("--channel", arg,
-					     "a socket name of a-z, 0-9, '.' "
-					     "and '-'");
-		a->wa_channel = arg;
-		return 0;
+		return worker_opt_channel(arg, &a->wa_channel);
 	case OPT_CAPS:
-		if (sandbox_set_caps(arg) == -1)
-			return worker_badarg("--caps", arg,
-					     "capability names separated by "
-					     "commas, or none");
-		return 0;
+		return worker_opt_caps(arg);
 	case OPT_NAME:
 		if (strlen(arg) == 0 || strlen(arg) > 16 ||
 		    strspn(arg, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
@@ -165,12 +156,26 @@ worker_common_opt(struct worker_args *a, int c, const char *arg)
 }
 
 int
-worker_channel_ok(const char *name)
+worker_opt_channel(const char *arg, const char **out)
 {
-	size_t len = strlen(name);
+	size_t len = strlen(arg);
 
-	return len > 0 && len < 64 && name[0] != '.' &&
-	       strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789.-") == len;
+	if (len == 0 || len >= 64 || arg[0] == '.' ||
+	    strspn(arg, "abcdefghijklmnopqrstuvwxyz0123456789.-") != len)
+		return worker_badarg("--channel", arg,
+				     "a socket name of a-z, 0-9, '.' and '-'");
+	*out = arg;
+	return 0;
+}
+
+int
+worker_opt_caps(const char *arg)
+{
+	if (sandbox_set_caps(arg) == -1)
+		return worker_badarg("--caps", arg,
+				     "capability names separated by commas, "
+				     "or none");
+	return 0;
 }
 
 int

@@ -41,7 +41,7 @@ struct worker_ctx {
 	const char *wc_workdir; /* private directory for scratch files */
 	int wc_supervised;
 	nng_socket wc_ctl; /* to profd, when supervised */
-	void *wc_priv; /* the profiler's own state */
+	void *wc_priv;	   /* the profiler's own state */
 };
 
 struct profiler_ops {
@@ -71,7 +71,9 @@ void worker_signals(void);
 int worker_stopping(void);
 /* Prints "invalid value VALUE for FLAG: expected WANT"; returns -1. */
 int worker_badarg(const char *flag, const char *arg, const char *want);
-/* Returns 1 if name is a valid socket name for --channel. */
-int worker_channel_ok(const char *name);
+/* Checks --channel's socket name and stores it in *out; 0 or -1. */
+int worker_opt_channel(const char *arg, const char **out);
+/* Applies --caps (see sandbox_set_caps); 0 or -1 with a message. */
+int worker_opt_caps(const char *arg);
 
 #endif

@@ -10,6 +10,9 @@ PERF_WORKER="$top_builddir/workers/perf/profd-perf"
 UPLOAD_WORKER="$top_builddir/workers/upload/profd-upload"
 BUSY_C="$top_builddir/tests/fixtures/busy_c"
 
+# Time limits are multiplied by this (3 in sanitizer builds).
+SLOW=${PROFD_TIME_FACTOR:-1}
+
 T=$(mktemp -d /tmp/profd-test.XXXXXX)
 chmod 0711 "$T"
 TRACKED=""

@@ -35,7 +35,7 @@ print("" if v is None else v)' "$1" "$2"
 
 # wait_field WORKER KEY VALUE SECONDS: waits until the field has the value.
 wait_field() {
-	end=$(($(date +%s%N) / 1000000 + $4 * 1000))
+	end=$(($(date +%s%N) / 1000000 + $4 * 1000 * SLOW))
 	while [ $(($(date +%s%N) / 1000000)) -lt "$end" ]; do
 		[ "$(field "$1" "$2")" = "$3" ] && return 0
 		sleep 0.1

@@ -15,13 +15,13 @@ kill_and_wait() {
 	old=$(field calm pid)
 	kill -9 "$old"
 	t0=$(date +%s%N)
-	for _ in $(seq 40); do
+	for _ in $(seq $((40 * SLOW))); do
 		new=$(field calm pid)
 		[ "$new" != 0 ] && [ "$new" != "$old" ] && break
 		sleep 0.05
 	done
 	ms=$((($(date +%s%N) - t0) / 1000000))
-	[ "$new" != "$old" ] && [ "$ms" -le 2000 ] ||
+	[ "$new" != "$old" ] && [ "$ms" -le $((2000 * SLOW)) ] ||
 		fail "kill $1: no replacement within 2 s ($ms ms)"
 	[ "$ms" -gt "$worst" ] && worst=$ms
 	# Healthy again: running and up for 2 s.

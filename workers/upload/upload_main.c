@@ -102,18 +102,9 @@ upload_opt(struct upload_args *a, int c, const char *arg)
 		a->ua_syslog = 1;
 		return 0;
 	case OPT_CHANNEL:
-		if (!worker_channel_ok(arg))
-			return worker_badarg("--channel", arg,
-					     "a socket name of a-z, 0-9, '.' "
-					     "and '-'");
-		a->ua_channel = arg;
-		return 0;
+		return worker_opt_channel(arg, &a->ua_channel);
 	case OPT_CAPS:
-		if (sandbox_set_caps(arg) == -1)
-			return worker_badarg("--caps", arg,
-					     "capability names separated by "
-					     "commas, or none");
-		return 0;
+		return worker_opt_caps(arg);
 	case 'v':
 		a->ua_verbose++;
 		return 0;
