@@ -235,6 +235,8 @@ worker_main(int argc, char **argv, const struct profiler_ops *ops)
 	a.wa_ctx.wc_name = ops->po_name;
 	a.wa_ctx.wc_opts.wo_frequency = WORKER_DEFAULT_FREQUENCY;
 	a.wa_ctx.wc_opts.wo_duration = WORKER_DEFAULT_DURATION;
+	a.wa_ctx.wc_opts.wo_restart_rss_mb = WORKER_PERF_RESTART_RSS_MB;
+	a.wa_ctx.wc_opts.wo_restart_after_s = WORKER_PERF_RESTART_AFTER;
 	snprintf(a.wa_ctx.wc_opts.wo_perf_mode,
 		 sizeof(a.wa_ctx.wc_opts.wo_perf_mode), "fp");
 	if ((rv = worker_parse(&a, argc, argv)) != -1)

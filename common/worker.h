@@ -32,7 +32,17 @@ struct worker_opts {
 	char wo_perf_mode[16];
 	int wo_insert_dso_name;
 	uint32_t wo_dwarf_stack_size;
+	uint32_t wo_skip_above;	     /* processes; 0: never skip perf */
+	char wo_events[64];	     /* perf event; "": discover one */
+	uint32_t wo_restart_rss_mb;  /* restart perf over this RSS ... */
+	uint32_t wo_restart_after_s; /* ... once it ran this long */
+	int wo_no_memory_restart;
 };
+
+#define WORKER_PERF_RESTART_RSS_MB 200
+#define WORKER_PERF_RESTART_AFTER  600 /* seconds */
+#define WORKER_EVENT_CHARS                                                     \
+	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-:./"
 
 struct worker_ctx {
 	const struct profiler_ops *wc_ops;

@@ -53,7 +53,12 @@ sup_configure(struct sup *s, const Profd__Configure *m)
 	    m->frequency > WORKER_MAX_FREQUENCY || m->duration < 1 ||
 	    m->duration > WORKER_MAX_DURATION || m->n_pids > PROFD_MAX_PIDS ||
 	    strlen(m->perf_mode) >= sizeof(o->wo_perf_mode) ||
-	    m->perf_dwarf_stack_size > 65528) {
+	    m->perf_dwarf_stack_size > 65528 ||
+	    strlen(m->perf_events) >= sizeof(o->wo_events) ||
+	    strspn(m->perf_events, WORKER_EVENT_CHARS) !=
+		strlen(m->perf_events) ||
+	    m->perf_restart_rss_mb > 1048576 ||
+	    m->perf_restart_after > 86400 * 365) {
 		log_error("profd sent an invalid configuration");
 		return -1;
 	}
@@ -68,6 +73,13 @@ sup_configure(struct sup *s, const Profd__Configure *m)
 	snprintf(o->wo_perf_mode, sizeof(o->wo_perf_mode), "%s", m->perf_mode);
 	o->wo_insert_dso_name = m->insert_dso_name;
 	o->wo_dwarf_stack_size = m->perf_dwarf_stack_size;
+	o->wo_skip_above = m->skip_system_profilers_above;
+	snprintf(o->wo_events, sizeof(o->wo_events), "%s", m->perf_events);
+	if (m->perf_restart_rss_mb != 0)
+		o->wo_restart_rss_mb = m->perf_restart_rss_mb;
+	if (m->perf_restart_after != 0)
+		o->wo_restart_after_s = m->perf_restart_after;
+	o->wo_no_memory_restart = m->perf_no_memory_restart;
 	if (ctx->wc_ops->po_start(ctx) == -1) {
 		sup_send_status(s, PROFD__STATUS__KIND__ERROR, 0,
 				"profiler failed to start", 0);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "profd.h"
+#include "worker.h"
 
 #define CONF_MAX_LINE	1024 /* bytes in one line of profd.conf */
 #define CONF_MAX_VALUES 64   /* string values kept from it */
@@ -26,6 +27,11 @@ enum {
 	OPT_SYSLOG,
 	OPT_CONFIG,
 	OPT_CGROUP_MODE,
+	OPT_SKIP_ABOVE,
+	OPT_PERF_EVENTS,
+	OPT_RESTART_RSS,
+	OPT_RESTART_AFTER,
+	OPT_NO_MEMORY_RESTART,
 };
 
 static const struct option profd_longopts[] = {
@@ -48,6 +54,11 @@ static const struct option profd_longopts[] = {
     {"version", no_argument, NULL, OPT_VERSION},
     {"config", required_argument, NULL, OPT_CONFIG},
     {"cgroup-mode", required_argument, NULL, OPT_CGROUP_MODE},
+    {"skip-system-profilers-above", required_argument, NULL, OPT_SKIP_ABOVE},
+    {"perf-events", required_argument, NULL, OPT_PERF_EVENTS},
+    {"perf-restart-rss", required_argument, NULL, OPT_RESTART_RSS},
+    {"perf-restart-after", required_argument, NULL, OPT_RESTART_AFTER},
+    {"perf-no-memory-restart", no_argument, NULL, OPT_NO_MEMORY_RESTART},
     {NULL, 0, NULL, 0},
 };
 
@@ -63,6 +74,11 @@ usage(FILE *f)
 		"             [--runtime-dir DIR] [--user NAME] [--syslog] "
 		"[-v] [--version]\n"
 		"             [--config FILE] [--cgroup-mode auto|v2|v1|poll]\n"
+		"             [--skip-system-profilers-above N] "
+		"[--perf-events EVENT]\n"
+		"             [--perf-restart-rss MB] "
+		"[--perf-restart-after SECONDS]\n"
+		"             [--perf-no-memory-restart]\n"
 		"Profiles this host and writes one flame graph per window "
 		"into DIR.\nSee profd(8).\n");
 }
@@ -107,6 +123,36 @@ opt_perf_mode(struct profd_opts *o, const char *arg)
 		return badarg("--perf-mode", arg, "fp, dwarf or disabled");
 	snprintf(o->po_perf_mode, sizeof(o->po_perf_mode), "%s", arg);
 	return 0;
+}
+
+/* The perf worker's guard rails, passed on in its Configure. */
+static int
+parse_perf_guard(struct profd_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_SKIP_ABOVE:
+		return opt_number("--skip-system-profilers-above", arg, 0,
+				  10000000, &o->po_skip_above);
+	case OPT_PERF_EVENTS:
+		if (strlen(arg) == 0 ||
+		    strlen(arg) >= sizeof(o->po_perf_events) ||
+		    strspn(arg, WORKER_EVENT_CHARS) != strlen(arg))
+			return badarg("--perf-events", arg,
+				      "a perf event name");
+		snprintf(o->po_perf_events, sizeof(o->po_perf_events), "%s",
+			 arg);
+		return 0;
+	case OPT_RESTART_RSS:
+		return opt_number("--perf-restart-rss", arg, 1, 1048576,
+				  &o->po_restart_rss_mb);
+	case OPT_RESTART_AFTER:
+		return opt_number("--perf-restart-after", arg, 1, 86400 * 365,
+				  &o->po_restart_after_s);
+	case OPT_NO_MEMORY_RESTART:
+		o->po_no_memory_restart = 1;
+		return 0;
+	}
+	return -1;
 }
 
 static int
@@ -157,6 +203,12 @@ parse_opt(struct profd_opts *o, int c, const char *arg)
 		return 0;
 	case OPT_CONFIG:
 		return 0; /* read before everything else */
+	case OPT_SKIP_ABOVE:
+	case OPT_PERF_EVENTS:
+	case OPT_RESTART_RSS:
+	case OPT_RESTART_AFTER:
+	case OPT_NO_MEMORY_RESTART:
+		return parse_perf_guard(o, c, arg);
 	case OPT_CGROUP_MODE:
 		if (strcmp(arg, "auto") != 0 && strcmp(arg, "v2") != 0 &&
 		    strcmp(arg, "v1") != 0 && strcmp(arg, "poll") != 0)

@@ -48,6 +48,11 @@ workers_configure(struct profd *p, struct worker *w)
 	m.perf_mode = (char *)o->po_perf_mode;
 	m.continuous = o->po_continuous;
 	m.insert_dso_name = o->po_insert_dso_name;
+	m.skip_system_profilers_above = o->po_skip_above;
+	m.perf_events = (char *)o->po_perf_events;
+	m.perf_restart_rss_mb = o->po_restart_rss_mb;
+	m.perf_restart_after = o->po_restart_after_s;
+	m.perf_no_memory_restart = o->po_no_memory_restart;
 	c.body_case = PROFD__CONTROL__BODY_CONFIGURE;
 	c.configure = &m;
 	return workers_send(p, w, &c);

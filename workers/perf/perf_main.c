@@ -93,14 +93,63 @@ enum {
 	OPT_PERF_MODE = 2000,
 	OPT_INSERT_DSO_NAME,
 	OPT_DWARF_STACK_SIZE,
+	OPT_SKIP_ABOVE,
+	OPT_EVENTS,
+	OPT_RESTART_RSS,
+	OPT_RESTART_AFTER,
+	OPT_NO_MEMORY_RESTART,
 };
 
 static const struct option perf_longopts[] = {
     {"perf-mode", required_argument, NULL, OPT_PERF_MODE},
     {"insert-dso-name", no_argument, NULL, OPT_INSERT_DSO_NAME},
     {"perf-dwarf-stack-size", required_argument, NULL, OPT_DWARF_STACK_SIZE},
+    {"skip-system-profilers-above", required_argument, NULL, OPT_SKIP_ABOVE},
+    {"perf-events", required_argument, NULL, OPT_EVENTS},
+    {"perf-restart-rss", required_argument, NULL, OPT_RESTART_RSS},
+    {"perf-restart-after", required_argument, NULL, OPT_RESTART_AFTER},
+    {"perf-no-memory-restart", no_argument, NULL, OPT_NO_MEMORY_RESTART},
     {NULL, 0, NULL, 0},
 };
+
+/* The options of perf's guard rails. */
+static int
+perf_guard_option(struct worker_opts *o, int opt, const char *arg)
+{
+	uint64_t v;
+
+	switch (opt) {
+	case OPT_SKIP_ABOVE:
+		if (parse_u64(arg, 0, 10000000, &v) == -1)
+			return worker_badarg("--skip-system-profilers-above",
+					     arg, "a number of processes");
+		o->wo_skip_above = (uint32_t)v;
+		return 0;
+	case OPT_EVENTS:
+		if (strlen(arg) == 0 || strlen(arg) >= sizeof(o->wo_events) ||
+		    strspn(arg, WORKER_EVENT_CHARS) != strlen(arg))
+			return worker_badarg("--perf-events", arg,
+					     "a perf event name");
+		snprintf(o->wo_events, sizeof(o->wo_events), "%s", arg);
+		return 0;
+	case OPT_RESTART_RSS:
+		if (parse_u64(arg, 1, 1048576, &v) == -1)
+			return worker_badarg("--perf-restart-rss", arg,
+					     "1 to 1048576 MB");
+		o->wo_restart_rss_mb = (uint32_t)v;
+		return 0;
+	case OPT_RESTART_AFTER:
+		if (parse_u64(arg, 1, 86400 * 365, &v) == -1)
+			return worker_badarg("--perf-restart-after", arg,
+					     "a number of seconds");
+		o->wo_restart_after_s = (uint32_t)v;
+		return 0;
+	case OPT_NO_MEMORY_RESTART:
+		o->wo_no_memory_restart = 1;
+		return 0;
+	}
+	return -1;
+}
 
 static int
 perf_option(struct worker_ctx *ctx, int opt, const char *arg)
@@ -126,7 +175,7 @@ perf_option(struct worker_ctx *ctx, int opt, const char *arg)
 		o->wo_dwarf_stack_size = (uint32_t)v;
 		return 0;
 	}
-	return -1;
+	return perf_guard_option(o, opt, arg);
 }
 
 /* Drops PIDs that do not exist, naming them; returns how many remain. */
@@ -146,13 +195,39 @@ perf_live_pids(struct worker_opts *o)
 	return kept;
 }
 
+/* --skip-system-profilers-above: decided before perf ever starts. */
+static int
+perf_too_many_processes(const struct worker_opts *o)
+{
+	int n;
+
+	if (o->wo_skip_above == 0 || (n = procfs_count_processes()) == -1 ||
+	    (uint32_t)n <= o->wo_skip_above)
+		return 0;
+	log_warn("%d processes run on this host, over "
+		 "--skip-system-profilers-above %u: perf is not started",
+		 n, o->wo_skip_above);
+	return 1;
+}
+
+/* Uses --perf-events as given, or finds an event that yields samples. */
+static int
+perf_choose_event(struct perf_record *r, const struct worker_opts *o)
+{
+	if (o->wo_events[0] == '\0')
+		return perf_discover_event(r, o);
+	snprintf(r->pr_event, sizeof(r->pr_event), "%s", o->wo_events);
+	return 0;
+}
+
 static int
 perf_start(struct worker_ctx *ctx)
 {
 	struct worker_opts *o = &ctx->wc_opts;
 	struct perf_record *r;
 
-	if (strcmp(o->wo_perf_mode, "disabled") == 0)
+	if (strcmp(o->wo_perf_mode, "disabled") == 0 ||
+	    perf_too_many_processes(o))
 		return 0;
 	if (strcmp(o->wo_perf_mode, "dwarf") == 0 && o->wo_frequency > 100) {
 		log_error("--perf-mode dwarf allows at most 100 Hz");
@@ -165,7 +240,7 @@ perf_start(struct worker_ctx *ctx)
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return -1;
 	snprintf(r->pr_dir, sizeof(r->pr_dir), "%s", ctx->wc_workdir);
-	if (perf_find(r) == -1 || perf_discover_event(r, o) == -1 ||
+	if (perf_find(r) == -1 || perf_choose_event(r, o) == -1 ||
 	    perf_record_start(r, o) == -1) {
 		perf_record_stop(r);
 		free(r);
@@ -206,8 +281,12 @@ static const struct profiler_ops perf_ops = {
     .po_stop = perf_stop,
     .po_longopts = perf_longopts,
     .po_option = perf_option,
-    .po_usage = "\n       [--perf-mode fp|dwarf|disabled] [--insert-dso-name]"
-		"\n       [--perf-dwarf-stack-size BYTES]",
+    .po_usage =
+	"\n       [--perf-mode fp|dwarf|disabled] [--insert-dso-name]"
+	"\n       [--perf-dwarf-stack-size BYTES] [--perf-events EVENT]"
+	"\n       [--skip-system-profilers-above N]"
+	"\n       [--perf-restart-rss MB] [--perf-restart-after SECONDS]"
+	"\n       [--perf-no-memory-restart]",
 };
 
 int

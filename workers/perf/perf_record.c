@@ -17,11 +17,14 @@
 #include "log.h"
 #include "perf_record.h"
 #include "perf_script.h"
+#include "procfs.h"
 
 #define PERF_OUT     "perf.fp"
 #define PERF_LOG     "perf.log"
 #define PERF_PROBE   "probe.fp"
 #define PERF_MAXARGS 32
+
+static void perf_clean_dir(struct perf_record *r);
 
 static const char *const perf_paths[] = {"/usr/bin/perf", "/usr/sbin/perf",
 					 "/usr/local/bin/perf", NULL};
@@ -348,6 +351,25 @@ perf_wait_rotated(struct perf_record *r, int before, char *name, size_t len)
 	return 0;
 }
 
+/* Restarts perf record between windows once it has run long enough and
+ * grown past the RSS threshold, as gProfiler's fork does. */
+static void
+perf_maybe_restart(struct perf_record *r, const struct worker_opts *o)
+{
+	int64_t ran_s = (now_ms() - r->pr_started_ms) / 1000;
+	int64_t rss = procfs_rss(r->pr_pid);
+
+	if (o->wo_no_memory_restart || ran_s < (int64_t)o->wo_restart_after_s ||
+	    rss < (int64_t)o->wo_restart_rss_mb * 1024 * 1024)
+		return;
+	log_info("restarting perf record: %lld MB of RSS after %lld s",
+		 (long long)(rss >> 20), (long long)ran_s);
+	perf_end(r->pr_pid, SIGINT, PERF_STOP_WAIT_MS);
+	r->pr_pid = 0;
+	perf_clean_dir(r);
+	perf_record_start(r, o);
+}
+
 int
 perf_record_rotate(struct perf_record *r, const struct worker_opts *o,
 		   struct stack_table *t)
@@ -373,6 +395,7 @@ perf_record_rotate(struct perf_record *r, const struct worker_opts *o,
 		rv = perf_script_file(r, path, o, t);
 		unlink(path);
 	}
+	perf_maybe_restart(r, o);
 	return rv;
 }
 

@@ -1,0 +1,58 @@
+# perf's guard rails: too many processes, a chosen event, memory restarts.
+. "$top_srcdir/tests/lib.sh"
+require_root
+require_perf
+RUN="$T/run"
+COMMON="--runtime-dir $RUN --worker-dir $top_builddir"
+
+# --skip-system-profilers-above: perf never starts, the window is written.
+# shellcheck disable=SC2086
+timeout -k 5 60 "$PROFD" -d 2 -o "$T/o1" --skip-system-profilers-above 1 \
+	$COMMON 2>"$T/skip.err" &
+pid=$!
+track "$pid"
+while kill -0 "$pid" 2>/dev/null; do
+	pgrep -f "perf record.*$RUN" >/dev/null && fail "perf record started"
+	sleep 0.05
+done
+wait "$pid" || { cat "$T/skip.err"; fail "profd failed with perf skipped"; }
+grep -q "over --skip-system-profilers-above 1: perf is not started" \
+	"$T/skip.err" || { cat "$T/skip.err"; fail "the log does not say why"; }
+head -c 3 "$T/o1/last_profile.col" | grep -q '^# {' ||
+	fail "the uploader did not write the window"
+pass "--skip-system-profilers-above 1: no perf, window written"
+
+# --perf-events: the given event is used without discovery.
+start_busy 30
+timeout -k 5 60 "$PERF_WORKER" --pid "$BUSY_PID" -d 2 -f 49 -v \
+	--perf-events cpu-clock >"$T/ev.col" 2>"$T/ev.err" ||
+	{ cat "$T/ev.err"; fail "--perf-events cpu-clock failed"; }
+grep -q 'hot_leaf' "$T/ev.col" || fail "no samples with --perf-events cpu-clock"
+grep -q "perf event" "$T/ev.err" && fail "events were probed despite --perf-events"
+timeout -k 5 60 "$PERF_WORKER" -d 1 --perf-events no-such-event \
+	>/dev/null 2>"$T/bad.err"
+[ $? = 78 ] || fail "a bad event did not end with status 78"
+grep -q "perf record failed to start" "$T/bad.err" ||
+	{ cat "$T/bad.err"; fail "no message for a bad event"; }
+pass "--perf-events: used as given; a bad one is refused clearly"
+
+# Memory restarts: with tiny thresholds perf record restarts between
+# windows, and the windows keep coming.
+mkdir -p "$RUN"
+# shellcheck disable=SC2086
+"$PROFD" -c -d 2 -o "$T/o2" --perf-restart-rss 1 --perf-restart-after 1 \
+	-v $COMMON 2>"$T/restart.err" &
+pid=$!
+track "$pid"
+for _ in $(seq 300); do
+	[ "$(grep -c 'restarting perf record' "$T/restart.err")" -ge 2 ] &&
+		[ "$(ls "$T/o2"/profile_*.col 2>/dev/null | wc -l)" -ge 3 ] && break
+	sleep 0.1
+done
+kill -TERM "$pid"
+wait "$pid" || { cat "$T/restart.err"; fail "profd failed"; }
+[ "$(grep -c 'restarting perf record' "$T/restart.err")" -ge 2 ] ||
+	{ cat "$T/restart.err"; fail "perf record was not restarted"; }
+[ "$(ls "$T/o2"/profile_*.col | wc -l)" -ge 3 ] || fail "windows stopped"
+assert_no_process "$RUN"
+pass "memory restarts between windows, windows go on"
