@@ -32,6 +32,7 @@ enum {
 	OPT_RESTART_RSS,
 	OPT_RESTART_AFTER,
 	OPT_NO_MEMORY_RESTART,
+	OPT_DWARF_STACK_SIZE,
 };
 
 static const struct option profd_longopts[] = {
@@ -59,6 +60,7 @@ static const struct option profd_longopts[] = {
     {"perf-restart-rss", required_argument, NULL, OPT_RESTART_RSS},
     {"perf-restart-after", required_argument, NULL, OPT_RESTART_AFTER},
     {"perf-no-memory-restart", no_argument, NULL, OPT_NO_MEMORY_RESTART},
+    {"perf-dwarf-stack-size", required_argument, NULL, OPT_DWARF_STACK_SIZE},
     {NULL, 0, NULL, 0},
 };
 
@@ -78,7 +80,8 @@ usage(FILE *f)
 		"[--perf-events EVENT]\n"
 		"             [--perf-restart-rss MB] "
 		"[--perf-restart-after SECONDS]\n"
-		"             [--perf-no-memory-restart]\n"
+		"             [--perf-no-memory-restart] "
+		"[--perf-dwarf-stack-size BYTES]\n"
 		"Profiles this host and writes one flame graph per window "
 		"into DIR.\nSee profd(8).\n");
 }
@@ -151,6 +154,9 @@ parse_perf_guard(struct profd_opts *o, int c, const char *arg)
 	case OPT_NO_MEMORY_RESTART:
 		o->po_no_memory_restart = 1;
 		return 0;
+	case OPT_DWARF_STACK_SIZE:
+		return opt_number("--perf-dwarf-stack-size", arg, 1, 65528,
+				  &o->po_dwarf_stack_size);
 	}
 	return -1;
 }
@@ -208,6 +214,7 @@ parse_opt(struct profd_opts *o, int c, const char *arg)
 	case OPT_RESTART_RSS:
 	case OPT_RESTART_AFTER:
 	case OPT_NO_MEMORY_RESTART:
+	case OPT_DWARF_STACK_SIZE:
 		return parse_perf_guard(o, c, arg);
 	case OPT_CGROUP_MODE:
 		if (strcmp(arg, "auto") != 0 && strcmp(arg, "v2") != 0 &&

@@ -62,12 +62,13 @@ struct profd_opts {
 	uint32_t po_pids[PROFD_MAX_PIDS];
 	size_t po_npids;
 	char po_perf_mode[16];
-	char po_cgroup_mode[8]; /* auto, v2, v1, poll */
-	uint32_t po_skip_above;	     /* --skip-system-profilers-above */
-	char po_perf_events[64];     /* --perf-events */
-	uint32_t po_restart_rss_mb;  /* --perf-restart-rss */
-	uint32_t po_restart_after_s; /* --perf-restart-after */
-	int po_no_memory_restart;    /* --perf-no-memory-restart */
+	char po_cgroup_mode[8];	      /* auto, v2, v1, poll */
+	uint32_t po_skip_above;	      /* --skip-system-profilers-above */
+	char po_perf_events[64];      /* --perf-events */
+	uint32_t po_restart_rss_mb;   /* --perf-restart-rss */
+	uint32_t po_restart_after_s;  /* --perf-restart-after */
+	int po_no_memory_restart;     /* --perf-no-memory-restart */
+	uint32_t po_dwarf_stack_size; /* --perf-dwarf-stack-size */
 	int po_insert_dso_name;
 	int po_flamegraph;
 	int po_rotating;

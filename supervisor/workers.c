@@ -53,6 +53,7 @@ workers_configure(struct profd *p, struct worker *w)
 	m.perf_restart_rss_mb = o->po_restart_rss_mb;
 	m.perf_restart_after = o->po_restart_after_s;
 	m.perf_no_memory_restart = o->po_no_memory_restart;
+	m.perf_dwarf_stack_size = o->po_dwarf_stack_size;
 	c.body_case = PROFD__CONTROL__BODY_CONFIGURE;
 	c.configure = &m;
 	return workers_send(p, w, &c);

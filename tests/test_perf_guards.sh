@@ -56,3 +56,20 @@ wait "$pid" || { cat "$T/restart.err"; fail "profd failed"; }
 [ "$(ls "$T/o2"/profile_*.col | wc -l)" -ge 3 ] || fail "windows stopped"
 assert_no_process "$RUN"
 pass "memory restarts between windows, windows go on"
+
+# --perf-dwarf-stack-size reaches perf record through profd.
+mkdir -p "$RUN"
+# shellcheck disable=SC2086
+timeout -k 5 60 "$PROFD" -d 3 -f 49 -o "$T/o3" --perf-mode dwarf \
+	--perf-dwarf-stack-size 4096 $COMMON 2>"$T/dwarf.err" &
+pid=$!
+track "$pid"
+seen=0
+while kill -0 "$pid" 2>/dev/null; do
+	pgrep -f "perf record.*--call-graph dwarf,4096.*$RUN" >/dev/null && seen=1
+	sleep 0.05
+done
+wait "$pid" || { cat "$T/dwarf.err"; fail "profd failed in dwarf mode"; }
+[ "$seen" = 1 ] || fail "perf record did not get --call-graph dwarf,4096"
+grep -q 'hot_leaf' "$T/o3/last_profile.col" || fail "no busy_c stacks in dwarf mode"
+pass "--perf-dwarf-stack-size 4096 reaches perf record"
