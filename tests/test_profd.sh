@@ -6,6 +6,12 @@ require_perf
 RUN="$T/run"
 OUT="$T/out"
 start_busy 60
+# A Python program started as "python3 spin.py" from its directory.
+if command -v python3 >/dev/null; then
+	cp "$top_srcdir/tests/fixtures/spin.py" "$T/spin.py"
+	(cd "$T" && exec python3 spin.py 60) &
+	track $!
+fi
 
 # One window: profd exits by itself once the window is written.
 timeout -k 5 60 "$PROFD" -d 3 -f 49 -o "$OUT" --runtime-dir "$RUN" \
@@ -35,6 +41,10 @@ grep -qE '^0;;busy_c;.*;main;run;hot_caller;hot_leaf [0-9]+$' "$col" ||
 grep -qE '^0;;busy_c;.*;main;run;cold_caller;cold_leaf [0-9]+$' "$col" ||
 	fail "busy_c's cold stack is missing"
 grep -q '_\[k\];' "$col" || grep -q '_\[k\] ' "$col" || fail "no kernel frame"
+if command -v python3 >/dev/null; then
+	grep -qF "0;;python3;appid: python: spin.py ($T/spin.py);" "$col" ||
+		fail "the Python program lacks its application id"
+fi
 ls "$OUT"/profile_*.col >/dev/null || fail "no profile_<time>.col"
 ls "$OUT"/profile_*.html >/dev/null || fail "no profile_<time>.html"
 grep -q '<!DOCTYPE html>' "$OUT/last_flamegraph.html" || fail "bad HTML"

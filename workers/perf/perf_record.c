@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "perf_record.h"
+#include "perf_procs.h"
 #include "perf_script.h"
 #include "procfs.h"
 
@@ -284,16 +285,18 @@ perf_script_file(struct perf_record *r, const char *file,
 	char *argv[] = {"perf", "script",     "-F", "+pid",
 			"-i",	(char *)file, NULL};
 	struct perf_parse_stats st;
-	struct perf_parser *p;
+	struct perf_procs *procs;
+	struct perf_parser *p = NULL;
 	int fds[2], status, rv;
 	pid_t pid;
 
-	if ((p = perf_parser_new(
-		 t, o->wo_insert_dso_name ? PERF_INSERT_DSO_NAME : 0, NULL,
-		 NULL)) == NULL)
-		return -1;
-	if (pipe2(fds, O_CLOEXEC) == -1) {
+	if ((procs = perf_procs_new()) == NULL ||
+	    (p = perf_parser_new(
+		 t, o->wo_insert_dso_name ? PERF_INSERT_DSO_NAME : 0,
+		 perf_procs_resolve, procs)) == NULL ||
+	    pipe2(fds, O_CLOEXEC) == -1) {
 		perf_parser_free(p);
+		perf_procs_free(procs);
 		return -1;
 	}
 	pid = perf_spawn(r, argv, fds[1]);
@@ -314,6 +317,7 @@ perf_script_file(struct perf_record *r, const char *file,
 		  (unsigned long long)st.ps_skipped,
 		  (unsigned long long)st.ps_cut);
 	perf_parser_free(p);
+	perf_procs_free(procs);
 	return rv;
 }
 

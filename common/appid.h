@@ -1,0 +1,24 @@
+/* Application ids and container ids of processes, as gProfiler writes
+ * them into collapsed stacks ("python: app.py (/srv/app.py)"). */
+#ifndef PROFD_APPID_H
+#define PROFD_APPID_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define APPID_MAX	  256  /* bytes of an application id */
+#define APPID_CMDLINE_MAX 4096 /* bytes of /proc/PID/cmdline read */
+
+/* Derives the application id of a command line (args[0..n), the working
+ * directory cwd) into buf: python scripts and modules, java jars and main
+ * classes, node scripts. 0, or -1 when none can be derived. */
+int appid_from_args(char *const *args, size_t n, const char *cwd, char *buf,
+		    size_t len);
+/* Same for a live process, from /proc/PID/cmdline and cwd. */
+int appid_of_pid(pid_t pid, char *buf, size_t len);
+/* Stores in buf the container a process runs in, from /proc/PID/cgroup
+ * (docker, containerd, CRI-O and podman scopes: the first 12 hex digits
+ * of the container id). 0, or -1 when it runs in none. */
+int appid_container(pid_t pid, char *buf, size_t len);
+
+#endif
