@@ -517,6 +517,18 @@ cgroup_v2_populated(const struct cgroup *cg, pid_t pid)
 	return v != 0;
 }
 
+/* Stores the event counters relative to those at create, and whether the
+ * group still holds a process. */
+static void
+cgroup_counters(const struct cgroup *cg, struct cgroup_usage *u, uint64_t oom,
+		uint64_t denied, int populated)
+{
+	u->cu_oom_kills = oom >= cg->cg_oom_base ? oom - cg->cg_oom_base : 0;
+	u->cu_pids_denied =
+	    denied >= cg->cg_pids_base ? denied - cg->cg_pids_base : 0;
+	u->cu_populated = populated;
+}
+
 static int
 cgroup_v2_usage(const struct cgroup *cg, pid_t pid, struct cgroup_usage *u)
 {
@@ -530,10 +542,7 @@ cgroup_v2_usage(const struct cgroup *cg, pid_t pid, struct cgroup_usage *u)
 	    cgroup_read_key(cg->cg_v2, "pids.events", "max", &denied) == -1 ||
 	    (populated = cgroup_v2_populated(cg, pid)) == -1)
 		return -1;
-	u->cu_oom_kills = oom >= cg->cg_oom_base ? oom - cg->cg_oom_base : 0;
-	u->cu_pids_denied =
-	    denied >= cg->cg_pids_base ? denied - cg->cg_pids_base : 0;
-	u->cu_populated = populated;
+	cgroup_counters(cg, u, oom, denied, populated);
 	return 0;
 }
 
@@ -655,10 +664,7 @@ cgroup_v1_usage(const struct cgroup *cg, pid_t pid, struct cgroup_usage *u)
 	    cgroup_read_key(cg->cg_pids, "pids.events", "max", &denied) == -1 ||
 	    (populated = cgroup_v1_populated(cg, pid)) == -1)
 		return -1;
-	u->cu_oom_kills = oom >= cg->cg_oom_base ? oom - cg->cg_oom_base : 0;
-	u->cu_pids_denied =
-	    denied >= cg->cg_pids_base ? denied - cg->cg_pids_base : 0;
-	u->cu_populated = populated;
+	cgroup_counters(cg, u, oom, denied, populated);
 	return 0;
 }
 

@@ -185,7 +185,7 @@ END_TEST
 START_TEST(test_write_error)
 {
 	struct stack_table *t = sample_table();
-	FILE *f = fopen("/dev/full", "w");
+	FILE *f = fopen("/dev/full", "we");
 
 	ck_assert_ptr_nonnull(f);
 	ck_assert_int_eq(collapsed_write(f, t, COLLAPSED_PLAIN), -1);
@@ -552,7 +552,7 @@ START_TEST(test_read_error)
 {
 	struct stack_table *t = table_new(0);
 	struct collapsed_stats st = {0, 0};
-	FILE *f = fopen("/dev/null", "w");
+	FILE *f = fopen("/dev/null", "we");
 
 	ck_assert_ptr_nonnull(f);
 	ck_assert_int_eq(collapsed_read(f, t, COLLAPSED_PLAIN, &st), -1);

@@ -281,7 +281,7 @@ START_TEST(test_write_error)
 	FILE *f;
 
 	add(t, proc_of(t, 1, "app", ""), st, 2, 1);
-	ck_assert_ptr_nonnull(f = fopen("/dev/null", "r"));
+	ck_assert_ptr_nonnull(f = fopen("/dev/null", "re"));
 	ck_assert_int_eq(flamegraph_write(f, t, "x"), -1);
 	fclose(f);
 	ck_assert_ptr_nonnull(f = fmemopen(small, sizeof(small), "w"));
