@@ -454,6 +454,103 @@ stacks_foreach(const struct stack_table *t, stacks_fn fn, void *arg)
 	return 0;
 }
 
+struct copy_ctx {
+	struct stack_table *cc_dst;
+	const struct stack_table *cc_src;
+	int cc_proc; /* in dst */
+	unsigned __int128 cc_num, cc_den, cc_seen;
+	uint64_t cc_done; /* scaled samples copied so far */
+	uint32_t cc_frames[STACKS_MAX_FRAMES];
+};
+
+/* Interns src's string id in dst. */
+static uint32_t
+copy_str(struct copy_ctx *c, uint32_t id)
+{
+	return stacks_intern(c->cc_dst, stacks_str(c->cc_src, id),
+			     stacks_strlen(c->cc_src, id));
+}
+
+/* Copies one stack, scaled by the running total so rounding never drifts. */
+static int
+copy_stack(void *arg, const struct stack_proc *p, const uint32_t *frames,
+	   size_t n, uint64_t count)
+{
+	struct copy_ctx *c = arg;
+	uint64_t upto;
+
+	(void)p;
+	c->cc_seen += count;
+	upto = (uint64_t)((c->cc_seen * c->cc_num + c->cc_den / 2) / c->cc_den);
+	count = upto - c->cc_done;
+	c->cc_done = upto;
+	if (count == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((c->cc_frames[i] = copy_str(c, frames[i])) == STACKS_NONE)
+			return -1;
+	return stacks_add(c->cc_dst, c->cc_proc, c->cc_frames, n, count);
+}
+
+int
+stacks_copy_proc(struct stack_table *dst, const struct stack_table *src,
+		 size_t proc, uint64_t num, uint64_t den)
+{
+	const struct stack_proc *p;
+	struct copy_ctx *c;
+	int rv = -1;
+
+	if (proc >= src->st_nproc || den == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return -1;
+	p = &src->st_procs[proc];
+	*c = (struct copy_ctx){
+	    .cc_dst = dst, .cc_src = src, .cc_num = num, .cc_den = den};
+	c->cc_proc = stacks_proc(dst, p->sp_pid, copy_str(c, p->sp_comm),
+				 copy_str(c, p->sp_container),
+				 copy_str(c, p->sp_app_id));
+	if (c->cc_proc != -1 &&
+	    stacks_foreach_proc(src, proc, copy_stack, c) == 0)
+		rv = 0;
+	if (rv == 0 && p->sp_error != 0) {
+		uint32_t e = copy_str(c, p->sp_error);
+
+		if (e == STACKS_NONE)
+			rv = -1;
+		else
+			dst->st_procs[c->cc_proc].sp_error = e;
+	}
+	if (rv == -1 && errno != EINVAL)
+		errno = ENOMEM;
+	free(c);
+	return rv;
+}
+
+/* Adds one stack's depth times its count. */
+static int
+depth_stack(void *arg, const struct stack_proc *p, const uint32_t *frames,
+	    size_t n, uint64_t count)
+{
+	(void)p;
+	(void)frames;
+	*(double *)arg += (double)n * (double)count;
+	return 0;
+}
+
+double
+stacks_proc_depth(const struct stack_table *t, size_t proc)
+{
+	double sum = 0;
+
+	if (proc >= t->st_nproc || t->st_procs[proc].sp_samples == 0)
+		return 0;
+	stacks_foreach_proc(t, proc, depth_stack, &sum);
+	return sum / (double)t->st_procs[proc].sp_samples;
+}
+
 size_t
 stacks_count(const struct stack_table *t)
 {

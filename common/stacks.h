@@ -76,6 +76,16 @@ int stacks_foreach(const struct stack_table *t, stacks_fn fn, void *arg);
 int stacks_foreach_proc(const struct stack_table *t, size_t proc, stacks_fn fn,
 			void *arg);
 
+/* Copies process proc of src, with all its stacks, into dst, each count
+ * multiplied by num/den (rounded so that the copied total is exactly
+ * round(samples * num / den)); stacks scaled to 0 are left out. 0, or -1
+ * with errno ENOMEM (dst full) or EINVAL (bad proc, den 0). */
+int stacks_copy_proc(struct stack_table *dst, const struct stack_table *src,
+		     size_t proc, uint64_t num, uint64_t den);
+/* Returns the sample-weighted average stack depth of process proc (0 when
+ * it has no samples). */
+double stacks_proc_depth(const struct stack_table *t, size_t proc);
+
 /* Returns the number of distinct stacks. */
 size_t stacks_count(const struct stack_table *t);
 /* Returns the sum of all counts. */

@@ -179,6 +179,23 @@ worker_opt_caps(const char *arg)
 }
 
 int
+worker_perf_mode_ok(const char *mode)
+{
+	static const char *const modes[] = {"fp", "dwarf", "smart", "disabled"};
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (strcmp(mode, modes[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int
+worker_perf_mode_dwarf(const char *mode)
+{
+	return strcmp(mode, "dwarf") == 0 || strcmp(mode, "smart") == 0;
+}
+
+int
 worker_badarg(const char *flag, const char *arg, const char *want)
 {
 	fprintf(stderr, "%s: invalid value '%s' for %s: expected %s\n",

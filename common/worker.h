@@ -14,15 +14,16 @@
 #include "stacks.h"
 #include "util.h"
 
-#define WORKER_DEFAULT_FREQUENCY 11 /* Hz */
-#define WORKER_DEFAULT_DURATION	 5  /* seconds, standalone */
-#define WORKER_MAX_FREQUENCY	 1000
-#define WORKER_MAX_DURATION	 3600
-#define WORKER_CHUNK_BUDGET	 (24u << 20) /* bytes of one window's table */
-#define WORKER_ACK_TIMEOUT_MS	 30000
-#define WORKER_EXIT_CONFIG	 78	  /* cannot work here: exit status */
-#define WORKER_CTL_SOCKET	 "%s.ctl" /* in the runtime dir */
-#define WORKER_UPLOAD_SOCKET	 "upload/chunks.sock"
+#define WORKER_DEFAULT_FREQUENCY   11 /* Hz */
+#define WORKER_DEFAULT_DURATION	   5  /* seconds, standalone */
+#define WORKER_MAX_FREQUENCY	   1000
+#define WORKER_MAX_DWARF_FREQUENCY 100 /* Hz, dwarf and smart modes */
+#define WORKER_MAX_DURATION	   3600
+#define WORKER_CHUNK_BUDGET	   (24u << 20) /* bytes of one window's table */
+#define WORKER_ACK_TIMEOUT_MS	   30000
+#define WORKER_EXIT_CONFIG	   78	    /* cannot work here: exit status */
+#define WORKER_CTL_SOCKET	   "%s.ctl" /* in the runtime dir */
+#define WORKER_UPLOAD_SOCKET	   "upload/chunks.sock"
 
 struct worker_opts {
 	uint32_t wo_frequency;
@@ -79,6 +80,12 @@ int worker_main(int argc, char **argv, const struct profiler_ops *ops);
 void worker_signals(void);
 /* Returns 1 once SIGINT or SIGTERM asked the worker to stop. */
 int worker_stopping(void);
+/* Returns 1 if mode is a --perf-mode profd knows: fp, dwarf, smart,
+ * disabled. */
+int worker_perf_mode_ok(const char *mode);
+/* Returns 1 if mode samples with DWARF unwinding (dwarf or smart), which
+ * limits the frequency to WORKER_MAX_DWARF_FREQUENCY. */
+int worker_perf_mode_dwarf(const char *mode);
 /* Prints "invalid value VALUE for FLAG: expected WANT"; returns -1. */
 int worker_badarg(const char *flag, const char *arg, const char *want);
 /* Checks --channel's socket name and stores it in *out; 0 or -1. */

@@ -52,7 +52,7 @@ sup_configure(struct sup *s, const Profd__Configure *m)
 	if (s->su_started || m->frequency < 1 ||
 	    m->frequency > WORKER_MAX_FREQUENCY || m->duration < 1 ||
 	    m->duration > WORKER_MAX_DURATION || m->n_pids > PROFD_MAX_PIDS ||
-	    strlen(m->perf_mode) >= sizeof(o->wo_perf_mode) ||
+	    !worker_perf_mode_ok(m->perf_mode) ||
 	    m->perf_dwarf_stack_size > 65528 ||
 	    strlen(m->perf_events) >= sizeof(o->wo_events) ||
 	    strspn(m->perf_events, WORKER_EVENT_CHARS) !=

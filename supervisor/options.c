@@ -69,7 +69,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 		"usage: profd -o DIR [-d SECONDS] [-f HZ] [-c] [--pids P,...]\n"
-		"             [--perf-mode fp|dwarf|disabled] "
+		"             [--perf-mode fp|dwarf|smart|disabled] "
 		"[--insert-dso-name]\n"
 		"             [--no-flamegraph] [--rotating-output] "
 		"[--worker-dir DIR]\n"
@@ -121,9 +121,9 @@ opt_number(const char *flag, const char *arg, uint64_t min, uint64_t max,
 static int
 opt_perf_mode(struct profd_opts *o, const char *arg)
 {
-	if (strcmp(arg, "fp") != 0 && strcmp(arg, "dwarf") != 0 &&
-	    strcmp(arg, "disabled") != 0)
-		return badarg("--perf-mode", arg, "fp, dwarf or disabled");
+	if (!worker_perf_mode_ok(arg))
+		return badarg("--perf-mode", arg,
+			      "fp, dwarf, smart or disabled");
 	snprintf(o->po_perf_mode, sizeof(o->po_perf_mode), "%s", arg);
 	return 0;
 }

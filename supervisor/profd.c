@@ -13,6 +13,7 @@
 #include "log.h"
 #include "profd.h"
 #include "sandbox.h"
+#include "worker.h"
 
 static int
 check_opts(const struct profd_opts *o)
@@ -22,9 +23,11 @@ check_opts(const struct profd_opts *o)
 				"with -o DIR\n");
 		return -1;
 	}
-	if (strcmp(o->po_perf_mode, "dwarf") == 0 && o->po_frequency > 100) {
-		fprintf(stderr, "profd: --perf-mode dwarf allows at most 100 "
-				"Hz (-f)\n");
+	if (worker_perf_mode_dwarf(o->po_perf_mode) &&
+	    o->po_frequency > WORKER_MAX_DWARF_FREQUENCY) {
+		fprintf(stderr,
+			"profd: --perf-mode %s allows at most %d Hz (-f)\n",
+			o->po_perf_mode, WORKER_MAX_DWARF_FREQUENCY);
 		return -1;
 	}
 	for (size_t i = 0; i < o->po_npids; i++) {

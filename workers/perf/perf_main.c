@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "perf_record.h"
+#include "perf_smart.h"
 #include "procfs.h"
 #include "worker.h"
 
@@ -159,10 +160,9 @@ perf_option(struct worker_ctx *ctx, int opt, const char *arg)
 
 	switch (opt) {
 	case OPT_PERF_MODE:
-		if (strcmp(arg, "fp") != 0 && strcmp(arg, "dwarf") != 0 &&
-		    strcmp(arg, "disabled") != 0)
+		if (!worker_perf_mode_ok(arg))
 			return worker_badarg("--perf-mode", arg,
-					     "fp, dwarf or disabled");
+					     "fp, dwarf, smart or disabled");
 		snprintf(o->wo_perf_mode, sizeof(o->wo_perf_mode), "%s", arg);
 		return 0;
 	case OPT_INSERT_DSO_NAME:
@@ -210,6 +210,13 @@ perf_too_many_processes(const struct worker_opts *o)
 	return 1;
 }
 
+/* The perf records of one worker: fp or dwarf alone, or both (smart). */
+struct perf_state {
+	struct perf_record ps_rec[2];
+	size_t ps_n;
+	struct stack_table *ps_tmp[2]; /* smart: each record's window */
+};
+
 /* Uses --perf-events as given, or finds an event that yields samples. */
 static int
 perf_choose_event(struct perf_record *r, const struct worker_opts *o)
@@ -220,56 +227,125 @@ perf_choose_event(struct perf_record *r, const struct worker_opts *o)
 	return 0;
 }
 
+/* Sets up the records the mode asks for: fp, dwarf, or both. */
+static void
+perf_state_init(struct perf_state *s, const char *dir, const char *mode)
+{
+	int smart = strcmp(mode, "smart") == 0;
+
+	s->ps_n = smart ? 2 : 1;
+	for (size_t i = 0; i < s->ps_n; i++) {
+		struct perf_record *r = &s->ps_rec[i];
+
+		r->pr_dwarf = smart ? i == 1 : strcmp(mode, "dwarf") == 0;
+		snprintf(r->pr_dir, sizeof(r->pr_dir), "%s", dir);
+		snprintf(r->pr_out, sizeof(r->pr_out), "%s",
+			 r->pr_dwarf ? "perf.dwarf" : "perf.fp");
+	}
+}
+
+static void
+perf_state_free(struct perf_state *s)
+{
+	for (size_t i = 0; i < s->ps_n; i++) {
+		perf_record_stop(&s->ps_rec[i]);
+		stacks_free(s->ps_tmp[i]);
+	}
+	free(s);
+}
+
+/* Finds perf and an event, then starts every record. */
+static int
+perf_state_start(struct perf_state *s, const struct worker_opts *o)
+{
+	struct perf_record *r = &s->ps_rec[0];
+
+	if (perf_find(r) == -1 || perf_choose_event(r, o) == -1)
+		return -1;
+	for (size_t i = 1; i < s->ps_n; i++) {
+		memcpy(s->ps_rec[i].pr_perf, r->pr_perf, sizeof(r->pr_perf));
+		memcpy(s->ps_rec[i].pr_event, r->pr_event, sizeof(r->pr_event));
+	}
+	for (size_t i = 0; i < s->ps_n; i++) {
+		if (s->ps_n > 1 &&
+		    (s->ps_tmp[i] = stacks_new(WORKER_CHUNK_BUDGET)) == NULL)
+			return -1;
+		if (perf_record_start(&s->ps_rec[i], o) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 perf_start(struct worker_ctx *ctx)
 {
 	struct worker_opts *o = &ctx->wc_opts;
-	struct perf_record *r;
+	struct perf_state *s;
 
 	if (strcmp(o->wo_perf_mode, "disabled") == 0 ||
 	    perf_too_many_processes(o))
 		return 0;
-	if (strcmp(o->wo_perf_mode, "dwarf") == 0 && o->wo_frequency > 100) {
-		log_error("--perf-mode dwarf allows at most 100 Hz");
+	if (worker_perf_mode_dwarf(o->wo_perf_mode) &&
+	    o->wo_frequency > WORKER_MAX_DWARF_FREQUENCY) {
+		log_error("--perf-mode %s allows at most %d Hz",
+			  o->wo_perf_mode, WORKER_MAX_DWARF_FREQUENCY);
 		return -1;
 	}
 	if (o->wo_npids > 0 && perf_live_pids(o) == 0) {
 		log_error("none of the given PIDs exists: perf not started");
 		return -1;
 	}
-	if ((r = calloc(1, sizeof(*r))) == NULL)
+	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return -1;
-	snprintf(r->pr_dir, sizeof(r->pr_dir), "%s", ctx->wc_workdir);
-	if (perf_find(r) == -1 || perf_choose_event(r, o) == -1 ||
-	    perf_record_start(r, o) == -1) {
-		perf_record_stop(r);
-		free(r);
+	perf_state_init(s, ctx->wc_workdir, o->wo_perf_mode);
+	if (perf_state_start(s, o) == -1) {
+		perf_state_free(s);
 		return -1;
 	}
-	ctx->wc_priv = r;
+	ctx->wc_priv = s;
 	return 0;
+}
+
+/* smart: both records' windows, merged per process into t. */
+static int
+perf_snapshot_smart(struct perf_state *s, const struct worker_opts *o,
+		    struct stack_table *t)
+{
+	int rv = 0;
+
+	for (size_t i = 0; i < 2; i++) {
+		stacks_clear(s->ps_tmp[i]);
+		if (perf_record_rotate(&s->ps_rec[i], o, s->ps_tmp[i]) == -1)
+			rv = -1;
+	}
+	if (rv == 0 && perf_smart_merge(t, s->ps_tmp[0], s->ps_tmp[1]) == -1)
+		rv = -1;
+	stacks_clear(s->ps_tmp[0]);
+	stacks_clear(s->ps_tmp[1]);
+	return rv;
 }
 
 static int
 perf_snapshot(struct worker_ctx *ctx, uint64_t window, struct stack_table *t)
 {
-	struct perf_record *r = ctx->wc_priv;
+	struct perf_state *s = ctx->wc_priv;
 
 	(void)window;
-	if (r == NULL)
+	if (s == NULL)
 		return 0; /* disabled: an empty window */
-	return perf_record_rotate(r, &ctx->wc_opts, t);
+	if (s->ps_n == 2)
+		return perf_snapshot_smart(s, &ctx->wc_opts, t);
+	return perf_record_rotate(&s->ps_rec[0], &ctx->wc_opts, t);
 }
 
 static void
 perf_stop(struct worker_ctx *ctx)
 {
-	struct perf_record *r = ctx->wc_priv;
+	struct perf_state *s = ctx->wc_priv;
 
-	if (r == NULL)
+	if (s == NULL)
 		return;
-	perf_record_stop(r);
-	free(r);
+	perf_state_free(s);
 	ctx->wc_priv = NULL;
 }
 
@@ -282,7 +358,7 @@ static const struct profiler_ops perf_ops = {
     .po_longopts = perf_longopts,
     .po_option = perf_option,
     .po_usage =
-	"\n       [--perf-mode fp|dwarf|disabled] [--insert-dso-name]"
+	"\n       [--perf-mode fp|dwarf|smart|disabled] [--insert-dso-name]"
 	"\n       [--perf-dwarf-stack-size BYTES] [--perf-events EVENT]"
 	"\n       [--skip-system-profilers-above N]"
 	"\n       [--perf-restart-rss MB] [--perf-restart-after SECONDS]"

@@ -20,8 +20,7 @@
 #include "perf_script.h"
 #include "procfs.h"
 
-#define PERF_OUT     "perf.fp"
-#define PERF_LOG     "perf.log"
+#define PERF_LOG     "-log" /* after pr_out: perf's stderr */
 #define PERF_PROBE   "probe.fp"
 #define PERF_MAXARGS 32
 
@@ -59,7 +58,7 @@ perf_spawn(struct perf_record *r, char *const argv[], int out_fd)
 	int null_fd, log_fd;
 	pid_t pid;
 
-	snprintf(path, sizeof(path), "%s/" PERF_LOG, r->pr_dir);
+	snprintf(path, sizeof(path), "%s/%s" PERF_LOG, r->pr_dir, r->pr_out);
 	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (null_fd == -1 || log_fd == -1) {
@@ -128,7 +127,7 @@ perf_log_tail(struct perf_record *r, const char *what)
 	int fd;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "%s/" PERF_LOG, r->pr_dir);
+	snprintf(path, sizeof(path), "%s/%s" PERF_LOG, r->pr_dir, r->pr_out);
 	buf[0] = '\0';
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
 		off_t size = lseek(fd, 0, SEEK_END);
@@ -180,10 +179,10 @@ perf_record_start(struct perf_record *r, const struct worker_opts *o)
 	char freq[16], out[PATH_MAX], cg[32], pids[PROFD_MAX_PIDS * 8];
 	char *argv[PERF_MAXARGS];
 	size_t n = 0;
-	int dwarf = strcmp(o->wo_perf_mode, "dwarf") == 0;
+	int dwarf = r->pr_dwarf;
 
 	snprintf(freq, sizeof(freq), "%u", o->wo_frequency);
-	snprintf(out, sizeof(out), "%s/" PERF_OUT, r->pr_dir);
+	snprintf(out, sizeof(out), "%s/%s", r->pr_dir, r->pr_out);
 	snprintf(cg, sizeof(cg), "dwarf,%u",
 		 o->wo_dwarf_stack_size ? o->wo_dwarf_stack_size : 8192);
 	perf_add_arg(argv, &n, "perf");
@@ -217,15 +216,17 @@ perf_record_start(struct perf_record *r, const struct worker_opts *o)
 		perf_log_tail(r, "perf record failed to start");
 		return -1;
 	}
-	log_info("perf record started (pid %d, %s Hz, %s)", (int)r->pr_pid,
-		 freq, o->wo_npids ? pids : "all processes");
+	log_info("perf record started (pid %d, %s, %s Hz, %s)", (int)r->pr_pid,
+		 dwarf ? "dwarf" : "fp", freq,
+		 o->wo_npids ? pids : "all processes");
 	return 0;
 }
 
-/* Counts the rotated files perf.fp.<timestamp> in the scratch dir. */
+/* Counts the rotated files <pr_out>.<timestamp> in the scratch dir. */
 static int
 perf_rotated(struct perf_record *r, char *oldest, size_t len)
 {
+	size_t plen = strlen(r->pr_out);
 	struct dirent *d;
 	DIR *dir;
 	int n = 0;
@@ -234,7 +235,8 @@ perf_rotated(struct perf_record *r, char *oldest, size_t len)
 		return -1;
 	oldest[0] = '\0';
 	while ((d = readdir(dir)) != NULL) {
-		if (strncmp(d->d_name, PERF_OUT ".", sizeof(PERF_OUT)) != 0)
+		if (strncmp(d->d_name, r->pr_out, plen) != 0 ||
+		    d->d_name[plen] != '.')
 			continue;
 		if (oldest[0] == '\0' || strcmp(d->d_name, oldest) < 0)
 			snprintf(oldest, len, "%s", d->d_name);
@@ -414,8 +416,7 @@ perf_clean_dir(struct perf_record *r)
 	if ((dir = opendir(r->pr_dir)) == NULL)
 		return;
 	while ((d = readdir(dir)) != NULL) {
-		if (strncmp(d->d_name, PERF_OUT, strlen(PERF_OUT)) != 0 &&
-		    strcmp(d->d_name, PERF_LOG) != 0 &&
+		if (strncmp(d->d_name, r->pr_out, strlen(r->pr_out)) != 0 &&
 		    strncmp(d->d_name, PERF_PROBE, strlen(PERF_PROBE)) != 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", r->pr_dir, d->d_name);

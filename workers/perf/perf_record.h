@@ -18,6 +18,8 @@ struct perf_record {
 	char pr_perf[PATH_MAX];
 	char pr_dir[PATH_MAX]; /* scratch directory */
 	char pr_event[64];     /* "" for perf's default event */
+	char pr_out[16];       /* output name in pr_dir: "perf.fp", ... */
+	int pr_dwarf;	       /* --call-graph dwarf instead of -g */
 	int64_t pr_started_ms;
 };
 
