@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "procfs.h"
+#include "util.h"
 
 ssize_t
 procfs_read(const char *path, char *buf, size_t len)
@@ -136,4 +137,24 @@ procfs_mem_used(void)
 	if (total == 0 || avail > total)
 		return -1;
 	return 100.0 * (double)(total - avail) / (double)total;
+}
+
+int64_t
+procfs_nspid(pid_t pid)
+{
+	char buf[4096], *line, *last = NULL, *tok, *save;
+	uint64_t v;
+
+	if (procfs_read_pid(pid, "status", buf, sizeof(buf)) == -1)
+		return -1;
+	if ((line = strstr(buf, "\nNSpid:")) == NULL)
+		return pid;
+	line += 7;
+	line[strcspn(line, "\n")] = '\0';
+	for (tok = strtok_r(line, " \t", &save); tok != NULL;
+	     tok = strtok_r(NULL, " \t", &save))
+		last = tok;
+	if (last == NULL || parse_u64(last, 1, 4194304, &v) == -1)
+		return -1;
+	return (int64_t)v;
 }

@@ -20,6 +20,9 @@ ssize_t procfs_read_pid(pid_t pid, const char *name, char *buf, size_t len);
 int procfs_comm(pid_t pid, char *buf, size_t len);
 /* Returns 1 if pid exists and is not a zombie, else 0. */
 int procfs_alive(pid_t pid);
+/* Returns pid's PID in its own (innermost) PID namespace, from the NSpid
+ * line of /proc/PID/status; pid itself on kernels without it; -1 if gone. */
+int64_t procfs_nspid(pid_t pid);
 /* Returns the resident set of pid in bytes, or -1. */
 int64_t procfs_rss(pid_t pid);
 /* Returns the number of processes on the host, or -1. */

@@ -36,8 +36,10 @@ total=$(awk '{ s += $NF } END { print s + 0 }' "$T/smart.col")
 share=$(awk -v h="$hot" -v c="$cold" 'BEGIN { printf "%d", (h + c) ? 100 * h / (h + c) : 0 }')
 echo "smart: hot=$hot cold=$cold total=$total share=$share %"
 [ "$share" -ge 60 ] && [ "$share" -le 90 ] || fail "smart: hot share $share % is not 75 % +- 20 %"
-# One perf's worth of samples (49 Hz x 4 s), not fp's and dwarf's added.
-[ "$total" -ge 100 ] && [ "$total" -le 300 ] || fail "smart: $total samples, expected about 196"
+# At most one perf's worth of samples (49 Hz x 4 s, fewer when the host is
+# busy), not fp's and dwarf's added up.
+[ "$hot" -ge 20 ] || fail "smart: too few samples in hot_leaf: $hot"
+[ "$total" -le 300 ] || fail "smart: $total samples, expected at most about 196"
 "$PERF_WORKER" --pid "$BUSY_PID" -d 1 -f 101 --perf-mode smart >/dev/null 2>"$T/smart101.err" &&
 	fail "smart mode accepted 101 Hz"
 grep -q 'at most 100 Hz' "$T/smart101.err" || fail "no clear message for smart at 101 Hz"

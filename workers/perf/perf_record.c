@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "perf_record.h"
+#include "perf_jit.h"
 #include "perf_procs.h"
 #include "perf_script.h"
 #include "procfs.h"
@@ -288,19 +289,23 @@ perf_script_file(struct perf_record *r, const char *file,
 			"-i",	(char *)file, NULL};
 	struct perf_parse_stats st;
 	struct perf_procs *procs;
+	struct perf_jit *jit = NULL;
 	struct perf_parser *p = NULL;
 	int fds[2], status, rv;
 	pid_t pid;
 
 	if ((procs = perf_procs_new()) == NULL ||
+	    (jit = perf_jit_new()) == NULL ||
 	    (p = perf_parser_new(
 		 t, o->wo_insert_dso_name ? PERF_INSERT_DSO_NAME : 0,
 		 perf_procs_resolve, procs)) == NULL ||
 	    pipe2(fds, O_CLOEXEC) == -1) {
 		perf_parser_free(p);
+		perf_jit_free(jit);
 		perf_procs_free(procs);
 		return -1;
 	}
+	perf_parser_set_jit(p, perf_jit_lookup, perf_jit_dso, jit);
 	pid = perf_spawn(r, argv, fds[1]);
 	close(fds[1]);
 	rv = pid == -1 ? -1 : perf_pump(fds[0], p);
@@ -319,6 +324,7 @@ perf_script_file(struct perf_record *r, const char *file,
 		  (unsigned long long)st.ps_skipped,
 		  (unsigned long long)st.ps_cut);
 	perf_parser_free(p);
+	perf_jit_free(jit);
 	perf_procs_free(procs);
 	return rv;
 }

@@ -35,6 +35,9 @@ struct perf_parser {
 	int pp_flags;
 	perf_proc_fn pp_resolve;
 	void *pp_arg;
+	perf_jit_fn pp_jit;
+	int (*pp_is_jit)(const char *dso, size_t n);
+	void *pp_jit_arg;
 	enum perf_state pp_state;
 	char *pp_line;	     /* line split between chunks, PERF_MAX_LINE */
 	size_t pp_len;	     /* bytes in pp_line */
@@ -57,6 +60,7 @@ struct perf_header {
 
 /* A frame line: spans into its line. */
 struct perf_frame {
+	uint64_t pf_addr;
 	const char *pf_sym; /* with its +0x offset */
 	size_t pf_sym_len;
 	const char *pf_dso; /* without the brackets of "[dso]" */
@@ -80,6 +84,13 @@ perf_isxdigit(char c)
 {
 	return perf_isdigit(c) || (c >= 'a' && c <= 'f') ||
 	       (c >= 'A' && c <= 'F');
+}
+
+static unsigned
+perf_hexval(char c)
+{
+	return perf_isdigit(c) ? (unsigned)(c - '0')
+			       : (unsigned)((c | 0x20) - 'a' + 10);
 }
 
 static int
@@ -250,9 +261,10 @@ perf_frame_parse(const char *s, size_t n, struct perf_frame *f)
 {
 	size_t i = perf_skip_space(s, 0, n), addr = i, open;
 
-	while (i < n && perf_isxdigit(s[i]))
-		i++;
-	if (i == addr || i == n || s[i] != ' ')
+	f->pf_addr = 0;
+	for (; i < n && perf_isxdigit(s[i]); i++)
+		f->pf_addr = f->pf_addr << 4 | perf_hexval(s[i]);
+	if (i == addr || i - addr > 16 || i == n || s[i] != ' ')
 		return -1;
 	i++;
 	while (n > i && perf_isspace(s[n - 1]))
@@ -333,6 +345,15 @@ perf_frame_id(struct perf_parser *p, const struct perf_frame *f)
 	int unknown_dso =
 	    dn == 0 || (dn == 7 && memcmp(dso, "unknown", 7) == 0);
 
+	if (unknown_sym && !unknown_dso && p->pp_jit != NULL &&
+	    p->pp_is_jit(dso, dn)) {
+		size_t len;
+		const char *name = p->pp_jit(p->pp_jit_arg, p->pp_pid,
+					     f->pf_addr, dso, dn, &len);
+
+		if (name != NULL && len > 0 && len <= PERF_MAX_LINE)
+			return perf_intern(p, name, len);
+	}
 	if (unknown_sym && !unknown_dso)
 		return perf_intern_parts(
 		    p, (struct perf_part[]){{"(", 1}, {dso, dn}, {")", 1}}, 3);
@@ -528,6 +549,15 @@ perf_parser_new(struct stack_table *t, int flags, perf_proc_fn resolve,
 	p->pp_arg = arg;
 	p->pp_state = PERF_IDLE;
 	return p;
+}
+
+void
+perf_parser_set_jit(struct perf_parser *p, perf_jit_fn fn,
+		    int (*is_jit)(const char *dso, size_t n), void *arg)
+{
+	p->pp_jit = fn;
+	p->pp_is_jit = is_jit;
+	p->pp_jit_arg = arg;
 }
 
 int

@@ -25,6 +25,11 @@ struct perf_parser;
 typedef int (*perf_proc_fn)(void *arg, struct stack_table *t, uint32_t pid,
 			    const char *comm, size_t len);
 
+/* Returns a name for the frame at addr that perf left [unknown] in JIT
+ * memory named dso[0..dlen) by perf, with its length in *len; or NULL. */
+typedef const char *(*perf_jit_fn)(void *arg, uint32_t pid, uint64_t addr,
+				   const char *dso, size_t dlen, size_t *len);
+
 struct perf_parse_stats {
 	uint64_t ps_samples; /* added */
 	uint64_t ps_skipped; /* malformed/truncated/dropped samples */
@@ -35,6 +40,10 @@ struct perf_parse_stats {
  * NULL: then the process is stacks_proc(t, pid, intern(comm), 0, 0). */
 struct perf_parser *perf_parser_new(struct stack_table *t, int flags,
 				    perf_proc_fn resolve, void *arg);
+/* Names [unknown] frames in JIT memory with fn (see perf_jit_fn); fn
+ * tells which dso names are JIT memory through is_jit. */
+void perf_parser_set_jit(struct perf_parser *p, perf_jit_fn fn,
+			 int (*is_jit)(const char *dso, size_t n), void *arg);
 /* Feeds len bytes of output; chunks may split lines and samples anywhere.
  * 0, or -1 only on allocation failure (never on bad input). */
 int perf_parser_feed(struct perf_parser *p, const char *buf, size_t len);
