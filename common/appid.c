@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -38,43 +39,285 @@ is_python(const char *arg0)
 	return strspn(b, "0123456789") == strlen(b) && strlen(b) <= 2;
 }
 
-static void
-with_path(char *buf, size_t len, const char *kind, const char *file,
-	  const char *cwd)
+/* One command line being identified. */
+struct appid_cmd {
+	char *const *ac_args;
+	size_t ac_n;
+	const char *ac_cwd; /* NULL when unknown */
+	pid_t ac_pid;	    /* 0: read no file of the process */
+	char *ac_buf;
+	size_t ac_len;
+};
+
+static const char *
+arg_at(const struct appid_cmd *c, size_t i)
 {
-	if (file[0] == '/' || cwd == NULL)
-		snprintf(buf, len, "%s: %s (%s)", kind, file, file);
-	else
-		snprintf(buf, len, "%s: %s (%s/%s)", kind, file, cwd, file);
+	return i < c->ac_n ? c->ac_args[i] : "";
+}
+
+/* Returns the value of option name: "name VALUE", with eq also
+ * "name=VALUE", with glued also "nameVALUE" (short options); or NULL. */
+static const char *
+arg_value(const struct appid_cmd *c, const char *name, int eq, int glued)
+{
+	size_t nl = strlen(name);
+
+	for (size_t i = 1; i < c->ac_n; i++) {
+		const char *a = c->ac_args[i];
+
+		if (strcmp(a, name) == 0)
+			return i + 1 < c->ac_n ? c->ac_args[i + 1] : NULL;
+		if (strncmp(a, name, nl) != 0 || a[nl] == '\0')
+			continue;
+		if (eq && a[nl] == '=')
+			return a + nl + 1;
+		if (glued)
+			return a + nl;
+	}
+	return NULL;
 }
 
 static int
-appid_python(char *const *args, size_t n, const char *cwd, char *buf,
-	     size_t len)
+ends_with(const char *s, const char *suffix)
 {
-	for (size_t i = 1; i + 1 < n; i++) {
-		if (strcmp(args[i], "-m") == 0) {
-			snprintf(buf, len, "python: -m %s", args[i + 1]);
-			return 0;
-		}
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* Writes the file of a module or script ("a.b" and "a.b:app" are a/b.py)
+ * as a path from the working directory. */
+static void
+module_path(const struct appid_cmd *c, const char *spec, char *out, size_t len)
+{
+	char file[APPID_MAX];
+
+	/* "pkg.mod:app" names the object app of pkg/mod.py */
+	snprintf(file, sizeof(file), "%.*s", (int)strcspn(spec, ":"), spec);
+	if (!ends_with(file, ".py")) {
+		for (char *d = file; *d; d++)
+			if (*d == '.')
+				*d = '/';
+		snprintf(file + strlen(file), sizeof(file) - strlen(file),
+			 ".py");
 	}
-	if (n >= 2 && strlen(args[1]) > 3 &&
-	    strcmp(args[1] + strlen(args[1]) - 3, ".py") == 0) {
-		with_path(buf, len, "python", args[1], cwd);
+	if (file[0] == '/' || c->ac_cwd == NULL)
+		snprintf(out, len, "%s", file);
+	else
+		snprintf(out, len, "%s/%s", c->ac_cwd, file);
+}
+
+/* "kind: spec (file of spec's module)" */
+static int
+put_module(const struct appid_cmd *c, const char *kind, const char *spec,
+	   const char *module)
+{
+	char path[APPID_MAX];
+
+	module_path(c, module, path, sizeof(path));
+	snprintf(c->ac_buf, c->ac_len, "%s: %s (%s)", kind, spec, path);
+	return 0;
+}
+
+/* "kind: file (cwd/file)" */
+static int
+put_file(const struct appid_cmd *c, const char *kind, const char *file)
+{
+	if (file[0] == '/' || c->ac_cwd == NULL)
+		snprintf(c->ac_buf, c->ac_len, "%s: %s (%s)", kind, file, file);
+	else
+		snprintf(c->ac_buf, c->ac_len, "%s: %s (%s/%s)", kind, file,
+			 c->ac_cwd, file);
+	return 0;
+}
+
+/* gunicorn's process title: "gunicorn: master [app:wsgi]" alone. */
+static int
+appid_gunicorn_title(const struct appid_cmd *c)
+{
+	const char *a = arg_at(c, 0), *open, *close;
+	char spec[APPID_MAX], module[APPID_MAX];
+
+	for (size_t i = 1; i < c->ac_n; i++)
+		if (c->ac_args[i][0] != '\0')
+			return -1;
+	if (strncmp(a, "gunicorn: master [", 18) != 0 &&
+	    strncmp(a, "gunicorn: worker [", 18) != 0)
+		return -1;
+	open = a + 17;
+	if ((close = strchr(open, ']')) == NULL || close[1] != '\0' ||
+	    close == open + 1)
+		return -1;
+	snprintf(spec, sizeof(spec), "%.*s", (int)(close - open - 1), open + 1);
+	snprintf(module, sizeof(module), "%.*s", (int)strcspn(spec, ":"), spec);
+	return put_module(c, "gunicorn", spec, module);
+}
+
+/* gunicorn [options] module:app: the app is the last argument. */
+static int
+appid_gunicorn(const struct appid_cmd *c)
+{
+	const char *spec = arg_at(c, c->ac_n - 1);
+	char module[APPID_MAX];
+
+	if (strcmp(base_name(arg_at(c, 0)), "gunicorn") != 0 &&
+	    strcmp(base_name(arg_at(c, 1)), "gunicorn") != 0)
+		return -1;
+	if (c->ac_n < 2 || spec[0] == '\0' || spec[0] == '-')
+		return -1;
+	snprintf(module, sizeof(module), "%.*s", (int)strcspn(spec, ":"), spec);
+	return put_module(c, "gunicorn", spec, module);
+}
+
+/* Finds "module" in the [uwsgi] section of an ini file of the process. */
+static int
+uwsgi_ini_module(const struct appid_cmd *c, const char *ini, char *out,
+		 size_t len)
+{
+	char text[APPID_INI_MAX], *line, *save = NULL;
+	int fd, in_uwsgi = 0;
+	ssize_t n;
+
+	if (c->ac_pid <= 0 ||
+	    (fd = procfs_open_in_root(c->ac_pid, c->ac_cwd, ini, 0)) == -1)
+		return -1;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	text[n > 0 ? n : 0] = '\0';
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		size_t k;
+
+		line += strspn(line, " \t");
+		if (line[0] == '[') {
+			in_uwsgi = strncmp(line, "[uwsgi]", 7) == 0;
+			continue;
+		}
+		k = strcspn(line, " \t=:");
+		if (!in_uwsgi || k != 6 || strncmp(line, "module", 6) != 0)
+			continue;
+		line += k + strspn(line + k, " \t");
+		if (*line != '=' && *line != ':')
+			continue;
+		line++;
+		line += strspn(line, " \t");
+		line[strcspn(line, " \t\r")] = '\0';
+		snprintf(out, len, "%s", line);
+		return out[0] != '\0' ? 0 : -1;
+	}
+	return -1;
+}
+
+/* The ini file of uwsgi: --ini, --ini-paste, --ini-paste-logged, or the
+ * one argument ending in .ini. */
+static const char *
+uwsgi_ini(const struct appid_cmd *c)
+{
+	static const char *const opts[] = {"--ini", "--ini-paste",
+					   "--ini-paste-logged"};
+	const char *ini = NULL;
+
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		if ((ini = arg_value(c, opts[i], 1, 0)) != NULL)
+			return ini;
+	for (size_t i = 1; i < c->ac_n; i++) {
+		if (!ends_with(c->ac_args[i], ".ini"))
+			continue;
+		if (ini != NULL)
+			return NULL; /* two: which one is meant is unknown */
+		ini = c->ac_args[i];
+	}
+	return ini;
+}
+
+static int
+appid_uwsgi(const struct appid_cmd *c)
+{
+	const char *wsgi, *ini;
+	char module[APPID_MAX];
+
+	if (strcmp(base_name(arg_at(c, 0)), "uwsgi") != 0)
+		return -1;
+	if ((wsgi = arg_value(c, "-w", 0, 0)) != NULL ||
+	    (wsgi = arg_value(c, "--wsgi-file", 1, 0)) != NULL)
+		return put_module(c, "uwsgi", wsgi, wsgi);
+	if ((ini = uwsgi_ini(c)) == NULL) {
+		snprintf(c->ac_buf, c->ac_len,
+			 "uwsgi: ini file / wsgi module not found");
+		return 0;
+	}
+	if (uwsgi_ini_module(c, ini, module, sizeof(module)) == 0)
+		return put_module(c, "uwsgi", ini, module);
+	snprintf(c->ac_buf, c->ac_len, "uwsgi: %s", ini);
+	return 0;
+}
+
+/* celery, also as "python -m celery": the app of -A/--app, else the
+ * queues of -Q/--queues. */
+static int
+appid_celery(const struct appid_cmd *c)
+{
+	const char *app, *queue;
+
+	if (strcmp(base_name(arg_at(c, 0)), "celery") != 0 &&
+	    strcmp(base_name(arg_at(c, 1)), "celery") != 0 &&
+	    !(is_python(arg_at(c, 0)) && strcmp(arg_at(c, 1), "-m") == 0 &&
+	      strcmp(arg_at(c, 2), "celery") == 0))
+		return -1;
+	if ((app = arg_value(c, "-A", 0, 1)) != NULL ||
+	    (app = arg_value(c, "--app", 1, 0)) != NULL)
+		return put_module(c, "celery", app, app);
+	if ((queue = arg_value(c, "-Q", 0, 1)) != NULL ||
+	    (queue = arg_value(c, "--queues", 1, 0)) != NULL) {
+		snprintf(c->ac_buf, c->ac_len, "celery queue: %s (%s)", queue,
+			 c->ac_cwd ? c->ac_cwd : "");
 		return 0;
 	}
 	return -1;
 }
 
+static int
+appid_pyspark(const struct appid_cmd *c)
+{
+	if (!is_python(arg_at(c, 0)) || strcmp(arg_at(c, 1), "-m") != 0 ||
+	    strcmp(arg_at(c, 2), "pyspark.daemon") != 0)
+		return -1;
+	snprintf(c->ac_buf, c->ac_len, "pyspark");
+	return 0;
+}
+
+static int
+appid_python(const struct appid_cmd *c)
+{
+	const char *module;
+
+	if (!is_python(arg_at(c, 0)))
+		return -1;
+	if ((module = arg_value(c, "-m", 0, 0)) != NULL) {
+		snprintf(c->ac_buf, c->ac_len, "python: -m %s", module);
+		return 0;
+	}
+	if (ends_with(arg_at(c, 1), ".py") && strlen(arg_at(c, 1)) > 3)
+		return put_file(c, "python", arg_at(c, 1));
+	return -1;
+}
+
+/* Python's identifiers, most specific first: the first that matches. */
+static int (*const appid_python_chain[])(const struct appid_cmd *) = {
+    appid_gunicorn_title, appid_gunicorn, appid_uwsgi,
+    appid_celery,	  appid_pyspark,  appid_python,
+};
+
 /* java [options] -jar app.jar | java [options] main.Class */
 static int
-appid_java(char *const *args, size_t n, char *buf, size_t len)
+appid_java(const struct appid_cmd *c)
 {
-	for (size_t i = 1; i < n; i++) {
-		const char *a = args[i];
+	for (size_t i = 1; i < c->ac_n; i++) {
+		const char *a = c->ac_args[i];
 
-		if (strcmp(a, "-jar") == 0 && i + 1 < n) {
-			snprintf(buf, len, "java: %s", args[i + 1]);
+		if (strcmp(a, "-jar") == 0 && i + 1 < c->ac_n) {
+			snprintf(c->ac_buf, c->ac_len, "java: %s",
+				 c->ac_args[i + 1]);
 			return 0;
 		}
 		if (strcmp(a, "-cp") == 0 || strcmp(a, "-classpath") == 0 ||
@@ -83,22 +326,67 @@ appid_java(char *const *args, size_t n, char *buf, size_t len)
 			continue;
 		}
 		if (a[0] != '-') {
-			snprintf(buf, len, "java: %s", a);
+			snprintf(c->ac_buf, c->ac_len, "java: %s", a);
 			return 0;
 		}
 	}
 	return -1;
 }
 
+/* node [options] script.js: the first .js argument that is not a module
+ * preloaded with --require/-r. */
 static int
-appid_node(char *const *args, size_t n, const char *cwd, char *buf, size_t len)
+appid_node(const struct appid_cmd *c)
 {
-	for (size_t i = 1; i < n; i++) {
-		if (args[i][0] == '-')
+	for (size_t i = 1; i < c->ac_n; i++) {
+		const char *a = c->ac_args[i];
+
+		if (strcmp(a, "--require") == 0 || strcmp(a, "-r") == 0) {
+			i++;
 			continue;
-		with_path(buf, len, "node", args[i], cwd);
-		return 0;
+		}
+		if (strncmp(a, "--require=", 10) != 0 && ends_with(a, ".js"))
+			return put_file(c, "nodejs", a);
 	}
+	return -1;
+}
+
+/* Whether a command line belongs to Python's identifiers. */
+static int
+python_family(const struct appid_cmd *c)
+{
+	static const char *const tools[] = {"gunicorn", "uwsgi", "celery"};
+	const char *b = base_name(arg_at(c, 0));
+
+	if (is_python(arg_at(c, 0)) ||
+	    strncmp(arg_at(c, 0), "gunicorn: ", 10) == 0)
+		return 1;
+	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
+		if (strcmp(b, tools[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+appid_cmd(const struct appid_cmd *c)
+{
+	const char *b;
+
+	if (c->ac_n == 0)
+		return -1;
+	b = base_name(c->ac_args[0]);
+	if (python_family(c)) {
+		for (size_t i = 0; i < sizeof(appid_python_chain) /
+					   sizeof(appid_python_chain[0]);
+		     i++)
+			if (appid_python_chain[i](c) == 0)
+				return 0;
+		return -1;
+	}
+	if (strcmp(b, "java") == 0)
+		return appid_java(c);
+	if (strcmp(b, "node") == 0 || strcmp(b, "nodejs") == 0)
+		return appid_node(c);
 	return -1;
 }
 
@@ -106,18 +394,9 @@ int
 appid_from_args(char *const *args, size_t n, const char *cwd, char *buf,
 		size_t len)
 {
-	const char *b;
+	struct appid_cmd c = {args, n, cwd, 0, buf, len};
 
-	if (n == 0)
-		return -1;
-	b = base_name(args[0]);
-	if (is_python(args[0]))
-		return appid_python(args, n, cwd, buf, len);
-	if (strcmp(b, "java") == 0)
-		return appid_java(args, n, buf, len);
-	if (strcmp(b, "node") == 0 || strcmp(b, "nodejs") == 0)
-		return appid_node(args, n, cwd, buf, len);
-	return -1;
+	return appid_cmd(&c);
 }
 
 int
@@ -125,18 +404,19 @@ appid_of_pid(pid_t pid, char *buf, size_t len)
 {
 	char cmd[APPID_CMDLINE_MAX], cwd[512], link[64];
 	char *args[APPID_MAX_ARGS];
-	size_t n = 0;
-	ssize_t got, c;
+	struct appid_cmd c = {args, 0, NULL, pid, buf, len};
+	ssize_t got, n;
 
 	if ((got = procfs_read_pid(pid, "cmdline", cmd, sizeof(cmd))) <= 0)
 		return -1;
-	for (ssize_t i = 0; i < got && n < APPID_MAX_ARGS;
+	for (ssize_t i = 0; i < got && c.ac_n < APPID_MAX_ARGS;
 	     i += (ssize_t)strlen(cmd + i) + 1)
-		args[n++] = cmd + i;
+		args[c.ac_n++] = cmd + i;
 	snprintf(link, sizeof(link), "/proc/%d/cwd", (int)pid);
-	c = readlink(link, cwd, sizeof(cwd) - 1);
-	cwd[c > 0 ? c : 0] = '\0';
-	return appid_from_args(args, n, c > 0 ? cwd : NULL, buf, len);
+	n = readlink(link, cwd, sizeof(cwd) - 1);
+	cwd[n > 0 ? n : 0] = '\0';
+	c.ac_cwd = n > 0 ? cwd : NULL;
+	return appid_cmd(&c);
 }
 
 /* Finds a run of at least 32 hex digits after a container marker. */

@@ -6,15 +6,18 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define APPID_MAX	  256  /* bytes of an application id */
-#define APPID_CMDLINE_MAX 4096 /* bytes of /proc/PID/cmdline read */
+#define APPID_MAX	  256	/* bytes of an application id */
+#define APPID_CMDLINE_MAX 4096	/* bytes of /proc/PID/cmdline read */
+#define APPID_INI_MAX	  65536 /* bytes of a uwsgi ini file read */
 
 /* Derives the application id of a command line (args[0..n), the working
- * directory cwd) into buf: python scripts and modules, java jars and main
- * classes, node scripts. 0, or -1 when none can be derived. */
+ * directory cwd) into buf, as gProfiler does: gunicorn (also by its process
+ * title), uwsgi, celery, pyspark, python scripts and modules, java jars and
+ * main classes, node scripts. 0, or -1 when none can be derived. */
 int appid_from_args(char *const *args, size_t n, const char *cwd, char *buf,
 		    size_t len);
-/* Same for a live process, from /proc/PID/cmdline and cwd. */
+/* Same for a live process, from /proc/PID/cmdline and cwd; a uwsgi ini
+ * file is read as the process sees it (see procfs_open_in_root). */
 int appid_of_pid(pid_t pid, char *buf, size_t len);
 /* Stores in buf the container a process runs in, from /proc/PID/cgroup
  * (docker, containerd, CRI-O and podman scopes: the first 12 hex digits

@@ -5,10 +5,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "procfs.h"
@@ -157,4 +160,35 @@ procfs_nspid(pid_t pid)
 	if (last == NULL || parse_u64(last, 1, 4194304, &v) == -1)
 		return -1;
 	return (int64_t)v;
+}
+
+int
+procfs_open_in_root(pid_t pid, const char *cwd, const char *path, int nolinks)
+{
+	struct open_how how = {
+	    .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS |
+		       (nolinks ? RESOLVE_NO_SYMLINKS : 0),
+	};
+	char root[64], full[4096];
+	struct stat st;
+	int dir, fd, err;
+
+	if (path[0] != '/' && cwd != NULL)
+		snprintf(full, sizeof(full), "%s/%s", cwd, path);
+	else
+		snprintf(full, sizeof(full), "%s", path);
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
+	if ((dir = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	fd = (int)syscall(SYS_openat2, dir, full, &how, sizeof(how));
+	err = errno;
+	close(dir);
+	if (fd != -1 && (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		fd = -1;
+		err = EINVAL;
+	}
+	errno = err;
+	return fd;
 }

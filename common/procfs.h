@@ -23,6 +23,13 @@ int procfs_alive(pid_t pid);
 /* Returns pid's PID in its own (innermost) PID namespace, from the NSpid
  * line of /proc/PID/status; pid itself on kernels without it; -1 if gone. */
 int64_t procfs_nspid(pid_t pid);
+/* Opens path (absolute, or relative to cwd when not NULL) read-only as
+ * process pid sees it: through /proc/PID/root with RESOLVE_IN_ROOT, so that
+ * no symbolic link leads out of the process's root; with nolinks, no
+ * symbolic link is followed at all. Only a regular file is returned. fd
+ * (close-on-exec, non-blocking) or -1 with errno. */
+int procfs_open_in_root(pid_t pid, const char *cwd, const char *path,
+			int nolinks);
 /* Returns the resident set of pid in bytes, or -1. */
 int64_t procfs_rss(pid_t pid);
 /* Returns the number of processes on the host, or -1. */

@@ -21,7 +21,7 @@
 /* clang-format off */
 static const char *const base_syscalls[] = {
 	"read", "write", "readv", "writev", "pread64", "close", "lseek",
-	"openat", "newfstatat", "fstat", "statx", "fcntl", "dup", "dup2",
+	"openat", "openat2", "newfstatat", "fstat", "statx", "fcntl", "dup", "dup2",
 	"dup3", "mmap", "munmap", "mprotect", "mremap", "madvise", "brk",
 	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack",
 	"futex", "clone", "clone3", "set_robust_list", "rseq",

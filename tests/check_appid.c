@@ -29,6 +29,16 @@ id_of(const char *cmdline, const char *cwd)
 	return buf;
 }
 
+/* The id of a one-argument command line (and two empty ones). */
+static const char *
+title_id(const char *title)
+{
+	static char buf[APPID_MAX];
+	char *args[] = {(char *)title, "", ""};
+
+	return appid_from_args(args, 3, "/x", buf, sizeof(buf)) ? NULL : buf;
+}
+
 START_TEST(test_python)
 {
 	ck_assert_str_eq(id_of("python3 app.py --port 8", "/srv"),
@@ -51,8 +61,107 @@ START_TEST(test_java_node)
 			 "java: com.x.Main");
 	ck_assert_ptr_null(id_of("java -version", "/"));
 	ck_assert_str_eq(id_of("node --perf-basic-prof server.js", "/w"),
-			 "node: server.js (/w/server.js)");
+			 "nodejs: server.js (/w/server.js)");
+	ck_assert_str_eq(id_of("node -r dotenv/config.js --require x.js "
+			       "--require=y.js /srv/app.js",
+			       "/w"),
+			 "nodejs: /srv/app.js (/srv/app.js)");
+	ck_assert_ptr_null(id_of("node -e 1", "/"));
 	ck_assert_ptr_null(id_of("bash -c true", "/"));
+}
+END_TEST
+
+START_TEST(test_wsgi_servers)
+{
+	ck_assert_str_eq(
+	    id_of("/usr/bin/python3 /usr/local/bin/gunicorn -w 4 -b "
+		  "0.0.0.0:8000 shop.wsgi:application",
+		  "/srv"),
+	    "gunicorn: shop.wsgi:application (/srv/shop/wsgi.py)");
+	ck_assert_str_eq(id_of("gunicorn app:app", "/srv"),
+			 "gunicorn: app:app (/srv/app.py)");
+	/* The process title gunicorn sets with setproctitle: one argument,
+	 * the rest of the argument area blank. */
+	ck_assert_str_eq(title_id("gunicorn: worker [api.main:app]"),
+			 "gunicorn: api.main:app (/x/api/main.py)");
+	ck_assert_str_eq(title_id("gunicorn: master [svc:create_app()]"),
+			 "gunicorn: svc:create_app() (/x/svc.py)");
+	ck_assert_ptr_null(title_id("gunicorn: master []"));
+	ck_assert_ptr_null(title_id("gunicorn: master [a] x"));
+	ck_assert_ptr_null(id_of("gunicorn --version", "/x"));
+
+	ck_assert_str_eq(id_of("uwsgi --http :80 -w hello.wsgi", "/app"),
+			 "uwsgi: hello.wsgi (/app/hello/wsgi.py)");
+	ck_assert_str_eq(id_of("uwsgi --wsgi-file=site.py", "/app"),
+			 "uwsgi: site.py (/app/site.py)");
+	/* Without the process, its ini file cannot be read. */
+	ck_assert_str_eq(id_of("uwsgi --ini /etc/u.ini", "/"),
+			 "uwsgi: /etc/u.ini");
+	ck_assert_str_eq(id_of("uwsgi a.ini b.ini", "/"),
+			 "uwsgi: ini file / wsgi module not found");
+
+	ck_assert_str_eq(id_of("celery -A proj worker -l info", "/w"),
+			 "celery: proj (/w/proj.py)");
+	ck_assert_str_eq(id_of("/usr/bin/python3 /usr/bin/celery "
+			       "--app=proj.tasks worker",
+			       "/w"),
+			 "celery: proj.tasks (/w/proj/tasks.py)");
+	ck_assert_str_eq(id_of("python3 -m celery -Aproj worker", "/w"),
+			 "celery: proj (/w/proj.py)");
+	ck_assert_str_eq(id_of("celery worker -Q mail,sms", "/w"),
+			 "celery queue: mail,sms (/w)");
+	ck_assert_ptr_null(id_of("celery worker", "/w"));
+	ck_assert_str_eq(id_of("python3 -m pyspark.daemon", "/"), "pyspark");
+}
+END_TEST
+
+/* uwsgi's module comes from the [uwsgi] section of its ini file, read as
+ * the process sees it. */
+START_TEST(test_uwsgi_ini)
+{
+	char dir[] = "/tmp/profd-appid.XXXXXX", path[128], buf[APPID_MAX];
+	char want[256];
+	pid_t pid;
+	FILE *f;
+	int rv;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/app.ini", dir);
+	ck_assert_ptr_nonnull(f = fopen(path, "we"));
+	fputs("[other]\nmodule = wrong\n[uwsgi]\nhttp = :80\n"
+	      "module = shop.wsgi:application\n",
+	      f);
+	fclose(f);
+	if ((pid = fork()) == 0) {
+		if (chdir(dir) == 0)
+			execl("/bin/sh", "uwsgi", "-c", "sleep 30; true",
+			      "app.ini", (char *)NULL);
+		_exit(127);
+	}
+	ck_assert_int_gt(pid, 0);
+	for (int i = 0; i < 100; i++) { /* until exec has happened */
+		char cmd[64];
+		FILE *c;
+
+		snprintf(cmd, sizeof(cmd), "/proc/%d/cmdline", (int)pid);
+		if ((c = fopen(cmd, "re")) != NULL) {
+			size_t n = fread(path, 1, sizeof(path) - 1, c);
+
+			fclose(c);
+			if (n >= 5 && strcmp(path, "uwsgi") == 0)
+				break;
+		}
+		usleep(10000);
+	}
+	rv = appid_of_pid(pid, buf, sizeof(buf));
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	snprintf(path, sizeof(path), "%s/app.ini", dir);
+	unlink(path);
+	rmdir(dir);
+	ck_assert_int_eq(rv, 0);
+	snprintf(want, sizeof(want), "uwsgi: app.ini (%s/shop/wsgi.py)", dir);
+	ck_assert_str_eq(buf, want);
 }
 END_TEST
 
@@ -108,6 +217,8 @@ main(void)
 
 	tcase_add_test(tc, test_python);
 	tcase_add_test(tc, test_java_node);
+	tcase_add_test(tc, test_wsgi_servers);
+	tcase_add_test(tc, test_uwsgi_ini);
 	tcase_add_test(tc, test_self);
 	tcase_add_test(tc, test_container);
 	suite_add_tcase(s, tc);

@@ -2,14 +2,11 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -91,26 +88,15 @@ perf_jit_dso(const char *dso, size_t n)
 	       jit_prefix(dso, n, "[JIT]");
 }
 
-/* Opens tmp/perf-NSPID.map inside pid's root without following any
- * symbolic link: a process must not make profd-perf read a host file. */
+/* Opens /tmp/perf-NSPID.map as pid sees it, following no symbolic link:
+ * a process must not make profd-perf read a file of the host. */
 static int
 jit_open(uint32_t pid, uint32_t nspid)
 {
-	struct open_how how = {
-	    .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
-	    .resolve =
-		RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
 	char path[64];
-	int dir, fd;
 
-	snprintf(path, sizeof(path), "/proc/%u/root", pid);
-	if ((dir = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return -1;
-	snprintf(path, sizeof(path), "tmp/perf-%u.map", nspid);
-	fd = (int)syscall(SYS_openat2, dir, path, &how, sizeof(how));
-	close(dir);
-	return fd;
+	snprintf(path, sizeof(path), "/tmp/perf-%u.map", nspid);
+	return procfs_open_in_root((pid_t)pid, NULL, path, 1);
 }
 
 /* Reads the last PERF_JIT_MAX_FILE bytes of a regular file, NUL-ended;

@@ -80,7 +80,6 @@ static const char *const perf_syscalls[] = {
     "name_to_handle_at",
     "open_by_handle_at",
     "io_uring_setup",
-    "openat2",
     /* perf enters the mount namespace of containerised processes to read
      * their binaries; without CAP_SYS_ADMIN the kernel refuses (EPERM)
      * and perf reads them through /proc/PID/root instead. */
