@@ -73,3 +73,48 @@ wait "$pid" || { cat "$T/dwarf.err"; fail "profd failed in dwarf mode"; }
 [ "$seen" = 1 ] || fail "perf record did not get --call-graph dwarf,4096"
 grep -q 'hot_leaf' "$T/o3/last_profile.col" || fail "no busy_c stacks in dwarf mode"
 pass "--perf-dwarf-stack-size 4096 reaches perf record"
+
+# PIDs that exit mid-window: the window keeps what was sampled before,
+# the other PIDs go on, and a list that empties stops perf, not the worker.
+start_busy 30
+"$BUSY_C" 2.5 >/dev/null &
+SHORT=$!
+track "$SHORT"
+timeout -k 5 60 "$PERF_WORKER" --pids "$BUSY_PID,$SHORT" -d 5 -f 49 -v \
+	--perf-events cpu-clock >"$T/exit2.col" 2>"$T/exit2.err" ||
+	{ cat "$T/exit2.err"; fail "profd-perf failed when one PID exited"; }
+[ "$(count_matching "$T/exit2.col" 'hot_leaf')" -gt 60 ] ||
+	fail "too few samples: $(count_matching "$T/exit2.col" 'hot_leaf')"
+kill -0 "$BUSY_PID" || fail "the long busy_c ended early"
+"$BUSY_C" 2 >/dev/null &
+SHORT=$!
+track "$SHORT"
+timeout -k 5 60 "$PERF_WORKER" --pids "$SHORT" -d 5 -f 49 -v \
+	--perf-events cpu-clock >"$T/exit1.col" 2>"$T/exit1.err" ||
+	{ cat "$T/exit1.err"; fail "profd-perf failed when its only PID exited"; }
+cat "$T/exit1.err"
+[ "$(count_matching "$T/exit1.col" 'hot_leaf')" -gt 10 ] ||
+	fail "the samples before the PID exited are lost"
+grep -q "every given PID has exited" "$T/exit1.err" || fail "no message for the exited PIDs"
+pass "PIDs exiting mid-window: their samples are kept, the worker goes on"
+
+# Under profd: windows keep coming after the only PID exited.
+"$BUSY_C" 3 >/dev/null &
+SHORT=$!
+track "$SHORT"
+# shellcheck disable=SC2086
+"$PROFD" -c -d 2 -o "$T/o4" --pids "$SHORT" -v $COMMON 2>"$T/exitd.err" &
+pid=$!
+track "$pid"
+for _ in $(seq 300); do
+	[ "$(ls "$T/o4"/profile_*.col 2>/dev/null | wc -l)" -ge 4 ] && break
+	sleep 0.1
+done
+kill -TERM "$pid"
+wait "$pid" || { cat "$T/exitd.err"; fail "profd failed after the PID exited"; }
+[ "$(ls "$T/o4"/profile_*.col | wc -l)" -ge 4 ] || { cat "$T/exitd.err"; fail "windows stopped"; }
+cat "$T/o4"/profile_*.col | grep -q 'hot_leaf' || fail "no samples of the PID before it exited"
+grep -q "every given PID has exited" "$T/exitd.err" || fail "no message under profd"
+grep -q "window .* lost\|window dropped" "$T/exitd.err" && fail "a window was lost"
+assert_no_process "$RUN"
+pass "under profd: the PID exits, windows go on"

@@ -26,6 +26,8 @@
 #define PERF_MAXARGS 32
 
 static void perf_clean_dir(struct perf_record *r);
+static int perf_script_file(struct perf_record *r, const char *file,
+			    const struct worker_opts *o, struct stack_table *t);
 
 static const char *const perf_paths[] = {"/usr/bin/perf", "/usr/sbin/perf",
 					 "/usr/local/bin/perf", NULL};
@@ -156,7 +158,9 @@ perf_add_arg(char **argv, size_t *n, const char *arg)
 	argv[*n] = NULL;
 }
 
-static void
+/* Adds -a, or --pid with the given PIDs that still exist; -1 with errno
+ * ESRCH when none does (perf would refuse to start). */
+static int
 perf_target_args(char **argv, size_t *n, const struct worker_opts *o,
 		 char *pidbuf, size_t len)
 {
@@ -164,14 +168,25 @@ perf_target_args(char **argv, size_t *n, const struct worker_opts *o,
 
 	if (o->wo_npids == 0) {
 		perf_add_arg(argv, n, "-a");
-		return;
+		return 0;
 	}
 	pidbuf[0] = '\0';
-	for (size_t i = 0; i < o->wo_npids && off < len; i++)
+	for (size_t i = 0; i < o->wo_npids && off < len; i++) {
+		if (!procfs_alive((pid_t)o->wo_pids[i])) {
+			log_info("PID %u has exited: no longer profiled",
+				 o->wo_pids[i]);
+			continue;
+		}
 		off += (size_t)snprintf(pidbuf + off, len - off, "%s%u",
-					i ? "," : "", o->wo_pids[i]);
+					off ? "," : "", o->wo_pids[i]);
+	}
+	if (off == 0) {
+		errno = ESRCH;
+		return -1;
+	}
 	perf_add_arg(argv, n, "--pid");
 	perf_add_arg(argv, n, pidbuf);
+	return 0;
 }
 
 int
@@ -207,7 +222,14 @@ perf_record_start(struct perf_record *r, const struct worker_opts *o)
 		perf_add_arg(argv, &n, "-e");
 		perf_add_arg(argv, &n, r->pr_event);
 	}
-	perf_target_args(argv, &n, o, pids, sizeof(pids));
+	if (perf_target_args(argv, &n, o, pids, sizeof(pids)) == -1) {
+		if (!r->pr_gone)
+			log_warn("every given PID has exited: perf stays "
+				 "stopped, windows are empty");
+		r->pr_gone = 1;
+		return -1;
+	}
+	r->pr_npids = o->wo_npids;
 	if ((r->pr_pid = perf_spawn(r, argv, -1)) == -1) {
 		r->pr_pid = 0;
 		return -1;
@@ -345,6 +367,8 @@ perf_alive(struct perf_record *r)
 	if (WIFSIGNALED(status))
 		log_error("perf record was killed by signal %d",
 			  WTERMSIG(status));
+	else if (WEXITSTATUS(status) == 0 && r->pr_npids > 0)
+		log_info("perf record ended: the profiled processes exited");
 	else
 		perf_log_tail(r, "perf record exited");
 	return 0;
@@ -363,6 +387,52 @@ perf_wait_rotated(struct perf_record *r, int before, char *name, size_t len)
 		sleep_ms(20);
 	}
 	return 0;
+}
+
+/* Parses every finished output file, oldest first, and deletes it; -1 if
+ * one could not be parsed. *found (if not NULL) counts the files. */
+static int
+perf_parse_rotated(struct perf_record *r, const struct worker_opts *o,
+		   struct stack_table *t, int *found)
+{
+	char name[256], path[PATH_MAX];
+	int rv = 0, n = 0;
+
+	while (perf_rotated(r, name, sizeof(name)) > 0 && n++ < 64) {
+		snprintf(path, sizeof(path), "%s/%s", r->pr_dir, name);
+		if (perf_script_file(r, path, o, t) == -1)
+			rv = -1;
+		unlink(path);
+	}
+	if (found != NULL)
+		*found = n;
+	return rv;
+}
+
+/* perf record has ended (the profiled PIDs all exited, or it failed):
+ * parses what it wrote up to its end, then starts it again if there is
+ * still something to profile. */
+static int
+perf_record_ended(struct perf_record *r, const struct worker_opts *o,
+		  struct stack_table *t)
+{
+	char path[PATH_MAX];
+	int parsed = 0, rv = 0;
+
+	/* At its end perf closes its output as a rotated file. */
+	snprintf(path, sizeof(path), "%s/%s", r->pr_dir, r->pr_out);
+	unlink(path);
+	if (!r->pr_gone) {
+		rv = perf_parse_rotated(r, o, t, &parsed);
+		if (rv == -1)
+			log_warn("the output of the perf record that ended "
+				 "is unreadable; this window is lost");
+	}
+	if (!r->pr_gone && perf_record_start(r, o) == -1 && !r->pr_gone)
+		log_warn("perf record does not start again; trying at the "
+			 "next window");
+	/* Nothing written and still something to profile: a lost window. */
+	return parsed || r->pr_gone ? rv : -1;
 }
 
 /* Restarts perf record between windows once it has run long enough and
@@ -388,14 +458,11 @@ int
 perf_record_rotate(struct perf_record *r, const struct worker_opts *o,
 		   struct stack_table *t)
 {
-	char name[256], path[PATH_MAX];
-	int before, rv = 0;
+	char name[256];
+	int before, rv;
 
-	if (!perf_alive(r)) {
-		log_warn("restarting perf record; this window is lost");
-		perf_record_start(r, o);
-		return -1;
-	}
+	if (!perf_alive(r))
+		return perf_record_ended(r, o, t);
 	before = perf_rotated(r, name, sizeof(name));
 	kill(r->pr_pid, SIGUSR2);
 	if (perf_wait_rotated(r, before, name, sizeof(name)) == -1) {
@@ -403,12 +470,7 @@ perf_record_rotate(struct perf_record *r, const struct worker_opts *o,
 			  PERF_ROTATE_WAIT_MS);
 		return -1;
 	}
-	/* Oldest first: a timed rotation may have left one more. */
-	while (rv == 0 && perf_rotated(r, name, sizeof(name)) > 0) {
-		snprintf(path, sizeof(path), "%s/%s", r->pr_dir, name);
-		rv = perf_script_file(r, path, o, t);
-		unlink(path);
-	}
+	rv = perf_parse_rotated(r, o, t, NULL);
 	perf_maybe_restart(r, o);
 	return rv;
 }

@@ -20,6 +20,8 @@ struct perf_record {
 	char pr_event[64];     /* "" for perf's default event */
 	char pr_out[16];       /* output name in pr_dir: "perf.fp", ... */
 	int pr_dwarf;	       /* --call-graph dwarf instead of -g */
+	int pr_gone;	       /* every given PID exited: not restarted */
+	size_t pr_npids;       /* PIDs given (0: the whole host) */
 	int64_t pr_started_ms;
 };
 
