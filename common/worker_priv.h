@@ -7,7 +7,7 @@
 struct worker_args {
 	struct worker_ctx wa_ctx;
 	const char *wa_user;
-	const char *wa_rundir; /* supervised when set */
+	const char *wa_rundir;	/* supervised when set */
 	const char *wa_channel; /* socket to profd in wa_rundir */
 	int wa_syslog;
 	int wa_verbose;

@@ -186,6 +186,15 @@ sup_dispatch(struct sup *s, const Profd__Control *c)
 	}
 }
 
+static void
+sup_idle(struct sup *s)
+{
+	struct worker_ctx *ctx = &s->su_args->wa_ctx;
+
+	if (s->su_started && ctx->wc_ops->po_idle != NULL)
+		ctx->wc_ops->po_idle(ctx);
+}
+
 static int
 sup_loop(struct sup *s)
 {
@@ -200,8 +209,10 @@ sup_loop(struct sup *s)
 		c = (Profd__Control *)ipc_recv_pb(
 		    s->su_ctl, &profd__control__descriptor, 0, &err);
 		if (c == NULL) {
-			if (err == NNG_ETIMEDOUT)
+			if (err == NNG_ETIMEDOUT) {
+				sup_idle(s);
 				continue;
+			}
 			log_error("bad message from profd: %s",
 				  err == -1 ? "does not decode"
 					    : nng_strerror(err));

@@ -353,6 +353,23 @@ perf_stop(struct worker_ctx *ctx)
 	ctx->wc_priv = NULL;
 }
 
+/* No window was asked for within the rotation timeout (profd is late or
+ * stuck): perf's output is rotated and dropped so it cannot grow. */
+static void
+perf_idle(struct worker_ctx *ctx)
+{
+	struct perf_state *s = ctx->wc_priv;
+	int64_t timeout = perf_rotate_timeout_ms(&ctx->wc_opts);
+
+	if (s == NULL || s->ps_rec[0].pr_pid == 0 ||
+	    now_ms() - s->ps_rec[0].pr_rotated_ms < timeout)
+		return;
+	log_warn("no window asked for in %lld s: perf's output is dropped",
+		 (long long)(timeout / 1000));
+	for (size_t i = 0; i < s->ps_n; i++)
+		perf_record_drop(&s->ps_rec[i]);
+}
+
 static const struct profiler_ops perf_ops = {
     .po_name = "perf",
     .po_policy = &perf_policy,
@@ -361,6 +378,7 @@ static const struct profiler_ops perf_ops = {
     .po_stop = perf_stop,
     .po_longopts = perf_longopts,
     .po_option = perf_option,
+    .po_idle = perf_idle,
     .po_usage =
 	"\n       [--perf-mode fp|dwarf|smart|disabled] [--insert-dso-name]"
 	"\n       [--perf-dwarf-stack-size BYTES] [--perf-events EVENT]"

@@ -234,7 +234,7 @@ perf_record_start(struct perf_record *r, const struct worker_opts *o)
 		r->pr_pid = 0;
 		return -1;
 	}
-	r->pr_started_ms = now_ms();
+	r->pr_started_ms = r->pr_rotated_ms = now_ms();
 	/* A bad PID or event makes perf exit at once. */
 	if (perf_wait(r->pr_pid, 500) != -1) {
 		r->pr_pid = 0;
@@ -464,6 +464,7 @@ perf_record_rotate(struct perf_record *r, const struct worker_opts *o,
 	if (!perf_alive(r))
 		return perf_record_ended(r, o, t);
 	before = perf_rotated(r, name, sizeof(name));
+	r->pr_rotated_ms = now_ms();
 	kill(r->pr_pid, SIGUSR2);
 	if (perf_wait_rotated(r, before, name, sizeof(name)) == -1) {
 		log_error("perf did not rotate its output within %d ms",
@@ -473,6 +474,34 @@ perf_record_rotate(struct perf_record *r, const struct worker_opts *o,
 	rv = perf_parse_rotated(r, o, t, NULL);
 	perf_maybe_restart(r, o);
 	return rv;
+}
+
+int64_t
+perf_rotate_timeout_ms(const struct worker_opts *o)
+{
+	int64_t t = (int64_t)o->wo_duration *
+		    (o->wo_frequency <= 11 ? 1500 : 3000);
+	int64_t floor = ((int64_t)o->wo_duration + PERF_ROTATE_SLACK_S) * 1000;
+
+	return t > floor ? t : floor;
+}
+
+void
+perf_record_drop(struct perf_record *r)
+{
+	char name[256], path[PATH_MAX];
+	int before, n = 0;
+
+	r->pr_rotated_ms = now_ms();
+	if (!perf_alive(r))
+		return;
+	before = perf_rotated(r, name, sizeof(name));
+	kill(r->pr_pid, SIGUSR2);
+	perf_wait_rotated(r, before, name, sizeof(name));
+	while (perf_rotated(r, name, sizeof(name)) > 0 && n++ < 64) {
+		snprintf(path, sizeof(path), "%s/%s", r->pr_dir, name);
+		unlink(path);
+	}
 }
 
 /* Removes every file perf left in the scratch directory. */

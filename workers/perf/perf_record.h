@@ -12,6 +12,8 @@
 #define PERF_ROTATE_WAIT_MS    5000 /* for the rotated file after SIGUSR2 */
 #define PERF_SCRIPT_TIMEOUT_MS 120000
 #define PERF_STOP_WAIT_MS      5000
+#define PERF_ROTATE_SLACK_S    2 /* the rotation timeout is at least this
+				    longer than a window */
 
 struct perf_record {
 	pid_t pr_pid; /* perf record, or 0 */
@@ -23,6 +25,7 @@ struct perf_record {
 	int pr_gone;	       /* every given PID exited: not restarted */
 	size_t pr_npids;       /* PIDs given (0: the whole host) */
 	int64_t pr_started_ms;
+	int64_t pr_rotated_ms; /* last rotation (or start) */
 };
 
 /* Finds the perf executable; -1 with a logged hint when there is none. */
@@ -33,6 +36,12 @@ int perf_record_start(struct perf_record *r, const struct worker_opts *o);
  * (the window is lost, perf goes on). */
 int perf_record_rotate(struct perf_record *r, const struct worker_opts *o,
 		       struct stack_table *t);
+/* The rotation timeout as gProfiler computes it: 3 windows, or 1.5 at 11 Hz
+ * and below; at least a window plus PERF_ROTATE_SLACK_S. In ms. */
+int64_t perf_rotate_timeout_ms(const struct worker_opts *o);
+/* Rotates perf's output and deletes it unparsed: no window asked for it
+ * within the rotation timeout, and perf's file must not grow unbounded. */
+void perf_record_drop(struct perf_record *r);
 /* Stops perf record, reaps it, and removes its files. */
 void perf_record_stop(struct perf_record *r);
 /* Tries perf's default event, then cpu-clock, then task-clock, keeping in
