@@ -15,15 +15,18 @@
 static char *
 standalone_workdir(struct worker_args *a)
 {
-	char tmpl[64];
+	const char *tmp = getenv("TMPDIR");
+	char tmpl[256];
 	uid_t uid;
 	gid_t gid;
 	char *dir;
 
-	snprintf(tmpl, sizeof(tmpl), "/tmp/profd-%s.XXXXXX",
+	if (tmp == NULL || tmp[0] != '/' || strlen(tmp) > 200)
+		tmp = "/tmp";
+	snprintf(tmpl, sizeof(tmpl), "%s/profd-%s.XXXXXX", tmp,
 		 a->wa_ctx.wc_ops->po_name);
 	if ((dir = mkdtemp(tmpl)) == NULL) {
-		log_error("cannot create a directory in /tmp: %s",
+		log_error("cannot create a directory in %s: %s", tmp,
 			  strerror(errno));
 		return NULL;
 	}

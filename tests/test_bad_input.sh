@@ -20,7 +20,7 @@ expect() {
 expect 2 "unrecognized option" "$PROFD" --no-such-flag -o "$T/o"
 expect 2 "invalid value 'abc' for -d" "$PROFD" -d abc -o "$T/o"
 expect 2 "invalid value '0' for -f" "$PROFD" -f 0 -o "$T/o"
-expect 2 "expected fp, dwarf or disabled" "$PROFD" --perf-mode xyz -o "$T/o"
+expect 2 "expected fp, dwarf, smart or disabled" "$PROFD" --perf-mode xyz -o "$T/o"
 expect 2 "give an output directory" "$PROFD" -d 1
 expect 2 "no process with PID 4000000" "$PROFD" --pids 4000000 -o "$T/o"
 expect 2 "invalid value '1,,2' for --pids" "$PROFD" --pids 1,,2 -o "$T/o"

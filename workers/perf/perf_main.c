@@ -302,6 +302,7 @@ perf_start(struct worker_ctx *ctx)
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return -1;
 	perf_state_init(s, ctx->wc_workdir, o->wo_perf_mode);
+	s->ps_rec[0].pr_cache = ctx->wc_supervised;
 	if (perf_state_start(s, o) == -1) {
 		perf_state_free(s);
 		return -1;

@@ -12,6 +12,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -23,9 +24,11 @@
 
 #define PERF_LOG     "-log" /* after pr_out: perf's stderr */
 #define PERF_PROBE   "probe.fp"
+#define PERF_EVENT   "event.cache"
 #define PERF_MAXARGS 32
 
 static void perf_clean_dir(struct perf_record *r);
+static void perf_event_forget(struct perf_record *r);
 static int perf_script_file(struct perf_record *r, const char *file,
 			    const struct worker_opts *o, struct stack_table *t);
 
@@ -238,6 +241,7 @@ perf_record_start(struct perf_record *r, const struct worker_opts *o)
 	/* A bad PID or event makes perf exit at once. */
 	if (perf_wait(r->pr_pid, 500) != -1) {
 		r->pr_pid = 0;
+		perf_event_forget(r);
 		perf_log_tail(r, "perf record failed to start");
 		return -1;
 	}
@@ -479,8 +483,8 @@ perf_record_rotate(struct perf_record *r, const struct worker_opts *o,
 int64_t
 perf_rotate_timeout_ms(const struct worker_opts *o)
 {
-	int64_t t = (int64_t)o->wo_duration *
-		    (o->wo_frequency <= 11 ? 1500 : 3000);
+	int64_t t =
+	    (int64_t)o->wo_duration * (o->wo_frequency <= 11 ? 1500 : 3000);
 	int64_t floor = ((int64_t)o->wo_duration + PERF_ROTATE_SLACK_S) * 1000;
 
 	return t > floor ? t : floor;
@@ -531,6 +535,64 @@ perf_record_stop(struct perf_record *r)
 		perf_end(r->pr_pid, SIGINT, PERF_STOP_WAIT_MS);
 	r->pr_pid = 0;
 	perf_clean_dir(r);
+}
+
+/* Reads the event an earlier start found, if it is recent; 0 or -1. The
+ * file is the worker's own, but is checked like any input. */
+static int
+perf_event_cached(struct perf_record *r)
+{
+	char path[PATH_MAX], buf[sizeof(r->pr_event) + 1];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (!r->pr_cache)
+		return -1;
+	snprintf(path, sizeof(path), "%s/" PERF_EVENT, r->pr_dir);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return -1;
+	n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    time(NULL) - st.st_mtime < PERF_EVENT_CACHE_S
+		? read(fd, buf, sizeof(buf) - 1)
+		: -1;
+	close(fd);
+	if (n < 1 || buf[n - 1] != '\n')
+		return -1;
+	buf[n - 1] = '\0';
+	if ((size_t)n - 1 != strspn(buf, WORKER_EVENT_CHARS) &&
+	    strcmp(buf, "default") != 0)
+		return -1;
+	snprintf(r->pr_event, sizeof(r->pr_event), "%s",
+		 strcmp(buf, "default") == 0 ? "" : buf);
+	log_info("perf event %s, as found at an earlier start", buf);
+	return 0;
+}
+
+/* Keeps the event just found for the next start. */
+static void
+perf_event_remember(struct perf_record *r)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	if (!r->pr_cache)
+		return;
+	snprintf(path, sizeof(path), "%s/" PERF_EVENT, r->pr_dir);
+	if ((f = fopen(path, "we")) == NULL)
+		return;
+	fprintf(f, "%s\n", r->pr_event[0] ? r->pr_event : "default");
+	fclose(f);
+}
+
+static void
+perf_event_forget(struct perf_record *r)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/" PERF_EVENT, r->pr_dir);
+	if (r->pr_cache)
+		unlink(path);
 }
 
 /* Records 0.5 s system-wide with event ev and returns the sample count. */
@@ -588,6 +650,8 @@ perf_discover_event(struct perf_record *r, const struct worker_opts *o)
 	static const char *const events[] = {"", "cpu-clock", "task-clock"};
 
 	(void)o;
+	if (perf_event_cached(r) == 0)
+		return 0;
 	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
 		long n = perf_probe_event(r, events[i]);
 
@@ -596,6 +660,7 @@ perf_discover_event(struct perf_record *r, const struct worker_opts *o)
 		if (n > 0) {
 			snprintf(r->pr_event, sizeof(r->pr_event), "%s",
 				 events[i]);
+			perf_event_remember(r);
 			return 0;
 		}
 	}

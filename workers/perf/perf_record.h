@@ -12,8 +12,12 @@
 #define PERF_ROTATE_WAIT_MS    5000 /* for the rotated file after SIGUSR2 */
 #define PERF_SCRIPT_TIMEOUT_MS 120000
 #define PERF_STOP_WAIT_MS      5000
-#define PERF_ROTATE_SLACK_S    2 /* the rotation timeout is at least this
-				    longer than a window */
+#define PERF_EVENT_CACHE_S                                                     \
+	3600 /* a discovered event is reused this                              \
+		long by the next start */
+#define PERF_ROTATE_SLACK_S                                                    \
+	2 /* the rotation timeout is at least this                             \
+	     longer than a window */
 
 struct perf_record {
 	pid_t pr_pid; /* perf record, or 0 */
@@ -24,6 +28,7 @@ struct perf_record {
 	int pr_dwarf;	       /* --call-graph dwarf instead of -g */
 	int pr_gone;	       /* every given PID exited: not restarted */
 	size_t pr_npids;       /* PIDs given (0: the whole host) */
+	int pr_cache;	       /* keep the discovered event in pr_dir */
 	int64_t pr_started_ms;
 	int64_t pr_rotated_ms; /* last rotation (or start) */
 };
@@ -45,7 +50,10 @@ void perf_record_drop(struct perf_record *r);
 /* Stops perf record, reaps it, and removes its files. */
 void perf_record_stop(struct perf_record *r);
 /* Tries perf's default event, then cpu-clock, then task-clock, keeping in
- * r->pr_event the first that yields samples; -1 if none does. */
+ * r->pr_event the first that yields samples; -1 if none does. With
+ * pr_cache, an event found within PERF_EVENT_CACHE_S by an earlier start
+ * in the same directory is used without probing (a restarted worker is
+ * back in a moment); it is forgotten when perf record fails to start. */
 int perf_discover_event(struct perf_record *r, const struct worker_opts *o);
 
 #endif
