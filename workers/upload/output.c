@@ -75,8 +75,9 @@ write_header(FILE *f, const struct window_meta *m)
 typedef int (*write_fn)(FILE *f, const struct stack_table *t,
 			const struct window_meta *m);
 
-static int
-write_col(FILE *f, const struct stack_table *t, const struct window_meta *m)
+int
+output_write_col(FILE *f, const struct stack_table *t,
+		 const struct window_meta *m)
 {
 	write_header(f, m);
 	return collapsed_write(f, t, COLLAPSED_GPROFILER);
@@ -167,7 +168,7 @@ output_write(struct output *o, const struct stack_table *t,
 	gmtime_r(&end, &tm);
 	strftime(base, sizeof(base), "profile_%Y-%m-%dT%H:%M:%SZ", &tm);
 	snprintf(name, sizeof(name), "%s.col", base);
-	if (write_atomic(o, name, write_col, t, m) == -1 ||
+	if (write_atomic(o, name, output_write_col, t, m) == -1 ||
 	    replace_last(o, name, LAST_COL) == -1)
 		return -1;
 	if (o->ou_flamegraph) {

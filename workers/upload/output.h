@@ -3,6 +3,7 @@
 #define PROFD_OUTPUT_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "stacks.h"
 
@@ -32,5 +33,10 @@ struct output {
  * 0, or -1 with a logged reason. */
 int output_write(struct output *o, const struct stack_table *t,
 		 const struct window_meta *m);
+
+/* Writes one window as gProfiler's collapsed file (header and stacks) to
+ * f; -1 on a write error. */
+int output_write_col(FILE *f, const struct stack_table *t,
+		     const struct window_meta *m);
 
 #endif

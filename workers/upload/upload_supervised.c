@@ -129,7 +129,7 @@ upsrv_control(struct upsrv *s)
 				  (unsigned long long)c->snapshot->window);
 		break;
 	case PROFD__CONTROL__BODY_STOP:
-		windows_flush(&s->us_ws, &s->us_args->ua_out, 1,
+		windows_flush(&s->us_ws, upload_store, s->us_args, 1,
 			      upsrv_window_done, s);
 		upsrv_status(s, PROFD__STATUS__KIND__STOPPED, 0, NULL);
 		rv = 0;
@@ -154,8 +154,8 @@ upsrv_loop(struct upsrv *s)
 		return 1;
 	pfd[0].events = pfd[1].events = POLLIN;
 	while (!worker_stopping()) {
-		wait_ms = windows_flush(&s->us_ws, &s->us_args->ua_out, 0,
-					upsrv_window_done, s);
+		wait_ms = windows_flush(&s->us_ws, upload_store, s->us_args,
+					0, upsrv_window_done, s);
 		if (wait_ms < 0 || wait_ms > 1000)
 			wait_ms = 1000;
 		if (poll(pfd, 2, wait_ms) == -1 && errno != EINTR)
@@ -165,7 +165,8 @@ upsrv_loop(struct upsrv *s)
 		if ((pfd[0].revents & POLLIN) && (rv = upsrv_control(s)) != -1)
 			return rv;
 	}
-	windows_flush(&s->us_ws, &s->us_args->ua_out, 1, upsrv_window_done, s);
+	windows_flush(&s->us_ws, upload_store, s->us_args, 1,
+		      upsrv_window_done, s);
 	return 0;
 }
 
