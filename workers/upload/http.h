@@ -6,10 +6,10 @@
 
 #include <curl/curl.h>
 
-#define HTTP_ANSWER_MAX	 (64u << 10) /* bytes of an answer kept */
-#define HTTP_FILE_MAX	 (1u << 20)  /* bytes of a CA, cert or key file */
-#define HTTP_CONNECT_S	 10	     /* connect timeout, seconds */
-#define HTTP_URL_MAX	 4096
+#define HTTP_ANSWER_MAX (64u << 10) /* bytes of an answer kept */
+#define HTTP_FILE_MAX	(1u << 20)  /* bytes of a CA, cert or key file */
+#define HTTP_CONNECT_S	10	    /* connect timeout, seconds */
+#define HTTP_URL_MAX	4096
 
 struct http_blob {
 	char *hb_data;

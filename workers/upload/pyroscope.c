@@ -25,11 +25,11 @@ pyro_label(char *out, size_t len, const char *v)
 	size_t n = 0;
 
 	for (; *v != '\0' && n + 1 < len; v++)
-		out[n++] = ((*v >= 'a' && *v <= 'z') ||
-			    (*v >= 'A' && *v <= 'Z') ||
-			    (*v >= '0' && *v <= '9') || strchr("-_.:/", *v))
-			       ? *v
-			       : '_';
+		out[n++] =
+		    ((*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z') ||
+		     (*v >= '0' && *v <= '9') || strchr("-_.:/", *v))
+			? *v
+			: '_';
 	out[n] = '\0';
 }
 
@@ -41,7 +41,7 @@ pyro_url(char *url, size_t len, const struct net_conf *c,
 	    svc[PYRO_LABEL_MAX], app[PYRO_LABEL_MAX], num[32];
 
 	pyro_label(app, sizeof(app),
-		   c->nc_pyro_app ? c->nc_pyro_app
+		   c->nc_pyro_app  ? c->nc_pyro_app
 		   : c->nc_service ? c->nc_service
 				   : "profd");
 	pyro_label(host, sizeof(host), c->nc_hostname);

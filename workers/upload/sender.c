@@ -57,8 +57,8 @@ sender_failed(struct sender *s, struct backend *b, uint64_t window)
 {
 	int64_t max = (int64_t)s->sn_conf->nc_retry_max_s * 1000;
 
-	b->b_backoff_ms = b->b_backoff_ms == 0 ? SENDER_BACKOFF_MIN_MS
-						: b->b_backoff_ms * 2;
+	b->b_backoff_ms =
+	    b->b_backoff_ms == 0 ? SENDER_BACKOFF_MIN_MS : b->b_backoff_ms * 2;
 	if (b->b_backoff_ms > max)
 		b->b_backoff_ms = max;
 	b->b_next_ms = now_ms() + b->b_backoff_ms;
@@ -83,8 +83,7 @@ sender_delivered(struct backend *b, uint64_t window)
 	b->b_backoff_ms = 0;
 	b->b_next_ms = 0;
 	b->b_sent++;
-	log_info("%s: window %" PRIu64 " delivered", b->b_ops->bo_name,
-		 window);
+	log_info("%s: window %" PRIu64 " delivered", b->b_ops->bo_name, window);
 }
 
 /* Tries the oldest window of b's queue. 1 when it made progress, 0 when

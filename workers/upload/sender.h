@@ -16,9 +16,9 @@
 
 /* What the backends need to know, from the options. */
 struct net_conf {
-	const char *nc_server;	/* Performance Studio URL; NULL: none */
-	const char *nc_service; /* --service-name */
-	char *nc_token;		/* from --token-file or the environment */
+	const char *nc_server;	 /* Performance Studio URL; NULL: none */
+	const char *nc_service;	 /* --service-name */
+	char *nc_token;		 /* from --token-file or the environment */
 	const char *nc_pyro_url; /* Pyroscope URL; NULL: none */
 	const char *nc_pyro_app;
 	const char *nc_pyro_tenant; /* X-Scope-OrgID; NULL: none */
@@ -50,8 +50,8 @@ struct backend_ops {
 
 struct backend {
 	const struct backend_ops *b_ops;
-	size_t b_queue;	     /* index of its spool queue */
-	int64_t b_next_ms;   /* no attempt before this time */
+	size_t b_queue;	   /* index of its spool queue */
+	int64_t b_next_ms; /* no attempt before this time */
 	int64_t b_backoff_ms;
 	uint64_t b_failures; /* in a row */
 	uint64_t b_sent;

@@ -34,8 +34,7 @@ spool_seq(const char *name)
 {
 	uint64_t v = 0;
 
-	if (strlen(name) != SPOOL_NAMELEN ||
-	    strcmp(name + 20, SPOOL_EXT) != 0)
+	if (strlen(name) != SPOOL_NAMELEN || strcmp(name + 20, SPOOL_EXT) != 0)
 		return 0;
 	for (size_t i = 0; i < 20; i++) {
 		if (name[i] < '0' || name[i] > '9')
@@ -246,8 +245,9 @@ spool_write(struct spool *sp, const char *tmp, const struct window_meta *m,
 			close(fd);
 		return -1;
 	}
-	fprintf(f, SPOOL_MAGIC " %" PRIu64 " %" PRId64 " %" PRId64
-			       " %.2f %.2f %u %u\n",
+	fprintf(f,
+		SPOOL_MAGIC " %" PRIu64 " %" PRId64 " %" PRId64
+			    " %.2f %.2f %u %u\n",
 		m->wm_window, m->wm_start, m->wm_end, m->wm_cpu_avg,
 		m->wm_mem_avg, m->wm_frequency, m->wm_duration);
 	rv = fn(f, arg);
@@ -279,8 +279,7 @@ spool_put(struct spool *sp, const struct window_meta *m, spool_write_fn fn,
 		if (linkat(sp->sp_dirfd, tmp, sp->sp_q[i].sq_fd, name, 0) ==
 			-1 ||
 		    fsync(sp->sp_q[i].sq_fd) == -1) {
-			log_error("cannot queue window %" PRIu64
-				  " for %s: %s",
+			log_error("cannot queue window %" PRIu64 " for %s: %s",
 				  m->wm_window, sp->sp_q[i].sq_name,
 				  strerror(errno));
 			rv = -1;

@@ -19,12 +19,12 @@
 #include "output.h"
 #include "stacks.h"
 
-#define SPOOL_MAX_QUEUES      4
-#define SPOOL_DEFAULT_FILES   1000
-#define SPOOL_DEFAULT_BYTES   (256ull << 20)
-#define SPOOL_NAME_MAX	      16
-#define SPOOL_SCAN_MAX	      100000 /* directory entries read per scan */
-#define SPOOL_MAGIC	      "profd-spool 1"
+#define SPOOL_MAX_QUEUES    4
+#define SPOOL_DEFAULT_FILES 1000
+#define SPOOL_DEFAULT_BYTES (256ull << 20)
+#define SPOOL_NAME_MAX	    16
+#define SPOOL_SCAN_MAX	    100000 /* directory entries read per scan */
+#define SPOOL_MAGIC	    "profd-spool 1"
 
 struct spool_queue {
 	char sq_name[SPOOL_NAME_MAX];
@@ -48,7 +48,7 @@ struct spool {
 struct spool_entry {
 	uint64_t se_seq;
 	FILE *se_f;
-	long se_body;	/* offset of the profile */
+	long se_body; /* offset of the profile */
 	uint64_t se_size;
 	struct window_meta se_meta;
 };
@@ -65,8 +65,8 @@ int spool_open(struct spool *sp, const char *dir, const char *const *names,
 void spool_close(struct spool *sp);
 /* Stores one window in every queue, durably, then enforces the bounds.
  * fn writes the profile. 0, or -1 with a logged reason. */
-int spool_put(struct spool *sp, const struct window_meta *m,
-	      spool_write_fn fn, void *arg);
+int spool_put(struct spool *sp, const struct window_meta *m, spool_write_fn fn,
+	      void *arg);
 /* Opens the oldest entry of queue q into e: 1 found, 0 empty, -1 error.
  * An entry that does not parse is removed with a warning. */
 int spool_head(struct spool *sp, size_t q, struct spool_entry *e);

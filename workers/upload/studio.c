@@ -164,9 +164,9 @@ studio_put_profile(FILE *out, struct spool_entry *e, struct trim *tr)
 			count = line_count(line, (size_t)n);
 			tr->tr_lines++;
 			tr->tr_samples += count;
-			if (tr->tr_on && (count < tr->tr_thr ||
-					  (count == tr->tr_thr &&
-					   eq++ >= tr->tr_eq)))
+			if (tr->tr_on &&
+			    (count < tr->tr_thr ||
+			     (count == tr->tr_thr && eq++ >= tr->tr_eq)))
 				continue;
 			tr->tr_kept++;
 			tr->tr_kept_samples += count;
@@ -178,16 +178,17 @@ studio_put_profile(FILE *out, struct spool_entry *e, struct trim *tr)
 }
 
 static int
-studio_body(FILE *f, struct sender *s, struct backend *b,
-	    struct spool_entry *e, struct trim *tr)
+studio_body(FILE *f, struct sender *s, struct backend *b, struct spool_entry *e,
+	    struct trim *tr)
 {
 	const struct window_meta *m = &e->se_meta;
 	char start[32], end[32];
 
 	fmt_iso8601(m->wm_start, start, sizeof(start));
 	fmt_iso8601(m->wm_end, end, sizeof(end));
-	fprintf(f, "{\"start_time\": \"%s\", \"end_time\": \"%s\", "
-		   "\"hostname\": ",
+	fprintf(f,
+		"{\"start_time\": \"%s\", \"end_time\": \"%s\", "
+		"\"hostname\": ",
 		start, end);
 	json_put_string(f, s->sn_conf->nc_hostname);
 	fputs(", \"profile\": \"", f);
@@ -268,8 +269,7 @@ studio_items(struct spool_entry *e, size_t *n)
 
 /* Chooses the most sampled stacks that fit in raw bytes of text. */
 static void
-trim_choose(struct trim *tr, const struct item *items, size_t n,
-	    uint64_t raw)
+trim_choose(struct trim *tr, const struct item *items, size_t n, uint64_t raw)
 {
 	uint64_t used = 0;
 	size_t k = 0;
@@ -290,8 +290,8 @@ static int
 studio_trim(struct gzbuf *g, struct sender *s, struct backend *b,
 	    struct spool_entry *e, struct trim *tr)
 {
-	double ratio = g->gz_in > 0 ? (double)g->gz_len / (double)g->gz_in
-				    : 1.0;
+	double ratio =
+	    g->gz_in > 0 ? (double)g->gz_len / (double)g->gz_in : 1.0;
 	uint64_t raw = (uint64_t)(STUDIO_BODY_MAX * 0.9 / ratio);
 	struct item *items;
 	size_t n = 0;
@@ -311,8 +311,9 @@ studio_trim(struct gzbuf *g, struct sender *s, struct backend *b,
 	free(items);
 	if (rv == 0)
 		log_warn("studio: window %" PRIu64 " is over %u bytes "
-			 "compressed; sent its %" PRIu64 " most sampled of %"
-			 PRIu64 " stacks (%" PRIu64 " of %" PRIu64 " samples)",
+			 "compressed; sent its %" PRIu64
+			 " most sampled of %" PRIu64 " stacks (%" PRIu64
+			 " of %" PRIu64 " samples)",
 			 e->se_meta.wm_window, STUDIO_BODY_MAX, tr->tr_kept,
 			 tr->tr_lines, tr->tr_kept_samples, tr->tr_samples);
 	return rv;

@@ -8,11 +8,11 @@
 #include "sender.h"
 #include "spool.h"
 
-#define UPLOAD_MAX_FILES     64
-#define UPLOAD_SPOOL_DIR     "/var/lib/profd/spool"
-#define UPLOAD_TOKEN_ENV     "PROFD_TOKEN"
-#define UPLOAD_TOKEN_MAX     512
-#define UPLOAD_DRAIN_MS	     5000 /* delivery after a stop, supervised */
+#define UPLOAD_MAX_FILES 64
+#define UPLOAD_SPOOL_DIR "/var/lib/profd/spool"
+#define UPLOAD_TOKEN_ENV "PROFD_TOKEN"
+#define UPLOAD_TOKEN_MAX 512
+#define UPLOAD_DRAIN_MS	 5000 /* delivery after a stop, supervised */
 
 /* Long options of profd-upload (upload_main.c, upload_net.c). */
 enum {
@@ -48,7 +48,7 @@ struct upload_args {
 	struct output ua_out;
 	const char *ua_outdir;
 	int ua_outfd;
-	const char *ua_rundir; /* supervised when set */
+	const char *ua_rundir;	/* supervised when set */
 	const char *ua_channel; /* socket to profd in ua_rundir */
 	const char *ua_user;
 	int ua_syslog;

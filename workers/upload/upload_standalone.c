@@ -64,15 +64,16 @@ upload_read_one(FILE *f, struct stack_table *t, struct window_meta *m,
 		if (strncmp(line, "# {", 3) == 0) {
 			fmt = COLLAPSED_GPROFILER;
 			if (m->wm_start == 0) {
-				m->wm_start = header_time(line, "\"start_time\"");
+				m->wm_start =
+				    header_time(line, "\"start_time\"");
 				m->wm_end = header_time(line, "\"end_time\"");
 			}
 		} else {
 			while (n > 0 &&
 			       (line[n - 1] == '\n' || line[n - 1] == '\r'))
 				n--;
-			if (n > 0 && collapsed_parse_line(t, line, (size_t)n,
-							  fmt) == -1)
+			if (n > 0 &&
+			    collapsed_parse_line(t, line, (size_t)n, fmt) == -1)
 				st->cs_skipped++;
 		}
 	}
@@ -81,8 +82,7 @@ upload_read_one(FILE *f, struct stack_table *t, struct window_meta *m,
 }
 
 static int
-upload_read(struct upload_args *a, struct stack_table *t,
-	    struct window_meta *m)
+upload_read(struct upload_args *a, struct stack_table *t, struct window_meta *m)
 {
 	struct collapsed_stats st = {0, 0};
 	int rv = 0;

@@ -154,8 +154,8 @@ upsrv_loop(struct upsrv *s)
 		return 1;
 	pfd[0].events = pfd[1].events = POLLIN;
 	while (!worker_stopping()) {
-		wait_ms = windows_flush(&s->us_ws, upload_store, s->us_args,
-					0, upsrv_window_done, s);
+		wait_ms = windows_flush(&s->us_ws, upload_store, s->us_args, 0,
+					upsrv_window_done, s);
 		if (wait_ms < 0 || wait_ms > 1000)
 			wait_ms = 1000;
 		if (poll(pfd, 2, wait_ms) == -1 && errno != EINTR)
@@ -165,8 +165,8 @@ upsrv_loop(struct upsrv *s)
 		if ((pfd[0].revents & POLLIN) && (rv = upsrv_control(s)) != -1)
 			return rv;
 	}
-	windows_flush(&s->us_ws, upload_store, s->us_args, 1,
-		      upsrv_window_done, s);
+	windows_flush(&s->us_ws, upload_store, s->us_args, 1, upsrv_window_done,
+		      s);
 	return 0;
 }
 

@@ -134,9 +134,8 @@ windows_oldest(struct windows *ws)
 }
 
 int
-windows_flush(struct windows *ws, windows_store_fn store, void *sarg,
-	      int force, void (*done)(void *arg, uint64_t id, int ok),
-	      void *arg)
+windows_flush(struct windows *ws, windows_store_fn store, void *sarg, int force,
+	      void (*done)(void *arg, uint64_t id, int ok), void *arg)
 {
 	struct window *w;
 	int ok;
