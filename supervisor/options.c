@@ -51,6 +51,7 @@ enum {
 	OPT_SPOOL_FILES,
 	OPT_SPOOL_SIZE,
 	OPT_RETRY_MAX,
+	OPT_OUTPUT_FORMAT,
 };
 
 static const struct option profd_longopts[] = {
@@ -96,6 +97,7 @@ static const struct option profd_longopts[] = {
     {"spool-max-files", required_argument, NULL, OPT_SPOOL_FILES},
     {"spool-max-size", required_argument, NULL, OPT_SPOOL_SIZE},
     {"upload-retry-max", required_argument, NULL, OPT_RETRY_MAX},
+    {"output-format", required_argument, NULL, OPT_OUTPUT_FORMAT},
     {NULL, 0, NULL, 0},
 };
 
@@ -205,10 +207,14 @@ static const struct {
 	int uf_opt;
 	const char *uf_flag;
 } upload_flags[] = {
-    {OPT_CA_BUNDLE, "--ca-bundle"},	     {OPT_CLIENT_CERT, "--client-cert"},
-    {OPT_CLIENT_KEY, "--client-key"},	     {OPT_PYRO_APP, "--pyroscope-app"},
-    {OPT_PYRO_TENANT, "--pyroscope-tenant"}, {OPT_SPOOL_DIR, "--spool-dir"},
+    {OPT_CA_BUNDLE, "--ca-bundle"},
+    {OPT_CLIENT_CERT, "--client-cert"},
+    {OPT_CLIENT_KEY, "--client-key"},
+    {OPT_PYRO_APP, "--pyroscope-app"},
+    {OPT_PYRO_TENANT, "--pyroscope-tenant"},
+    {OPT_SPOOL_DIR, "--spool-dir"},
     {OPT_SPOOL_SIZE, "--spool-max-size"},
+    {OPT_OUTPUT_FORMAT, "--output-format"},
 };
 
 /* Keeps "--flag [value]" for profd-upload's command line. */
@@ -366,6 +372,7 @@ parse_opt(struct profd_opts *o, int c, const char *arg)
 	case OPT_SPOOL_FILES:
 	case OPT_SPOOL_SIZE:
 	case OPT_RETRY_MAX:
+	case OPT_OUTPUT_FORMAT:
 		return parse_upload(o, c, arg);
 	case OPT_CGROUP_MODE:
 		if (strcmp(arg, "auto") != 0 && strcmp(arg, "v2") != 0 &&

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,14 +10,24 @@
 
 #define GZBUF_STEP (64u << 10)
 
-/* Makes room for at least GZBUF_STEP more compressed bytes. */
+/* Makes room for at least GZBUF_STEP more compressed bytes: in memory,
+ * or by writing them out. */
 static int
 gzbuf_grow(struct gzbuf *g)
 {
 	size_t cap = g->gz_cap ? g->gz_cap * 2 : GZBUF_STEP;
 	unsigned char *p;
 
-	if (g->gz_len >= g->gz_max) {
+	if (g->gz_out != NULL && g->gz_cap > 0) {
+		if (fwrite(g->gz_data, 1, g->gz_len, g->gz_out) != g->gz_len)
+			return -1;
+		g->gz_len = 0;
+		return 0;
+	}
+	if (g->gz_out != NULL)
+		cap = GZBUF_STEP;
+
+	if (g->gz_out == NULL && g->gz_len >= g->gz_max) {
 		errno = E2BIG;
 		return -1;
 	}
@@ -56,6 +67,9 @@ gzbuf_deflate(struct gzbuf *g, int flush)
 		errno = E2BIG;
 		return -1;
 	}
+	if (flush == Z_FINISH && g->gz_out != NULL &&
+	    fwrite(g->gz_data, 1, g->gz_len, g->gz_out) != g->gz_len)
+		return -1;
 	return 0;
 }
 
@@ -96,6 +110,15 @@ gzbuf_open(struct gzbuf *g, size_t max)
 		return NULL;
 	}
 	return g->gz_f;
+}
+
+FILE *
+gzbuf_open_file(struct gzbuf *g, FILE *out)
+{
+	FILE *f = gzbuf_open(g, SIZE_MAX - GZBUF_STEP);
+
+	g->gz_out = out;
+	return f;
 }
 
 int

@@ -75,6 +75,7 @@ static const struct option upload_longopts[] = {
     {"spool-max-files", required_argument, NULL, OPT_SPOOL_FILES},
     {"spool-max-size", required_argument, NULL, OPT_SPOOL_SIZE},
     {"upload-retry-max", required_argument, NULL, OPT_RETRY_MAX},
+    {"output-format", required_argument, NULL, OPT_OUTPUT_FORMAT},
     {NULL, 0, NULL, 0},
 };
 
@@ -115,6 +116,16 @@ upload_opt(struct upload_args *a, int c, char *arg)
 		return 0;
 	case OPT_ROTATING:
 		a->ua_out.ou_rotating = 1;
+		return 0;
+	case OPT_OUTPUT_FORMAT:
+		a->ua_out.ou_collapsed = strcmp(arg, "collapsed") == 0 ||
+					 strcmp(arg, "collapsed,pprof") == 0 ||
+					 strcmp(arg, "pprof,collapsed") == 0;
+		a->ua_out.ou_pprof = strstr(arg, "pprof") != NULL;
+		if (!a->ua_out.ou_collapsed && strcmp(arg, "pprof") != 0)
+			return worker_badarg("--output-format", arg,
+					     "collapsed, pprof, or both "
+					     "separated by a comma");
 		return 0;
 	case OPT_SUPERVISED:
 		a->ua_rundir = arg;
@@ -202,6 +213,7 @@ main(int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	a.ua_outfd = -1;
 	a.ua_out.ou_flamegraph = 1;
+	a.ua_out.ou_collapsed = 1;
 	if ((rv = upload_parse(&a, argc, argv)) != -1)
 		return rv;
 	log_init("profd-upload", a.ua_syslog,
