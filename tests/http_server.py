@@ -6,8 +6,10 @@ heartbeat, command completion) and Pyroscope's /ingest, records every
 request it answers to DIR/requests.jsonl, and obeys a control port.
 
     http_server.py serve DIR [--token T] [--gpid N] [--max-body BYTES]
+                         [--tls-cert PEM --tls-key PEM [--client-ca PEM]]
         Writes DIR/port (the API) and DIR/control_port, then serves
-        until killed.
+        until killed; with --tls-cert, the API speaks HTTPS (and with
+        --client-ca, requires a client certificate signed by it).
     http_server.py control DIR MODE [SECONDS]
         MODE is ok, fail (503 on every request), hang (read the request,
         never answer), or refuse (close the listening socket). The mode
@@ -41,6 +43,7 @@ class State:
     """Mode, its end, and the request log, shared by every thread."""
 
     def __init__(self, directory, token, gpid, max_body):
+        self.tls = None
         self.dir = directory
         self.token = token
         self.gpid = gpid
@@ -215,6 +218,8 @@ def api_run(st):
         except OSError:
             time.sleep(0.1)
             continue
+        if st.tls is not None:
+            srv.socket = st.tls.wrap_socket(srv.socket, server_side=True)
         if st.port is None:
             st.port = srv.server_address[1]
             write_file(os.path.join(st.dir, "port"), str(st.port))
@@ -265,6 +270,14 @@ def serve(argv):
     st = State(directory, opts.get("--token"),
                int(opts.get("--gpid", "4242")),
                int(opts.get("--max-body", str(MAX_BODY))))
+    if "--tls-cert" in opts:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(opts["--tls-cert"], opts["--tls-key"])
+        if "--client-ca" in opts:
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(opts["--client-ca"])
+        st.tls = ctx
     Api.state = st
     Control.state = st
     ctl = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Control)
