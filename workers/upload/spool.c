@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "util.h"
 #include "spool.h"
 
 #define SPOOL_EXT     ".win"
@@ -110,6 +111,7 @@ spool_clean(struct spool *sp)
 		close(dfd);
 		return;
 	}
+	rewinddir(dir);
 	while ((d = readdir(dir)) != NULL)
 		if (strncmp(d->d_name, ".w", 2) == 0 &&
 		    strstr(d->d_name, ".tmp") != NULL)
@@ -167,6 +169,7 @@ spool_open(struct spool *sp, const char *dir, const char *const *names,
 	   uid_t uid, gid_t gid)
 {
 	sp->sp_dir = dir;
+	sp->sp_chunkfd = -1;
 	sp->sp_nq = 0;
 	sp->sp_next = 1;
 	if (sp->sp_max_files == 0)
@@ -180,6 +183,11 @@ spool_open(struct spool *sp, const char *dir, const char *const *names,
 		return -1;
 	}
 	spool_clean(sp);
+	if ((sp->sp_chunkfd = spool_mkdir(sp->sp_dirfd, "chunks", uid, gid)) ==
+	    -1) {
+		log_error("cannot open %s/chunks: %s", dir, strerror(errno));
+		return -1;
+	}
 	for (size_t i = 0; names[i] != NULL; i++)
 		if (i >= SPOOL_MAX_QUEUES ||
 		    spool_open_queue(sp, names[i], uid, gid) == -1)
@@ -194,8 +202,10 @@ spool_close(struct spool *sp)
 		close(sp->sp_q[i].sq_fd);
 	if (sp->sp_dirfd >= 0)
 		close(sp->sp_dirfd);
+	if (sp->sp_chunkfd >= 0)
+		close(sp->sp_chunkfd);
 	sp->sp_nq = 0;
-	sp->sp_dirfd = -1;
+	sp->sp_dirfd = sp->sp_chunkfd = -1;
 	pthread_mutex_destroy(&sp->sp_lock);
 }
 
@@ -404,4 +414,151 @@ spool_count(struct spool *sp, size_t q)
 		free(items);
 	pthread_mutex_unlock(&sp->sp_lock);
 	return n;
+}
+
+#define JOURNAL_EXT ".chunk"
+
+int
+spool_journal_put(struct spool *sp, uint64_t window, const char *worker,
+		  const void *buf, size_t len)
+{
+	char name[64], tmp[72], who[33];
+	size_t n = 0;
+	int fd, rv = -1;
+
+	/* The worker's name as a file name: no '/', no dot files. */
+	for (; worker[n] != '\0' && n < sizeof(who) - 1; n++)
+		who[n] = (worker[n] >= 'a' && worker[n] <= 'z') ||
+				 (worker[n] >= '0' && worker[n] <= '9') ||
+				 worker[n] == '-'
+			     ? worker[n]
+			     : '_';
+	who[n] = '\0';
+	snprintf(name, sizeof(name), "%" PRIu64 ".%s" JOURNAL_EXT, window, who);
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
+	fd =
+	    openat(sp->sp_chunkfd, tmp,
+		   O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd == -1)
+		return -1;
+	if (write_all(fd, buf, len) == 0 && fsync(fd) == 0 &&
+	    renameat(sp->sp_chunkfd, tmp, sp->sp_chunkfd, name) == 0 &&
+	    fsync(sp->sp_chunkfd) == 0)
+		rv = 0;
+	if (rv == -1)
+		unlinkat(sp->sp_chunkfd, tmp, 0);
+	close(fd);
+	return rv;
+}
+
+/* Returns the window of a journal file name, 0 if it is not one. */
+static uint64_t
+journal_window(const char *name)
+{
+	size_t n = strlen(name), ext = sizeof(JOURNAL_EXT) - 1;
+	uint64_t v = 0;
+	size_t i;
+
+	if (n <= ext || strcmp(name + n - ext, JOURNAL_EXT) != 0)
+		return 0;
+	for (i = 0; name[i] >= '0' && name[i] <= '9' && i < 20; i++)
+		v = v * 10 + (uint64_t)(name[i] - '0');
+	return name[i] == '.' ? v : 0;
+}
+
+/* Calls fn(arg, name, window) for each journal file. */
+static void
+journal_each(struct spool *sp, int (*fn)(void *, const char *, uint64_t),
+	     void *arg)
+{
+	struct dirent *d;
+	DIR *dir;
+	int dfd;
+	size_t seen = 0;
+
+	if ((dfd = fcntl(sp->sp_chunkfd, F_DUPFD_CLOEXEC, 0)) == -1)
+		return;
+	if ((dir = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return;
+	}
+	rewinddir(dir); /* the offset is shared with sp_chunkfd */
+	while ((d = readdir(dir)) != NULL && seen++ < SPOOL_SCAN_MAX) {
+		uint64_t w = journal_window(d->d_name);
+
+		if (w != 0 && fn(arg, d->d_name, w) != 0)
+			break;
+	}
+	closedir(dir);
+}
+
+struct drop_ctx {
+	struct spool *dc_sp;
+	uint64_t dc_window;
+};
+
+static int
+journal_drop_one(void *arg, const char *name, uint64_t w)
+{
+	struct drop_ctx *c = arg;
+
+	if (w <= c->dc_window)
+		unlinkat(c->dc_sp->sp_chunkfd, name, 0);
+	return 0;
+}
+
+void
+spool_journal_drop(struct spool *sp, uint64_t window)
+{
+	struct drop_ctx c = {sp, window};
+
+	if (sp->sp_chunkfd < 0)
+		return;
+	journal_each(sp, journal_drop_one, &c);
+	fsync(sp->sp_chunkfd);
+}
+
+struct load_ctx {
+	struct spool *lc_sp;
+	size_t lc_max;
+	size_t lc_n;
+	void (*lc_fn)(void *arg, const void *buf, size_t len);
+	void *lc_arg;
+};
+
+static int
+journal_load_one(void *arg, const char *name, uint64_t w)
+{
+	struct load_ctx *c = arg;
+	struct stat st;
+	void *buf;
+	int fd;
+
+	fd = openat(c->lc_sp->sp_chunkfd, name,
+		    O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd == -1)
+		return 0;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (size_t)st.st_size <= c->lc_max &&
+	    (buf = malloc((size_t)st.st_size + 1)) != NULL) {
+		if (read(fd, buf, (size_t)st.st_size) == st.st_size)
+			c->lc_fn(c->lc_arg, buf, (size_t)st.st_size);
+		free(buf);
+	} else {
+		log_warn("journal: %s is not a chunk; ignored", name);
+	}
+	close(fd);
+	return ++c->lc_n >= SPOOL_JOURNAL_MAX;
+}
+
+size_t
+spool_journal_load(struct spool *sp, size_t max,
+		   void (*fn)(void *arg, const void *buf, size_t len),
+		   void *arg)
+{
+	struct load_ctx c = {sp, max, 0, fn, arg};
+
+	if (sp->sp_chunkfd >= 0)
+		journal_each(sp, journal_load_one, &c);
+	return c.lc_n;
 }

@@ -34,6 +34,7 @@ struct spool_queue {
 
 struct spool {
 	int sp_dirfd;
+	int sp_chunkfd; /* the chunk journal, SPOOL/chunks */
 	const char *sp_dir;
 	struct spool_queue sp_q[SPOOL_MAX_QUEUES];
 	size_t sp_nq;
@@ -76,5 +77,24 @@ void spool_remove(struct spool *sp, size_t q, uint64_t seq);
 void spool_entry_close(struct spool_entry *e);
 /* Returns the number of entries in queue q. */
 size_t spool_count(struct spool *sp, size_t q);
+
+/*
+ * The chunk journal: each chunk a profiler delivers is stored durably
+ * (SPOOL/chunks/<window>.<worker>.chunk) before it is acknowledged, and
+ * removed once its window is stored; chunks a crash left behind are
+ * loaded again at start.
+ */
+#define SPOOL_JOURNAL_MAX 64 /* chunk files loaded at start */
+
+/* Stores one encoded chunk durably. 0, or -1 with errno. */
+int spool_journal_put(struct spool *sp, uint64_t window, const char *worker,
+		      const void *buf, size_t len);
+/* Removes the chunks of windows up to window. */
+void spool_journal_drop(struct spool *sp, uint64_t window);
+/* Calls fn(arg, buf, len) for each stored chunk (at most
+ * SPOOL_JOURNAL_MAX, each at most max bytes); returns how many. */
+size_t spool_journal_load(struct spool *sp, size_t max,
+			  void (*fn)(void *arg, const void *buf, size_t len),
+			  void *arg);
 
 #endif
