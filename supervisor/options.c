@@ -123,8 +123,10 @@ usage(FILE *f)
 		"--token-file FILE]\n"
 		"             [--pyroscope-url URL] [--spool-dir DIR] "
 		"[upload options]\n"
+		"       profd [upload options] [-o DIR] upload-file FILE\n"
 		"Profiles this host and writes one flame graph per window "
-		"into DIR,\nuploads them, or both. See profd(8).\n");
+		"into DIR,\nuploads them, or both; or uploads a saved "
+		"collapsed FILE. See profd(8).\n");
 }
 
 /* Where a value came from, when it came from the configuration file. */
@@ -409,6 +411,10 @@ parse_args(struct profd_opts *o, int argc, char **argv)
 		}
 		if (parse_opt(o, c, optarg) == -1)
 			return 2;
+	}
+	if (optind + 2 == argc && strcmp(argv[optind], "upload-file") == 0) {
+		o->po_upload_file = argv[optind + 1];
+		return -1;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "profd: unexpected argument '%s'\n",

@@ -185,8 +185,13 @@ main(int argc, char **argv)
 
 	memset(&p, 0, sizeof(p));
 	p.p_sigfd = p.p_outfd = p.p_lockfd = p.p_ctl_fd = -1;
-	if ((rv = options_parse(&p.p_opts, argc, argv)) == -1)
+	if ((rv = options_parse(&p.p_opts, argc, argv)) == -1 &&
+	    p.p_opts.po_upload_file != NULL) {
+		log_init("profd", p.p_opts.po_syslog, LOGL_INFO);
+		rv = spawn_upload_file(&p, p.p_opts.po_upload_file);
+	} else if (rv == -1) {
 		rv = run(&p);
+	}
 	options_free();
 	if (p.p_opts.po_token != NULL)
 		explicit_bzero(p.p_opts.po_token, strlen(p.p_opts.po_token));

@@ -92,6 +92,7 @@ struct profd_opts {
 	int po_token_file;   /* --token-file */
 	char *po_token;	     /* --token or PROFD_TOKEN, to its environment */
 	char *po_token_env;  /* "PROFD_TOKEN=..." */
+	const char *po_upload_file; /* profd upload-file FILE */
 };
 
 enum wstate {
@@ -222,6 +223,9 @@ int outdir_open(struct profd *p);
 /* Starts worker w: listens on its socket, forks and execs it. 0 or -1
  * (w->w_last_exit says why). */
 int spawn_worker(struct profd *p, struct worker *w);
+/* Replaces profd by profd-upload uploading file with profd's upload
+ * settings; returns only on failure (exit status). */
+int spawn_upload_file(struct profd *p, const char *file);
 /* Sends sig to w's whole tree (its cgroup, or its process group). */
 void spawn_kill(struct worker *w, int sig);
 

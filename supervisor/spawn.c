@@ -288,3 +288,42 @@ spawn_kill(struct worker *w, int sig)
 	if (sig == SIGKILL && w->w_cg_ok)
 		cgroup_kill(&w->w_cg, w->w_pid);
 }
+
+int
+spawn_upload_file(struct profd *p, const char *file)
+{
+	const struct profd_opts *o = &p->p_opts;
+	const struct wspec *ws = table_entry(&p->p_opts, "upload", 0);
+	char *argv[SPAWN_MAXARGS], *envp[SPAWN_MAXENV];
+	static struct worker w;
+	size_t n = 0;
+
+	memset(&w, 0, sizeof(w));
+	w.w_name = "upload";
+	if (ws != NULL)
+		w.w_spec = *ws;
+	if (spawn_path(p, &w) == -1)
+		return 1;
+	argv[n++] = w.w_path;
+	if (o->po_user != NULL) {
+		argv[n++] = "--user";
+		argv[n++] = (char *)o->po_user;
+	}
+	for (int i = 0; i < o->po_verbose && i < 2; i++)
+		argv[n++] = "-v";
+	if (o->po_outdir != NULL) {
+		argv[n++] = "--output-dir";
+		argv[n++] = (char *)o->po_outdir;
+		if (!o->po_flamegraph)
+			argv[n++] = "--no-flamegraph";
+	}
+	for (size_t i = 0; i < o->po_nupload_args; i++)
+		argv[n++] = (char *)o->po_upload_args[i];
+	argv[n++] = "--";
+	argv[n++] = (char *)file;
+	argv[n] = NULL;
+	spawn_env(p, &w, envp);
+	execve(w.w_path, argv, envp);
+	log_error("cannot execute %s: %s", w.w_path, strerror(errno));
+	return 1;
+}

@@ -136,3 +136,14 @@ assert min(counts) == 120000 - len(counts) + 1, "not the most sampled"
 print("trimmed to %d of 120000 stacks, %d bytes" % (len(counts), big[0]["body_len"]))
 PY
 pass "a window over 4 MB is trimmed to its most sampled stacks"
+
+# profd upload-file: the same through profd's options, and nothing else.
+n0=$(grep -c '"/api/v2/profiles"' "$REQS")
+"$PROFD" --worker-dir "$top_builddir" $UP_ARGS --spool-dir "$T/spool4" \
+	upload-file "$T/in.col" >/dev/null 2>"$T/5.err" ||
+	{ cat "$T/5.err"; fail "profd upload-file failed"; }
+n1=$(grep -c '"/api/v2/profiles"' "$REQS")
+[ $((n1 - n0)) = 1 ] || fail "profd upload-file sent $((n1 - n0)) profiles"
+tail -1 "$REQS" | grep -q '"start_time": "2026-01-02T03:04:05Z"' ||
+	fail "profd upload-file did not send the file's window"
+pass "profd upload-file uploads a saved collapsed file and exits"
