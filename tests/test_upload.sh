@@ -147,3 +147,20 @@ n1=$(grep -c '"/api/v2/profiles"' "$REQS")
 tail -1 "$REQS" | grep -q '"start_time": "2026-01-02T03:04:05Z"' ||
 	fail "profd upload-file did not send the file's window"
 pass "profd upload-file uploads a saved collapsed file and exits"
+
+# The spool's bounds: at most 2 windows; the oldest goes first, counted.
+srv fail
+for i in 1 2 3; do
+	printf 'bound;w%s 1\n' "$i" >"$T/b$i.txt"
+	"$UPLOAD_WORKER" $UP_ARGS --spool-dir "$T/spool5" --spool-max-files 2 \
+		--server-upload-timeout 2 "$T/b$i.txt" >/dev/null 2>"$T/b$i.err" &&
+		fail "delivered while the server fails"
+done
+[ "$(spooled "$T/spool5" studio)" = 2 ] || fail "the spool holds more than 2"
+grep -q "dropped the 1 oldest" "$T/b3.err" || fail "no message about the drop"
+srv ok
+"$UPLOAD_WORKER" $UP_ARGS --spool-dir "$T/spool5" "$T/b1.txt" \
+	>/dev/null 2>"$T/b4.err" || fail "not delivered"
+got=$(grep -o 'bound;w[0-9]' "$REQS" | tr '\n' ' ')
+[ "$got" = "bound;w2 bound;w3 bound;w1 " ] || fail "delivered: $got"
+pass "the spool drops its oldest window beyond its bound, and says so"
