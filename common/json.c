@@ -59,29 +59,34 @@ json_put_char(FILE *f, unsigned char c)
 }
 
 int
-json_put_string(FILE *f, const char *s)
+json_put_chars(FILE *f, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t left = strlen(s);
 
-	if (fputc('"', f) == EOF)
-		return -1;
-	while (*p != '\0') {
-		size_t n = json_utf8_len(p, left);
+	while (len > 0) {
+		size_t n = json_utf8_len(p, len);
 
-		left -= n ? n : 1;
 		if (n == 0) {
 			if (fputs("\\ufffd", f) == EOF)
 				return -1;
-			p++;
+			p++, len--;
 		} else if (n == 1) {
 			if (json_put_char(f, *p++) < 0)
 				return -1;
+			len--;
 		} else {
 			if (fwrite(p, 1, n, f) != n)
 				return -1;
-			p += n;
+			p += n, len -= n;
 		}
 	}
+	return 0;
+}
+
+int
+json_put_string(FILE *f, const char *s)
+{
+	if (fputc('"', f) == EOF || json_put_chars(f, s, strlen(s)) == -1)
+		return -1;
 	return fputc('"', f) == EOF ? -1 : 0;
 }

@@ -12,5 +12,8 @@ size_t json_utf8_len(const unsigned char *s, size_t len);
 /* Writes s as a JSON string literal, escaping quotes, backslashes, control
  * characters and '<', and replacing invalid UTF-8 with U+FFFD. */
 int json_put_string(FILE *f, const char *s);
+/* Writes s[0..len) escaped as inside a JSON string literal, without the
+ * quotes (a NUL byte becomes \u0000). */
+int json_put_chars(FILE *f, const char *s, size_t len);
 
 #endif

@@ -145,16 +145,33 @@ sandbox_caps(const struct sandbox_policy *p, const char *user)
 	return 0;
 }
 
+/* socket() for the policy's address families only. */
 static int
-sandbox_rule(scmp_filter_ctx ctx, const char *name, int unix_only)
+sandbox_socket_rules(scmp_filter_ctx ctx, int nr,
+		     const struct sandbox_policy *p)
+{
+	static const int unix_only[] = {AF_UNIX, -1};
+	const int *fam = p->sp_unix_only ? unix_only : p->sp_families;
+	int rv = 0;
+
+	if (fam == NULL)
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+	for (; rv == 0 && *fam != -1; fam++)
+		rv = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)*fam));
+	return rv;
+}
+
+static int
+sandbox_rule(scmp_filter_ctx ctx, const char *name,
+	     const struct sandbox_policy *p)
 {
 	int nr = seccomp_syscall_resolve_name(name);
 
 	if (nr == __NR_SCMP_ERROR)
 		return 0; /* not on this architecture */
-	if (unix_only && strcmp(name, "socket") == 0)
-		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-					SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+	if (strcmp(name, "socket") == 0)
+		return sandbox_socket_rules(ctx, nr, p);
 	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
 }
 
@@ -167,9 +184,9 @@ sandbox_seccomp(const struct sandbox_policy *p)
 	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
 		return -1;
 	for (size_t i = 0; rv == 0 && base_syscalls[i] != NULL; i++)
-		rv = sandbox_rule(ctx, base_syscalls[i], p->sp_unix_only);
+		rv = sandbox_rule(ctx, base_syscalls[i], p);
 	for (size_t i = 0; rv == 0 && p->sp_syscalls && p->sp_syscalls[i]; i++)
-		rv = sandbox_rule(ctx, p->sp_syscalls[i], p->sp_unix_only);
+		rv = sandbox_rule(ctx, p->sp_syscalls[i], p);
 	if (rv == 0)
 		rv = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1);
 	if (rv == 0)

@@ -11,8 +11,10 @@ struct sandbox_policy {
 	const char *sp_name;
 	const int *sp_caps; /* CAP_* values, ended by -1 */
 	const char *const
-	    *sp_syscalls; /* allowed beyond the base set, NULL-ended */
-	int sp_unix_only; /* socket() only for AF_UNIX */
+	    *sp_syscalls;	/* allowed beyond the base set, NULL-ended */
+	int sp_unix_only;	/* socket() only for AF_UNIX */
+	const int *sp_families; /* else socket() only for these address
+				   families, ended by -1; NULL: any */
 };
 
 /* Replaces the policy's capabilities by a comma-separated list of names

@@ -143,8 +143,7 @@ clock_written(struct profd *p, uint64_t id, int ok)
 	if (id > p->p_written)
 		p->p_written = id;
 	if (ok)
-		log_info("window %llu written to %s", (unsigned long long)id,
-			 p->p_opts.po_outdir);
+		log_info("window %llu stored", (unsigned long long)id);
 	else
 		log_error("window %llu could not be written",
 			  (unsigned long long)id);

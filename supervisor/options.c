@@ -33,6 +33,25 @@ enum {
 	OPT_RESTART_AFTER,
 	OPT_NO_MEMORY_RESTART,
 	OPT_DWARF_STACK_SIZE,
+	/* Upload options (passed on to profd-upload). */
+	OPT_UPLOAD,
+	OPT_SERVER_HOST,
+	OPT_TOKEN,
+	OPT_TOKEN_FILE,
+	OPT_SERVICE_NAME,
+	OPT_UPLOAD_TIMEOUT,
+	OPT_NO_VERIFY,
+	OPT_CA_BUNDLE,
+	OPT_CLIENT_CERT,
+	OPT_CLIENT_KEY,
+	OPT_PYRO_URL,
+	OPT_PYRO_APP,
+	OPT_PYRO_TENANT,
+	OPT_SPOOL_DIR,
+	OPT_SPOOL_FILES,
+	OPT_SPOOL_SIZE,
+	OPT_RETRY_MAX,
+	OPT_OUTPUT_FORMAT,
 };
 
 static const struct option profd_longopts[] = {
@@ -61,6 +80,24 @@ static const struct option profd_longopts[] = {
     {"perf-restart-after", required_argument, NULL, OPT_RESTART_AFTER},
     {"perf-no-memory-restart", no_argument, NULL, OPT_NO_MEMORY_RESTART},
     {"perf-dwarf-stack-size", required_argument, NULL, OPT_DWARF_STACK_SIZE},
+    {"upload-results", no_argument, NULL, 'u'},
+    {"server-host", required_argument, NULL, OPT_SERVER_HOST},
+    {"token", required_argument, NULL, OPT_TOKEN},
+    {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
+    {"service-name", required_argument, NULL, OPT_SERVICE_NAME},
+    {"server-upload-timeout", required_argument, NULL, OPT_UPLOAD_TIMEOUT},
+    {"no-verify", no_argument, NULL, OPT_NO_VERIFY},
+    {"ca-bundle", required_argument, NULL, OPT_CA_BUNDLE},
+    {"client-cert", required_argument, NULL, OPT_CLIENT_CERT},
+    {"client-key", required_argument, NULL, OPT_CLIENT_KEY},
+    {"pyroscope-url", required_argument, NULL, OPT_PYRO_URL},
+    {"pyroscope-app", required_argument, NULL, OPT_PYRO_APP},
+    {"pyroscope-tenant", required_argument, NULL, OPT_PYRO_TENANT},
+    {"spool-dir", required_argument, NULL, OPT_SPOOL_DIR},
+    {"spool-max-files", required_argument, NULL, OPT_SPOOL_FILES},
+    {"spool-max-size", required_argument, NULL, OPT_SPOOL_SIZE},
+    {"upload-retry-max", required_argument, NULL, OPT_RETRY_MAX},
+    {"output-format", required_argument, NULL, OPT_OUTPUT_FORMAT},
     {NULL, 0, NULL, 0},
 };
 
@@ -82,8 +119,14 @@ usage(FILE *f)
 		"[--perf-restart-after SECONDS]\n"
 		"             [--perf-no-memory-restart] "
 		"[--perf-dwarf-stack-size BYTES]\n"
+		"             [-u --server-host URL --service-name NAME "
+		"--token-file FILE]\n"
+		"             [--pyroscope-url URL] [--spool-dir DIR] "
+		"[upload options]\n"
+		"       profd [upload options] [-o DIR] upload-file FILE\n"
 		"Profiles this host and writes one flame graph per window "
-		"into DIR.\nSee profd(8).\n");
+		"into DIR,\nuploads them, or both; or uploads a saved "
+		"collapsed FILE. See profd(8).\n");
 }
 
 /* Where a value came from, when it came from the configuration file. */
@@ -161,6 +204,104 @@ parse_perf_guard(struct profd_opts *o, int c, const char *arg)
 	return -1;
 }
 
+/* Upload options profd passes on without looking at their values. */
+static const struct {
+	int uf_opt;
+	const char *uf_flag;
+} upload_flags[] = {
+    {OPT_CA_BUNDLE, "--ca-bundle"},
+    {OPT_CLIENT_CERT, "--client-cert"},
+    {OPT_CLIENT_KEY, "--client-key"},
+    {OPT_PYRO_APP, "--pyroscope-app"},
+    {OPT_PYRO_TENANT, "--pyroscope-tenant"},
+    {OPT_SPOOL_DIR, "--spool-dir"},
+    {OPT_SPOOL_SIZE, "--spool-max-size"},
+    {OPT_OUTPUT_FORMAT, "--output-format"},
+};
+
+/* Keeps "--flag [value]" for profd-upload's command line. */
+static int
+upload_arg(struct profd_opts *o, const char *flag, const char *arg)
+{
+	if (o->po_nupload_args + 2 > PROFD_UPLOAD_ARGS) {
+		fprintf(stderr, "profd: too many upload options\n");
+		return -1;
+	}
+	o->po_upload_args[o->po_nupload_args++] = flag;
+	if (arg != NULL)
+		o->po_upload_args[o->po_nupload_args++] = arg;
+	return 0;
+}
+
+static int
+opt_url(const char *flag, const char *arg)
+{
+	if (strncmp(arg, "http://", 7) != 0 && strncmp(arg, "https://", 8) != 0)
+		return badarg(flag, arg, "an http:// or https:// URL");
+	return 0;
+}
+
+/* Keeps a token and blanks it where it was given (the process title). */
+static int
+opt_token(struct profd_opts *o, const char *arg)
+{
+	free(o->po_token);
+	if ((o->po_token = strdup(arg)) == NULL)
+		return -1;
+	memset((char *)arg, 'x', strlen(arg));
+	return 0;
+}
+
+static int
+parse_upload(struct profd_opts *o, int c, const char *arg)
+{
+	uint32_t v;
+
+	switch (c) {
+	case 'u':
+		o->po_upload = 1;
+		return upload_arg(o, "-u", NULL);
+	case OPT_SERVER_HOST:
+		o->po_server_host = 1;
+		if (opt_url("--server-host", arg) == -1)
+			return -1;
+		return upload_arg(o, "--server-host", arg);
+	case OPT_PYRO_URL:
+		o->po_pyroscope = 1;
+		if (opt_url("--pyroscope-url", arg) == -1)
+			return -1;
+		return upload_arg(o, "--pyroscope-url", arg);
+	case OPT_TOKEN:
+		return opt_token(o, arg);
+	case OPT_TOKEN_FILE:
+		o->po_token_file = 1;
+		return upload_arg(o, "--token-file", arg);
+	case OPT_SERVICE_NAME:
+		o->po_service_name = 1;
+		return upload_arg(o, "--service-name", arg);
+	case OPT_UPLOAD_TIMEOUT:
+		if (opt_number("--server-upload-timeout", arg, 1, 3600, &v))
+			return -1;
+		return upload_arg(o, "--server-upload-timeout", arg);
+	case OPT_NO_VERIFY:
+		return upload_arg(o, "--no-verify", NULL);
+	case OPT_SPOOL_FILES:
+		if (opt_number("--spool-max-files", arg, 1, 1000000, &v))
+			return -1;
+		return upload_arg(o, "--spool-max-files", arg);
+	case OPT_RETRY_MAX:
+		if (opt_number("--upload-retry-max", arg, 1, 86400, &v))
+			return -1;
+		return upload_arg(o, "--upload-retry-max", arg);
+	}
+	/* The rest is checked by profd-upload, which says what is wrong. */
+	for (size_t i = 0; i < sizeof(upload_flags) / sizeof(upload_flags[0]);
+	     i++)
+		if (upload_flags[i].uf_opt == c)
+			return upload_arg(o, upload_flags[i].uf_flag, arg);
+	return -1;
+}
+
 static int
 parse_opt(struct profd_opts *o, int c, const char *arg)
 {
@@ -216,6 +357,25 @@ parse_opt(struct profd_opts *o, int c, const char *arg)
 	case OPT_NO_MEMORY_RESTART:
 	case OPT_DWARF_STACK_SIZE:
 		return parse_perf_guard(o, c, arg);
+	case 'u':
+	case OPT_SERVER_HOST:
+	case OPT_TOKEN:
+	case OPT_TOKEN_FILE:
+	case OPT_SERVICE_NAME:
+	case OPT_UPLOAD_TIMEOUT:
+	case OPT_NO_VERIFY:
+	case OPT_CA_BUNDLE:
+	case OPT_CLIENT_CERT:
+	case OPT_CLIENT_KEY:
+	case OPT_PYRO_URL:
+	case OPT_PYRO_APP:
+	case OPT_PYRO_TENANT:
+	case OPT_SPOOL_DIR:
+	case OPT_SPOOL_FILES:
+	case OPT_SPOOL_SIZE:
+	case OPT_RETRY_MAX:
+	case OPT_OUTPUT_FORMAT:
+		return parse_upload(o, c, arg);
 	case OPT_CGROUP_MODE:
 		if (strcmp(arg, "auto") != 0 && strcmp(arg, "v2") != 0 &&
 		    strcmp(arg, "v1") != 0 && strcmp(arg, "poll") != 0)
@@ -235,7 +395,7 @@ parse_args(struct profd_opts *o, int argc, char **argv)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:f:o:cvh", profd_longopts,
+	while ((c = getopt_long(argc, argv, "d:f:o:cuvh", profd_longopts,
 				NULL)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
@@ -251,6 +411,10 @@ parse_args(struct profd_opts *o, int argc, char **argv)
 		}
 		if (parse_opt(o, c, optarg) == -1)
 			return 2;
+	}
+	if (optind + 2 == argc && strcmp(argv[optind], "upload-file") == 0) {
+		o->po_upload_file = argv[optind + 1];
+		return -1;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "profd: unexpected argument '%s'\n",
@@ -490,6 +654,27 @@ find_config(int argc, char **argv)
 	return path;
 }
 
+/* Takes the token from the environment when none was given, so that no
+ * other worker inherits it, and prepares profd-upload's copy. */
+static int
+upload_token(struct profd_opts *o)
+{
+	const char *env = getenv(PROFD_TOKEN_ENV);
+	size_t len;
+
+	if (o->po_token == NULL && env != NULL && *env != '\0' &&
+	    (o->po_token = strdup(env)) == NULL)
+		return -1;
+	unsetenv(PROFD_TOKEN_ENV);
+	if (o->po_token == NULL)
+		return 0;
+	len = strlen(PROFD_TOKEN_ENV) + strlen(o->po_token) + 2;
+	if ((o->po_token_env = malloc(len)) == NULL)
+		return -1;
+	snprintf(o->po_token_env, len, "%s=%s", PROFD_TOKEN_ENV, o->po_token);
+	return 0;
+}
+
 /* The command line, kept for reload. */
 static int saved_argc;
 static char **saved_argv;
@@ -510,6 +695,8 @@ options_parse(struct profd_opts *o, int argc, char **argv)
 		return 2;
 	if ((rv = parse_args(o, argc, argv)) != -1)
 		return rv;
+	if (upload_token(o) == -1)
+		return 1;
 	if (strcmp(o->po_perf_mode, "disabled") == 0)
 		table_entry(o, "perf", 1)->ws_enabled = 0;
 	if (table_check(o, err, sizeof(err)) == -1) {

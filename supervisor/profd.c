@@ -18,9 +18,17 @@
 static int
 check_opts(const struct profd_opts *o)
 {
-	if (o->po_outdir == NULL) {
+	if (o->po_outdir == NULL && !o->po_upload && !o->po_pyroscope) {
 		fprintf(stderr, "profd: no output: give an output directory "
-				"with -o DIR\n");
+				"with -o DIR, an upload with -u, or "
+				"--pyroscope-url URL\n");
+		return -1;
+	}
+	if (o->po_upload && (!o->po_server_host || !o->po_service_name ||
+			     (o->po_token == NULL && !o->po_token_file))) {
+		fprintf(stderr, "profd: -u needs --server-host URL, "
+				"--service-name NAME and a token "
+				"(--token-file FILE or " PROFD_TOKEN_ENV ")\n");
 		return -1;
 	}
 	if (worker_perf_mode_dwarf(o->po_perf_mode) &&
@@ -163,7 +171,7 @@ run(struct profd *p)
 		return 1;
 	rv = loop_run(p);
 	rundir_cleanup(p);
-	if (rv == 0 && p->p_written > 0)
+	if (rv == 0 && p->p_written > 0 && p->p_opts.po_outdir != NULL)
 		printf("%s: %s/%s\n",
 		       p->p_opts.po_flamegraph ? "flame graph" : "profile",
 		       p->p_opts.po_outdir,
@@ -180,8 +188,20 @@ main(int argc, char **argv)
 
 	memset(&p, 0, sizeof(p));
 	p.p_sigfd = p.p_outfd = p.p_lockfd = p.p_ctl_fd = -1;
-	if ((rv = options_parse(&p.p_opts, argc, argv)) == -1)
+	if ((rv = options_parse(&p.p_opts, argc, argv)) == -1 &&
+	    p.p_opts.po_upload_file != NULL) {
+		log_init("profd", p.p_opts.po_syslog, LOGL_INFO);
+		rv = spawn_upload_file(&p, p.p_opts.po_upload_file);
+	} else if (rv == -1) {
 		rv = run(&p);
+	}
 	options_free();
+	if (p.p_opts.po_token != NULL)
+		explicit_bzero(p.p_opts.po_token, strlen(p.p_opts.po_token));
+	if (p.p_opts.po_token_env != NULL)
+		explicit_bzero(p.p_opts.po_token_env,
+			       strlen(p.p_opts.po_token_env));
+	free(p.p_opts.po_token);
+	free(p.p_opts.po_token_env);
 	return rv;
 }

@@ -30,7 +30,9 @@
 #define PROFD_GIVE_UP_MS     300000 /* ... within this time: given up */
 #define PROFD_LIMIT_POLL_MS  250    /* usage checks */
 #define PROFD_NAME_MAX	     16
-#define PROFD_ARGS_MAX	     8 /* extra arguments of a worker */
+#define PROFD_ARGS_MAX	     8	/* extra arguments of a worker */
+#define PROFD_UPLOAD_ARGS    40 /* upload options passed to profd-upload */
+#define PROFD_TOKEN_ENV	     "PROFD_TOKEN" /* the token, to profd-upload */
 
 enum restart_policy {
 	RESTART_ALWAYS,
@@ -80,6 +82,17 @@ struct profd_opts {
 	int po_syslog;
 	struct wspec po_table[PROFD_MAX_WORKERS];
 	size_t po_ntable;
+	/* Upload options, passed on to profd-upload as they were given. */
+	const char *po_upload_args[PROFD_UPLOAD_ARGS];
+	size_t po_nupload_args;
+	int po_upload;	     /* -u */
+	int po_pyroscope;    /* --pyroscope-url */
+	int po_server_host;  /* --server-host */
+	int po_service_name; /* --service-name */
+	int po_token_file;   /* --token-file */
+	char *po_token;	     /* --token or PROFD_TOKEN, to its environment */
+	char *po_token_env;  /* "PROFD_TOKEN=..." */
+	const char *po_upload_file; /* profd upload-file FILE */
 };
 
 enum wstate {
@@ -210,6 +223,9 @@ int outdir_open(struct profd *p);
 /* Starts worker w: listens on its socket, forks and execs it. 0 or -1
  * (w->w_last_exit says why). */
 int spawn_worker(struct profd *p, struct worker *w);
+/* Replaces profd by profd-upload uploading file with profd's upload
+ * settings; returns only on failure (exit status). */
+int spawn_upload_file(struct profd *p, const char *file);
 /* Sends sig to w's whole tree (its cgroup, or its process group). */
 void spawn_kill(struct worker *w, int sig);
 

@@ -183,6 +183,8 @@ outdir_open(struct profd *p)
 	struct stat st;
 	int made = 0;
 
+	if (dir == NULL)
+		return 0; /* uploads only */
 	if (mkdir(dir, 0755) == 0)
 		made = 1;
 	else if (errno != EEXIST) {

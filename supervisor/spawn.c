@@ -17,7 +17,8 @@
 #include "sandbox.h"
 #include "worker.h"
 
-#define SPAWN_MAXARGS (24 + PROFD_ARGS_MAX)
+#define SPAWN_MAXARGS (24 + PROFD_ARGS_MAX + PROFD_UPLOAD_ARGS)
+#define SPAWN_MAXENV  256 /* environment entries passed on */
 
 /* Finds the executable: the table's, or profd-NAME in the worker dir, or
  * in DIR/workers/NAME (a build tree). */
@@ -136,14 +137,18 @@ spawn_args(struct profd *p, struct worker *w, char **argv)
 		argv[n++] = "--name";
 		argv[n++] = (char *)w->w_name;
 	} else {
-		argv[n++] = "--output-fd";
-		argv[n++] = "3";
-		argv[n++] = "--output-dir";
-		argv[n++] = (char *)o->po_outdir;
+		if (o->po_outdir != NULL) {
+			argv[n++] = "--output-fd";
+			argv[n++] = "3";
+			argv[n++] = "--output-dir";
+			argv[n++] = (char *)o->po_outdir;
+		}
 		if (!o->po_flamegraph)
 			argv[n++] = "--no-flamegraph";
 		if (o->po_rotating)
 			argv[n++] = "--rotating-output";
+		for (size_t i = 0; i < o->po_nupload_args; i++)
+			argv[n++] = (char *)o->po_upload_args[i];
 	}
 	for (size_t i = 0; i < ws->ws_nargs; i++)
 		argv[n++] = (char *)ws->ws_args[i];
@@ -151,8 +156,24 @@ spawn_args(struct profd *p, struct worker *w, char **argv)
 }
 
 /* The child between fork and exec: async-signal-safe calls only. */
+/* The uploader's environment carries the token (its command line would
+ * show it to every user); the other workers' does not. */
+static void
+spawn_env(struct profd *p, struct worker *w, char **envp)
+{
+	extern char **environ;
+	size_t n = 0;
+
+	for (char **e = environ; *e != NULL && n < SPAWN_MAXENV - 2; e++)
+		envp[n++] = *e;
+	if (!w->w_profiler && p->p_opts.po_token_env != NULL)
+		envp[n++] = p->p_opts.po_token_env;
+	envp[n] = NULL;
+}
+
 static void __attribute__((noreturn))
-spawn_child(struct profd *p, struct worker *w, char **argv, int errfd)
+spawn_child(struct profd *p, struct worker *w, char **argv, char **envp,
+	    int errfd)
 {
 	struct rlimit core = {0, 0};
 	sigset_t none;
@@ -171,16 +192,17 @@ spawn_child(struct profd *p, struct worker *w, char **argv, int errfd)
 	/* Move both fds above the ones they go to, then into place. */
 	if ((errfd = fcntl(errfd, F_DUPFD_CLOEXEC, 10)) == -1)
 		goto fail;
-	if (!w->w_profiler && ((outfd = fcntl(p->p_outfd, F_DUPFD, 10)) == -1 ||
-			       dup2(outfd, PROFD_OUTFD) == -1))
+	if (!w->w_profiler && p->p_outfd >= 0 &&
+	    ((outfd = fcntl(p->p_outfd, F_DUPFD, 10)) == -1 ||
+	     dup2(outfd, PROFD_OUTFD) == -1))
 		goto fail;
 	if (dup3(errfd, PROFD_OUTFD + 1, O_CLOEXEC) == -1)
 		goto fail;
 	errfd = PROFD_OUTFD + 1;
 	close_from(PROFD_OUTFD + 2);
-	if (w->w_profiler)
+	if (w->w_profiler || p->p_outfd < 0)
 		close(PROFD_OUTFD);
-	execv(w->w_path, argv);
+	execve(w->w_path, argv, envp);
 fail:
 	err = errno;
 	(void)write(errfd, &err, sizeof(err));
@@ -229,12 +251,13 @@ spawn_prepare(struct profd *p, struct worker *w)
 int
 spawn_worker(struct profd *p, struct worker *w)
 {
-	char *argv[SPAWN_MAXARGS];
+	char *argv[SPAWN_MAXARGS], *envp[SPAWN_MAXENV];
 	int pfd[2];
 
 	if (spawn_prepare(p, w) == -1 || pipe2(pfd, O_CLOEXEC) == -1)
 		goto failed;
 	spawn_args(p, w, argv);
+	spawn_env(p, w, envp);
 	if ((w->w_pid = fork()) == -1) {
 		log_error("cannot fork: %s", strerror(errno));
 		close(pfd[0]);
@@ -242,7 +265,7 @@ spawn_worker(struct profd *p, struct worker *w)
 		goto failed;
 	}
 	if (w->w_pid == 0)
-		spawn_child(p, w, argv, pfd[1]);
+		spawn_child(p, w, argv, envp, pfd[1]);
 	close(pfd[1]);
 	/* Also in the parent, so a signal sent before the child ran its
 	 * setpgid still reaches the group. */
@@ -264,4 +287,43 @@ spawn_kill(struct worker *w, int sig)
 	kill(-w->w_pid, sig);
 	if (sig == SIGKILL && w->w_cg_ok)
 		cgroup_kill(&w->w_cg, w->w_pid);
+}
+
+int
+spawn_upload_file(struct profd *p, const char *file)
+{
+	const struct profd_opts *o = &p->p_opts;
+	const struct wspec *ws = table_entry(&p->p_opts, "upload", 0);
+	char *argv[SPAWN_MAXARGS], *envp[SPAWN_MAXENV];
+	static struct worker w;
+	size_t n = 0;
+
+	memset(&w, 0, sizeof(w));
+	w.w_name = "upload";
+	if (ws != NULL)
+		w.w_spec = *ws;
+	if (spawn_path(p, &w) == -1)
+		return 1;
+	argv[n++] = w.w_path;
+	if (o->po_user != NULL) {
+		argv[n++] = "--user";
+		argv[n++] = (char *)o->po_user;
+	}
+	for (int i = 0; i < o->po_verbose && i < 2; i++)
+		argv[n++] = "-v";
+	if (o->po_outdir != NULL) {
+		argv[n++] = "--output-dir";
+		argv[n++] = (char *)o->po_outdir;
+		if (!o->po_flamegraph)
+			argv[n++] = "--no-flamegraph";
+	}
+	for (size_t i = 0; i < o->po_nupload_args; i++)
+		argv[n++] = (char *)o->po_upload_args[i];
+	argv[n++] = "--";
+	argv[n++] = (char *)file;
+	argv[n] = NULL;
+	spawn_env(p, &w, envp);
+	execve(w.w_path, argv, envp);
+	log_error("cannot execute %s: %s", w.w_path, strerror(errno));
+	return 1;
 }

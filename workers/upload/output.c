@@ -14,10 +14,12 @@
 #include "json.h"
 #include "log.h"
 #include "output.h"
+#include "pprof.h"
 #include "util.h"
 
-#define LAST_COL  "last_profile.col"
-#define LAST_HTML "last_flamegraph.html"
+#define LAST_COL   "last_profile.col"
+#define LAST_HTML  "last_flamegraph.html"
+#define LAST_PPROF "last_profile.pb.gz"
 
 static void
 put_kv_str(FILE *f, const char *key, const char *val, int comma)
@@ -75,8 +77,9 @@ write_header(FILE *f, const struct window_meta *m)
 typedef int (*write_fn)(FILE *f, const struct stack_table *t,
 			const struct window_meta *m);
 
-static int
-write_col(FILE *f, const struct stack_table *t, const struct window_meta *m)
+int
+output_write_col(FILE *f, const struct stack_table *t,
+		 const struct window_meta *m)
 {
 	write_header(f, m);
 	return collapsed_write(f, t, COLLAPSED_GPROFILER);
@@ -153,6 +156,8 @@ remove_previous(struct output *o, const char *base)
 	unlinkat(o->ou_dirfd, name, 0);
 	snprintf(name, sizeof(name), "%s.html", o->ou_prev);
 	unlinkat(o->ou_dirfd, name, 0);
+	snprintf(name, sizeof(name), "%s.pb.gz", o->ou_prev);
+	unlinkat(o->ou_dirfd, name, 0);
 }
 
 int
@@ -167,8 +172,13 @@ output_write(struct output *o, const struct stack_table *t,
 	gmtime_r(&end, &tm);
 	strftime(base, sizeof(base), "profile_%Y-%m-%dT%H:%M:%SZ", &tm);
 	snprintf(name, sizeof(name), "%s.col", base);
-	if (write_atomic(o, name, write_col, t, m) == -1 ||
-	    replace_last(o, name, LAST_COL) == -1)
+	if (o->ou_collapsed &&
+	    (write_atomic(o, name, output_write_col, t, m) == -1 ||
+	     replace_last(o, name, LAST_COL) == -1))
+		return -1;
+	snprintf(name, sizeof(name), "%s.pb.gz", base);
+	if (o->ou_pprof && (write_atomic(o, name, pprof_write, t, m) == -1 ||
+			    replace_last(o, name, LAST_PPROF) == -1))
 		return -1;
 	if (o->ou_flamegraph) {
 		snprintf(name, sizeof(name), "%s.html", base);

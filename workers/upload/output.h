@@ -3,6 +3,7 @@
 #define PROFD_OUTPUT_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "stacks.h"
 
@@ -22,15 +23,23 @@ struct window_meta {
 struct output {
 	int ou_dirfd;	    /* the output directory, opened by profd */
 	const char *ou_dir; /* its name, for messages */
+	int ou_collapsed;   /* write gProfiler's .col files */
+	int ou_pprof;	    /* write gzipped pprof .pb.gz files */
 	int ou_flamegraph;  /* also write HTML */
 	int ou_rotating;    /* keep only the last window's files */
 	char ou_prev[64];   /* base name of the previous window's files */
 };
 
-/* Writes profile_<UTC end time>.col (and .html) for one window and
- * replaces last_profile.col and last_flamegraph.html atomically.
+/* Writes profile_<UTC end time>.col (and .pb.gz, .html) for one window
+ * and replaces last_profile.col (last_profile.pb.gz,
+ * last_flamegraph.html) atomically.
  * 0, or -1 with a logged reason. */
 int output_write(struct output *o, const struct stack_table *t,
 		 const struct window_meta *m);
+
+/* Writes one window as gProfiler's collapsed file (header and stacks) to
+ * f; -1 on a write error. */
+int output_write_col(FILE *f, const struct stack_table *t,
+		     const struct window_meta *m);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,16 +35,14 @@ static const struct sandbox_policy upload_policy = {
     .sp_unix_only = 1,
 };
 
-enum {
-	OPT_OUTPUT_FD = 1000,
-	OPT_NO_FLAMEGRAPH,
-	OPT_ROTATING,
-	OPT_SUPERVISED,
-	OPT_USER,
-	OPT_SYSLOG,
-	OPT_VERSION,
-	OPT_CAPS,
-	OPT_CHANNEL,
+/* With a backend: IPv4 and IPv6 sockets too, and nothing else. */
+static const int upload_net_families[] = {AF_UNIX, AF_INET, AF_INET6, -1};
+
+static const struct sandbox_policy upload_net_policy = {
+    .sp_name = "upload",
+    .sp_caps = upload_caps,
+    .sp_syscalls = upload_syscalls,
+    .sp_families = upload_net_families,
 };
 
 static const struct option upload_longopts[] = {
@@ -59,24 +58,50 @@ static const struct option upload_longopts[] = {
     {"version", no_argument, NULL, OPT_VERSION},
     {"caps", required_argument, NULL, OPT_CAPS},
     {"channel", required_argument, NULL, OPT_CHANNEL},
+    {"upload-results", no_argument, NULL, 'u'},
+    {"server-host", required_argument, NULL, OPT_SERVER_HOST},
+    {"token", required_argument, NULL, OPT_TOKEN},
+    {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
+    {"service-name", required_argument, NULL, OPT_SERVICE_NAME},
+    {"server-upload-timeout", required_argument, NULL, OPT_UPLOAD_TIMEOUT},
+    {"no-verify", no_argument, NULL, OPT_NO_VERIFY},
+    {"ca-bundle", required_argument, NULL, OPT_CA_BUNDLE},
+    {"client-cert", required_argument, NULL, OPT_CLIENT_CERT},
+    {"client-key", required_argument, NULL, OPT_CLIENT_KEY},
+    {"pyroscope-url", required_argument, NULL, OPT_PYRO_URL},
+    {"pyroscope-app", required_argument, NULL, OPT_PYRO_APP},
+    {"pyroscope-tenant", required_argument, NULL, OPT_PYRO_TENANT},
+    {"spool-dir", required_argument, NULL, OPT_SPOOL_DIR},
+    {"spool-max-files", required_argument, NULL, OPT_SPOOL_FILES},
+    {"spool-max-size", required_argument, NULL, OPT_SPOOL_SIZE},
+    {"upload-retry-max", required_argument, NULL, OPT_RETRY_MAX},
+    {"output-format", required_argument, NULL, OPT_OUTPUT_FORMAT},
     {NULL, 0, NULL, 0},
 };
 
 static void
 upload_usage(FILE *f)
 {
-	fprintf(f, "usage: profd-upload -o DIR [--no-flamegraph] "
-		   "[--rotating-output] [-v] [FILE...]\n"
+	fprintf(f, "usage: profd-upload [-o DIR] [--no-flamegraph] "
+		   "[--rotating-output] [-v]\n"
+		   "         [-u --server-host URL --service-name NAME "
+		   "--token-file FILE]\n"
+		   "         [--pyroscope-url URL [--pyroscope-app NAME]] "
+		   "[--spool-dir DIR] [FILE...]\n"
 		   "Writes collapsed stacks (from FILEs or stdin, as "
-		   "profd-perf prints them)\n"
-		   "into DIR as one profile window. See profd-upload(8).\n");
+		   "profd-perf prints them,\nor gProfiler's collapsed files) "
+		   "into DIR and uploads them as one profile\nwindow. See "
+		   "profd-upload(8).\n");
 }
 
 static int
-upload_opt(struct upload_args *a, int c, const char *arg)
+upload_opt(struct upload_args *a, int c, char *arg)
 {
 	uint64_t v;
+	int rv;
 
+	if ((rv = upload_net_opt(a, c, arg)) != 1)
+		return rv;
 	switch (c) {
 	case 'o':
 		a->ua_outdir = arg;
@@ -91,6 +116,16 @@ upload_opt(struct upload_args *a, int c, const char *arg)
 		return 0;
 	case OPT_ROTATING:
 		a->ua_out.ou_rotating = 1;
+		return 0;
+	case OPT_OUTPUT_FORMAT:
+		a->ua_out.ou_collapsed = strcmp(arg, "collapsed") == 0 ||
+					 strcmp(arg, "collapsed,pprof") == 0 ||
+					 strcmp(arg, "pprof,collapsed") == 0;
+		a->ua_out.ou_pprof = strstr(arg, "pprof") != NULL;
+		if (!a->ua_out.ou_collapsed && strcmp(arg, "pprof") != 0)
+			return worker_badarg("--output-format", arg,
+					     "collapsed, pprof, or both "
+					     "separated by a comma");
 		return 0;
 	case OPT_SUPERVISED:
 		a->ua_rundir = arg;
@@ -118,7 +153,7 @@ upload_parse(struct upload_args *a, int argc, char **argv)
 {
 	int c;
 
-	while ((c = getopt_long(argc, argv, "o:vh", upload_longopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "o:uvh", upload_longopts, NULL)) !=
 	       -1) {
 		if (c == 'h') {
 			upload_usage(stdout);
@@ -136,9 +171,12 @@ upload_parse(struct upload_args *a, int argc, char **argv)
 	}
 	a->ua_files = argv + optind;
 	a->ua_nfiles = argc - optind;
-	if (a->ua_outdir == NULL && a->ua_outfd == -1) {
+	if (upload_net_check(a) == -1)
+		return 2;
+	if (a->ua_outdir == NULL && a->ua_outfd == -1 && !a->ua_net_on) {
 		fprintf(stderr, "profd-upload: an output directory (-o DIR) "
-				"is required\n");
+				"or an upload (-u, --pyroscope-url) is "
+				"required\n");
 		return 2;
 	}
 	return -1;
@@ -147,6 +185,9 @@ upload_parse(struct upload_args *a, int argc, char **argv)
 static int
 upload_open_outdir(struct upload_args *a)
 {
+	a->ua_out.ou_dirfd = -1;
+	if (a->ua_outdir == NULL && a->ua_outfd == -1)
+		return 0;
 	if (a->ua_outfd != -1) {
 		a->ua_out.ou_dirfd = a->ua_outfd;
 		a->ua_out.ou_dir = a->ua_outdir ? a->ua_outdir : "output";
@@ -172,6 +213,7 @@ main(int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	a.ua_outfd = -1;
 	a.ua_out.ou_flamegraph = 1;
+	a.ua_out.ou_collapsed = 1;
 	if ((rv = upload_parse(&a, argc, argv)) != -1)
 		return rv;
 	log_init("profd-upload", a.ua_syslog,
@@ -180,11 +222,19 @@ main(int argc, char **argv)
 				   : LOGL_WARN);
 	worker_signals();
 	if (upload_open_outdir(&a) == -1 ||
-	    (a.ua_rundir == NULL && upload_open_inputs(&a) == -1))
+	    (a.ua_rundir == NULL && upload_open_inputs(&a) == -1) ||
+	    upload_net_prepare(&a) == -1)
 		return 1;
-	if (sandbox_enter(&upload_policy, a.ua_user) == -1)
+	if (sandbox_enter(a.ua_net_on ? &upload_net_policy : &upload_policy,
+			  a.ua_user) == -1 ||
+	    upload_net_start(&a) == -1)
 		return 1;
 	rv = a.ua_rundir ? upload_supervised(&a) : upload_standalone(&a);
-	close(a.ua_out.ou_dirfd);
+	if (upload_net_stop(&a, a.ua_rundir ? UPLOAD_DRAIN_MS
+					    : a.ua_net.nc_timeout_s * 1000) &&
+	    a.ua_rundir == NULL && rv == 0)
+		rv = 1;
+	if (a.ua_out.ou_dirfd >= 0)
+		close(a.ua_out.ou_dirfd);
 	return rv;
 }

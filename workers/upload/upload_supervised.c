@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,6 +39,8 @@ upsrv_window_done(void *arg, uint64_t id, int ok)
 
 	log_info("window %llu %s", (unsigned long long)id,
 		 ok ? "written" : "failed");
+	if (s->us_args->ua_net_on)
+		spool_journal_drop(&s->us_args->ua_spool, id);
 	upsrv_status(s,
 		     ok ? PROFD__STATUS__KIND__WINDOW_WRITTEN
 			: PROFD__STATUS__KIND__ERROR,
@@ -56,6 +60,25 @@ upsrv_ack(struct upsrv *s, const char *worker, uint64_t window, int stored,
 	ack.message = (char *)msg;
 	if ((rv = ipc_send_pb(s->us_rep, &ack.base)) != 0)
 		log_warn("cannot answer %s: %s", worker, nng_strerror(rv));
+}
+
+/* Stores a chunk in the spool's journal before it is acknowledged (when
+ * there is a spool). 0, or -1 with errno. */
+static int
+upsrv_journal(struct upsrv *s, const Profd__ProfileChunk *c)
+{
+	void *buf;
+	size_t len;
+	int rv;
+
+	if (!s->us_args->ua_net_on)
+		return 0;
+	if ((buf = pbmsg_pack(&c->base, &len)) == NULL)
+		return -1;
+	rv = spool_journal_put(&s->us_args->ua_spool, c->window, c->worker, buf,
+			       len);
+	free(buf);
+	return rv;
 }
 
 /* Receives one chunk, stores it, and only then acknowledges it. */
@@ -80,6 +103,11 @@ upsrv_chunk(struct upsrv *s)
 			  "refused",
 			  c->worker);
 		upsrv_ack(s, c->worker, c->window, 0, "out of range");
+	} else if (upsrv_journal(s, c) == -1) {
+		log_error("cannot journal window %llu from %s: %s",
+			  (unsigned long long)c->window, c->worker,
+			  strerror(errno));
+		upsrv_ack(s, c->worker, c->window, 0, strerror(errno));
 	} else if (windows_add_chunk(&s->us_ws, c) == -1) {
 		log_error("cannot store window %llu from %s: %s",
 			  (unsigned long long)c->window, c->worker,
@@ -129,7 +157,7 @@ upsrv_control(struct upsrv *s)
 				  (unsigned long long)c->snapshot->window);
 		break;
 	case PROFD__CONTROL__BODY_STOP:
-		windows_flush(&s->us_ws, &s->us_args->ua_out, 1,
+		windows_flush(&s->us_ws, upload_store, s->us_args, 1,
 			      upsrv_window_done, s);
 		upsrv_status(s, PROFD__STATUS__KIND__STOPPED, 0, NULL);
 		rv = 0;
@@ -154,7 +182,7 @@ upsrv_loop(struct upsrv *s)
 		return 1;
 	pfd[0].events = pfd[1].events = POLLIN;
 	while (!worker_stopping()) {
-		wait_ms = windows_flush(&s->us_ws, &s->us_args->ua_out, 0,
+		wait_ms = windows_flush(&s->us_ws, upload_store, s->us_args, 0,
 					upsrv_window_done, s);
 		if (wait_ms < 0 || wait_ms > 1000)
 			wait_ms = 1000;
@@ -165,7 +193,8 @@ upsrv_loop(struct upsrv *s)
 		if ((pfd[0].revents & POLLIN) && (rv = upsrv_control(s)) != -1)
 			return rv;
 	}
-	windows_flush(&s->us_ws, &s->us_args->ua_out, 1, upsrv_window_done, s);
+	windows_flush(&s->us_ws, upload_store, s->us_args, 1, upsrv_window_done,
+		      s);
 	return 0;
 }
 
@@ -213,6 +242,41 @@ upsrv_hello(struct upsrv *s)
 	return ipc_send_pb(s->us_ctl, &c.base) == 0 ? 0 : -1;
 }
 
+static void
+upsrv_recover_one(void *arg, const void *buf, size_t len)
+{
+	struct upsrv *s = arg;
+	Profd__ProfileChunk *c;
+
+	c = (Profd__ProfileChunk *)pbmsg_unpack(
+	    &profd__profile_chunk__descriptor, buf, len);
+	if (c == NULL || chunk_validate(c) == -1 ||
+	    windows_add_chunk(&s->us_ws, c) == -1)
+		log_warn("journal: a chunk that does not decode or fit was "
+			 "dropped");
+	if (c != NULL)
+		pbmsg_free(&c->base);
+}
+
+/* Stores the windows whose chunks a previous run acknowledged but did not
+ * store; they go out as they are, without telling profd. */
+static void
+upsrv_recover(struct upsrv *s)
+{
+	struct spool *sp = &s->us_args->ua_spool;
+	size_t n;
+
+	if (!s->us_args->ua_net_on)
+		return;
+	n = spool_journal_load(sp, IPC_CHUNK_MAX, upsrv_recover_one, s);
+	if (n == 0)
+		return;
+	log_warn("journal: %zu chunks of an earlier run recovered", n);
+	windows_flush(&s->us_ws, upload_store, s->us_args, 1, NULL, NULL);
+	s->us_ws.ws_done = 0;
+	spool_journal_drop(sp, UINT64_MAX);
+}
+
 int
 upload_supervised(struct upload_args *a)
 {
@@ -221,6 +285,7 @@ upload_supervised(struct upload_args *a)
 
 	memset(&s, 0, sizeof(s));
 	s.us_args = a;
+	upsrv_recover(&s);
 	if (upsrv_open(&s) == 0 && upsrv_hello(&s) == 0)
 		rv = upsrv_loop(&s);
 	windows_free(&s.us_ws);

@@ -134,7 +134,7 @@ windows_oldest(struct windows *ws)
 }
 
 int
-windows_flush(struct windows *ws, struct output *o, int force,
+windows_flush(struct windows *ws, windows_store_fn store, void *sarg, int force,
 	      void (*done)(void *arg, uint64_t id, int ok), void *arg)
 {
 	struct window *w;
@@ -153,7 +153,7 @@ windows_flush(struct windows *ws, struct output *o, int force,
 				 w->w_ngot, w->w_nexpect);
 		if (w->w_meta.wm_end == 0)
 			w->w_meta.wm_start = w->w_meta.wm_end = time(NULL);
-		ok = output_write(o, w->w_table, &w->w_meta) == 0;
+		ok = store(sarg, w->w_table, &w->w_meta) == 0;
 		ws->ws_done = w->w_meta.wm_window;
 		if (done != NULL)
 			done(arg, w->w_meta.wm_window, ok);

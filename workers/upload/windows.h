@@ -36,11 +36,16 @@ struct windows {
 int windows_add_chunk(struct windows *ws, const Profd__ProfileChunk *c);
 /* Records profd's Snapshot: the window's times and expected chunks. */
 int windows_snapshot(struct windows *ws, const Profd__Snapshot *s);
-/* Writes every window that is complete, or past its grace period when
- * force is 0, or every open window when force is 1. Calls done(arg, id,
- * ok) for each. Returns the ms until the next deadline (-1: none). */
-int windows_flush(struct windows *ws, struct output *o, int force,
-		  void (*done)(void *arg, uint64_t id, int ok), void *arg);
+/* Stores one window; 0 or -1. */
+typedef int (*windows_store_fn)(void *arg, const struct stack_table *t,
+				const struct window_meta *m);
+/* Stores (with store(sarg, ...)) every window that is complete, or past
+ * its grace period when force is 0, or every open window when force is 1.
+ * Calls done(arg, id, ok) for each. Returns the ms until the next deadline
+ * (-1: none). */
+int windows_flush(struct windows *ws, windows_store_fn store, void *sarg,
+		  int force, void (*done)(void *arg, uint64_t id, int ok),
+		  void *arg);
 /* Frees every open window. */
 void windows_free(struct windows *ws);
 

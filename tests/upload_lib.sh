@@ -1,0 +1,48 @@
+# shellcheck shell=bash
+# Helpers for the upload tests: the test backend (tests/http_server.py) on
+# 127.0.0.1, its request log, and the spool. Sourced after lib.sh.
+
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3) || skip "python3 is needed"
+SRV_PY="$top_srcdir/tests/http_server.py"
+SRV="$T/srv"
+REQS="$SRV/requests.jsonl"
+TOKEN="tok-$$-$RANDOM-secret"
+
+# start_server: the backend with token $TOKEN; sets URL.
+start_server() {
+	mkdir -p "$SRV"
+	"$PY" "$SRV_PY" serve "$SRV" --token "$TOKEN" >"$T/srv.log" 2>&1 &
+	track $!
+	for _ in $(seq 100); do
+		[ -s "$SRV/port" ] && [ -s "$SRV/control_port" ] && break
+		sleep 0.1
+	done
+	[ -s "$SRV/control_port" ] || { cat "$T/srv.log"; fail "no server"; }
+	URL="http://127.0.0.1:$(cat "$SRV/port")"
+	printf '%s\n' "$TOKEN" >"$T/token"
+	chmod 0600 "$T/token"
+}
+
+# srv MODE [SECONDS]: ok, fail, hang or refuse.
+srv() { "$PY" "$SRV_PY" control "$SRV" "$@" || fail "server control $*"; }
+
+# srv_wait PATH COUNT SECONDS: until COUNT requests to PATH got a 200.
+srv_wait() {
+	"$PY" "$SRV_PY" wait "$SRV" "$1" "$2" $(($3 * SLOW)) ||
+		fail "fewer than $2 answered requests to $1 in $3 s"
+}
+
+# spooled DIR QUEUE: windows waiting in a spool queue.
+spooled() { find "$1/$2" -name '*.win' 2>/dev/null | wc -l; }
+
+# wait_for SECONDS CMD...: until CMD succeeds.
+wait_for() {
+	end=$(($(date +%s) + $1 * SLOW))
+	shift
+	while [ "$(date +%s)" -le "$end" ]; do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}

@@ -1,0 +1,186 @@
+/* The Pyroscope backend: each window to /ingest as folded stacks. */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "sender.h"
+
+#define PYRO_LABEL_MAX 128
+
+static int
+pyro_enabled(const struct net_conf *c)
+{
+	return c->nc_pyro_url != NULL;
+}
+
+/* Copies a label value with every character Pyroscope's name syntax
+ * reserves (and anything unusual) replaced by '_'. */
+static void
+pyro_label(char *out, size_t len, const char *v)
+{
+	size_t n = 0;
+
+	for (; *v != '\0' && n + 1 < len; v++)
+		out[n++] =
+		    ((*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z') ||
+		     (*v >= '0' && *v <= '9') || strchr("-_.:/", *v))
+			? *v
+			: '_';
+	out[n] = '\0';
+}
+
+static int
+pyro_url(char *url, size_t len, const struct net_conf *c,
+	 const struct window_meta *m)
+{
+	char name[3 * PYRO_LABEL_MAX + 64], host[PYRO_LABEL_MAX],
+	    svc[PYRO_LABEL_MAX], app[PYRO_LABEL_MAX], num[32];
+
+	pyro_label(app, sizeof(app),
+		   c->nc_pyro_app  ? c->nc_pyro_app
+		   : c->nc_service ? c->nc_service
+				   : "profd");
+	pyro_label(host, sizeof(host), c->nc_hostname);
+	pyro_label(svc, sizeof(svc), c->nc_service ? c->nc_service : "");
+	if (svc[0] != '\0')
+		snprintf(name, sizeof(name), "%s{hostname=%s,service=%s}", app,
+			 host, svc);
+	else
+		snprintf(name, sizeof(name), "%s{hostname=%s}", app, host);
+	if (sender_url(url, len, c->nc_pyro_url, "/ingest") == -1 ||
+	    http_query_add(url, len, "name", name) == -1)
+		return -1;
+	snprintf(num, sizeof(num), "%" PRId64, m->wm_start);
+	if (http_query_add(url, len, "from", num) == -1)
+		return -1;
+	snprintf(num, sizeof(num), "%" PRId64,
+		 m->wm_end > m->wm_start ? m->wm_end : m->wm_start + 1);
+	if (http_query_add(url, len, "until", num) == -1 ||
+	    http_query_add(url, len, "format", "folded") == -1)
+		return -1;
+	snprintf(num, sizeof(num), "%u", m->wm_frequency);
+	if ((m->wm_frequency > 0 &&
+	     http_query_add(url, len, "sampleRate", num) == -1) ||
+	    http_query_add(url, len, "spyName", "profd") == -1 ||
+	    http_query_add(url, len, "units", "samples") == -1 ||
+	    http_query_add(url, len, "aggregationType", "sum") == -1)
+		return -1;
+	return 0;
+}
+
+/* Writes the window's stacks as folded lines: gProfiler's application
+ * metadata index dropped, and its container field when empty. */
+static int
+pyro_body(FILE *out, struct spool_entry *e)
+{
+	char *line = NULL, *p;
+	size_t cap = 0;
+	ssize_t n;
+	int rv = 0;
+
+	if (fseek(e->se_f, e->se_body, SEEK_SET) == -1)
+		return -1;
+	while (rv == 0 && (n = getline(&line, &cap, e->se_f)) > 0) {
+		if (line[0] == '#' || (p = strchr(line, ';')) == NULL)
+			continue;
+		p++;
+		if (*p == ';')
+			p++;
+		if (fputs(p, out) == EOF)
+			rv = -1;
+	}
+	free(line);
+	return rv == 0 && !ferror(e->se_f) ? 0 : -1;
+}
+
+static struct curl_slist *
+pyro_headers(const struct net_conf *c)
+{
+	struct curl_slist *h, *n;
+	char line[256];
+
+	if ((h = curl_slist_append(NULL, "Content-Type: text/plain")) == NULL)
+		return NULL;
+	if ((n = curl_slist_append(h, "Expect:")) == NULL)
+		goto fail;
+	if (c->nc_pyro_tenant != NULL) {
+		snprintf(line, sizeof(line), "X-Scope-OrgID: %s",
+			 c->nc_pyro_tenant);
+		if ((n = curl_slist_append(h, line)) == NULL)
+			goto fail;
+	}
+	return h;
+fail:
+	curl_slist_free_all(h);
+	return NULL;
+}
+
+static enum send_result
+pyro_result(const struct http_resp *rs, uint64_t win)
+{
+	long st = rs->hr_status;
+
+	if (st >= 200 && st < 300)
+		return SEND_OK;
+	if (st == 408 || st == 429 || st >= 500 || st == 401 || st == 403) {
+		log_info("pyroscope: window %" PRIu64 ": HTTP %ld", win, st);
+		return SEND_RETRY;
+	}
+	log_error("pyroscope: the server refused window %" PRIu64
+		  " for good (HTTP %ld); dropped",
+		  win, st);
+	return SEND_DROP;
+}
+
+static enum send_result
+pyro_send(struct sender *s, struct backend *b, struct spool_entry *e)
+{
+	struct http_req rq = {"POST", NULL, NULL, NULL, 0, 0, NULL, NULL};
+	static struct http_resp rs;
+	enum send_result r = SEND_RETRY;
+	char url[HTTP_URL_MAX], *body = NULL;
+	size_t len = 0;
+	FILE *f;
+	int rv;
+
+	if (pyro_url(url, sizeof(url), s->sn_conf, &e->se_meta) == -1) {
+		log_error("pyroscope: the URL is too long");
+		return SEND_RETRY;
+	}
+	if ((f = open_memstream(&body, &len)) == NULL)
+		return SEND_RETRY;
+	rv = pyro_body(f, e);
+	if (fclose(f) == EOF || rv == -1) {
+		log_error("pyroscope: cannot read window %" PRIu64 ": %s",
+			  e->se_meta.wm_window, strerror(errno));
+		free(body);
+		return SEND_RETRY;
+	}
+	rq.hq_url = url;
+	rq.hq_body = body;
+	rq.hq_len = len;
+	rq.hq_timeout_s = s->sn_conf->nc_timeout_s;
+	rq.hq_stop = sender_should_stop;
+	rq.hq_stop_arg = s;
+	if ((rq.hq_headers = pyro_headers(s->sn_conf)) != NULL) {
+		if (http_do(&s->sn_conf->nc_tls, &rq, &rs) == 0)
+			r = pyro_result(&rs, e->se_meta.wm_window);
+		else
+			log_info("pyroscope: window %" PRIu64 ": %s",
+				 e->se_meta.wm_window, rs.hr_error);
+	}
+	curl_slist_free_all(rq.hq_headers);
+	free(body);
+	return r;
+}
+
+const struct backend_ops pyroscope_ops = {
+    .bo_name = "pyroscope",
+    .bo_enabled = pyro_enabled,
+    .bo_check = NULL,
+    .bo_send = pyro_send,
+};

@@ -1,0 +1,282 @@
+/* profd-upload's uploads: options, token, TLS files, spool, delivery. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "collapsed.h"
+#include "log.h"
+#include "sandbox.h"
+#include "upload.h"
+#include "util.h"
+#include "worker.h"
+
+/* Keeps a secret given on the command line and blanks it there, so that
+ * it does not stay in the process title. */
+static char *
+keep_secret(char *arg)
+{
+	char *s = strdup(arg);
+
+	memset(arg, 'x', strlen(arg));
+	return s;
+}
+
+static int
+opt_url(const char *flag, const char *arg, const char **out)
+{
+	if (strncmp(arg, "http://", 7) != 0 && strncmp(arg, "https://", 8) != 0)
+		return worker_badarg(flag, arg, "an http:// or https:// URL");
+	if (strlen(arg) > 1024)
+		return worker_badarg(flag, "(too long)", "at most 1024 bytes");
+	*out = arg;
+	return 0;
+}
+
+static int
+opt_name(const char *flag, const char *arg, const char **out)
+{
+	size_t n = strlen(arg);
+
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)arg[i] < 0x20 || arg[i] == 0x7f)
+			n = 0;
+	if (n == 0 || n > 128)
+		return worker_badarg(flag, arg,
+				     "1 to 128 printable characters");
+	*out = arg;
+	return 0;
+}
+
+static int
+opt_u32(const char *flag, const char *arg, uint64_t min, uint64_t max,
+	uint64_t *out, const char *want)
+{
+	if (parse_u64(arg, min, max, out) == -1)
+		return worker_badarg(flag, arg, want);
+	return 0;
+}
+
+int
+upload_net_opt(struct upload_args *a, int c, char *arg)
+{
+	struct net_conf *n = &a->ua_net;
+	uint64_t v;
+
+	switch (c) {
+	case 'u':
+		a->ua_upload = 1;
+		return 0;
+	case OPT_SERVER_HOST:
+		return opt_url("--server-host", arg, &n->nc_server);
+	case OPT_TOKEN:
+		free(n->nc_token);
+		n->nc_token = keep_secret(arg);
+		return n->nc_token ? 0 : -1;
+	case OPT_TOKEN_FILE:
+		a->ua_token_file = arg;
+		return 0;
+	case OPT_SERVICE_NAME:
+		return opt_name("--service-name", arg, &n->nc_service);
+	case OPT_UPLOAD_TIMEOUT:
+		if (opt_u32("--server-upload-timeout", arg, 1, 3600, &v,
+			    "1 to 3600 seconds"))
+			return -1;
+		n->nc_timeout_s = (long)v;
+		return 0;
+	case OPT_NO_VERIFY:
+		n->nc_tls.ht_no_verify = 1;
+		return 0;
+	case OPT_CA_BUNDLE:
+	case OPT_CLIENT_CERT:
+	case OPT_CLIENT_KEY:
+		a->ua_tls_files[c - OPT_CA_BUNDLE] = arg;
+		return 0;
+	case OPT_PYRO_URL:
+		return opt_url("--pyroscope-url", arg, &n->nc_pyro_url);
+	case OPT_PYRO_APP:
+		return opt_name("--pyroscope-app", arg, &n->nc_pyro_app);
+	case OPT_PYRO_TENANT:
+		return opt_name("--pyroscope-tenant", arg, &n->nc_pyro_tenant);
+	case OPT_SPOOL_DIR:
+		a->ua_spool_dir = arg;
+		return 0;
+	case OPT_SPOOL_FILES:
+		return opt_u32("--spool-max-files", arg, 1, 1000000,
+			       &a->ua_spool.sp_max_files, "1 to 1000000");
+	case OPT_SPOOL_SIZE:
+		if (parse_size(arg, &v) == -1 || v < 4096)
+			return worker_badarg("--spool-max-size", arg,
+					     "a size of at least 4K");
+		a->ua_spool.sp_max_bytes = v;
+		return 0;
+	case OPT_RETRY_MAX:
+		if (opt_u32("--upload-retry-max", arg, 1, 86400, &v,
+			    "1 to 86400 seconds"))
+			return -1;
+		n->nc_retry_max_s = (uint32_t)v;
+		return 0;
+	}
+	return 1;
+}
+
+int
+upload_net_check(struct upload_args *a)
+{
+	struct net_conf *n = &a->ua_net;
+
+	if (a->ua_upload && n->nc_server == NULL) {
+		fprintf(stderr, "profd-upload: -u needs --server-host URL\n");
+		return -1;
+	}
+	if (!a->ua_upload && n->nc_server != NULL) {
+		fprintf(stderr, "profd-upload: --server-host needs -u\n");
+		return -1;
+	}
+	if (a->ua_upload && n->nc_service == NULL) {
+		fprintf(stderr, "profd-upload: -u needs --service-name\n");
+		return -1;
+	}
+	a->ua_net_on = a->ua_upload || n->nc_pyro_url != NULL;
+	if (n->nc_timeout_s == 0)
+		n->nc_timeout_s = SENDER_TIMEOUT_S;
+	if (n->nc_retry_max_s == 0)
+		n->nc_retry_max_s = SENDER_BACKOFF_MAX_S;
+	if (a->ua_spool_dir == NULL)
+		a->ua_spool_dir = UPLOAD_SPOOL_DIR;
+	return 0;
+}
+
+/* Reads the token: --token-file, else --token, else PROFD_TOKEN. */
+static int
+upload_token(struct upload_args *a)
+{
+	struct net_conf *n = &a->ua_net;
+	struct http_blob b = {NULL, 0};
+	char *env = getenv(UPLOAD_TOKEN_ENV);
+
+	if (a->ua_token_file != NULL) {
+		if (http_read_file(a->ua_token_file, &b) == -1)
+			return -1;
+		b.hb_data[strcspn(b.hb_data, "\r\n")] = '\0';
+		free(n->nc_token);
+		n->nc_token = b.hb_data;
+	} else if (n->nc_token == NULL && env != NULL) {
+		n->nc_token = strdup(env);
+	}
+	if (env != NULL) /* not left for anyone to read */
+		memset(env, 'x', strlen(env));
+	unsetenv(UPLOAD_TOKEN_ENV);
+	if (!a->ua_upload)
+		return 0;
+	if (n->nc_token == NULL || n->nc_token[0] == '\0' ||
+	    strlen(n->nc_token) > UPLOAD_TOKEN_MAX ||
+	    strpbrk(n->nc_token, "\r\n") != NULL) {
+		log_error("-u needs a token of 1 to %d bytes on one line "
+			  "(--token-file FILE or " UPLOAD_TOKEN_ENV ")",
+			  UPLOAD_TOKEN_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+upload_tls(struct upload_args *a)
+{
+	struct http_blob *b[3] = {&a->ua_net.nc_tls.ht_ca,
+				  &a->ua_net.nc_tls.ht_cert,
+				  &a->ua_net.nc_tls.ht_key};
+
+	for (size_t i = 0; i < 3; i++)
+		if (a->ua_tls_files[i] != NULL &&
+		    http_read_file(a->ua_tls_files[i], b[i]) == -1)
+			return -1;
+	return 0;
+}
+
+int
+upload_net_prepare(struct upload_args *a)
+{
+	const char *names[SPOOL_MAX_QUEUES + 1];
+	struct net_conf *n = &a->ua_net;
+	struct utsname u;
+	uid_t uid = 0;
+	gid_t gid = 0;
+
+	if (upload_token(a) == -1 || !a->ua_net_on)
+		return a->ua_net_on ? -1 : 0;
+	if (upload_tls(a) == -1 || http_init() == -1)
+		return -1;
+	memset(&u, 0, sizeof(u));
+	uname(&u);
+	snprintf(n->nc_hostname, sizeof(n->nc_hostname), "%s", u.nodename);
+	fmt_iso8601(time(NULL), n->nc_spawn_time, sizeof(n->nc_spawn_time));
+	if (geteuid() == 0 && !sandbox_disabled() &&
+	    sandbox_lookup_user(a->ua_user, &uid, &gid) == -1)
+		return -1;
+	sender_queues(n, names);
+	return spool_open(&a->ua_spool, a->ua_spool_dir, names, uid, gid);
+}
+
+int
+upload_net_start(struct upload_args *a)
+{
+	if (!a->ua_net_on)
+		return 0;
+	return sender_start(&a->ua_sender, &a->ua_net, &a->ua_spool);
+}
+
+size_t
+upload_net_stop(struct upload_args *a, int64_t drain_ms)
+{
+	size_t left;
+
+	if (!a->ua_net_on)
+		return 0;
+	left = sender_stop(&a->ua_sender, drain_ms);
+	spool_close(&a->ua_spool);
+	http_tls_free(&a->ua_net.nc_tls);
+	if (a->ua_net.nc_token != NULL)
+		explicit_bzero(a->ua_net.nc_token, strlen(a->ua_net.nc_token));
+	free(a->ua_net.nc_token);
+	a->ua_net.nc_token = NULL;
+	curl_global_cleanup();
+	return left;
+}
+
+struct store_ctx {
+	const struct stack_table *sc_t;
+	const struct window_meta *sc_m;
+};
+
+static int
+store_write(FILE *f, void *arg)
+{
+	struct store_ctx *c = arg;
+
+	return output_write_col(f, c->sc_t, c->sc_m);
+}
+
+int
+upload_store(void *arg, const struct stack_table *t,
+	     const struct window_meta *m)
+{
+	struct upload_args *a = arg;
+	struct store_ctx c = {t, m};
+	int rv = 0;
+
+	if (a->ua_out.ou_dirfd >= 0 && output_write(&a->ua_out, t, m) == -1)
+		rv = -1;
+	if (a->ua_net_on) {
+		if (spool_put(&a->ua_spool, m, store_write, &c) == -1)
+			rv = -1;
+		else
+			sender_kick(&a->ua_sender);
+	}
+	return rv;
+}
