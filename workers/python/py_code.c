@@ -267,21 +267,45 @@ pycode_bytes(struct pyproc *p, uint64_t addr, uint8_t **out, size_t *n)
 	return 0;
 }
 
-/* Reads the code object at addr into slot s; 0 or -1. */
+/* A signature of the fields a cache entry was made from. */
+static uint64_t
+pycode_sig(const struct py_layout *l, const uint8_t *co)
+{
+	uint64_t h = pymem_u32(co, l->pl_co_firstlineno);
+
+	h = h * 0x100000001b3ULL ^ pymem_u64(co, 8);
+	h = h * 0x100000001b3ULL ^ pymem_u64(co, l->pl_co_filename);
+	h = h * 0x100000001b3ULL ^ pymem_u64(co, l->pl_co_name);
+	h = h * 0x100000001b3ULL ^ pymem_u64(co, l->pl_co_linetable);
+	if (l->pl_co_qualname)
+		h = h * 0x100000001b3ULL ^ pymem_u64(co, l->pl_co_qualname);
+	return h;
+}
+
+/* Reads the fields of the code object at addr into co. */
 static int
-pycode_read(struct pyproc *p, uint64_t addr, struct pycode *s)
+pycode_header(struct pyproc *p, uint64_t addr, uint8_t *co, size_t len)
 {
 	const struct py_layout *l = &p->pp_layout;
-	char name[PYCODE_MAX_NAME * 4 + 8], file[PYCODE_MAX_FILE * 4 + 8];
-	uint8_t co[4096];
-	uint64_t nm;
-	int first;
 
-	if (l->pl_co_size > sizeof(co) ||
+	if (l->pl_co_size > len ||
 	    pymem_read(&p->pp_mem, addr, co, l->pl_co_size) == -1)
 		return -1;
 	if (p->pp_code_type != 0 && pymem_u64(co, 8) != p->pp_code_type)
 		return -1;
+	return 0;
+}
+
+/* Reads the code object whose fields are co into slot s; 0 or -1. */
+static int
+pycode_read(struct pyproc *p, uint64_t addr, const uint8_t *co,
+	    struct pycode *s)
+{
+	const struct py_layout *l = &p->pp_layout;
+	char name[PYCODE_MAX_NAME * 4 + 8], file[PYCODE_MAX_FILE * 4 + 8];
+	uint64_t nm;
+	int first;
+
 	first = (int)pymem_u32(co, l->pl_co_firstlineno);
 	nm = pymem_u64(co,
 		       l->pl_co_qualname ? l->pl_co_qualname : l->pl_co_name);
@@ -301,6 +325,7 @@ pycode_read(struct pyproc *p, uint64_t addr, struct pycode *s)
 		return -1;
 	}
 	s->pc_firstlineno = first;
+	s->pc_sig = pycode_sig(l, co);
 	s->pc_addr = addr;
 	s->pc_gen = p->pp_gen;
 	s->pc_bytes = strlen(name) + strlen(file) + 2 + s->pc_nlines;
@@ -320,14 +345,18 @@ pycode_get(struct pycode_cache *c, struct pyproc *p, uint64_t addr)
 {
 	struct pycode *s = &c->pcc_slot[pycode_hash(p->pp_gen, addr)];
 	struct pycode fresh;
+	uint8_t co[4096];
 
-	if (s->pc_gen == p->pp_gen && s->pc_addr == addr) {
+	if (pycode_header(p, addr, co, sizeof(co)) == -1)
+		return NULL;
+	if (s->pc_gen == p->pp_gen && s->pc_addr == addr &&
+	    s->pc_sig == pycode_sig(&p->pp_layout, co)) {
 		c->pcc_hits++;
 		return s;
 	}
 	c->pcc_misses++;
 	memset(&fresh, 0, sizeof(fresh));
-	if (pycode_read(p, addr, &fresh) == -1)
+	if (pycode_read(p, addr, co, &fresh) == -1)
 		return NULL;
 	pycode_free_slot(c, s);
 	if (c->pcc_bytes + fresh.pc_bytes > PYCODE_BUDGET)

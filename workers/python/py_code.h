@@ -20,7 +20,8 @@ struct pycode {
 	uint32_t pc_gen;  /* process generation; 0: empty slot */
 	uint64_t pc_addr; /* remote address of the code object */
 	int pc_firstlineno;
-	char *pc_name; /* qualified name where known (3.11+) */
+	uint64_t pc_sig; /* hash of the code object's fields read */
+	char *pc_name;	 /* qualified name where known (3.11+) */
 	char *pc_file;
 	uint8_t *pc_lines; /* line table bytes */
 	size_t pc_nlines;
@@ -34,7 +35,9 @@ struct pycode_cache {
 };
 
 /* Returns the code object at addr of p, read or cached; NULL when it
- * cannot be read or does not look like a code object. */
+ * cannot be read or does not look like a code object. A cached entry is
+ * checked against the object's fields (one read): addresses of freed
+ * code objects are reused. */
 const struct pycode *pycode_get(struct pycode_cache *c, struct pyproc *p,
 				uint64_t addr);
 /* Forgets every entry of process generation gen (0: all). */

@@ -352,7 +352,7 @@ pyproc_attach(struct pyproc *p, pid_t pid, char *err, size_t errlen)
 	pymem_init_pid(&p->pp_mem, &p->pp_pid);
 	if (pyproc_stat(pid, &p->pp_start, NULL) == -1 ||
 	    pyproc_maps(pid, &lib, &exe) == -1) {
-		snprintf(err, errlen, "process exited");
+		snprintf(err, errlen, "no such process");
 		return -1;
 	}
 	pyproc_identity(p);

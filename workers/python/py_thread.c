@@ -59,6 +59,8 @@ pythread_frames(struct pyproc *p, const uint8_t *ts, struct pythread *t)
 	t->pt_truncated = 0;
 	if (l->pl_fr_size > sizeof(fr) || pythread_top(p, ts, &f) == -1)
 		return -1;
+	t->pt_top = f;
+	t->pt_top_code = 0;
 	cycle_init(&cy);
 	while (f != 0) {
 		if (t->pt_depth >= PY_MAX_DEPTH) {
@@ -70,6 +72,8 @@ pythread_frames(struct pyproc *p, const uint8_t *ts, struct pythread *t)
 			errno = EFAULT;
 			return -1;
 		}
+		if (f == t->pt_top)
+			t->pt_top_code = pymem_u64(fr, l->pl_fr_code);
 		/* 3.12+: frames owned by the C stack are shims, no code. */
 		if (!(l->pl_fr_owner && l->pl_version >= PYVER(3, 12) &&
 		      fr[l->pl_fr_owner] == 3)) {
@@ -153,6 +157,40 @@ pythread_tid(struct pyproc *p, const uint8_t *ts)
 	return pythread_pthread_tid(p, pymem_u64(ts, l->pl_ts_thread_id));
 }
 
+/* Returns 1 when the thread still runs the frame its walk started from:
+ * then no caller of it can have changed during the walk. */
+static int
+pythread_stable(struct pyproc *p, const struct pythread *t)
+{
+	const struct py_layout *l = &p->pp_layout;
+	uint8_t ts[4096];
+	uint64_t f, code;
+
+	if (pymem_read(&p->pp_mem, t->pt_addr, ts, l->pl_ts_size) == -1 ||
+	    pythread_top(p, ts, &f) == -1 || f != t->pt_top)
+		return 0;
+	return f == 0 ||
+	       (pymem_ptr(&p->pp_mem, f + l->pl_fr_code, &code) == 0 &&
+		code == t->pt_top_code);
+}
+
+/* Walks the frames of thread t until a walk is stable; 0 or -1. */
+static int
+pythread_stack(struct pyproc *p, uint8_t *ts, struct pythread *t)
+{
+	const struct py_layout *l = &p->pp_layout;
+
+	for (int i = 0; i < PY_WALK_TRIES; i++) {
+		if (i > 0 &&
+		    pymem_read(&p->pp_mem, t->pt_addr, ts, l->pl_ts_size) == -1)
+			return -1;
+		if (pythread_frames(p, ts, t) == 0 && pythread_stable(p, t))
+			return 0;
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
 int
 pythread_walk(struct pyproc *p, struct pythread *t, pythread_filter_fn filter,
 	      pythread_frames_fn frames, void *arg)
@@ -179,7 +217,7 @@ pythread_walk(struct pyproc *p, struct pythread *t, pythread_filter_fn filter,
 		t->pt_addr = addr;
 		t->pt_gil = holder != 0 && holder == addr;
 		t->pt_tid = pythread_tid(p, ts);
-		if (filter(arg, p, t) && pythread_frames(p, ts, t) == 0 &&
+		if (filter(arg, p, t) && pythread_stack(p, ts, t) == 0 &&
 		    t->pt_depth > 0)
 			frames(arg, p, t);
 		addr = pymem_u64(ts, l->pl_ts_next);

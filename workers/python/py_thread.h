@@ -13,11 +13,13 @@
 
 #include "py_proc.h"
 
-#define PY_MAX_DEPTH	512  /* frames walked per thread */
-#define PY_MAX_THREADS	512  /* thread states walked per interpreter */
-#define PY_PTHREAD_SCAN 2048 /* bytes of struct pthread searched for the TID   \
-			      */
-#define PY_PTHREAD_TID 720   /* glibc x86-64: offsetof(struct pthread, tid) */
+#define PY_MAX_DEPTH   512 /* frames walked per thread */
+#define PY_MAX_THREADS 512 /* thread states walked per interpreter */
+#define PY_PTHREAD_SCAN                                                        \
+	2048		   /* bytes of struct pthread searched for the TID     \
+			    */
+#define PY_PTHREAD_TID 720 /* glibc x86-64: offsetof(struct pthread, tid) */
+#define PY_WALK_TRIES  3   /* walks of a thread that changed under us */
 
 struct pyframe {
 	uint64_t pf_code; /* code object */
@@ -25,9 +27,11 @@ struct pyframe {
 };
 
 struct pythread {
-	uint64_t pt_addr; /* PyThreadState */
-	pid_t pt_tid;	  /* host TID; -1 unknown */
-	int pt_gil;	  /* holds the GIL */
+	uint64_t pt_addr;     /* PyThreadState */
+	uint64_t pt_top;      /* its newest frame when walked */
+	uint64_t pt_top_code; /* that frame's code field */
+	pid_t pt_tid;	      /* host TID; -1 unknown */
+	int pt_gil;	      /* holds the GIL */
 	size_t pt_depth;
 	int pt_truncated;			/* deeper than PY_MAX_DEPTH */
 	struct pyframe pt_frames[PY_MAX_DEPTH]; /* leaf first */
