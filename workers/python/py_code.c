@@ -101,6 +101,18 @@ pycode_string(struct pyproc *p, uint64_t addr, char *buf, size_t len,
 
 /* --- line tables ----------------------------------------------------- */
 
+#define LINE_MAX_ABS 100000000 /* garbage tables stay in range */
+
+static int
+line_add(int line, int delta)
+{
+	int64_t v = (int64_t)line + delta;
+
+	return v > LINE_MAX_ABS	   ? LINE_MAX_ABS
+	       : v < -LINE_MAX_ABS ? -LINE_MAX_ABS
+				   : (int)v;
+}
+
 int
 pycode_line_lnotab(const uint8_t *t, size_t n, int first, int64_t off)
 {
@@ -111,7 +123,7 @@ pycode_line_lnotab(const uint8_t *t, size_t n, int first, int64_t off)
 		addr += t[i];
 		if (addr > off)
 			break;
-		line += (int8_t)t[i + 1];
+		line = line_add(line, (int8_t)t[i + 1]);
 	}
 	return line;
 }
@@ -127,7 +139,7 @@ pycode_line_310(const uint8_t *t, size_t n, int first, int64_t off)
 	for (size_t i = 0; i + 1 < n; i += 2) {
 		end = start + t[i];
 		if ((int8_t)t[i + 1] != -128)
-			line += (int8_t)t[i + 1];
+			line = line_add(line, (int8_t)t[i + 1]);
 		if (off >= start && off < end)
 			return line;
 		start = end;
@@ -158,7 +170,8 @@ lt_svarint(const uint8_t *t, size_t n, size_t *i)
 {
 	uint32_t v = lt_varint(t, n, i);
 
-	return (v & 1) ? -(int)(v >> 1) : (int)(v >> 1);
+	return (v & 1) ? -(int)(v >> 1 & 0x3fffffff)
+		       : (int)(v >> 1 & 0x3fffffff);
 }
 
 int
@@ -177,9 +190,9 @@ pycode_line_311(const uint8_t *t, size_t n, int first, int64_t idx)
 		if (!(b & 0x80))
 			continue; /* out of step: resynchronise */
 		if (code == 13 || code == 14)
-			line += lt_svarint(t, n, &i);
+			line = line_add(line, lt_svarint(t, n, &i));
 		else if (code >= 10 && code <= 12)
-			line += (int)code - 10;
+			line = line_add(line, (int)code - 10);
 		while (i < n && !(t[i] & 0x80))
 			i++;
 		if (idx < addr + units)
