@@ -50,9 +50,6 @@ static const struct option python_longopts[] = {
 
 #define PYTHON_WINDOW_BUDGET (WORKER_CHUNK_BUDGET / 2)
 
-/* Options are parsed before start: kept here until then. */
-static struct pyopts python_opts = {.po_min_duration = 0};
-
 struct python_state {
 	struct pysampler ps_sampler;
 	pthread_t ps_thread;
@@ -70,30 +67,30 @@ struct python_state {
 static int
 python_option(struct worker_ctx *ctx, int opt, const char *arg)
 {
+	struct worker_opts *o = &ctx->wc_opts;
 	uint64_t v;
 
-	(void)ctx;
 	switch (opt) {
 	case OPT_IDLE:
-		python_opts.po_idle = 1;
+		o->wo_python_idle = 1;
 		return 0;
 	case OPT_GIL:
-		python_opts.po_gil = 1;
+		o->wo_python_gil = 1;
 		return 0;
 	case OPT_NO_LINES:
-		python_opts.po_no_lines = 1;
+		o->wo_python_no_lines = 1;
 		return 0;
 	case OPT_MAX_PROCS:
-		if (parse_u64(arg, 0, PYSAMPLE_MAX_PROCS, &v) == -1)
+		if (parse_u64(arg, 0, WORKER_MAX_RUNTIME_PROCS, &v) == -1)
 			return worker_badarg("--max-processes-runtime-profiler",
 					     arg, "0 (all) to 4096 processes");
-		python_opts.po_max_procs = (uint32_t)v;
+		o->wo_max_procs = (uint32_t)v;
 		return 0;
 	case OPT_MIN_DURATION:
-		if (parse_u64(arg, 0, 86400, &v) == -1)
+		if (parse_u64(arg, 0, WORKER_MAX_MIN_DURATION, &v) == -1)
 			return worker_badarg("--min-duration", arg,
 					     "0 to 86400 seconds");
-		python_opts.po_min_duration = (uint32_t)v;
+		o->wo_min_duration = (uint32_t)v;
 		return 0;
 	}
 	return -1;
@@ -163,6 +160,14 @@ python_free(struct python_state *st)
 static int
 python_start(struct worker_ctx *ctx)
 {
+	const struct worker_opts *o = &ctx->wc_opts;
+	struct pyopts po = {
+	    .po_idle = o->wo_python_idle,
+	    .po_gil = o->wo_python_gil,
+	    .po_no_lines = o->wo_python_no_lines,
+	    .po_max_procs = o->wo_max_procs,
+	    .po_min_duration = o->wo_min_duration,
+	};
 	struct python_state *st;
 	size_t n;
 
@@ -172,7 +177,7 @@ python_start(struct worker_ctx *ctx)
 	st->ps_hz = ctx->wc_opts.wo_frequency;
 	st->ps_pids = ctx->wc_opts.wo_pids;
 	st->ps_npids = ctx->wc_opts.wo_npids;
-	if (pysampler_init(&st->ps_sampler, &python_opts) == -1 ||
+	if (pysampler_init(&st->ps_sampler, &po) == -1 ||
 	    (st->ps_cur = stacks_new(PYTHON_WINDOW_BUDGET)) == NULL ||
 	    (st->ps_spare = stacks_new(PYTHON_WINDOW_BUDGET)) == NULL) {
 		python_free(st);
