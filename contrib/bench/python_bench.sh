@@ -47,23 +47,33 @@ def main(seconds):
             t0, done = now, 0
 main(float(sys.argv[1]))
 PYEOF
-ROUNDS=4
-PHASE=5
-"$PY" "$T/work.py" $((ROUNDS * PHASE * 2 + 4)) >"$T/work.out" &
+ROUNDS=8
+PHASE=3
+"$PY" "$T/work.py" $((ROUNDS * PHASE * 2 + 8)) >"$T/work.out" &
 WP=$!
 PIDS="$PIDS $WP"
 until grep -q ready "$T/work.out" 2>/dev/null; do sleep 0.1; done
-sleep 1
+# One profd-python for the whole run, paused (SIGSTOP) in the phases
+# without profiling: start-up costs are left out, both kinds of phase
+# see the same machine.
+"$W" --pid "$WP" -d $((ROUNDS * PHASE * 2 + 6)) -f 100 >/dev/null 2>&1 &
+WK=$!
+PIDS="$PIDS $WK"
+sleep 2
 : >"$T/phases"
 for r in $(seq "$ROUNDS"); do
+	kill -STOP "$WK"
 	s=$(date +%s.%N); sleep "$PHASE"; e=$(date +%s.%N)
 	echo "off $s $e" >>"$T/phases"
-	s=$(date +%s.%N)
-	"$W" --pid "$WP" -d "$PHASE" -f 100 >/dev/null 2>&1
-	e=$(date +%s.%N)
+	kill -CONT "$WK"
+	s=$(date +%s.%N); sleep "$PHASE"; e=$(date +%s.%N)
 	echo "on $s $e" >>"$T/phases"
 done
-wait "$WP"
+kill -TERM "$WK"
+wait "$WK" 2>/dev/null
+kill "$WP" 2>/dev/null
+wait "$WP" 2>/dev/null
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 awk 'NR == FNR { k[NR] = $1; s[NR] = $2; e[NR] = $3; n = NR; next }
      /^[0-9]/ { for (i = 1; i <= n; i++)
 		 if ($1 - 0.5 >= s[i] && $1 <= e[i]) { sum[k[i]] += $2; cnt[k[i]]++ } }
