@@ -41,7 +41,6 @@ leaf_lines() {
 		sort -k2,2nr
 }
 
-report=""
 for py in $PYTHONS; do
 	start_leaves "$py" 30
 	out="$T/$(basename "$(dirname "$(dirname "$py")")")-$(basename "$py").col"
@@ -61,14 +60,11 @@ for py in $PYTHONS; do
 	cl=$(leaf_lines "$out" cold_leaf | head -1 | cut -d' ' -f1)
 	line="$py: hot=$hot cold=$cold total=$total hot share $share % (expect 75, 60-90), hot line $hl (expect $hot_line), cold line $cl (expect $cold_line)"
 	echo "$line"
-	report="$report$line
-"
 	[ "$share" -ge 60 ] && [ "$share" -le 90 ] || fail "$py: hot share $share %"
 	[ "$hl" = "$hot_line" ] || fail "$py: hot_leaf's busiest line is $hl"
 	[ "$cl" = "$cold_line" ] || fail "$py: cold_leaf's busiest line is $cl"
 	pass "$py"
 done
-printf '%s' "$report" >"${top_builddir}/tests/python_standalone.report" 2>/dev/null || :
 
 # Lines merged: one frame per function.
 py=${PYTHONS##* }
