@@ -38,7 +38,16 @@ struct worker_opts {
 	uint32_t wo_restart_rss_mb;  /* restart perf over this RSS ... */
 	uint32_t wo_restart_after_s; /* ... once it ran this long */
 	int wo_no_memory_restart;
+	/* profd-python */
+	int wo_python_idle;	  /* threads off the CPU too */
+	int wo_python_gil;	  /* only the GIL holder */
+	int wo_python_no_lines;	  /* frames without line numbers */
+	uint32_t wo_max_procs;	  /* runtime profiler processes; 0 all */
+	uint32_t wo_min_duration; /* seconds a process must have run */
 };
+
+#define WORKER_MAX_RUNTIME_PROCS 4096
+#define WORKER_MAX_MIN_DURATION	 86400
 
 #define WORKER_PERF_RESTART_RSS_MB 200
 #define WORKER_PERF_RESTART_AFTER  600 /* seconds */

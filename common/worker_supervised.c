@@ -58,7 +58,9 @@ sup_configure(struct sup *s, const Profd__Configure *m)
 	    strspn(m->perf_events, WORKER_EVENT_CHARS) !=
 		strlen(m->perf_events) ||
 	    m->perf_restart_rss_mb > 1048576 ||
-	    m->perf_restart_after > 86400 * 365) {
+	    m->perf_restart_after > 86400 * 365 ||
+	    m->max_processes_runtime_profiler > WORKER_MAX_RUNTIME_PROCS ||
+	    m->min_duration > WORKER_MAX_MIN_DURATION) {
 		log_error("profd sent an invalid configuration");
 		return -1;
 	}
@@ -80,6 +82,11 @@ sup_configure(struct sup *s, const Profd__Configure *m)
 	if (m->perf_restart_after != 0)
 		o->wo_restart_after_s = m->perf_restart_after;
 	o->wo_no_memory_restart = m->perf_no_memory_restart;
+	o->wo_python_idle = m->python_idle;
+	o->wo_python_gil = m->python_gil;
+	o->wo_python_no_lines = m->python_no_line_numbers;
+	o->wo_max_procs = m->max_processes_runtime_profiler;
+	o->wo_min_duration = m->min_duration;
 	if (ctx->wc_ops->po_start(ctx) == -1) {
 		sup_send_status(s, PROFD__STATUS__KIND__ERROR, 0,
 				"profiler failed to start", 0);

@@ -52,6 +52,13 @@ enum {
 	OPT_SPOOL_SIZE,
 	OPT_RETRY_MAX,
 	OPT_OUTPUT_FORMAT,
+	OPT_PYTHON_MODE,
+	OPT_NO_PYTHON,
+	OPT_PYTHON_IDLE,
+	OPT_PYTHON_GIL,
+	OPT_PYTHON_NO_LINES,
+	OPT_MAX_PROCS,
+	OPT_MIN_DURATION,
 };
 
 static const struct option profd_longopts[] = {
@@ -98,6 +105,13 @@ static const struct option profd_longopts[] = {
     {"spool-max-size", required_argument, NULL, OPT_SPOOL_SIZE},
     {"upload-retry-max", required_argument, NULL, OPT_RETRY_MAX},
     {"output-format", required_argument, NULL, OPT_OUTPUT_FORMAT},
+    {"python-mode", required_argument, NULL, OPT_PYTHON_MODE},
+    {"no-python", no_argument, NULL, OPT_NO_PYTHON},
+    {"python-idle", no_argument, NULL, OPT_PYTHON_IDLE},
+    {"python-gil", no_argument, NULL, OPT_PYTHON_GIL},
+    {"python-no-line-numbers", no_argument, NULL, OPT_PYTHON_NO_LINES},
+    {"max-processes-runtime-profiler", required_argument, NULL, OPT_MAX_PROCS},
+    {"min-duration", required_argument, NULL, OPT_MIN_DURATION},
     {NULL, 0, NULL, 0},
 };
 
@@ -119,6 +133,11 @@ usage(FILE *f)
 		"[--perf-restart-after SECONDS]\n"
 		"             [--perf-no-memory-restart] "
 		"[--perf-dwarf-stack-size BYTES]\n"
+		"             [--python-mode auto|disabled] [--no-python] "
+		"[--python-idle]\n"
+		"             [--python-gil] [--python-no-line-numbers]\n"
+		"             [--max-processes-runtime-profiler N] "
+		"[--min-duration SECONDS]\n"
 		"             [-u --server-host URL --service-name NAME "
 		"--token-file FILE]\n"
 		"             [--pyroscope-url URL] [--spool-dir DIR] "
@@ -302,6 +321,40 @@ parse_upload(struct profd_opts *o, int c, const char *arg)
 	return -1;
 }
 
+/* The Python worker's options, passed on in its Configure. */
+static int
+parse_python(struct profd_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_PYTHON_MODE:
+		if (strcmp(arg, "auto") != 0 && strcmp(arg, "disabled") != 0)
+			return badarg("--python-mode", arg, "auto or disabled");
+		snprintf(o->po_python_mode, sizeof(o->po_python_mode), "%s",
+			 arg);
+		return 0;
+	case OPT_NO_PYTHON:
+		snprintf(o->po_python_mode, sizeof(o->po_python_mode),
+			 "disabled");
+		return 0;
+	case OPT_PYTHON_IDLE:
+		o->po_python_idle = 1;
+		return 0;
+	case OPT_PYTHON_GIL:
+		o->po_python_gil = 1;
+		return 0;
+	case OPT_PYTHON_NO_LINES:
+		o->po_python_no_lines = 1;
+		return 0;
+	case OPT_MAX_PROCS:
+		return opt_number("--max-processes-runtime-profiler", arg, 0,
+				  WORKER_MAX_RUNTIME_PROCS, &o->po_max_procs);
+	case OPT_MIN_DURATION:
+		return opt_number("--min-duration", arg, 0,
+				  WORKER_MAX_MIN_DURATION, &o->po_min_duration);
+	}
+	return -1;
+}
+
 static int
 parse_opt(struct profd_opts *o, int c, const char *arg)
 {
@@ -376,6 +429,14 @@ parse_opt(struct profd_opts *o, int c, const char *arg)
 	case OPT_RETRY_MAX:
 	case OPT_OUTPUT_FORMAT:
 		return parse_upload(o, c, arg);
+	case OPT_PYTHON_MODE:
+	case OPT_NO_PYTHON:
+	case OPT_PYTHON_IDLE:
+	case OPT_PYTHON_GIL:
+	case OPT_PYTHON_NO_LINES:
+	case OPT_MAX_PROCS:
+	case OPT_MIN_DURATION:
+		return parse_python(o, c, arg);
 	case OPT_CGROUP_MODE:
 		if (strcmp(arg, "auto") != 0 && strcmp(arg, "v2") != 0 &&
 		    strcmp(arg, "v1") != 0 && strcmp(arg, "poll") != 0)
@@ -435,6 +496,7 @@ defaults(struct profd_opts *o)
 	o->po_rundir = PROFD_RUNDIR;
 	o->po_worker_dir = PROFD_WORKER_DIR;
 	snprintf(o->po_perf_mode, sizeof(o->po_perf_mode), "fp");
+	snprintf(o->po_python_mode, sizeof(o->po_python_mode), "auto");
 	snprintf(o->po_cgroup_mode, sizeof(o->po_cgroup_mode), "auto");
 }
 
@@ -699,6 +761,8 @@ options_parse(struct profd_opts *o, int argc, char **argv)
 		return 1;
 	if (strcmp(o->po_perf_mode, "disabled") == 0)
 		table_entry(o, "perf", 1)->ws_enabled = 0;
+	if (strcmp(o->po_python_mode, "disabled") == 0)
+		table_entry(o, "python", 1)->ws_enabled = 0;
 	if (table_check(o, err, sizeof(err)) == -1) {
 		fprintf(stderr, "profd: %s: %s\n", o->po_config, err);
 		return 2;
@@ -720,6 +784,8 @@ options_reload(const struct profd_opts *cur, struct profd_opts *fresh,
 	conf_reload = 0;
 	if (rv == 0 && strcmp(fresh->po_perf_mode, "disabled") == 0)
 		table_entry(fresh, "perf", 1)->ws_enabled = 0;
+	if (rv == 0 && strcmp(fresh->po_python_mode, "disabled") == 0)
+		table_entry(fresh, "python", 1)->ws_enabled = 0;
 	if (rv == 0 &&
 	    table_check(fresh, conf_lasterr, sizeof(conf_lasterr)) == -1)
 		rv = -1;

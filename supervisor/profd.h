@@ -71,6 +71,12 @@ struct profd_opts {
 	uint32_t po_restart_after_s;  /* --perf-restart-after */
 	int po_no_memory_restart;     /* --perf-no-memory-restart */
 	uint32_t po_dwarf_stack_size; /* --perf-dwarf-stack-size */
+	char po_python_mode[16];      /* auto, disabled */
+	int po_python_idle;	      /* --python-idle */
+	int po_python_gil;	      /* --python-gil */
+	int po_python_no_lines;	      /* --python-no-line-numbers */
+	uint32_t po_max_procs;	      /* --max-processes-runtime-profiler */
+	uint32_t po_min_duration;     /* --min-duration */
 	int po_insert_dso_name;
 	int po_flamegraph;
 	int po_rotating;

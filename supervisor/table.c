@@ -17,10 +17,12 @@ struct table_default {
 };
 
 /* perf itself runs in profd-perf's cgroup, hence its larger limit. nng
- * alone starts about 13 threads, and pids.max counts threads. */
+ * alone starts about 13 threads, and pids.max counts threads; profd-python
+ * adds one sampling thread and stays under 16 MiB for 50 processes. */
 static const struct table_default table_builtin[] = {
     {"upload", 0, 64 * MIB, 32},
     {"perf", 1, 256 * MIB, 64},
+    {"python", 1, 64 * MIB, 32},
 };
 
 static int

@@ -54,6 +54,11 @@ workers_configure(struct profd *p, struct worker *w)
 	m.perf_restart_after = o->po_restart_after_s;
 	m.perf_no_memory_restart = o->po_no_memory_restart;
 	m.perf_dwarf_stack_size = o->po_dwarf_stack_size;
+	m.python_idle = o->po_python_idle;
+	m.python_gil = o->po_python_gil;
+	m.python_no_line_numbers = o->po_python_no_lines;
+	m.max_processes_runtime_profiler = o->po_max_procs;
+	m.min_duration = o->po_min_duration;
 	c.body_case = PROFD__CONTROL__BODY_CONFIGURE;
 	c.configure = &m;
 	return workers_send(p, w, &c);

@@ -8,10 +8,23 @@
 
 #include "chunk.h"
 #include "log.h"
+#include "merge.h"
 #include "util.h"
 #include "windows.h"
 
 #define WINDOW_BUDGET (32u << 20) /* bytes of one merged window */
+
+/* Profilers whose stacks replace perf's for the processes they cover. */
+static const char *const windows_runtime[] = {"python", "java", NULL};
+
+static int
+windows_is_runtime(const char *worker)
+{
+	for (size_t i = 0; windows_runtime[i] != NULL; i++)
+		if (strcmp(worker, windows_runtime[i]) == 0)
+			return 1;
+	return 0;
+}
 
 static struct window *
 windows_find(struct windows *ws, uint64_t id, int create)
@@ -66,8 +79,15 @@ windows_add_chunk(struct windows *ws, const Profd__ProfileChunk *c)
 		errno = E2BIG;
 		return -1;
 	}
-	if (chunk_merge(w->w_table, c) == -1)
+	if (windows_is_runtime(c->worker)) {
+		if (w->w_runtime == NULL &&
+		    (w->w_runtime = stacks_new(WINDOW_BUDGET)) == NULL)
+			return -1;
+		if (chunk_merge(w->w_runtime, c) == -1)
+			return -1;
+	} else if (chunk_merge(w->w_table, c) == -1) {
 		return -1;
+	}
 	snprintf(w->w_got[w->w_ngot++], WINDOWS_NAME_MAX, "%s", c->worker);
 	if (c->frequency != 0)
 		w->w_meta.wm_frequency = c->frequency;
@@ -114,6 +134,7 @@ static void
 window_release(struct window *w)
 {
 	stacks_free(w->w_table);
+	stacks_free(w->w_runtime);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -131,6 +152,26 @@ windows_oldest(struct windows *ws)
 			best = w;
 	}
 	return best;
+}
+
+/* Writes window w: runtime stacks in place of perf's where there are. */
+static int
+window_write(windows_store_fn store, void *sarg, struct window *w)
+{
+	struct stack_table *merged;
+	int rv;
+
+	if (w->w_runtime == NULL)
+		return store(sarg, w->w_table, &w->w_meta);
+	if ((merged = stacks_new(WINDOW_BUDGET)) == NULL)
+		return -1;
+	if (merge_runtime(merged, w->w_table, w->w_runtime) == -1)
+		log_warn("window %llu: merged profile is incomplete: %s",
+			 (unsigned long long)w->w_meta.wm_window,
+			 strerror(errno));
+	rv = store(sarg, merged, &w->w_meta);
+	stacks_free(merged);
+	return rv;
 }
 
 int
@@ -153,7 +194,7 @@ windows_flush(struct windows *ws, windows_store_fn store, void *sarg, int force,
 				 w->w_ngot, w->w_nexpect);
 		if (w->w_meta.wm_end == 0)
 			w->w_meta.wm_start = w->w_meta.wm_end = time(NULL);
-		ok = store(sarg, w->w_table, &w->w_meta) == 0;
+		ok = window_write(store, sarg, w) == 0;
 		ws->ws_done = w->w_meta.wm_window;
 		if (done != NULL)
 			done(arg, w->w_meta.wm_window, ok);

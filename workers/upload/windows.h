@@ -17,7 +17,8 @@ struct window {
 	int w_used;
 	int w_snapshot; /* profd's Snapshot for it has arrived */
 	struct window_meta w_meta;
-	struct stack_table *w_table;
+	struct stack_table *w_table;   /* perf and other native profilers */
+	struct stack_table *w_runtime; /* runtime profilers, NULL if none */
 	char w_expect[WINDOWS_MAX_EXPECT][WINDOWS_NAME_MAX];
 	size_t w_nexpect;
 	char w_got[WINDOWS_MAX_EXPECT][WINDOWS_NAME_MAX];

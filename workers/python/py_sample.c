@@ -1,0 +1,381 @@
+/* The sampler: targets, one sample of each, error frames. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "procfs.h"
+#include "py_sample.h"
+
+#define ERROR_FMT "[Profiling error: %s]"
+
+int
+pysampler_init(struct pysampler *s, const struct pyopts *o)
+{
+	memset(s, 0, sizeof(*s));
+	s->ps_opts = *o;
+	s->ps_codes = calloc(1, sizeof(*s->ps_codes));
+	s->ps_thread = calloc(1, sizeof(*s->ps_thread));
+	if (s->ps_codes == NULL || s->ps_thread == NULL) {
+		pysampler_free(s);
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+target_detach(struct pysampler *s, struct pytarget *t)
+{
+	if (t->pt_attached)
+		pycode_forget(s->ps_codes, t->pt_proc.pp_gen);
+	pyproc_detach(&t->pt_proc);
+	t->pt_attached = 0;
+}
+
+void
+pysampler_free(struct pysampler *s)
+{
+	for (size_t i = 0; i < s->ps_ntargets; i++)
+		target_detach(s, &s->ps_targets[i]);
+	if (s->ps_codes != NULL)
+		pycode_clear(s->ps_codes);
+	free(s->ps_targets);
+	free(s->ps_codes);
+	free(s->ps_thread);
+	memset(s, 0, sizeof(*s));
+}
+
+/* --- targets --------------------------------------------------------- */
+
+static struct pytarget *
+target_find(struct pysampler *s, pid_t pid)
+{
+	for (size_t i = 0; i < s->ps_ntargets; i++)
+		if (s->ps_targets[i].pt_proc.pp_pid == pid)
+			return &s->ps_targets[i];
+	return NULL;
+}
+
+static struct pytarget *
+target_add(struct pysampler *s, pid_t pid)
+{
+	struct pytarget *t;
+
+	if (s->ps_targets == NULL &&
+	    (s->ps_targets = calloc(PYSAMPLE_MAX_PROCS, sizeof(*t))) == NULL)
+		return NULL;
+	if (s->ps_ntargets >= PYSAMPLE_MAX_PROCS)
+		return NULL;
+	t = &s->ps_targets[s->ps_ntargets++];
+	memset(t, 0, sizeof(*t));
+	t->pt_proc.pp_pid = pid;
+	return t;
+}
+
+/* Attaches t if it is not, or notices that it is gone. */
+static void
+target_refresh(struct pysampler *s, struct pytarget *t)
+{
+	pid_t pid = t->pt_proc.pp_pid;
+
+	if (t->pt_attached && pyproc_alive(&t->pt_proc))
+		return;
+	target_detach(s, t);
+	if (pyproc_attach(&t->pt_proc, pid, t->pt_err, sizeof(t->pt_err)) ==
+	    0) {
+		t->pt_attached = 1;
+		t->pt_err[0] = '\0';
+		log_info("profiling PID %d (%s), Python %u.%u", (int)pid,
+			 t->pt_proc.pp_comm,
+			 (t->pt_proc.pp_layout.pl_version >> 16) & 0xff,
+			 (t->pt_proc.pp_layout.pl_version >> 8) & 0xff);
+	} else {
+		t->pt_proc.pp_pid = pid;
+		log_info("PID %d: %s", (int)pid, t->pt_err);
+	}
+}
+
+/* Removes targets for which keep() is 0. */
+static void
+target_prune(struct pysampler *s, const char *keep)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < s->ps_ntargets; i++) {
+		if (keep[i])
+			s->ps_targets[j++] = s->ps_targets[i];
+		else
+			target_detach(s, &s->ps_targets[i]);
+	}
+	s->ps_ntargets = j;
+}
+
+struct candidate {
+	pid_t c_pid;
+	uint64_t c_cpu;
+};
+
+static int
+candidate_cmp(const void *a, const void *b)
+{
+	const struct candidate *x = a, *y = b;
+
+	return x->c_cpu < y->c_cpu ? 1 : x->c_cpu > y->c_cpu ? -1 : 0;
+}
+
+/* Seconds since boot, in clock ticks. */
+static uint64_t
+uptime_ticks(void)
+{
+	char buf[128];
+	double up;
+
+	if (procfs_read("/proc/uptime", buf, sizeof(buf)) <= 0 ||
+	    sscanf(buf, "%lf", &up) != 1)
+		return 0;
+	return (uint64_t)(up * (double)sysconf(_SC_CLK_TCK));
+}
+
+/* Lists the Python processes of the host old enough to profile. */
+static size_t
+discover_scan(struct pysampler *s, struct candidate *c, size_t max)
+{
+	uint64_t now = uptime_ticks(), start, cpu,
+		 min = (uint64_t)s->ps_opts.po_min_duration *
+		       (uint64_t)sysconf(_SC_CLK_TCK);
+	struct dirent *d;
+	size_t n = 0;
+	DIR *dp;
+
+	if ((dp = opendir("/proc")) == NULL)
+		return 0;
+	while ((d = readdir(dp)) != NULL && n < max) {
+		pid_t pid = (pid_t)strtol(d->d_name, NULL, 10);
+		struct pytarget *t;
+
+		if (pid <= 0 || pid == getpid() ||
+		    pyproc_stat(pid, &start, &cpu) == -1 ||
+		    (min > 0 && now > 0 && now - start < min))
+			continue;
+		t = target_find(s, pid);
+		if ((t != NULL && t->pt_attached) || pyproc_is_python(pid))
+			c[n++] = (struct candidate){pid, cpu};
+	}
+	closedir(dp);
+	return n;
+}
+
+static void
+discover_all(struct pysampler *s, char *keep)
+{
+	struct candidate *c = calloc(PYSAMPLE_MAX_PROCS, sizeof(*c));
+	size_t n;
+
+	if (c == NULL)
+		return;
+	n = discover_scan(s, c, PYSAMPLE_MAX_PROCS);
+	qsort(c, n, sizeof(*c), candidate_cmp);
+	if (s->ps_opts.po_max_procs != 0 && n > s->ps_opts.po_max_procs)
+		n = s->ps_opts.po_max_procs;
+	for (size_t i = 0; i < s->ps_ntargets; i++)
+		keep[i] = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct pytarget *t = target_find(s, c[i].c_pid);
+
+		if (t == NULL && (t = target_add(s, c[i].c_pid)) == NULL)
+			break;
+		keep[t - s->ps_targets] = 1;
+		t->pt_cpu = c[i].c_cpu;
+	}
+	free(c);
+}
+
+size_t
+pysampler_discover(struct pysampler *s, const uint32_t *pids, size_t n)
+{
+	char *keep = calloc(PYSAMPLE_MAX_PROCS, 1);
+
+	if (keep == NULL)
+		return s->ps_ntargets;
+	if (n == 0) {
+		discover_all(s, keep);
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			struct pytarget *t = target_find(s, (pid_t)pids[i]);
+
+			if (t == NULL && (t = target_add(s, (pid_t)pids[i])))
+				t->pt_given = 1;
+		}
+		memset(keep, 1, PYSAMPLE_MAX_PROCS);
+	}
+	target_prune(s, keep);
+	free(keep);
+	for (size_t i = 0; i < s->ps_ntargets; i++)
+		target_refresh(s, &s->ps_targets[i]);
+	return s->ps_ntargets;
+}
+
+/* --- one sample ------------------------------------------------------ */
+
+size_t
+pysampler_frame(char *buf, size_t len, const char *name, const char *file,
+		int line)
+{
+	int n;
+
+	if (line < 0)
+		n = snprintf(buf, len, "%s (%s)_[p]", name, file);
+	else
+		n = snprintf(buf, len, "%s (%s:%d)_[p]", name, file, line);
+	if (n < 0)
+		return 0;
+	return (size_t)n < len ? (size_t)n : len - 1;
+}
+
+static int
+sample_proc_index(struct pysampler *s, const struct pyproc *p)
+{
+	struct stack_table *t = s->ps_table;
+
+	if (s->ps_proc >= 0)
+		return s->ps_proc;
+	s->ps_proc = stacks_proc(t, (uint32_t)p->pp_pid,
+				 stacks_intern_str(t, p->pp_comm),
+				 stacks_intern_str(t, p->pp_container),
+				 stacks_intern_str(t, p->pp_appid));
+	return s->ps_proc;
+}
+
+static int
+sample_filter(void *arg, struct pyproc *p, struct pythread *t)
+{
+	struct pysampler *s = arg;
+
+	if (s->ps_opts.po_gil && !t->pt_gil)
+		return 0;
+	if (!s->ps_opts.po_idle && t->pt_tid > 0 &&
+	    !pyproc_running(p, t->pt_tid))
+		return 0;
+	return 1;
+}
+
+/* Interns frame i of thread t; STACKS_NONE when its code is unreadable. */
+static uint32_t
+sample_frame(struct pysampler *s, struct pyproc *p, const struct pyframe *f)
+{
+	const struct pycode *co = pycode_get(s->ps_codes, p, f->pf_code);
+	char buf[PYSAMPLE_FRAME_MAX];
+	size_t n;
+	int line;
+
+	if (co == NULL)
+		return STACKS_NONE;
+	line = s->ps_opts.po_no_lines
+		   ? -1
+		   : pycode_line(&p->pp_layout, co, f->pf_pos);
+	n = pysampler_frame(buf, sizeof(buf), co->pc_name, co->pc_file,
+			    line < 0 && !s->ps_opts.po_no_lines ? 0 : line);
+	return stacks_intern(s->ps_table, buf, n);
+}
+
+static void
+sample_frames(void *arg, struct pyproc *p, struct pythread *t)
+{
+	struct pysampler *s = arg;
+	struct pytarget *tg = (struct pytarget *)p; /* pt_proc is first */
+	uint32_t ids[PY_MAX_DEPTH + 1];
+	size_t n = 0;
+	int proc;
+
+	if (t->pt_truncated)
+		ids[n++] = stacks_intern_str(s->ps_table, "[truncated]_[p]");
+	for (size_t i = t->pt_depth; i-- > 0;) {
+		if ((ids[n++] = sample_frame(s, p, &t->pt_frames[i])) ==
+		    STACKS_NONE) {
+			tg->pt_failed++; /* torn or garbage: drop it */
+			return;
+		}
+	}
+	if ((proc = sample_proc_index(s, p)) < 0 ||
+	    stacks_add(s->ps_table, proc, ids, n, 1) == -1) {
+		s->ps_dropped++;
+		return;
+	}
+	tg->pt_samples++;
+	s->ps_stacks++;
+}
+
+static void
+sample_target(struct pysampler *s, struct pytarget *tg)
+{
+	struct pyproc *p = &tg->pt_proc;
+	int err;
+
+	s->ps_proc = -1;
+	if (pythread_walk(p, s->ps_thread, sample_filter, sample_frames, s) >=
+	    0) {
+		tg->pt_ok++;
+		return;
+	}
+	err = errno;
+	if (!pyproc_alive(p)) {
+		target_detach(s, tg);
+		snprintf(tg->pt_err, sizeof(tg->pt_err), "process exited");
+		return;
+	}
+	tg->pt_failed++;
+	snprintf(tg->pt_err, sizeof(tg->pt_err), "cannot read memory: %s",
+		 strerror(err));
+}
+
+void
+pysampler_tick(struct pysampler *s, struct stack_table *t)
+{
+	s->ps_table = t;
+	s->ps_ticks++;
+	for (size_t i = 0; i < s->ps_ntargets; i++)
+		if (s->ps_targets[i].pt_attached)
+			sample_target(s, &s->ps_targets[i]);
+	s->ps_table = NULL;
+}
+
+static void
+window_error(struct stack_table *t, struct pytarget *tg)
+{
+	const struct pyproc *p = &tg->pt_proc;
+	char buf[PYPROC_ERR_MAX + 32];
+	uint32_t id;
+	int proc;
+
+	snprintf(buf, sizeof(buf), ERROR_FMT, tg->pt_err);
+	id = stacks_intern_str(t, buf);
+	proc = stacks_proc(
+	    t, (uint32_t)p->pp_pid,
+	    stacks_intern_str(t, p->pp_comm[0] ? p->pp_comm : "python"),
+	    stacks_intern_str(t, p->pp_container),
+	    stacks_intern_str(t, p->pp_appid));
+	if (proc < 0 || id == STACKS_NONE ||
+	    stacks_add(t, proc, &id, 1, 1) == -1)
+		return;
+	stacks_proc_at(t, (size_t)proc)->sp_error =
+	    stacks_intern_str(t, tg->pt_err);
+}
+
+void
+pysampler_window_end(struct pysampler *s, struct stack_table *t)
+{
+	for (size_t i = 0; i < s->ps_ntargets; i++) {
+		struct pytarget *tg = &s->ps_targets[i];
+
+		if (tg->pt_samples == 0 && tg->pt_ok == 0 &&
+		    tg->pt_err[0] != '\0')
+			window_error(t, tg);
+		tg->pt_samples = tg->pt_failed = tg->pt_ok = 0;
+	}
+}
