@@ -15,11 +15,8 @@ struct merge_pid {
 
 struct merge_ctx {
 	struct stack_table *mc_out;
-	const struct stack_table *mc_src;
 	struct merge_pid *mc_pids; /* sorted by PID */
 	size_t mc_npids;
-	int mc_runtime; /* copying rt (else perf) */
-	int mc_err;
 };
 
 static int
@@ -83,57 +80,30 @@ merge_perf_totals(struct merge_ctx *m, const struct stack_table *perf)
 	}
 }
 
-/* Copies one stack of mc_src into mc_out with count. */
+/* Copies perf's processes whose PID the runtime profiler did not sample,
+ * then the runtime's processes scaled to perf's count for their PID. */
 static int
-merge_copy(struct merge_ctx *m, const struct stack_proc *sp,
-	   const uint32_t *frames, size_t n, uint64_t count)
+merge_copy(struct merge_ctx *m, const struct stack_table *perf,
+	   const struct stack_table *rt)
 {
-	const struct stack_table *s = m->mc_src;
-	struct stack_table *o = m->mc_out;
-	uint32_t ids[STACKS_MAX_FRAMES];
-	int proc;
+	for (size_t i = 0; i < stacks_nproc(perf); i++) {
+		const struct stack_proc *sp =
+		    stacks_proc_at((struct stack_table *)perf, i);
+		const struct merge_pid *e = merge_find(m, sp->sp_pid);
 
-	if (n > STACKS_MAX_FRAMES)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		if ((ids[i] = stacks_intern(o, stacks_str(s, frames[i]),
-					    stacks_strlen(s, frames[i]))) ==
-		    STACKS_NONE)
+		if ((e == NULL || e->mp_rt == 0) &&
+		    stacks_copy_proc(m->mc_out, perf, i, 1, 1) == -1)
 			return -1;
-	proc = stacks_proc(
-	    o, sp->sp_pid, stacks_intern_str(o, stacks_str(s, sp->sp_comm)),
-	    stacks_intern_str(o, stacks_str(s, sp->sp_container)),
-	    stacks_intern_str(o, stacks_str(s, sp->sp_app_id)));
-	if (proc < 0)
-		return -1;
-	if (sp->sp_error != 0)
-		stacks_proc_at(o, (size_t)proc)->sp_error =
-		    stacks_intern_str(o, stacks_str(s, sp->sp_error));
-	return stacks_add(o, proc, ids, n, count);
-}
-
-static int
-merge_one(void *arg, const struct stack_proc *sp, const uint32_t *frames,
-	  size_t n, uint64_t count)
-{
-	struct merge_ctx *m = arg;
-	struct merge_pid *e = merge_find(m, sp->sp_pid);
-
-	if (!m->mc_runtime) {
-		if (e != NULL && e->mp_rt > 0)
-			return 0; /* replaced by the runtime's stacks */
-	} else if (sp->sp_error == 0 && e != NULL && e->mp_rt > 0 &&
-		   e->mp_perf > 0) {
-		unsigned __int128 c =
-		    (unsigned __int128)count * e->mp_perf + e->mp_rt / 2;
-
-		count = (uint64_t)(c / e->mp_rt);
-		if (count == 0)
-			return 0;
 	}
-	if (merge_copy(m, sp, frames, n, count) == -1) {
-		m->mc_err = errno ? errno : ENOMEM;
-		return 1;
+	for (size_t i = 0; i < stacks_nproc(rt); i++) {
+		const struct stack_proc *sp =
+		    stacks_proc_at((struct stack_table *)rt, i);
+		const struct merge_pid *e = merge_find(m, sp->sp_pid);
+		int scale = sp->sp_error == 0 && e->mp_rt > 0 && e->mp_perf > 0;
+
+		if (stacks_copy_proc(m->mc_out, rt, i, scale ? e->mp_perf : 1,
+				     scale ? e->mp_rt : 1) == -1)
+			return -1;
 	}
 	return 0;
 }
@@ -143,20 +113,12 @@ merge_runtime(struct stack_table *out, const struct stack_table *perf,
 	      const struct stack_table *rt)
 {
 	struct merge_ctx m = {.mc_out = out};
+	int rv;
 
 	if (merge_index(&m, rt) == -1)
 		return -1;
 	merge_perf_totals(&m, perf);
-	m.mc_src = perf;
-	stacks_foreach(perf, merge_one, &m);
-	m.mc_src = rt;
-	m.mc_runtime = 1;
-	if (m.mc_err == 0)
-		stacks_foreach(rt, merge_one, &m);
+	rv = merge_copy(&m, perf, rt);
 	free(m.mc_pids);
-	if (m.mc_err != 0) {
-		errno = m.mc_err;
-		return -1;
-	}
-	return 0;
+	return rv;
 }
