@@ -31,6 +31,7 @@ static const char *const perf_syscalls[] = {
     "statfs",
     "fstatfs",
     "unshare",
+    "setns", /* perf enters mount namespaces; EPERM without CAP_SYS_ADMIN */
     "arch_prctl",
     "setpgid",
     "getpgid",
