@@ -37,10 +37,15 @@ struct worker_opts {
 	uint32_t wo_restart_rss_mb;  /* restart perf over this RSS ... */
 	uint32_t wo_restart_after_s; /* ... once it ran this long */
 	int wo_no_memory_restart;
+	int wo_use_cgroups;	 /* perf -G on the busiest cgroups ... */
+	uint32_t wo_max_cgroups; /* ... this many in all ... */
+	uint32_t wo_max_docker;	 /* ... docker containers first */
 };
 
 #define WORKER_PERF_RESTART_RSS_MB 200
 #define WORKER_PERF_RESTART_AFTER  600 /* seconds */
+#define WORKER_PERF_MAX_CGROUPS	   50  /* --perf-max-cgroups default */
+#define WORKER_PERF_CGROUPS_LIMIT  128 /* the most either cgroup flag takes */
 #define WORKER_EVENT_CHARS                                                     \
 	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-:./"
 

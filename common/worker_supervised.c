@@ -58,7 +58,10 @@ sup_configure(struct sup *s, const Profd__Configure *m)
 	    strspn(m->perf_events, WORKER_EVENT_CHARS) !=
 		strlen(m->perf_events) ||
 	    m->perf_restart_rss_mb > 1048576 ||
-	    m->perf_restart_after > 86400 * 365) {
+	    m->perf_restart_after > 86400 * 365 ||
+	    m->perf_max_cgroups > WORKER_PERF_CGROUPS_LIMIT ||
+	    m->perf_max_docker_containers > WORKER_PERF_CGROUPS_LIMIT ||
+	    (m->perf_use_cgroups && m->n_pids > 0)) {
 		log_error("profd sent an invalid configuration");
 		return -1;
 	}
@@ -80,6 +83,9 @@ sup_configure(struct sup *s, const Profd__Configure *m)
 	if (m->perf_restart_after != 0)
 		o->wo_restart_after_s = m->perf_restart_after;
 	o->wo_no_memory_restart = m->perf_no_memory_restart;
+	o->wo_use_cgroups = m->perf_use_cgroups;
+	o->wo_max_cgroups = m->perf_max_cgroups;
+	o->wo_max_docker = m->perf_max_docker_containers;
 	if (ctx->wc_ops->po_start(ctx) == -1) {
 		sup_send_status(s, PROFD__STATUS__KIND__ERROR, 0,
 				"profiler failed to start", 0);

@@ -33,6 +33,9 @@ enum {
 	OPT_RESTART_AFTER,
 	OPT_NO_MEMORY_RESTART,
 	OPT_DWARF_STACK_SIZE,
+	OPT_USE_CGROUPS,
+	OPT_MAX_CGROUPS,
+	OPT_MAX_DOCKER,
 };
 
 static const struct option profd_longopts[] = {
@@ -61,6 +64,9 @@ static const struct option profd_longopts[] = {
     {"perf-restart-after", required_argument, NULL, OPT_RESTART_AFTER},
     {"perf-no-memory-restart", no_argument, NULL, OPT_NO_MEMORY_RESTART},
     {"perf-dwarf-stack-size", required_argument, NULL, OPT_DWARF_STACK_SIZE},
+    {"perf-use-cgroups", no_argument, NULL, OPT_USE_CGROUPS},
+    {"perf-max-cgroups", required_argument, NULL, OPT_MAX_CGROUPS},
+    {"perf-max-docker-containers", required_argument, NULL, OPT_MAX_DOCKER},
     {NULL, 0, NULL, 0},
 };
 
@@ -82,6 +88,8 @@ usage(FILE *f)
 		"[--perf-restart-after SECONDS]\n"
 		"             [--perf-no-memory-restart] "
 		"[--perf-dwarf-stack-size BYTES]\n"
+		"             [--perf-use-cgroups] [--perf-max-cgroups N] "
+		"[--perf-max-docker-containers N]\n"
 		"Profiles this host and writes one flame graph per window "
 		"into DIR.\nSee profd(8).\n");
 }
@@ -157,6 +165,16 @@ parse_perf_guard(struct profd_opts *o, int c, const char *arg)
 	case OPT_DWARF_STACK_SIZE:
 		return opt_number("--perf-dwarf-stack-size", arg, 1, 65528,
 				  &o->po_dwarf_stack_size);
+	case OPT_USE_CGROUPS:
+		o->po_use_cgroups = 1;
+		return 0;
+	case OPT_MAX_CGROUPS:
+		return opt_number("--perf-max-cgroups", arg, 0,
+				  WORKER_PERF_CGROUPS_LIMIT,
+				  &o->po_max_cgroups);
+	case OPT_MAX_DOCKER:
+		return opt_number("--perf-max-docker-containers", arg, 0,
+				  WORKER_PERF_CGROUPS_LIMIT, &o->po_max_docker);
 	}
 	return -1;
 }
@@ -215,6 +233,9 @@ parse_opt(struct profd_opts *o, int c, const char *arg)
 	case OPT_RESTART_AFTER:
 	case OPT_NO_MEMORY_RESTART:
 	case OPT_DWARF_STACK_SIZE:
+	case OPT_USE_CGROUPS:
+	case OPT_MAX_CGROUPS:
+	case OPT_MAX_DOCKER:
 		return parse_perf_guard(o, c, arg);
 	case OPT_CGROUP_MODE:
 		if (strcmp(arg, "auto") != 0 && strcmp(arg, "v2") != 0 &&
@@ -272,6 +293,7 @@ defaults(struct profd_opts *o)
 	o->po_worker_dir = PROFD_WORKER_DIR;
 	snprintf(o->po_perf_mode, sizeof(o->po_perf_mode), "fp");
 	snprintf(o->po_cgroup_mode, sizeof(o->po_cgroup_mode), "auto");
+	o->po_max_cgroups = WORKER_PERF_MAX_CGROUPS;
 }
 
 /* Values read from the file live until options_free(). */

@@ -69,6 +69,9 @@ struct profd_opts {
 	uint32_t po_restart_after_s;  /* --perf-restart-after */
 	int po_no_memory_restart;     /* --perf-no-memory-restart */
 	uint32_t po_dwarf_stack_size; /* --perf-dwarf-stack-size */
+	int po_use_cgroups;	      /* --perf-use-cgroups */
+	uint32_t po_max_cgroups;      /* --perf-max-cgroups */
+	uint32_t po_max_docker;	      /* --perf-max-docker-containers */
 	int po_insert_dso_name;
 	int po_flamegraph;
 	int po_rotating;

@@ -54,6 +54,9 @@ workers_configure(struct profd *p, struct worker *w)
 	m.perf_restart_after = o->po_restart_after_s;
 	m.perf_no_memory_restart = o->po_no_memory_restart;
 	m.perf_dwarf_stack_size = o->po_dwarf_stack_size;
+	m.perf_use_cgroups = o->po_use_cgroups;
+	m.perf_max_cgroups = o->po_max_cgroups;
+	m.perf_max_docker_containers = o->po_max_docker;
 	c.body_case = PROFD__CONTROL__BODY_CONFIGURE;
 	c.configure = &m;
 	return workers_send(p, w, &c);

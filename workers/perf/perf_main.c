@@ -99,6 +99,9 @@ enum {
 	OPT_RESTART_RSS,
 	OPT_RESTART_AFTER,
 	OPT_NO_MEMORY_RESTART,
+	OPT_USE_CGROUPS,
+	OPT_MAX_CGROUPS,
+	OPT_MAX_DOCKER,
 };
 
 static const struct option perf_longopts[] = {
@@ -110,8 +113,36 @@ static const struct option perf_longopts[] = {
     {"perf-restart-rss", required_argument, NULL, OPT_RESTART_RSS},
     {"perf-restart-after", required_argument, NULL, OPT_RESTART_AFTER},
     {"perf-no-memory-restart", no_argument, NULL, OPT_NO_MEMORY_RESTART},
+    {"perf-use-cgroups", no_argument, NULL, OPT_USE_CGROUPS},
+    {"perf-max-cgroups", required_argument, NULL, OPT_MAX_CGROUPS},
+    {"perf-max-docker-containers", required_argument, NULL, OPT_MAX_DOCKER},
     {NULL, 0, NULL, 0},
 };
+
+/* --perf-use-cgroups and its limits. */
+static int
+perf_cgroup_option(struct worker_opts *o, int opt, const char *arg)
+{
+	uint64_t v;
+
+	switch (opt) {
+	case OPT_USE_CGROUPS:
+		o->wo_use_cgroups = 1;
+		return 0;
+	case OPT_MAX_CGROUPS:
+	case OPT_MAX_DOCKER:
+		if (parse_u64(arg, 0, WORKER_PERF_CGROUPS_LIMIT, &v) == -1)
+			return worker_badarg(
+			    opt == OPT_MAX_CGROUPS
+				? "--perf-max-cgroups"
+				: "--perf-max-docker-containers",
+			    arg, "0 to 128 cgroups");
+		*(opt == OPT_MAX_CGROUPS ? &o->wo_max_cgroups
+					 : &o->wo_max_docker) = (uint32_t)v;
+		return 0;
+	}
+	return -1;
+}
 
 /* The options of perf's guard rails. */
 static int
@@ -149,7 +180,7 @@ perf_guard_option(struct worker_opts *o, int opt, const char *arg)
 		o->wo_no_memory_restart = 1;
 		return 0;
 	}
-	return -1;
+	return perf_cgroup_option(o, opt, arg);
 }
 
 static int
@@ -226,7 +257,12 @@ perf_start(struct worker_ctx *ctx)
 {
 	struct worker_opts *o = &ctx->wc_opts;
 	struct perf_record *r;
+	int rv = 0;
 
+	if (o->wo_use_cgroups && o->wo_npids > 0) {
+		log_error("--perf-use-cgroups and --pids exclude each other");
+		return -1;
+	}
 	if (strcmp(o->wo_perf_mode, "disabled") == 0 ||
 	    perf_too_many_processes(o))
 		return 0;
@@ -242,10 +278,12 @@ perf_start(struct worker_ctx *ctx)
 		return -1;
 	snprintf(r->pr_dir, sizeof(r->pr_dir), "%s", ctx->wc_workdir);
 	if (perf_find(r) == -1 || perf_choose_event(r, o) == -1 ||
-	    perf_record_start(r, o) == -1) {
+	    (rv = perf_record_start(r, o)) == -1 ||
+	    rv == PERF_RECORD_NO_CGROUP) {
 		perf_record_stop(r);
 		free(r);
-		return -1;
+		/* No cgroup to profile: perf is off, the windows go on. */
+		return rv == PERF_RECORD_NO_CGROUP ? 0 : -1;
 	}
 	ctx->wc_priv = r;
 	return 0;
@@ -287,7 +325,8 @@ static const struct profiler_ops perf_ops = {
 	"\n       [--perf-dwarf-stack-size BYTES] [--perf-events EVENT]"
 	"\n       [--skip-system-profilers-above N]"
 	"\n       [--perf-restart-rss MB] [--perf-restart-after SECONDS]"
-	"\n       [--perf-no-memory-restart]",
+	"\n       [--perf-no-memory-restart] [--perf-use-cgroups]"
+	"\n       [--perf-max-cgroups N] [--perf-max-docker-containers N]",
 };
 
 int

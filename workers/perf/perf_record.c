@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "perf_cgroups.h"
 #include "perf_record.h"
 #include "perf_procs.h"
 #include "perf_script.h"
@@ -23,7 +24,7 @@
 #define PERF_OUT     "perf.fp"
 #define PERF_LOG     "perf.log"
 #define PERF_PROBE   "probe.fp"
-#define PERF_MAXARGS 32
+#define PERF_MAXARGS (32 + 2 * WORKER_PERF_CGROUPS_LIMIT)
 
 static void perf_clean_dir(struct perf_record *r);
 
@@ -156,6 +157,52 @@ perf_add_arg(char **argv, size_t *n, const char *arg)
 	argv[*n] = NULL;
 }
 
+/* --perf-use-cgroups: ranks the cgroups again and adds -a, the event once
+ * per cgroup, and -G with their names; 0, or PERF_RECORD_NO_CGROUP. */
+static int
+perf_cgroup_args(struct perf_record *r, const struct worker_opts *o,
+		 char **argv, size_t *n)
+{
+	struct perf_cg_roots roots;
+	struct perf_cg_choice *c;
+	/* -G needs its events named: perf's default one is "cycles". */
+	const char *ev = r->pr_event[0] != '\0' ? r->pr_event : "cycles";
+
+	if (r->pr_cgroups == NULL &&
+	    (r->pr_cgroups = malloc(sizeof(*r->pr_cgroups))) == NULL)
+		return -1;
+	c = r->pr_cgroups;
+	if (perf_cg_roots(PERF_CG_MOUNTS, &roots) == -1) {
+		log_error("--perf-use-cgroups: no cgroup hierarchy for perf "
+			  "is mounted: perf is not started");
+		return PERF_RECORD_NO_CGROUP;
+	}
+	if (perf_cg_choose(&roots, o->wo_max_cgroups, o->wo_max_docker, c) <=
+	    0) {
+		log_error("--perf-use-cgroups: no cgroup to profile in %s "
+			  "(%u examined): perf is not started",
+			  roots.cr_perf, c->cc_seen);
+		return PERF_RECORD_NO_CGROUP;
+	}
+	if (c->cc_truncated)
+		log_warn("--perf-use-cgroups: the scan of %s stopped at a cap; "
+			 "some cgroups were not considered",
+			 roots.cr_perf);
+	log_info("perf profiles %u of %u cgroups in %s (%u docker "
+		 "containers): %.300s%s",
+		 c->cc_n, c->cc_candidates, roots.cr_perf, c->cc_docker,
+		 c->cc_arg, strlen(c->cc_arg) > 300 ? "..." : "");
+	for (unsigned i = 0; i < c->cc_n; i++) {
+		perf_add_arg(argv, n, "-e");
+		perf_add_arg(argv, n, ev);
+	}
+	perf_add_arg(argv, n, "-a");
+	perf_add_arg(argv, n, "-G");
+	perf_add_arg(argv, n, c->cc_arg);
+	/* A full argv may have lost -G: never run perf system-wide then. */
+	return *n < PERF_MAXARGS - 1 ? 0 : -1;
+}
+
 static void
 perf_target_args(char **argv, size_t *n, const struct worker_opts *o,
 		 char *pidbuf, size_t len)
@@ -180,7 +227,7 @@ perf_record_start(struct perf_record *r, const struct worker_opts *o)
 	char freq[16], out[PATH_MAX], cg[32], pids[PROFD_MAX_PIDS * 8];
 	char *argv[PERF_MAXARGS];
 	size_t n = 0;
-	int dwarf = strcmp(o->wo_perf_mode, "dwarf") == 0;
+	int dwarf = strcmp(o->wo_perf_mode, "dwarf") == 0, rv;
 
 	snprintf(freq, sizeof(freq), "%u", o->wo_frequency);
 	snprintf(out, sizeof(out), "%s/" PERF_OUT, r->pr_dir);
@@ -201,11 +248,14 @@ perf_record_start(struct perf_record *r, const struct worker_opts *o)
 	perf_add_arg(argv, &n, "--switch-max-files=1");
 	perf_add_arg(argv, &n, "-m");
 	perf_add_arg(argv, &n, dwarf ? "257" : "129");
-	if (r->pr_event[0] != '\0') {
+	if (r->pr_event[0] != '\0' && !o->wo_use_cgroups) {
 		perf_add_arg(argv, &n, "-e");
 		perf_add_arg(argv, &n, r->pr_event);
 	}
-	perf_target_args(argv, &n, o, pids, sizeof(pids));
+	if (!o->wo_use_cgroups)
+		perf_target_args(argv, &n, o, pids, sizeof(pids));
+	else if ((rv = perf_cgroup_args(r, o, argv, &n)) != 0)
+		return rv;
 	if ((r->pr_pid = perf_spawn(r, argv, -1)) == -1) {
 		r->pr_pid = 0;
 		return -1;
@@ -218,7 +268,10 @@ perf_record_start(struct perf_record *r, const struct worker_opts *o)
 		return -1;
 	}
 	log_info("perf record started (pid %d, %s Hz, %s)", (int)r->pr_pid,
-		 freq, o->wo_npids ? pids : "all processes");
+		 freq,
+		 o->wo_use_cgroups ? "the cgroups chosen"
+		 : o->wo_npids	   ? pids
+				   : "all processes");
 	return 0;
 }
 
@@ -431,6 +484,8 @@ perf_record_stop(struct perf_record *r)
 		perf_end(r->pr_pid, SIGINT, PERF_STOP_WAIT_MS);
 	r->pr_pid = 0;
 	perf_clean_dir(r);
+	free(r->pr_cgroups);
+	r->pr_cgroups = NULL;
 }
 
 /* Records 0.5 s system-wide with event ev and returns the sample count. */

@@ -12,6 +12,9 @@
 #define PERF_ROTATE_WAIT_MS    5000 /* for the rotated file after SIGUSR2 */
 #define PERF_SCRIPT_TIMEOUT_MS 120000
 #define PERF_STOP_WAIT_MS      5000
+#define PERF_RECORD_NO_CGROUP  (-2) /* perf_record_start: none to profile */
+
+struct perf_cg_choice;
 
 struct perf_record {
 	pid_t pr_pid; /* perf record, or 0 */
@@ -19,17 +22,20 @@ struct perf_record {
 	char pr_dir[PATH_MAX]; /* scratch directory */
 	char pr_event[64];     /* "" for perf's default event */
 	int64_t pr_started_ms;
+	struct perf_cg_choice *pr_cgroups; /* --perf-use-cgroups, or NULL */
 };
 
 /* Finds the perf executable; -1 with a logged hint when there is none. */
 int perf_find(struct perf_record *r);
-/* Starts perf record for o into r->pr_dir; 0 or -1. */
+/* Starts perf record for o into r->pr_dir; 0 or -1. With
+ * --perf-use-cgroups it ranks the cgroups first: PERF_RECORD_NO_CGROUP
+ * (logged) when there is none, and perf is not started. */
 int perf_record_start(struct perf_record *r, const struct worker_opts *o);
 /* Rotates perf's output and parses the finished part into t; 0 or -1
  * (the window is lost, perf goes on). */
 int perf_record_rotate(struct perf_record *r, const struct worker_opts *o,
 		       struct stack_table *t);
-/* Stops perf record, reaps it, and removes its files. */
+/* Stops perf record, reaps it, removes its files, frees its cgroups. */
 void perf_record_stop(struct perf_record *r);
 /* Tries perf's default event, then cpu-clock, then task-clock, keeping in
  * r->pr_event the first that yields samples; -1 if none does. */
