@@ -75,14 +75,25 @@ echo "busy_inside hot_leaf samples=$inside busy_outside samples=$outside"
 [ "$outside" = 0 ] || fail "busy_outside was profiled: $outside samples"
 pass "--perf-use-cgroups: the program in $NAME, not the one outside"
 
-# No cgroup chosen: perf does not start, never system-wide; the window is
-# still written (empty).
+# A restart of perf record ranks the cgroups again.
+timeout -k 5 60 "$PERF_WORKER" --perf-use-cgroups --perf-restart-rss 1 \
+	--perf-restart-after 1 -d 2 -f 49 -v >"$T/re.col" 2>"$T/re.err" ||
+	{ cat "$T/re.err"; fail "profd-perf with a restart failed"; }
+grep -q "restarting perf record" "$T/re.err" || { cat "$T/re.err"; fail "no restart"; }
+[ "$(grep -c "perf profiles .*$NAME" "$T/re.err")" = 2 ] ||
+	{ cat "$T/re.err"; fail "the cgroups were not ranked again at the restart"; }
+grep -q '^busy_outside;' "$T/re.col" && fail "busy_outside profiled"
+pass "ranked again when perf record restarts"
+
+# No cgroup chosen: no perf at all (not even the event probes, which
+# record the whole host), and the window is still made (empty).
 timeout -k 5 60 "$PERF_WORKER" --perf-use-cgroups --perf-max-cgroups 0 \
-	-d 1 -v >"$T/none.col" 2>"$T/none.err" ||
+	-d 1 -vv >"$T/none.col" 2>"$T/none.err" ||
 	{ cat "$T/none.err"; fail "no cgroup made profd-perf fail"; }
 grep -q "no cgroup to profile in $ROOT.*perf is not started" "$T/none.err" ||
 	{ cat "$T/none.err"; fail "no clear line when no cgroup is found"; }
 grep -q "perf record started" "$T/none.err" && fail "perf record started"
+grep -q "perf event" "$T/none.err" && fail "perf events were probed"
 [ -s "$T/none.col" ] && fail "samples without any cgroup: $(head -2 "$T/none.col")"
 pass "no cgroup: perf not started, an empty window"
 

@@ -257,7 +257,7 @@ perf_start(struct worker_ctx *ctx)
 {
 	struct worker_opts *o = &ctx->wc_opts;
 	struct perf_record *r;
-	int rv = 0;
+	int ncg = 1;
 
 	if (o->wo_use_cgroups && o->wo_npids > 0) {
 		log_error("--perf-use-cgroups and --pids exclude each other");
@@ -277,13 +277,13 @@ perf_start(struct worker_ctx *ctx)
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return -1;
 	snprintf(r->pr_dir, sizeof(r->pr_dir), "%s", ctx->wc_workdir);
-	if (perf_find(r) == -1 || perf_choose_event(r, o) == -1 ||
-	    (rv = perf_record_start(r, o)) == -1 ||
-	    rv == PERF_RECORD_NO_CGROUP) {
+	if (perf_find(r) == -1 ||
+	    (o->wo_use_cgroups && (ncg = perf_record_cgroups(r, o)) <= 0) ||
+	    perf_choose_event(r, o) == -1 || perf_record_start(r, o) != 0) {
 		perf_record_stop(r);
 		free(r);
-		/* No cgroup to profile: perf is off, the windows go on. */
-		return rv == PERF_RECORD_NO_CGROUP ? 0 : -1;
+		/* No cgroup to profile: no perf at all, the windows go on. */
+		return ncg == 0 ? 0 : -1;
 	}
 	ctx->wc_priv = r;
 	return 0;

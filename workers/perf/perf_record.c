@@ -157,17 +157,14 @@ perf_add_arg(char **argv, size_t *n, const char *arg)
 	argv[*n] = NULL;
 }
 
-/* --perf-use-cgroups: ranks the cgroups again and adds -a, the event once
- * per cgroup, and -G with their names; 0, or PERF_RECORD_NO_CGROUP. */
-static int
-perf_cgroup_args(struct perf_record *r, const struct worker_opts *o,
-		 char **argv, size_t *n)
+int
+perf_record_cgroups(struct perf_record *r, const struct worker_opts *o)
 {
 	struct perf_cg_roots roots;
 	struct perf_cg_choice *c;
-	/* -G needs its events named: perf's default one is "cycles". */
-	const char *ev = r->pr_event[0] != '\0' ? r->pr_event : "cycles";
+	int n;
 
+	r->pr_cgroups_fresh = 0;
 	if (r->pr_cgroups == NULL &&
 	    (r->pr_cgroups = malloc(sizeof(*r->pr_cgroups))) == NULL)
 		return -1;
@@ -175,14 +172,15 @@ perf_cgroup_args(struct perf_record *r, const struct worker_opts *o,
 	if (perf_cg_roots(PERF_CG_MOUNTS, &roots) == -1) {
 		log_error("--perf-use-cgroups: no cgroup hierarchy for perf "
 			  "is mounted: perf is not started");
-		return PERF_RECORD_NO_CGROUP;
+		return 0;
 	}
-	if (perf_cg_choose(&roots, o->wo_max_cgroups, o->wo_max_docker, c) <=
-	    0) {
-		log_error("--perf-use-cgroups: no cgroup to profile in %s "
-			  "(%u examined): perf is not started",
-			  roots.cr_perf, c->cc_seen);
-		return PERF_RECORD_NO_CGROUP;
+	if ((n = perf_cg_choose(&roots, o->wo_max_cgroups, o->wo_max_docker,
+				c)) <= 0) {
+		if (n == 0)
+			log_error("--perf-use-cgroups: no cgroup to profile in "
+				  "%s (%u examined): perf is not started",
+				  roots.cr_perf, c->cc_seen);
+		return n;
 	}
 	if (c->cc_truncated)
 		log_warn("--perf-use-cgroups: the scan of %s stopped at a cap; "
@@ -192,6 +190,25 @@ perf_cgroup_args(struct perf_record *r, const struct worker_opts *o,
 		 "containers): %.300s%s",
 		 c->cc_n, c->cc_candidates, roots.cr_perf, c->cc_docker,
 		 c->cc_arg, strlen(c->cc_arg) > 300 ? "..." : "");
+	r->pr_cgroups_fresh = 1;
+	return n;
+}
+
+/* --perf-use-cgroups: adds -a, the event once per cgroup, and -G with
+ * their names; 0, -1, or PERF_RECORD_NO_CGROUP. */
+static int
+perf_cgroup_args(struct perf_record *r, const struct worker_opts *o,
+		 char **argv, size_t *n)
+{
+	struct perf_cg_choice *c;
+	/* -G needs its events named: perf's default one is "cycles". */
+	const char *ev = r->pr_event[0] != '\0' ? r->pr_event : "cycles";
+	int rv;
+
+	if (!r->pr_cgroups_fresh && (rv = perf_record_cgroups(r, o)) <= 0)
+		return rv == 0 ? PERF_RECORD_NO_CGROUP : -1;
+	r->pr_cgroups_fresh = 0;
+	c = r->pr_cgroups;
 	for (unsigned i = 0; i < c->cc_n; i++) {
 		perf_add_arg(argv, n, "-e");
 		perf_add_arg(argv, n, ev);

@@ -23,13 +23,17 @@ struct perf_record {
 	char pr_event[64];     /* "" for perf's default event */
 	int64_t pr_started_ms;
 	struct perf_cg_choice *pr_cgroups; /* --perf-use-cgroups, or NULL */
+	int pr_cgroups_fresh; /* just ranked: the next start takes them */
 };
 
 /* Finds the perf executable; -1 with a logged hint when there is none. */
 int perf_find(struct perf_record *r);
+/* --perf-use-cgroups: ranks the cgroups for the next perf_record_start;
+ * returns how many were chosen, 0 (logged) or -1. */
+int perf_record_cgroups(struct perf_record *r, const struct worker_opts *o);
 /* Starts perf record for o into r->pr_dir; 0 or -1. With
- * --perf-use-cgroups it ranks the cgroups first: PERF_RECORD_NO_CGROUP
- * (logged) when there is none, and perf is not started. */
+ * --perf-use-cgroups it ranks the cgroups again unless perf_record_cgroups
+ * just did: PERF_RECORD_NO_CGROUP when there is none (perf not started). */
 int perf_record_start(struct perf_record *r, const struct worker_opts *o);
 /* Rotates perf's output and parses the finished part into t; 0 or -1
  * (the window is lost, perf goes on). */
