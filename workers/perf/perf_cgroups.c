@@ -520,7 +520,8 @@ perf_cg_choose(const struct perf_cg_roots *r, unsigned max, unsigned max_docker,
 	}
 	for (size_t i = 0; i < s.cs_n; i++)
 		order[i] = &s.cs_ents[i];
-	cg_pick(&s, order, max, max_docker, c);
+	if (s.cs_n > 0)
+		cg_pick(&s, order, max, max_docker, c);
 	rv = (int)c->cc_n;
 out:
 	free(order);
