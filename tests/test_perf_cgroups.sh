@@ -19,9 +19,9 @@ CG="$ROOT/$NAME"
 cg_cleanup() {
 	[ -d "$CG" ] || return 0
 	for _ in $(seq 50); do
-		for p in $(cat "$CG/cgroup.procs" 2>/dev/null); do
+		while read -r p; do
 			kill -9 "$p" 2>/dev/null
-		done
+		done <"$CG/cgroup.procs"
 		rmdir "$CG" 2>/dev/null && return 0
 		sleep 0.1
 	done
