@@ -254,6 +254,7 @@ worker_main(int argc, char **argv, const struct profiler_ops *ops)
 	a.wa_ctx.wc_opts.wo_duration = WORKER_DEFAULT_DURATION;
 	a.wa_ctx.wc_opts.wo_restart_rss_mb = WORKER_PERF_RESTART_RSS_MB;
 	a.wa_ctx.wc_opts.wo_restart_after_s = WORKER_PERF_RESTART_AFTER;
+	a.wa_ctx.wc_opts.wo_max_cgroups = WORKER_PERF_MAX_CGROUPS;
 	snprintf(a.wa_ctx.wc_opts.wo_perf_mode,
 		 sizeof(a.wa_ctx.wc_opts.wo_perf_mode), "fp");
 	if ((rv = worker_parse(&a, argc, argv)) != -1)

@@ -44,6 +44,9 @@ struct worker_opts {
 	int wo_python_no_lines;	  /* frames without line numbers */
 	uint32_t wo_max_procs;	  /* runtime profiler processes; 0 all */
 	uint32_t wo_min_duration; /* seconds a process must have run */
+	int wo_use_cgroups;	 /* perf -G on the busiest cgroups ... */
+	uint32_t wo_max_cgroups; /* ... this many in all ... */
+	uint32_t wo_max_docker;	 /* ... docker containers first */
 };
 
 #define WORKER_MAX_RUNTIME_PROCS 4096
@@ -51,6 +54,8 @@ struct worker_opts {
 
 #define WORKER_PERF_RESTART_RSS_MB 200
 #define WORKER_PERF_RESTART_AFTER  600 /* seconds */
+#define WORKER_PERF_MAX_CGROUPS	   50  /* --perf-max-cgroups default */
+#define WORKER_PERF_CGROUPS_LIMIT  128 /* the most either cgroup flag takes */
 #define WORKER_EVENT_CHARS                                                     \
 	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-:./"
 

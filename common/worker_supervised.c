@@ -60,7 +60,10 @@ sup_configure(struct sup *s, const Profd__Configure *m)
 	    m->perf_restart_rss_mb > 1048576 ||
 	    m->perf_restart_after > 86400 * 365 ||
 	    m->max_processes_runtime_profiler > WORKER_MAX_RUNTIME_PROCS ||
-	    m->min_duration > WORKER_MAX_MIN_DURATION) {
+	    m->min_duration > WORKER_MAX_MIN_DURATION ||
+	    m->perf_max_cgroups > WORKER_PERF_CGROUPS_LIMIT ||
+	    m->perf_max_docker_containers > WORKER_PERF_CGROUPS_LIMIT ||
+	    (m->perf_use_cgroups && m->n_pids > 0)) {
 		log_error("profd sent an invalid configuration");
 		return -1;
 	}
@@ -87,6 +90,9 @@ sup_configure(struct sup *s, const Profd__Configure *m)
 	o->wo_python_no_lines = m->python_no_line_numbers;
 	o->wo_max_procs = m->max_processes_runtime_profiler;
 	o->wo_min_duration = m->min_duration;
+	o->wo_use_cgroups = m->perf_use_cgroups;
+	o->wo_max_cgroups = m->perf_max_cgroups;
+	o->wo_max_docker = m->perf_max_docker_containers;
 	if (ctx->wc_ops->po_start(ctx) == -1) {
 		sup_send_status(s, PROFD__STATUS__KIND__ERROR, 0,
 				"profiler failed to start", 0);

@@ -59,6 +59,9 @@ enum {
 	OPT_PYTHON_NO_LINES,
 	OPT_MAX_PROCS,
 	OPT_MIN_DURATION,
+	OPT_USE_CGROUPS,
+	OPT_MAX_CGROUPS,
+	OPT_MAX_DOCKER,
 };
 
 static const struct option profd_longopts[] = {
@@ -112,6 +115,9 @@ static const struct option profd_longopts[] = {
     {"python-no-line-numbers", no_argument, NULL, OPT_PYTHON_NO_LINES},
     {"max-processes-runtime-profiler", required_argument, NULL, OPT_MAX_PROCS},
     {"min-duration", required_argument, NULL, OPT_MIN_DURATION},
+    {"perf-use-cgroups", no_argument, NULL, OPT_USE_CGROUPS},
+    {"perf-max-cgroups", required_argument, NULL, OPT_MAX_CGROUPS},
+    {"perf-max-docker-containers", required_argument, NULL, OPT_MAX_DOCKER},
     {NULL, 0, NULL, 0},
 };
 
@@ -133,6 +139,8 @@ usage(FILE *f)
 		"[--perf-restart-after SECONDS]\n"
 		"             [--perf-no-memory-restart] "
 		"[--perf-dwarf-stack-size BYTES]\n"
+		"             [--perf-use-cgroups] [--perf-max-cgroups N] "
+		"[--perf-max-docker-containers N]\n"
 		"             [--python-mode auto|disabled] [--no-python] "
 		"[--python-idle]\n"
 		"             [--python-gil] [--python-no-line-numbers]\n"
@@ -219,6 +227,16 @@ parse_perf_guard(struct profd_opts *o, int c, const char *arg)
 	case OPT_DWARF_STACK_SIZE:
 		return opt_number("--perf-dwarf-stack-size", arg, 1, 65528,
 				  &o->po_dwarf_stack_size);
+	case OPT_USE_CGROUPS:
+		o->po_use_cgroups = 1;
+		return 0;
+	case OPT_MAX_CGROUPS:
+		return opt_number("--perf-max-cgroups", arg, 0,
+				  WORKER_PERF_CGROUPS_LIMIT,
+				  &o->po_max_cgroups);
+	case OPT_MAX_DOCKER:
+		return opt_number("--perf-max-docker-containers", arg, 0,
+				  WORKER_PERF_CGROUPS_LIMIT, &o->po_max_docker);
 	}
 	return -1;
 }
@@ -409,6 +427,9 @@ parse_opt(struct profd_opts *o, int c, const char *arg)
 	case OPT_RESTART_AFTER:
 	case OPT_NO_MEMORY_RESTART:
 	case OPT_DWARF_STACK_SIZE:
+	case OPT_USE_CGROUPS:
+	case OPT_MAX_CGROUPS:
+	case OPT_MAX_DOCKER:
 		return parse_perf_guard(o, c, arg);
 	case 'u':
 	case OPT_SERVER_HOST:
@@ -498,6 +519,7 @@ defaults(struct profd_opts *o)
 	snprintf(o->po_perf_mode, sizeof(o->po_perf_mode), "fp");
 	snprintf(o->po_python_mode, sizeof(o->po_python_mode), "auto");
 	snprintf(o->po_cgroup_mode, sizeof(o->po_cgroup_mode), "auto");
+	o->po_max_cgroups = WORKER_PERF_MAX_CGROUPS;
 }
 
 /* Values read from the file live until options_free(). */

@@ -38,6 +38,11 @@ check_opts(const struct profd_opts *o)
 			o->po_perf_mode, WORKER_MAX_DWARF_FREQUENCY);
 		return -1;
 	}
+	if (o->po_use_cgroups && o->po_npids > 0) {
+		fprintf(stderr, "profd: --perf-use-cgroups profiles whole "
+				"cgroups: it cannot go with --pids\n");
+		return -1;
+	}
 	for (size_t i = 0; i < o->po_npids; i++) {
 		if (kill((pid_t)o->po_pids[i], 0) == -1 && errno == ESRCH) {
 			fprintf(stderr,

@@ -77,6 +77,9 @@ struct profd_opts {
 	int po_python_no_lines;	      /* --python-no-line-numbers */
 	uint32_t po_max_procs;	      /* --max-processes-runtime-profiler */
 	uint32_t po_min_duration;     /* --min-duration */
+	int po_use_cgroups;	      /* --perf-use-cgroups */
+	uint32_t po_max_cgroups;      /* --perf-max-cgroups */
+	uint32_t po_max_docker;	      /* --perf-max-docker-containers */
 	int po_insert_dso_name;
 	int po_flamegraph;
 	int po_rotating;

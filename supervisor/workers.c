@@ -59,6 +59,9 @@ workers_configure(struct profd *p, struct worker *w)
 	m.python_no_line_numbers = o->po_python_no_lines;
 	m.max_processes_runtime_profiler = o->po_max_procs;
 	m.min_duration = o->po_min_duration;
+	m.perf_use_cgroups = o->po_use_cgroups;
+	m.perf_max_cgroups = o->po_max_cgroups;
+	m.perf_max_docker_containers = o->po_max_docker;
 	c.body_case = PROFD__CONTROL__BODY_CONFIGURE;
 	c.configure = &m;
 	return workers_send(p, w, &c);

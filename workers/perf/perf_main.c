@@ -32,6 +32,7 @@ static const char *const perf_syscalls[] = {
     "statfs",
     "fstatfs",
     "unshare",
+    "setns", /* perf enters mount namespaces; EPERM without CAP_SYS_ADMIN */
     "arch_prctl",
     "setpgid",
     "getpgid",
@@ -80,10 +81,6 @@ static const char *const perf_syscalls[] = {
     "name_to_handle_at",
     "open_by_handle_at",
     "io_uring_setup",
-    /* perf enters the mount namespace of containerised processes to read
-     * their binaries; without CAP_SYS_ADMIN the kernel refuses (EPERM)
-     * and perf reads them through /proc/PID/root instead. */
-    "setns",
     NULL,
 };
 
@@ -103,6 +100,9 @@ enum {
 	OPT_RESTART_RSS,
 	OPT_RESTART_AFTER,
 	OPT_NO_MEMORY_RESTART,
+	OPT_USE_CGROUPS,
+	OPT_MAX_CGROUPS,
+	OPT_MAX_DOCKER,
 };
 
 static const struct option perf_longopts[] = {
@@ -114,8 +114,36 @@ static const struct option perf_longopts[] = {
     {"perf-restart-rss", required_argument, NULL, OPT_RESTART_RSS},
     {"perf-restart-after", required_argument, NULL, OPT_RESTART_AFTER},
     {"perf-no-memory-restart", no_argument, NULL, OPT_NO_MEMORY_RESTART},
+    {"perf-use-cgroups", no_argument, NULL, OPT_USE_CGROUPS},
+    {"perf-max-cgroups", required_argument, NULL, OPT_MAX_CGROUPS},
+    {"perf-max-docker-containers", required_argument, NULL, OPT_MAX_DOCKER},
     {NULL, 0, NULL, 0},
 };
+
+/* --perf-use-cgroups and its limits. */
+static int
+perf_cgroup_option(struct worker_opts *o, int opt, const char *arg)
+{
+	uint64_t v;
+
+	switch (opt) {
+	case OPT_USE_CGROUPS:
+		o->wo_use_cgroups = 1;
+		return 0;
+	case OPT_MAX_CGROUPS:
+	case OPT_MAX_DOCKER:
+		if (parse_u64(arg, 0, WORKER_PERF_CGROUPS_LIMIT, &v) == -1)
+			return worker_badarg(
+			    opt == OPT_MAX_CGROUPS
+				? "--perf-max-cgroups"
+				: "--perf-max-docker-containers",
+			    arg, "0 to 128 cgroups");
+		*(opt == OPT_MAX_CGROUPS ? &o->wo_max_cgroups
+					 : &o->wo_max_docker) = (uint32_t)v;
+		return 0;
+	}
+	return -1;
+}
 
 /* The options of perf's guard rails. */
 static int
@@ -153,7 +181,7 @@ perf_guard_option(struct worker_opts *o, int opt, const char *arg)
 		o->wo_no_memory_restart = 1;
 		return 0;
 	}
-	return -1;
+	return perf_cgroup_option(o, opt, arg);
 }
 
 static int
@@ -258,13 +286,20 @@ perf_state_free(struct perf_state *s)
 	free(s);
 }
 
-/* Finds perf and an event, then starts every record. */
+/* Finds perf, the cgroups and an event, then starts every record; 0, -1,
+ * or PERF_RECORD_NO_CGROUP. */
 static int
 perf_state_start(struct perf_state *s, const struct worker_opts *o)
 {
 	struct perf_record *r = &s->ps_rec[0];
+	int rv;
 
-	if (perf_find(r) == -1 || perf_choose_event(r, o) == -1)
+	if (perf_find(r) == -1)
+		return -1;
+	/* Ranked before the event probes: no cgroup means no perf at all. */
+	if (o->wo_use_cgroups && (rv = perf_record_cgroups(r, o)) <= 0)
+		return rv == 0 ? PERF_RECORD_NO_CGROUP : -1;
+	if (perf_choose_event(r, o) == -1)
 		return -1;
 	for (size_t i = 1; i < s->ps_n; i++) {
 		memcpy(s->ps_rec[i].pr_perf, r->pr_perf, sizeof(r->pr_perf));
@@ -274,8 +309,8 @@ perf_state_start(struct perf_state *s, const struct worker_opts *o)
 		if (s->ps_n > 1 &&
 		    (s->ps_tmp[i] = stacks_new(WORKER_CHUNK_BUDGET)) == NULL)
 			return -1;
-		if (perf_record_start(&s->ps_rec[i], o) == -1)
-			return -1;
+		if ((rv = perf_record_start(&s->ps_rec[i], o)) != 0)
+			return rv;
 	}
 	return 0;
 }
@@ -285,7 +320,12 @@ perf_start(struct worker_ctx *ctx)
 {
 	struct worker_opts *o = &ctx->wc_opts;
 	struct perf_state *s;
+	int rv;
 
+	if (o->wo_use_cgroups && o->wo_npids > 0) {
+		log_error("--perf-use-cgroups and --pids exclude each other");
+		return -1;
+	}
 	if (strcmp(o->wo_perf_mode, "disabled") == 0 ||
 	    perf_too_many_processes(o))
 		return 0;
@@ -303,9 +343,10 @@ perf_start(struct worker_ctx *ctx)
 		return -1;
 	perf_state_init(s, ctx->wc_workdir, o->wo_perf_mode);
 	s->ps_rec[0].pr_cache = ctx->wc_supervised;
-	if (perf_state_start(s, o) == -1) {
+	if ((rv = perf_state_start(s, o)) != 0) {
 		perf_state_free(s);
-		return -1;
+		/* No cgroup to profile: no perf at all, the windows go on. */
+		return rv == PERF_RECORD_NO_CGROUP ? 0 : -1;
 	}
 	ctx->wc_priv = s;
 	return 0;
@@ -385,7 +426,8 @@ static const struct profiler_ops perf_ops = {
 	"\n       [--perf-dwarf-stack-size BYTES] [--perf-events EVENT]"
 	"\n       [--skip-system-profilers-above N]"
 	"\n       [--perf-restart-rss MB] [--perf-restart-after SECONDS]"
-	"\n       [--perf-no-memory-restart]",
+	"\n       [--perf-no-memory-restart] [--perf-use-cgroups]"
+	"\n       [--perf-max-cgroups N] [--perf-max-docker-containers N]",
 };
 
 int

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "perf_cgroups.h"
 #include "perf_record.h"
 #include "perf_jit.h"
 #include "perf_procs.h"
@@ -25,7 +26,7 @@
 #define PERF_LOG     "-log" /* after pr_out: perf's stderr */
 #define PERF_PROBE   "probe.fp"
 #define PERF_EVENT   "event.cache"
-#define PERF_MAXARGS 32
+#define PERF_MAXARGS (32 + 2 * WORKER_PERF_CGROUPS_LIMIT)
 
 static void perf_clean_dir(struct perf_record *r);
 static void perf_event_forget(struct perf_record *r);
@@ -161,6 +162,69 @@ perf_add_arg(char **argv, size_t *n, const char *arg)
 	argv[*n] = NULL;
 }
 
+int
+perf_record_cgroups(struct perf_record *r, const struct worker_opts *o)
+{
+	struct perf_cg_roots roots;
+	struct perf_cg_choice *c;
+	int n;
+
+	r->pr_cgroups_fresh = 0;
+	if (r->pr_cgroups == NULL &&
+	    (r->pr_cgroups = malloc(sizeof(*r->pr_cgroups))) == NULL)
+		return -1;
+	c = r->pr_cgroups;
+	if (perf_cg_roots(PERF_CG_MOUNTS, &roots) == -1) {
+		log_error("--perf-use-cgroups: no cgroup hierarchy for perf "
+			  "is mounted: perf is not started");
+		return 0;
+	}
+	if ((n = perf_cg_choose(&roots, o->wo_max_cgroups, o->wo_max_docker,
+				c)) <= 0) {
+		if (n == 0)
+			log_error("--perf-use-cgroups: no cgroup to profile in "
+				  "%s (%u examined): perf is not started",
+				  roots.cr_perf, c->cc_seen);
+		return n;
+	}
+	if (c->cc_truncated)
+		log_warn("--perf-use-cgroups: the scan of %s stopped at a cap; "
+			 "some cgroups were not considered",
+			 roots.cr_perf);
+	log_info("perf profiles %u of %u cgroups in %s (%u docker "
+		 "containers): %.300s%s",
+		 c->cc_n, c->cc_candidates, roots.cr_perf, c->cc_docker,
+		 c->cc_arg, strlen(c->cc_arg) > 300 ? "..." : "");
+	r->pr_cgroups_fresh = 1;
+	return n;
+}
+
+/* --perf-use-cgroups: adds -a, the event once per cgroup, and -G with
+ * their names; 0, -1, or PERF_RECORD_NO_CGROUP. */
+static int
+perf_cgroup_args(struct perf_record *r, const struct worker_opts *o,
+		 char **argv, size_t *n)
+{
+	struct perf_cg_choice *c;
+	/* -G needs its events named: perf's default one is "cycles". */
+	const char *ev = r->pr_event[0] != '\0' ? r->pr_event : "cycles";
+	int rv;
+
+	if (!r->pr_cgroups_fresh && (rv = perf_record_cgroups(r, o)) <= 0)
+		return rv == 0 ? PERF_RECORD_NO_CGROUP : -1;
+	r->pr_cgroups_fresh = 0;
+	c = r->pr_cgroups;
+	for (unsigned i = 0; i < c->cc_n; i++) {
+		perf_add_arg(argv, n, "-e");
+		perf_add_arg(argv, n, ev);
+	}
+	perf_add_arg(argv, n, "-a");
+	perf_add_arg(argv, n, "-G");
+	perf_add_arg(argv, n, c->cc_arg);
+	/* A full argv may have lost -G: never run perf system-wide then. */
+	return *n < PERF_MAXARGS - 1 ? 0 : -1;
+}
+
 /* Adds -a, or --pid with the given PIDs that still exist; -1 with errno
  * ESRCH when none does (perf would refuse to start). */
 static int
@@ -198,7 +262,7 @@ perf_record_start(struct perf_record *r, const struct worker_opts *o)
 	char freq[16], out[PATH_MAX], cg[32], pids[PROFD_MAX_PIDS * 8];
 	char *argv[PERF_MAXARGS];
 	size_t n = 0;
-	int dwarf = r->pr_dwarf;
+	int dwarf = r->pr_dwarf, rv;
 
 	snprintf(freq, sizeof(freq), "%u", o->wo_frequency);
 	snprintf(out, sizeof(out), "%s/%s", r->pr_dir, r->pr_out);
@@ -221,11 +285,14 @@ perf_record_start(struct perf_record *r, const struct worker_opts *o)
 	perf_add_arg(argv, &n, "--no-buildid-cache");
 	perf_add_arg(argv, &n, "-m");
 	perf_add_arg(argv, &n, dwarf ? "257" : "129");
-	if (r->pr_event[0] != '\0') {
+	if (r->pr_event[0] != '\0' && !o->wo_use_cgroups) {
 		perf_add_arg(argv, &n, "-e");
 		perf_add_arg(argv, &n, r->pr_event);
 	}
-	if (perf_target_args(argv, &n, o, pids, sizeof(pids)) == -1) {
+	if (o->wo_use_cgroups) {
+		if ((rv = perf_cgroup_args(r, o, argv, &n)) != 0)
+			return rv;
+	} else if (perf_target_args(argv, &n, o, pids, sizeof(pids)) == -1) {
 		if (!r->pr_gone)
 			log_warn("every given PID has exited: perf stays "
 				 "stopped, windows are empty");
@@ -247,7 +314,9 @@ perf_record_start(struct perf_record *r, const struct worker_opts *o)
 	}
 	log_info("perf record started (pid %d, %s, %s Hz, %s)", (int)r->pr_pid,
 		 dwarf ? "dwarf" : "fp", freq,
-		 o->wo_npids ? pids : "all processes");
+		 o->wo_use_cgroups ? "the cgroups chosen"
+		 : o->wo_npids	   ? pids
+				   : "all processes");
 	return 0;
 }
 
@@ -535,6 +604,8 @@ perf_record_stop(struct perf_record *r)
 		perf_end(r->pr_pid, SIGINT, PERF_STOP_WAIT_MS);
 	r->pr_pid = 0;
 	perf_clean_dir(r);
+	free(r->pr_cgroups);
+	r->pr_cgroups = NULL;
 }
 
 /* Reads the event an earlier start found, if it is recent; 0 or -1. The

@@ -18,6 +18,9 @@
 #define PERF_ROTATE_SLACK_S                                                    \
 	2 /* the rotation timeout is at least this                             \
 	     longer than a window */
+#define PERF_RECORD_NO_CGROUP  (-2) /* perf_record_start: none to profile */
+
+struct perf_cg_choice;
 
 struct perf_record {
 	pid_t pr_pid; /* perf record, or 0 */
@@ -31,11 +34,18 @@ struct perf_record {
 	int pr_cache;	       /* keep the discovered event in pr_dir */
 	int64_t pr_started_ms;
 	int64_t pr_rotated_ms; /* last rotation (or start) */
+	struct perf_cg_choice *pr_cgroups; /* --perf-use-cgroups, or NULL */
+	int pr_cgroups_fresh; /* just ranked: the next start takes them */
 };
 
 /* Finds the perf executable; -1 with a logged hint when there is none. */
 int perf_find(struct perf_record *r);
-/* Starts perf record for o into r->pr_dir; 0 or -1. */
+/* --perf-use-cgroups: ranks the cgroups for the next perf_record_start;
+ * returns how many were chosen, 0 (logged) or -1. */
+int perf_record_cgroups(struct perf_record *r, const struct worker_opts *o);
+/* Starts perf record for o into r->pr_dir; 0 or -1. With
+ * --perf-use-cgroups it ranks the cgroups again unless perf_record_cgroups
+ * just did: PERF_RECORD_NO_CGROUP when there is none (perf not started). */
 int perf_record_start(struct perf_record *r, const struct worker_opts *o);
 /* Rotates perf's output and parses the finished part into t; 0 or -1
  * (the window is lost, perf goes on). */
@@ -47,7 +57,7 @@ int64_t perf_rotate_timeout_ms(const struct worker_opts *o);
 /* Rotates perf's output and deletes it unparsed: no window asked for it
  * within the rotation timeout, and perf's file must not grow unbounded. */
 void perf_record_drop(struct perf_record *r);
-/* Stops perf record, reaps it, and removes its files. */
+/* Stops perf record, reaps it, removes its files, frees its cgroups. */
 void perf_record_stop(struct perf_record *r);
 /* Tries perf's default event, then cpu-clock, then task-clock, keeping in
  * r->pr_event the first that yields samples; -1 if none does. With
