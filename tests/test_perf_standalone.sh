@@ -4,7 +4,8 @@ require_root
 require_perf
 
 # Scratch directories go to $TMPDIR: this test's own, to check they go.
-mkdir "$T/tmp"
+# (sticky and writable like /tmp, for the sandbox user to remove them).
+mkdir -m 1777 "$T/tmp"
 export TMPDIR="$T/tmp"
 start_busy 30
 timeout -k 5 60 "$PERF_WORKER" --pid "$BUSY_PID" -d 4 -f 99 >"$T/pid.col" 2>"$T/pid.err" ||
