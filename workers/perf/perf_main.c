@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "perf_input.h"
 #include "perf_record.h"
 #include "procfs.h"
 #include "worker.h"
@@ -98,6 +99,7 @@ enum {
 	OPT_RESTART_RSS,
 	OPT_RESTART_AFTER,
 	OPT_NO_MEMORY_RESTART,
+	OPT_SCRIPT_INPUT,
 };
 
 static const struct option perf_longopts[] = {
@@ -109,6 +111,7 @@ static const struct option perf_longopts[] = {
     {"perf-restart-rss", required_argument, NULL, OPT_RESTART_RSS},
     {"perf-restart-after", required_argument, NULL, OPT_RESTART_AFTER},
     {"perf-no-memory-restart", no_argument, NULL, OPT_NO_MEMORY_RESTART},
+    {"perf-script-input", required_argument, NULL, OPT_SCRIPT_INPUT},
     {NULL, 0, NULL, 0},
 };
 
@@ -174,6 +177,8 @@ perf_option(struct worker_ctx *ctx, int opt, const char *arg)
 					     "1 to 65528 bytes");
 		o->wo_dwarf_stack_size = (uint32_t)v;
 		return 0;
+	case OPT_SCRIPT_INPUT:
+		return perf_input_option(arg);
 	}
 	return perf_guard_option(o, opt, arg);
 }
@@ -226,6 +231,8 @@ perf_start(struct worker_ctx *ctx)
 	struct worker_opts *o = &ctx->wc_opts;
 	struct perf_record *r;
 
+	if (perf_input_active())
+		return perf_input_start(ctx);
 	if (strcmp(o->wo_perf_mode, "disabled") == 0 ||
 	    perf_too_many_processes(o))
 		return 0;
@@ -256,6 +263,8 @@ perf_snapshot(struct worker_ctx *ctx, uint64_t window, struct stack_table *t)
 	struct perf_record *r = ctx->wc_priv;
 
 	(void)window;
+	if (perf_input_active())
+		return perf_input_parse(ctx, t);
 	if (r == NULL)
 		return 0; /* disabled: an empty window */
 	return perf_record_rotate(r, &ctx->wc_opts, t);
@@ -266,6 +275,7 @@ perf_stop(struct worker_ctx *ctx)
 {
 	struct perf_record *r = ctx->wc_priv;
 
+	perf_input_stop();
 	if (r == NULL)
 		return;
 	perf_record_stop(r);
@@ -286,7 +296,8 @@ static const struct profiler_ops perf_ops = {
 	"\n       [--perf-dwarf-stack-size BYTES] [--perf-events EVENT]"
 	"\n       [--skip-system-profilers-above N]"
 	"\n       [--perf-restart-rss MB] [--perf-restart-after SECONDS]"
-	"\n       [--perf-no-memory-restart]",
+	"\n       [--perf-no-memory-restart]"
+	"\n       [--perf-script-input FILE]",
 };
 
 int

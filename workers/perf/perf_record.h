@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "perf_script.h"
 #include "stacks.h"
 #include "worker.h"
 
@@ -31,6 +32,9 @@ int perf_record_rotate(struct perf_record *r, const struct worker_opts *o,
 		       struct stack_table *t);
 /* Stops perf record, reaps it, and removes its files. */
 void perf_record_stop(struct perf_record *r);
+/* Reads perf script's output from fd into p up to its end, within
+ * PERF_SCRIPT_TIMEOUT_MS; 0 or -1. */
+int perf_pump(int fd, struct perf_parser *p);
 /* Tries perf's default event, then cpu-clock, then task-clock, keeping in
  * r->pr_event the first that yields samples; -1 if none does. */
 int perf_discover_event(struct perf_record *r, const struct worker_opts *o);
