@@ -25,7 +25,7 @@ B=$(mktemp -d /tmp/profd-bench.XXXXXX)
 chmod 0711 "$B"
 BENCH_TRACKED=""
 BENCH_PROFDS=""
-BENCH_CGROUPS_BEFORE=$(ls -d /sys/fs/cgroup/*/profd.* 2>/dev/null)
+BENCH_RUNDIRS=""
 
 bench_track() { BENCH_TRACKED="$BENCH_TRACKED $*"; }
 say() { echo "  ${BENCH_NAME:-bench}: $*" >&2; }
@@ -49,10 +49,13 @@ bench_cleanup() {
 	# Anything still running from this benchmark's directory is a leak.
 	pkill -9 -f "$B" 2>/dev/null
 	# Cgroups of a profd that had to be killed: children first.
-	for cg in $(ls -d /sys/fs/cgroup/*/profd.* 2>/dev/null); do
-		case " $(echo $BENCH_CGROUPS_BEFORE) " in *" $cg "*) continue ;; esac
-		find "$cg" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null
-		rmdir "$cg" 2>/dev/null
+	for run in $BENCH_RUNDIRS; do
+		for cg in /sys/fs/cgroup/*/"$(bench_cgroup_parent "$run")"; do
+			[ -d "$cg" ] || continue
+			find "$cg" -mindepth 1 -depth -type d -exec rmdir {} + \
+				2>/dev/null
+			rmdir "$cg" 2>/dev/null
+		done
 	done
 	rm -rf "$B"
 }
@@ -95,13 +98,13 @@ bench_profd() {
 	BENCH_NPROFD=$((${BENCH_NPROFD:-0} + 1))
 	RUN="$B/run.$BENCH_NPROFD"
 	OUT="$B/out.$BENCH_NPROFD"
-	mkdir -p "$RUN" "$OUT"
+	mkdir -p "$RUN"
 	chmod 0711 "$RUN"
-	chmod 0777 "$OUT"
 	"$PROFD" -c --runtime-dir "$RUN" --worker-dir "$top_builddir" \
 		-o "$OUT" "$@" 2>"$RUN.err" &
 	PROFD_PID=$!
 	BENCH_PROFDS="$BENCH_PROFDS $PROFD_PID"
+	BENCH_RUNDIRS="$BENCH_RUNDIRS $RUN"
 	for _ in $(seq 100); do
 		[ -S "$RUN/control.sock" ] && return 0
 		kill -0 "$PROFD_PID" 2>/dev/null || break
@@ -109,6 +112,18 @@ bench_profd() {
 	done
 	cat "$RUN.err" >&2
 	return 1
+}
+
+# bench_cgroup_parent RUNDIR: the cgroup parent of a profd with that
+# runtime dir, "profd." and the 32-bit FNV-1a hash of the path (as
+# supervisor/profd.c names it).
+bench_cgroup_parent() {
+	local h=2166136261 i c
+	for ((i = 0; i < ${#1}; i++)); do
+		printf -v c '%d' "'${1:i:1}"
+		h=$((((h ^ c) * 16777619) & 0xffffffff))
+	done
+	printf 'profd.%08x\n' "$h"
 }
 
 ctl() { timeout -k 2 15 "$PROFCTL" --runtime-dir "$RUN" "$@"; }

@@ -6,9 +6,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "perf_script.h"
 #include "stacks.h"
 #include "worker.h"
+
+struct perf_parser;
 
 #define PERF_ROTATE_WAIT_MS    5000 /* for the rotated file after SIGUSR2 */
 #define PERF_SCRIPT_TIMEOUT_MS 120000
