@@ -74,15 +74,15 @@ parse() {
 		>"$B/out.col" 2>"$B/parse.err" ||
 		{ cat "$B/parse.err" >&2; return 1; }
 	read -r cpu rss _ <"$B/pp.ru"
-	set -- "$1" "$2" $(sed -n 's/.*: \([0-9]*\) samples, \([0-9]*\) skipped.*/\1 \2/p' \
+	read -r added skipped < <(sed -n \
+		's/.*: \([0-9]*\) samples, \([0-9]*\) skipped.*/\1 \2/p' \
 		"$B/parse.err")
 	got=$(awk '{ s += $NF } END { print s + 0 }' "$B/out.col")
-	[ "${3:-x}" = "$got" ] && [ $(($3 + $4)) = "$2" ] || {
-		say "$1: $got samples printed, of ${3:-?} added and ${4:-?}" \
-			"skipped of $2"
+	if [ "${added:-x}" != "$got" ] || [ $((added + skipped)) != "$2" ]; then
+		say "$1: $got samples printed, of ${added:-?} added and" \
+			"${skipped:-?} skipped of $2"
 		return 1
-	}
-	skipped=$4
+	fi
 }
 
 # --- the parser's CPU time on that text, less its start-up ----------------
@@ -96,8 +96,11 @@ for i in $(seq "$RUNS"); do
 	parse "$B/empty.txt" 0 || fail_all "profd-perf failed"
 	base_cpu="$base_cpu $cpu"
 done
+# shellcheck disable=SC2086 # lists of numbers
 ps_med=$(bench_median $ps_cpu)
+# shellcheck disable=SC2086
 pp_med=$(bench_median $pp_cpu)
+# shellcheck disable=SC2086
 base_med=$(bench_median $base_cpu)
 say "profd-perf CPU s:$pp_cpu; on an empty input (start-up):$base_cpu;" \
 	"$real_skipped samples skipped"
@@ -110,17 +113,15 @@ bench_result "$FCPU" "$(bench_fmt 1 "$pct")" "%" "<= $CPU_MAX_PCT %" \
 # repeat MIB OUT: the text repeated up to MIB MiB; prints the sample count.
 repeat() {
 	copies=$((($1 * 1048576 + size - 1) / size))
-	awk -v copies="$copies" -f /dev/stdin "$B/real.txt" "$B/real.txt" \
-		>"$2" <<'AWK'
+	awk -v copies="$copies" -f /dev/stdin "$B/real.txt" >"$2" <<'AWK'
 # Each copy's timestamps follow the previous copy's last one.
-FNR == NR {
+{
 	text[++n] = $0
 	if ($0 !~ /^[ \t]/ && match($0, / [0-9]+\.[0-9]+: /)) {
 		t = substr($0, RSTART + 1, RLENGTH - 3) + 0
-		if (n == 1 || first == "") first = t
+		if (first == "") first = t
 		last = t
 	}
-	next
 }
 END {
 	span = last - first + 1

@@ -40,7 +40,8 @@ wait_row() {
 	local end=$((${EPOCHREALTIME/./} + $3 * 1000000))
 	while :; do
 		read -r st pid ex <<<"$(row "$1")"
-		[ "$st" = "$2" ] && [ "$2" != running -o "$pid" != - ] && return 0
+		[ "$st" = "$2" ] && { [ "$2" != running ] || [ "$pid" != - ]; } &&
+			return 0
 		[ "${EPOCHREALTIME/./}" -lt "$end" ] || return 1
 		nap 0.01
 	done
@@ -119,7 +120,7 @@ kill_runs() {
 	ms_result "$2" 2000 $all
 }
 
-windows() { ls "$OUT" 2>/dev/null | grep -c '^profile_.*\.col$'; }
+windows() { find "$OUT" -maxdepth 1 -name 'profile_*.col' | wc -l; }
 fds() { ls "/proc/$PROFD_PID/fd" | wc -l; }
 
 cat >"$B/profd.conf" <<CONF

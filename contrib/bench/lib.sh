@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # the benchmarks use the variables
 # Shared helpers of profd's benchmarks (sourced by bench_*.sh, bash).
 #
 # A benchmark prints one result line per figure on standard output:
@@ -85,12 +85,6 @@ bench_fmt() { awk -v d="$1" -v v="$2" 'BEGIN { printf "%.*f\n", d, v }'; }
 # and writes "cpu_seconds max_rss_kib exit_status" of it into OUT; returns
 # its exit status.
 bench_rusage() { "$RUSAGE" "$@"; }
-
-# bench_now_ms: milliseconds since the epoch, without a fork.
-bench_now_ms() {
-	local t=${EPOCHREALTIME/./}
-	echo $((t / 1000))
-}
 
 # bench_profd ARGS...: profd -c in the background with its own runtime
 # dir $B/run.N and output dir $B/out.N; sets PROFD_PID and RUN.
