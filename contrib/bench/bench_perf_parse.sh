@@ -174,5 +174,6 @@ rss_large=$(peak "$LARGE_MIB") || {
 }
 mib_result "$F500" "$rss_large"
 growth=$((rss_large - rss_small))
-bench_result "$FFLAT" "$(awk -v g="$growth" 'BEGIN { printf "%+.2f", g / 1024 }')" \
+bench_result "$FFLAT" "$(awk -v g="$growth" 'BEGIN { printf "%+.2f", g / 1024 + 0 }' |
+	sed 's/^-0\.00$/+0.00/')" \
 	MB "flat (+1 MB at most)" "$(bench_le "$growth" "$FLAT_KIB")"
