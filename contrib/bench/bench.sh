@@ -8,7 +8,8 @@
 # "n/a (not built yet)"; with NAMEs, only bench_NAME.sh (e.g. perf_parse).
 # A benchmark is one script that sources lib.sh and prints result lines
 # "figure|value|unit|target|verdict" on standard output (see lib.sh).
-# Environment: BENCH_RUNS (runs per figure, default 3), top_builddir,
+# Environment: BENCH_RUNS (runs per figure, default 3); BENCH_WINDOWS,
+# BENCH_LARGE_MIB, BENCH_RECORD_S (smaller runs, see the scripts); top_builddir,
 # top_srcdir (set by `make bench`).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
