@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "perf_input.h"
 #include "perf_record.h"
 #include "perf_smart.h"
 #include "procfs.h"
@@ -103,6 +104,7 @@ enum {
 	OPT_USE_CGROUPS,
 	OPT_MAX_CGROUPS,
 	OPT_MAX_DOCKER,
+	OPT_SCRIPT_INPUT,
 };
 
 static const struct option perf_longopts[] = {
@@ -117,6 +119,7 @@ static const struct option perf_longopts[] = {
     {"perf-use-cgroups", no_argument, NULL, OPT_USE_CGROUPS},
     {"perf-max-cgroups", required_argument, NULL, OPT_MAX_CGROUPS},
     {"perf-max-docker-containers", required_argument, NULL, OPT_MAX_DOCKER},
+    {"perf-script-input", required_argument, NULL, OPT_SCRIPT_INPUT},
     {NULL, 0, NULL, 0},
 };
 
@@ -206,6 +209,8 @@ perf_option(struct worker_ctx *ctx, int opt, const char *arg)
 					     "1 to 65528 bytes");
 		o->wo_dwarf_stack_size = (uint32_t)v;
 		return 0;
+	case OPT_SCRIPT_INPUT:
+		return perf_input_option(arg);
 	}
 	return perf_guard_option(o, opt, arg);
 }
@@ -322,6 +327,8 @@ perf_start(struct worker_ctx *ctx)
 	struct perf_state *s;
 	int rv;
 
+	if (perf_input_active())
+		return perf_input_start(ctx);
 	if (o->wo_use_cgroups && o->wo_npids > 0) {
 		log_error("--perf-use-cgroups and --pids exclude each other");
 		return -1;
@@ -377,6 +384,8 @@ perf_snapshot(struct worker_ctx *ctx, uint64_t window, struct stack_table *t)
 	struct perf_state *s = ctx->wc_priv;
 
 	(void)window;
+	if (perf_input_active())
+		return perf_input_parse(ctx, t);
 	if (s == NULL)
 		return 0; /* disabled: an empty window */
 	if (s->ps_n == 2)
@@ -389,6 +398,7 @@ perf_stop(struct worker_ctx *ctx)
 {
 	struct perf_state *s = ctx->wc_priv;
 
+	perf_input_stop();
 	if (s == NULL)
 		return;
 	perf_state_free(s);
@@ -427,7 +437,8 @@ static const struct profiler_ops perf_ops = {
 	"\n       [--skip-system-profilers-above N]"
 	"\n       [--perf-restart-rss MB] [--perf-restart-after SECONDS]"
 	"\n       [--perf-no-memory-restart] [--perf-use-cgroups]"
-	"\n       [--perf-max-cgroups N] [--perf-max-docker-containers N]",
+	"\n       [--perf-max-cgroups N] [--perf-max-docker-containers N]"
+	"\n       [--perf-script-input FILE]",
 };
 
 int

@@ -344,8 +344,7 @@ perf_rotated(struct perf_record *r, char *oldest, size_t len)
 	return n;
 }
 
-/* Reads perf script's output from fd into the parser, within a deadline. */
-static int
+int
 perf_pump(int fd, struct perf_parser *p)
 {
 	int64_t end = now_ms() + PERF_SCRIPT_TIMEOUT_MS;

@@ -9,6 +9,8 @@
 #include "stacks.h"
 #include "worker.h"
 
+struct perf_parser;
+
 #define PERF_ROTATE_WAIT_MS    5000 /* for the rotated file after SIGUSR2 */
 #define PERF_SCRIPT_TIMEOUT_MS 120000
 #define PERF_STOP_WAIT_MS      5000
@@ -59,6 +61,9 @@ int64_t perf_rotate_timeout_ms(const struct worker_opts *o);
 void perf_record_drop(struct perf_record *r);
 /* Stops perf record, reaps it, removes its files, frees its cgroups. */
 void perf_record_stop(struct perf_record *r);
+/* Reads perf script's output from fd into p up to its end, within
+ * PERF_SCRIPT_TIMEOUT_MS; 0 or -1. */
+int perf_pump(int fd, struct perf_parser *p);
 /* Tries perf's default event, then cpu-clock, then task-clock, keeping in
  * r->pr_event the first that yields samples; -1 if none does. With
  * pr_cache, an event found within PERF_EVENT_CACHE_S by an earlier start
