@@ -44,13 +44,20 @@ struct worker_opts {
 	int wo_python_no_lines;	  /* frames without line numbers */
 	uint32_t wo_max_procs;	  /* runtime profiler processes; 0 all */
 	uint32_t wo_min_duration; /* seconds a process must have run */
-	int wo_use_cgroups;	 /* perf -G on the busiest cgroups ... */
-	uint32_t wo_max_cgroups; /* ... this many in all ... */
-	uint32_t wo_max_docker;	 /* ... docker containers first */
+	int wo_use_cgroups;	  /* perf -G on the busiest cgroups ... */
+	uint32_t wo_max_cgroups;  /* ... this many in all ... */
+	uint32_t wo_max_docker;	  /* ... docker containers first */
 };
 
 #define WORKER_MAX_RUNTIME_PROCS 4096
 #define WORKER_MAX_MIN_DURATION	 86400
+
+/* Ranges of perf's options, checked by profd, profd-perf and the
+ * Configure message alike. */
+#define WORKER_MAX_DWARF_STACK	   65528    /* bytes, perf's own limit */
+#define WORKER_MAX_SKIP_ABOVE	   10000000 /* processes */
+#define WORKER_MAX_RESTART_RSS_MB  1048576
+#define WORKER_MAX_RESTART_AFTER_S (86400 * 365)
 
 #define WORKER_PERF_RESTART_RSS_MB 200
 #define WORKER_PERF_RESTART_AFTER  600 /* seconds */

@@ -53,12 +53,13 @@ sup_configure(struct sup *s, const Profd__Configure *m)
 	    m->frequency > WORKER_MAX_FREQUENCY || m->duration < 1 ||
 	    m->duration > WORKER_MAX_DURATION || m->n_pids > PROFD_MAX_PIDS ||
 	    !worker_perf_mode_ok(m->perf_mode) ||
-	    m->perf_dwarf_stack_size > 65528 ||
+	    m->perf_dwarf_stack_size > WORKER_MAX_DWARF_STACK ||
+	    m->skip_system_profilers_above > WORKER_MAX_SKIP_ABOVE ||
 	    strlen(m->perf_events) >= sizeof(o->wo_events) ||
 	    strspn(m->perf_events, WORKER_EVENT_CHARS) !=
 		strlen(m->perf_events) ||
-	    m->perf_restart_rss_mb > 1048576 ||
-	    m->perf_restart_after > 86400 * 365 ||
+	    m->perf_restart_rss_mb > WORKER_MAX_RESTART_RSS_MB ||
+	    m->perf_restart_after > WORKER_MAX_RESTART_AFTER_S ||
 	    m->max_processes_runtime_profiler > WORKER_MAX_RUNTIME_PROCS ||
 	    m->min_duration > WORKER_MAX_MIN_DURATION ||
 	    m->perf_max_cgroups > WORKER_PERF_CGROUPS_LIMIT ||

@@ -205,7 +205,7 @@ parse_perf_guard(struct profd_opts *o, int c, const char *arg)
 	switch (c) {
 	case OPT_SKIP_ABOVE:
 		return opt_number("--skip-system-profilers-above", arg, 0,
-				  10000000, &o->po_skip_above);
+				  WORKER_MAX_SKIP_ABOVE, &o->po_skip_above);
 	case OPT_PERF_EVENTS:
 		if (strlen(arg) == 0 ||
 		    strlen(arg) >= sizeof(o->po_perf_events) ||
@@ -216,16 +216,19 @@ parse_perf_guard(struct profd_opts *o, int c, const char *arg)
 			 arg);
 		return 0;
 	case OPT_RESTART_RSS:
-		return opt_number("--perf-restart-rss", arg, 1, 1048576,
+		return opt_number("--perf-restart-rss", arg, 1,
+				  WORKER_MAX_RESTART_RSS_MB,
 				  &o->po_restart_rss_mb);
 	case OPT_RESTART_AFTER:
-		return opt_number("--perf-restart-after", arg, 1, 86400 * 365,
+		return opt_number("--perf-restart-after", arg, 1,
+				  WORKER_MAX_RESTART_AFTER_S,
 				  &o->po_restart_after_s);
 	case OPT_NO_MEMORY_RESTART:
 		o->po_no_memory_restart = 1;
 		return 0;
 	case OPT_DWARF_STACK_SIZE:
-		return opt_number("--perf-dwarf-stack-size", arg, 1, 65528,
+		return opt_number("--perf-dwarf-stack-size", arg, 1,
+				  WORKER_MAX_DWARF_STACK,
 				  &o->po_dwarf_stack_size);
 	case OPT_USE_CGROUPS:
 		o->po_use_cgroups = 1;

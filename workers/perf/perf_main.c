@@ -156,7 +156,7 @@ perf_guard_option(struct worker_opts *o, int opt, const char *arg)
 
 	switch (opt) {
 	case OPT_SKIP_ABOVE:
-		if (parse_u64(arg, 0, 10000000, &v) == -1)
+		if (parse_u64(arg, 0, WORKER_MAX_SKIP_ABOVE, &v) == -1)
 			return worker_badarg("--skip-system-profilers-above",
 					     arg, "a number of processes");
 		o->wo_skip_above = (uint32_t)v;
@@ -169,13 +169,13 @@ perf_guard_option(struct worker_opts *o, int opt, const char *arg)
 		snprintf(o->wo_events, sizeof(o->wo_events), "%s", arg);
 		return 0;
 	case OPT_RESTART_RSS:
-		if (parse_u64(arg, 1, 1048576, &v) == -1)
+		if (parse_u64(arg, 1, WORKER_MAX_RESTART_RSS_MB, &v) == -1)
 			return worker_badarg("--perf-restart-rss", arg,
 					     "1 to 1048576 MB");
 		o->wo_restart_rss_mb = (uint32_t)v;
 		return 0;
 	case OPT_RESTART_AFTER:
-		if (parse_u64(arg, 1, 86400 * 365, &v) == -1)
+		if (parse_u64(arg, 1, WORKER_MAX_RESTART_AFTER_S, &v) == -1)
 			return worker_badarg("--perf-restart-after", arg,
 					     "a number of seconds");
 		o->wo_restart_after_s = (uint32_t)v;
@@ -204,7 +204,7 @@ perf_option(struct worker_ctx *ctx, int opt, const char *arg)
 		o->wo_insert_dso_name = 1;
 		return 0;
 	case OPT_DWARF_STACK_SIZE:
-		if (parse_u64(arg, 1, 65528, &v) == -1)
+		if (parse_u64(arg, 1, WORKER_MAX_DWARF_STACK, &v) == -1)
 			return worker_badarg("--perf-dwarf-stack-size", arg,
 					     "1 to 65528 bytes");
 		o->wo_dwarf_stack_size = (uint32_t)v;
