@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "perf_input.h"
+#include "perf_cgroups.h"
 #include "perf_record.h"
 #include "perf_smart.h"
 #include "procfs.h"
@@ -307,8 +308,18 @@ perf_state_start(struct perf_state *s, const struct worker_opts *o)
 	if (perf_choose_event(r, o) == -1)
 		return -1;
 	for (size_t i = 1; i < s->ps_n; i++) {
-		memcpy(s->ps_rec[i].pr_perf, r->pr_perf, sizeof(r->pr_perf));
-		memcpy(s->ps_rec[i].pr_event, r->pr_event, sizeof(r->pr_event));
+		struct perf_record *q = &s->ps_rec[i];
+
+		memcpy(q->pr_perf, r->pr_perf, sizeof(r->pr_perf));
+		memcpy(q->pr_event, r->pr_event, sizeof(r->pr_event));
+		/* smart: both recordings profile the same cgroups */
+		if (r->pr_cgroups != NULL) {
+			if ((q->pr_cgroups = malloc(sizeof(*q->pr_cgroups))) ==
+			    NULL)
+				return -1;
+			*q->pr_cgroups = *r->pr_cgroups;
+			q->pr_cgroups_fresh = r->pr_cgroups_fresh;
+		}
 	}
 	for (size_t i = 0; i < s->ps_n; i++) {
 		if (s->ps_n > 1 &&
