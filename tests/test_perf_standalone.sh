@@ -8,7 +8,7 @@ require_perf
 mkdir -m 1777 "$T/tmp"
 export TMPDIR="$T/tmp"
 start_busy 30
-timeout -k 5 60 "$PERF_WORKER" --pid "$BUSY_PID" -d 4 -f 99 >"$T/pid.col" 2>"$T/pid.err" ||
+timeout -k 5 60 "$PERF_WORKER" --pid "$BUSY_PID" -d 5 -f 99 >"$T/pid.col" 2>"$T/pid.err" ||
 	{ cat "$T/pid.err"; fail "profd-perf --pid exited with $?"; }
 cat "$T/pid.err"
 

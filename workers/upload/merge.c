@@ -47,7 +47,9 @@ merge_index(struct merge_ctx *m, const struct stack_table *rt)
 		errno = E2BIG;
 		return -1;
 	}
-	if (n > 0 && (m->mc_pids = calloc(n, sizeof(*m->mc_pids))) == NULL)
+	if (n == 0)
+		return 0;
+	if ((m->mc_pids = calloc(n, sizeof(*m->mc_pids))) == NULL)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		const struct stack_proc *sp =
