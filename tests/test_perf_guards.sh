@@ -96,10 +96,11 @@ echo "samples: long-lived $long, exited after 2.5 s $short"
 # one exited (counts are small and noisy on a loaded host).
 [ "$long" -gt "$short" ] || fail "sampling stopped when one PID exited"
 kill -0 "$BUSY_PID" || fail "the long busy_c ended early"
-"$BUSY_C" 2 >/dev/null &
+# It lives long enough for profd-perf's start, slower in sanitizer builds.
+"$BUSY_C" $((3 * SLOW)) >/dev/null &
 SHORT=$!
 track "$SHORT"
-timeout -k 5 60 "$PERF_WORKER" --pids "$SHORT" -d 5 -f 49 -v \
+timeout -k 5 60 "$PERF_WORKER" --pids "$SHORT" -d $((3 * SLOW + 3)) -f 49 -v \
 	--perf-events cpu-clock >"$T/exit1.col" 2>"$T/exit1.err" ||
 	{ cat "$T/exit1.err"; fail "profd-perf failed when its only PID exited"; }
 cat "$T/exit1.err"
