@@ -30,20 +30,20 @@ echo "hot share: $share %"
 pass "--pid: leaves nested under their callers in the known proportion"
 
 # smart: fp and dwarf together, one of them per process, never both.
-timeout -k 5 60 "$PERF_WORKER" --pid "$BUSY_PID" -d 4 -f 49 --perf-mode smart -v \
+timeout -k 5 60 "$PERF_WORKER" --pid "$BUSY_PID" -d 4 -f 97 --perf-mode smart -v \
 	>"$T/smart.col" 2>"$T/smart.err" ||
 	{ cat "$T/smart.err"; fail "profd-perf --perf-mode smart exited with $?"; }
-grep -q 'dwarf, 49 Hz' "$T/smart.err" || fail "smart mode did not start a dwarf perf"
+grep -q 'dwarf, 97 Hz' "$T/smart.err" || fail "smart mode did not start a dwarf perf"
 hot=$(count_matching "$T/smart.col" '^busy_c;.*;main;run;hot_caller;hot_leaf(;spin)? ')
 cold=$(count_matching "$T/smart.col" '^busy_c;.*;main;run;cold_caller;cold_leaf(;spin)? ')
 total=$(awk '{ s += $NF } END { print s + 0 }' "$T/smart.col")
 share=$(awk -v h="$hot" -v c="$cold" 'BEGIN { printf "%d", (h + c) ? 100 * h / (h + c) : 0 }')
 echo "smart: hot=$hot cold=$cold total=$total share=$share %"
 [ "$share" -ge 60 ] && [ "$share" -le 90 ] || fail "smart: hot share $share % is not 75 % +- 20 %"
-# At most one perf's worth of samples (49 Hz x 4 s, fewer when the host is
+# At most one perf's worth of samples (97 Hz x 4 s, fewer when the host is
 # busy), not fp's and dwarf's added up.
 [ "$hot" -ge 20 ] || fail "smart: too few samples in hot_leaf: $hot"
-[ "$total" -le 300 ] || fail "smart: $total samples, expected at most about 196"
+[ "$total" -le 560 ] || fail "smart: $total samples, expected at most about 390"
 "$PERF_WORKER" --pid "$BUSY_PID" -d 1 -f 101 --perf-mode smart >/dev/null 2>"$T/smart101.err" &&
 	fail "smart mode accepted 101 Hz"
 grep -q 'at most 100 Hz' "$T/smart101.err" || fail "no clear message for smart at 101 Hz"
