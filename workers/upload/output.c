@@ -160,6 +160,28 @@ remove_previous(struct output *o, const char *base)
 	unlinkat(o->ou_dirfd, name, 0);
 }
 
+/* Two windows that end in the same second (short windows, or windows
+ * stored at once after a stall) must not overwrite each other: the later
+ * gets its window number after the time. */
+static void
+output_unique(const struct output *o, char *base, size_t len, uint64_t window)
+{
+	static const char *const exts[] = {".col", ".html", ".pb.gz"};
+	char name[128];
+
+	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+		snprintf(name, sizeof(name), "%s%s", base, exts[i]);
+		if (faccessat(o->ou_dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) ==
+		    0) {
+			size_t n = strlen(base);
+
+			snprintf(base + n, len - n, "-%llu",
+				 (unsigned long long)window);
+			return;
+		}
+	}
+}
+
 int
 output_write(struct output *o, const struct stack_table *t,
 	     const struct window_meta *m)
@@ -171,6 +193,7 @@ output_write(struct output *o, const struct stack_table *t,
 
 	gmtime_r(&end, &tm);
 	strftime(base, sizeof(base), "profile_%Y-%m-%dT%H:%M:%SZ", &tm);
+	output_unique(o, base, sizeof(base), m->wm_window);
 	snprintf(name, sizeof(name), "%s.col", base);
 	if (o->ou_collapsed &&
 	    (write_atomic(o, name, output_write_col, t, m) == -1 ||

@@ -258,6 +258,14 @@ upsrv_recover_one(void *arg, const void *buf, size_t len)
 		pbmsg_free(&c->base);
 }
 
+static void
+upsrv_recovered(void *arg, uint64_t id, int ok)
+{
+	(void)arg;
+	log_info("window %llu %s (recovered from the journal)",
+		 (unsigned long long)id, ok ? "written" : "failed");
+}
+
 /* Stores the windows whose chunks a previous run acknowledged but did not
  * store; they go out as they are, without telling profd. */
 static void
@@ -272,7 +280,8 @@ upsrv_recover(struct upsrv *s)
 	if (n == 0)
 		return;
 	log_warn("journal: %zu chunks of an earlier run recovered", n);
-	windows_flush(&s->us_ws, upload_store, s->us_args, 1, NULL, NULL);
+	windows_flush(&s->us_ws, upload_store, s->us_args, 1, upsrv_recovered,
+		      NULL);
 	s->us_ws.ws_done = 0;
 	spool_journal_drop(sp, UINT64_MAX);
 }
@@ -286,6 +295,8 @@ upload_supervised(struct upload_args *a)
 	memset(&s, 0, sizeof(s));
 	s.us_args = a;
 	upsrv_recover(&s);
+	/* Short windows with a late chunk must not fill every slot. */
+	windows_set_store(&s.us_ws, upload_store, a, upsrv_window_done, &s);
 	if (upsrv_open(&s) == 0 && upsrv_hello(&s) == 0)
 		rv = upsrv_loop(&s);
 	windows_free(&s.us_ws);

@@ -26,6 +26,48 @@ windows_is_runtime(const char *worker)
 	return 0;
 }
 
+/* How long a window waits for late chunks once profd ended it. */
+static int64_t
+window_grace_ms(uint64_t start, uint64_t end)
+{
+	int64_t g = end > start ? (int64_t)(end - start) * 2000 : 0;
+
+	g += WINDOWS_GRACE_MIN_MS;
+	return g < WINDOWS_GRACE_MS ? g : WINDOWS_GRACE_MS;
+}
+
+static int window_finish(struct windows *ws, struct window *w,
+			 windows_store_fn store, void *sarg,
+			 void (*done)(void *arg, uint64_t id, int ok),
+			 void *arg);
+static struct window *windows_oldest(struct windows *ws);
+
+/* Stores the oldest window to free its slot (see windows_set_store). */
+static struct window *
+windows_evict(struct windows *ws, uint64_t id)
+{
+	struct window *w = windows_oldest(ws);
+
+	/* Never for a window older than those open: order is kept. */
+	if (w == NULL || ws->ws_store == NULL || w->w_meta.wm_window > id)
+		return NULL;
+	log_warn("window %llu stored early: %d windows are open",
+		 (unsigned long long)w->w_meta.wm_window, WINDOWS_MAX);
+	window_finish(ws, w, ws->ws_store, ws->ws_sarg, ws->ws_done_fn,
+		      ws->ws_done_arg);
+	return w;
+}
+
+void
+windows_set_store(struct windows *ws, windows_store_fn store, void *sarg,
+		  void (*done)(void *arg, uint64_t id, int ok), void *arg)
+{
+	ws->ws_store = store;
+	ws->ws_sarg = sarg;
+	ws->ws_done_fn = done;
+	ws->ws_done_arg = arg;
+}
+
 static struct window *
 windows_find(struct windows *ws, uint64_t id, int create)
 {
@@ -39,6 +81,8 @@ windows_find(struct windows *ws, uint64_t id, int create)
 		if (!w->w_used && free_slot == NULL)
 			free_slot = w;
 	}
+	if (create && free_slot == NULL)
+		free_slot = windows_evict(ws, id);
 	if (!create || free_slot == NULL ||
 	    (free_slot->w_table = stacks_new(WINDOW_BUDGET)) == NULL) {
 		errno = ENOSPC;
@@ -114,7 +158,7 @@ windows_snapshot(struct windows *ws, const Profd__Snapshot *s)
 	for (size_t i = 0; i < s->n_expect; i++)
 		snprintf(w->w_expect[w->w_nexpect++], WINDOWS_NAME_MAX, "%s",
 			 s->expect[i]);
-	w->w_deadline = now_ms() + WINDOWS_GRACE_MS;
+	w->w_deadline = now_ms() + window_grace_ms(s->start_time, s->end_time);
 	return 0;
 }
 
@@ -174,12 +218,34 @@ window_write(windows_store_fn store, void *sarg, struct window *w)
 	return rv;
 }
 
+/* Stores w (as it is), tells done, and frees its slot. */
+static int
+window_finish(struct windows *ws, struct window *w, windows_store_fn store,
+	      void *sarg, void (*done)(void *arg, uint64_t id, int ok),
+	      void *arg)
+{
+	int ok;
+
+	if (!window_complete(w))
+		log_warn("window %llu written without every profiler "
+			 "(%zu of %zu chunks)",
+			 (unsigned long long)w->w_meta.wm_window, w->w_ngot,
+			 w->w_nexpect);
+	if (w->w_meta.wm_end == 0)
+		w->w_meta.wm_start = w->w_meta.wm_end = time(NULL);
+	ok = window_write(store, sarg, w) == 0;
+	ws->ws_done = w->w_meta.wm_window;
+	if (done != NULL)
+		done(arg, w->w_meta.wm_window, ok);
+	window_release(w);
+	return ok ? 0 : -1;
+}
+
 int
 windows_flush(struct windows *ws, windows_store_fn store, void *sarg, int force,
 	      void (*done)(void *arg, uint64_t id, int ok), void *arg)
 {
 	struct window *w;
-	int ok;
 
 	/* In order: a later window never overtakes an earlier one. */
 	while ((w = windows_oldest(ws)) != NULL) {
@@ -187,18 +253,7 @@ windows_flush(struct windows *ws, windows_store_fn store, void *sarg, int force,
 
 		if (!force && !window_complete(w) && left > 0)
 			return (int)left;
-		if (!window_complete(w))
-			log_warn("window %llu written without every profiler "
-				 "(%zu of %zu chunks)",
-				 (unsigned long long)w->w_meta.wm_window,
-				 w->w_ngot, w->w_nexpect);
-		if (w->w_meta.wm_end == 0)
-			w->w_meta.wm_start = w->w_meta.wm_end = time(NULL);
-		ok = window_write(store, sarg, w) == 0;
-		ws->ws_done = w->w_meta.wm_window;
-		if (done != NULL)
-			done(arg, w->w_meta.wm_window, ok);
-		window_release(w);
+		window_finish(ws, w, store, sarg, done, arg);
 	}
 	return -1;
 }
