@@ -154,6 +154,18 @@ wait_completion stop-2 completed 30
 [ "$(children)" = "profd-upload " ] || fail "children: $(children)"
 pass "a repeated command id is acted on once"
 
+# continuous false: one window, then the profilers stop by themselves.
+n0=$(grep -c '"/api/v2/profiles"' "$REQS")
+command once-1 start '{"duration": 2, "frequency": 11, "continuous": false,
+	"profiler_configs": {"perf": "enabled_aggressive", "pyspy": "disabled"}}'
+wait_completion once-1 completed 30
+wait_field perf state idle 20
+sleep 3
+n1=$(grep -c '"/api/v2/profiles"' "$REQS")
+[ "$n1" = $((n0 + 1)) ] || fail "one-window start sent $((n1 - n0)) windows"
+[ "$(children)" = "profd-upload " ] || fail "children: $(children)"
+pass "a start with continuous false profiles one window and stops"
+
 stop_profd
 grep -qF "$TOKEN" "$T/profd.err" && fail "the token was logged"
 pass "clean stop"
