@@ -9,11 +9,11 @@
 #include <nng/nng.h>
 
 #include "profd.pb-c.h"
+#include "hb_parse.h"
 #include "sender.h"
 
 #define HB_INTERVAL_S	30 /* --heartbeat-interval default */
 #define HB_INTERVAL_MAX 3600
-#define HB_ID_MAX	64 /* characters of a command id */
 #define HB_IDS		32 /* command ids remembered (deduplication) */
 #define HB_QUEUE	16 /* completions waiting to be reported */
 #define HB_ERROR_MAX	256
@@ -60,12 +60,4 @@ int heartbeat_start(struct heartbeat *h, struct net_conf *c, nng_socket ctl,
 void heartbeat_done(struct heartbeat *h, const Profd__CommandDone *d);
 /* Stops the thread (reporting what completions it can first). */
 void heartbeat_stop(struct heartbeat *h);
-/* Turns a heartbeat answer into a command for profd (exposed for tests).
- * 1 with *c filled (pids in pids[PROFD_MAX_PIDS], strings in id[] and
- * mode[16]), 0 when it holds no command, -1 with a reason in err when it
- * holds one that cannot be passed on (its id is still in id[]). */
-int heartbeat_parse(const char *body, size_t len, Profd__RemoteCommand *c,
-		    char *id, char *mode, uint32_t *pids, char *err,
-		    size_t errlen);
-
 #endif
