@@ -158,6 +158,10 @@ remote_start(struct profd *p, const Profd__RemoteCommand *c)
 	memcpy(r->r_pids, c->pids, c->n_pids * sizeof(c->pids[0]));
 	snprintf(r->r_perf_mode, sizeof(r->r_perf_mode), "%s",
 		 c->perf_mode[0] ? c->perf_mode : r->r_default_mode);
+	/* c is freed after this call: keep nothing that points into it. */
+	r->r_next.id = r->r_start;
+	r->r_next.pids = r->r_pids;
+	r->r_next.perf_mode = r->r_perf_mode;
 	r->r_perf = c->perf && strcmp(r->r_perf_mode, "disabled") != 0;
 	r->r_python = c->python;
 	r->r_apply = 1;
