@@ -155,7 +155,8 @@ remote_start(struct profd *p, const Profd__RemoteCommand *c)
 		remote_done(p, r->r_start, 0, why);
 	snprintf(r->r_start, sizeof(r->r_start), "%s", c->id);
 	r->r_next = *c;
-	memcpy(r->r_pids, c->pids, c->n_pids * sizeof(c->pids[0]));
+	if (c->n_pids > 0)
+		memcpy(r->r_pids, c->pids, c->n_pids * sizeof(c->pids[0]));
 	snprintf(r->r_perf_mode, sizeof(r->r_perf_mode), "%s",
 		 c->perf_mode[0] ? c->perf_mode : r->r_default_mode);
 	/* c is freed after this call: keep nothing that points into it. */
