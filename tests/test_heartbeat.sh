@@ -169,3 +169,22 @@ pass "a start with continuous false profiles one window and stops"
 stop_profd
 grep -qF "$TOKEN" "$T/profd.err" && fail "the token was logged"
 pass "clean stop"
+
+# A stop while a start waits for its profilers wins: a perf worker that
+# takes 6 s to start (a test fault worker) is stopped before it runs.
+printf '[worker perf]\nexecutable = %s\narguments = --fault slow-start\n' \
+	"$FAULT" >"$T/slow.conf"
+start_profd -u --server-host "$URL" --service-name hb-svc \
+	--token-file "$T/token" --spool-dir "$T/spool" --config "$T/slow.conf" \
+	--enable-heartbeat-server --heartbeat-interval 1 -v
+command slow-1 start '{"duration": 2, "frequency": 11, "profiler_configs":
+	{"perf": "fp", "pyspy": "disabled"}}'
+wait_field perf state starting 20
+command stop-slow stop
+wait_completion slow-1 failed 20
+wait_completion stop-slow completed 30
+completions slow-1 | grep -q "superseded by stop stop-slow" ||
+	fail "slow-1: $(completions slow-1)"
+[ "$(children)" = "profd-upload " ] || fail "children: $(children)"
+stop_profd
+pass "a stop while a start is pending wins; the start is reported failed"
