@@ -206,17 +206,18 @@ remote_command(struct profd *p, const Profd__RemoteCommand *c)
 	}
 }
 
-/* Is w a profiler the current START wants? */
+/* Is w a profiler the current START wants? A worker disabled in
+ * profd's own configuration never starts remotely. */
 static int
 remote_wanted(const struct remote *r, const struct worker *w)
 {
-	if (!w->w_profiler)
+	if (!w->w_profiler || !w->w_spec.ws_enabled)
 		return 0;
 	if (strcmp(w->w_name, "perf") == 0)
 		return r->r_perf;
 	if (strcmp(w->w_name, "python") == 0)
 		return r->r_python;
-	return w->w_spec.ws_enabled;
+	return 1;
 }
 
 /* The old profilers are gone: starts the new ones with the settings. */
