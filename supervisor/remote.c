@@ -71,6 +71,26 @@ remote_seen(struct remote *r, const char *id)
 	return 0;
 }
 
+/* Would a START with perf mode mode run any profiler here? */
+static int
+remote_any_profiler(const struct profd *p, const Profd__RemoteCommand *c,
+		    const char *mode)
+{
+	for (size_t i = 0; i < p->p_nworkers; i++) {
+		const struct worker *w = &p->p_workers[i];
+
+		if (!w->w_profiler || !w->w_spec.ws_enabled)
+			continue;
+		if (strcmp(w->w_name, "perf") == 0) {
+			if (c->perf && strcmp(mode, "disabled") != 0)
+				return 1;
+		} else if (strcmp(w->w_name, "python") != 0 || c->python) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* Checks a START's settings; NULL, or what is wrong. */
 static const char *
 remote_check_start(const struct profd *p, const Profd__RemoteCommand *c,
@@ -88,8 +108,8 @@ remote_check_start(const struct profd *p, const Profd__RemoteCommand *c,
 	if (c->perf && worker_perf_mode_dwarf(mode) &&
 	    c->frequency > WORKER_MAX_DWARF_FREQUENCY)
 		return "perf modes dwarf and smart allow at most 100 Hz";
-	if (!(c->perf && strcmp(mode, "disabled") != 0) && !c->python)
-		return "no profiler enabled";
+	if (!remote_any_profiler(p, c, mode))
+		return "no profiler enabled (here)";
 	if (c->n_pids > PROFD_MAX_PIDS)
 		return "more than 1024 PIDs";
 	if (c->n_pids > 0 && p->p_opts.po_use_cgroups)

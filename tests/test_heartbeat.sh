@@ -176,7 +176,13 @@ printf '[worker perf]\nexecutable = %s\narguments = --fault slow-start\n' \
 	"$FAULT" >"$T/slow.conf"
 start_profd -u --server-host "$URL" --service-name hb-svc \
 	--token-file "$T/token" --spool-dir "$T/spool" --config "$T/slow.conf" \
-	--enable-heartbeat-server --heartbeat-interval 1 -v
+	--enable-heartbeat-server --heartbeat-interval 1 -v --no-python
+# Python is disabled here: a command cannot start it.
+command py-only start '{"duration": 2, "frequency": 11, "profiler_configs":
+	{"perf": "disabled", "pyspy": "enabled"}}'
+wait_completion py-only failed 20
+completions py-only | grep -q "no profiler enabled" ||
+	fail "py-only: $(completions py-only)"
 command slow-1 start '{"duration": 2, "frequency": 11, "profiler_configs":
 	{"perf": "fp", "pyspy": "disabled"}}'
 wait_field perf state starting 20
@@ -187,4 +193,4 @@ completions slow-1 | grep -q "superseded by stop stop-slow" ||
 	fail "slow-1: $(completions slow-1)"
 [ "$(children)" = "profd-upload " ] || fail "children: $(children)"
 stop_profd
-pass "a stop while a start is pending wins; the start is reported failed"
+pass "a stop while a start is pending wins; a disabled worker is not started"
