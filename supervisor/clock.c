@@ -12,6 +12,10 @@ clock_maybe_start(struct profd *p)
 {
 	if (p->p_t0 != 0 || p->p_stopping)
 		return;
+	/* Heartbeat mode: idle until a remote start has its profilers. */
+	if (p->p_opts.po_heartbeat &&
+	    (!p->p_remote.r_active || p->p_remote.r_start[0] != '\0'))
+		return;
 	/* Wait for the uploader, and for each profiler's first start to
 	 * succeed or fail: one that keeps dying must not hold the rest. */
 	for (size_t i = 0; i < p->p_nworkers; i++) {
@@ -23,6 +27,7 @@ clock_maybe_start(struct profd *p)
 			return;
 	}
 	p->p_t0 = now_ms();
+	p->p_wbase = p->p_window;
 	p->p_wstart = time(NULL);
 	procfs_cpu(&p->p_cpu);
 	log_info("profiling in windows of %u s at %u Hz%s",
@@ -122,15 +127,19 @@ clock_tick(struct profd *p)
 
 	if (p->p_t0 == 0 || p->p_stopping)
 		return -1;
-	if (!p->p_opts.po_continuous && p->p_window >= 1) {
+	if (!p->p_opts.po_continuous && p->p_window > p->p_wbase) {
 		due = p->p_snap_ms + PROFD_WINDOW_MS_MAX;
 		if (now < due)
 			return due - now;
-		log_error("the uploader did not write window 1 in time");
-		profd_shutdown(p, 1);
+		log_error("the uploader did not write window %llu in time",
+			  (unsigned long long)p->p_window);
+		if (profd_one_shot(p))
+			profd_shutdown(p, 1);
+		else
+			remote_session_end(p);
 		return -1;
 	}
-	due = p->p_t0 + (int64_t)((p->p_window + 1) * period);
+	due = p->p_t0 + (int64_t)((p->p_window - p->p_wbase + 1) * period);
 	if (now < due)
 		return due - now;
 	clock_snapshot(p, p->p_window + 1);
@@ -147,6 +156,19 @@ clock_written(struct profd *p, uint64_t id, int ok)
 	else
 		log_error("window %llu could not be written",
 			  (unsigned long long)id);
-	if (!p->p_opts.po_continuous && id >= 1)
+	if (profd_one_shot(p) && id >= 1)
 		profd_shutdown(p, ok ? 0 : 1);
+	else if (p->p_opts.po_heartbeat && p->p_remote.r_once && p->p_t0 != 0 &&
+		 id > p->p_wbase)
+		remote_session_end(p);
+}
+
+void
+clock_stop(struct profd *p)
+{
+	if (p->p_t0 == 0)
+		return;
+	log_info("profiling stopped after window %llu",
+		 (unsigned long long)p->p_window);
+	p->p_t0 = 0;
 }

@@ -200,7 +200,7 @@ fsm_policy_restarts(const struct profd *p, const struct worker *w)
 static void
 fsm_after_death(struct profd *p, struct worker *w)
 {
-	if (!p->p_opts.po_continuous && !p->p_stopping) {
+	if (profd_one_shot(p) && !p->p_stopping) {
 		/* One window only: a lost worker is a lost run. */
 		profd_shutdown(p, 1);
 	}

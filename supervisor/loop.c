@@ -79,7 +79,8 @@ loop_start(struct profd *p)
 	for (size_t i = 0; i < p->p_nworkers; i++)
 		if (!p->p_workers[i].w_profiler)
 			fsm_event(p, &p->p_workers[i], EV_START);
-	for (size_t i = 0; i < p->p_nworkers; i++)
+	/* Heartbeat mode: profilers wait for a remote start. */
+	for (size_t i = 0; i < p->p_nworkers && !p->p_opts.po_heartbeat; i++)
 		if (p->p_workers[i].w_profiler &&
 		    p->p_workers[i].w_spec.ws_enabled)
 			fsm_event(p, &p->p_workers[i], EV_START);
@@ -154,6 +155,7 @@ loop_run(struct profd *p)
 
 	loop_start(p);
 	for (;;) {
+		remote_tick(p);
 		clock_maybe_start(p);
 		t[0] = clock_tick(p);
 		t[1] = workers_timers(p);

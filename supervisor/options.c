@@ -62,6 +62,8 @@ enum {
 	OPT_USE_CGROUPS,
 	OPT_MAX_CGROUPS,
 	OPT_MAX_DOCKER,
+	OPT_HEARTBEAT,
+	OPT_HEARTBEAT_INTERVAL,
 };
 
 static const struct option profd_longopts[] = {
@@ -118,6 +120,8 @@ static const struct option profd_longopts[] = {
     {"perf-use-cgroups", no_argument, NULL, OPT_USE_CGROUPS},
     {"perf-max-cgroups", required_argument, NULL, OPT_MAX_CGROUPS},
     {"perf-max-docker-containers", required_argument, NULL, OPT_MAX_DOCKER},
+    {"enable-heartbeat-server", no_argument, NULL, OPT_HEARTBEAT},
+    {"heartbeat-interval", required_argument, NULL, OPT_HEARTBEAT_INTERVAL},
     {NULL, 0, NULL, 0},
 };
 
@@ -150,6 +154,8 @@ usage(FILE *f)
 		"--token-file FILE]\n"
 		"             [--pyroscope-url URL] [--spool-dir DIR] "
 		"[upload options]\n"
+		"             [--enable-heartbeat-server "
+		"[--heartbeat-interval SECONDS]]\n"
 		"       profd [upload options] [-o DIR] upload-file FILE\n"
 		"Profiles this host and writes one flame graph per window "
 		"into DIR,\nuploads them, or both; or uploads a saved "
@@ -333,6 +339,15 @@ parse_upload(struct profd_opts *o, int c, const char *arg)
 		if (opt_number("--upload-retry-max", arg, 1, 86400, &v))
 			return -1;
 		return upload_arg(o, "--upload-retry-max", arg);
+	case OPT_HEARTBEAT:
+		if (o->po_heartbeat)
+			return 0;
+		o->po_heartbeat = 1;
+		return upload_arg(o, "--enable-heartbeat-server", NULL);
+	case OPT_HEARTBEAT_INTERVAL:
+		if (opt_number("--heartbeat-interval", arg, 1, 3600, &v))
+			return -1;
+		return upload_arg(o, "--heartbeat-interval", arg);
 	}
 	/* The rest is checked by profd-upload, which says what is wrong. */
 	for (size_t i = 0; i < sizeof(upload_flags) / sizeof(upload_flags[0]);
@@ -452,6 +467,8 @@ parse_opt(struct profd_opts *o, int c, const char *arg)
 	case OPT_SPOOL_SIZE:
 	case OPT_RETRY_MAX:
 	case OPT_OUTPUT_FORMAT:
+	case OPT_HEARTBEAT:
+	case OPT_HEARTBEAT_INTERVAL:
 		return parse_upload(o, c, arg);
 	case OPT_PYTHON_MODE:
 	case OPT_NO_PYTHON:

@@ -31,6 +31,11 @@ check_opts(const struct profd_opts *o)
 				"(--token-file FILE or " PROFD_TOKEN_ENV ")\n");
 		return -1;
 	}
+	if (o->po_heartbeat && !o->po_upload) {
+		fprintf(stderr, "profd: --enable-heartbeat-server needs an "
+				"upload (-u) to Performance Studio\n");
+		return -1;
+	}
 	if (worker_perf_mode_dwarf(o->po_perf_mode) &&
 	    o->po_frequency > WORKER_MAX_DWARF_FREQUENCY) {
 		fprintf(stderr,
@@ -130,6 +135,12 @@ setup_cgroups(struct profd *p)
 	return 0;
 }
 
+int
+profd_one_shot(const struct profd *p)
+{
+	return !p->p_opts.po_continuous && !p->p_opts.po_heartbeat;
+}
+
 void
 profd_shutdown(struct profd *p, int rv)
 {
@@ -157,6 +168,7 @@ setup(struct profd *p)
 		return -1;
 	}
 	add_workers(p);
+	remote_init(p);
 	/* What a dead worker leaves behind (perf) becomes profd's to reap. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	return 0;

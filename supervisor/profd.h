@@ -33,6 +33,8 @@
 #define PROFD_ARGS_MAX	     8	/* extra arguments of a worker */
 #define PROFD_UPLOAD_ARGS    40 /* upload options passed to profd-upload */
 #define PROFD_TOKEN_ENV	     "PROFD_TOKEN" /* the token, to profd-upload */
+#define PROFD_CMD_ID_MAX     64 /* characters of a remote command's id */
+#define PROFD_CMD_SEEN	     32 /* remote command ids remembered */
 
 enum restart_policy {
 	RESTART_ALWAYS,
@@ -102,6 +104,25 @@ struct profd_opts {
 	char *po_token;	     /* --token or PROFD_TOKEN, to its environment */
 	char *po_token_env;  /* "PROFD_TOKEN=..." */
 	const char *po_upload_file; /* profd upload-file FILE */
+	int po_heartbeat;	    /* --enable-heartbeat-server */
+};
+
+/* Heartbeat mode: the profilers run only while a remote START is in
+ * force (remote.c). */
+struct remote {
+	int r_active;	      /* the profilers are wanted */
+	int r_once;	      /* one window, then stop */
+	int r_apply;	      /* START waits for the old to go */
+	int64_t r_applied_ms; /* when its profilers were started */
+	char r_start[PROFD_CMD_ID_MAX + 1]; /* START not yet answered */
+	char r_stop[PROFD_CMD_ID_MAX + 1];  /* STOP not yet answered */
+	Profd__RemoteCommand r_next;	    /* the pending START's settings */
+	uint32_t r_pids[PROFD_MAX_PIDS];
+	char r_perf_mode[16];
+	int r_perf, r_python;
+	char r_default_mode[16]; /* profd's own --perf-mode */
+	char r_seen[PROFD_CMD_SEEN][PROFD_CMD_ID_MAX + 1];
+	unsigned r_nseen;
 };
 
 enum wstate {
@@ -178,6 +199,7 @@ struct profd {
 	nng_socket p_ctl; /* profctl's socket */
 	int p_ctl_fd;
 	int64_t p_t0;	    /* clock start, ms; 0 until every worker started */
+	uint64_t p_wbase;   /* windows before the clock last started */
 	uint64_t p_window;  /* last window snapshotted */
 	uint64_t p_written; /* last window the uploader wrote */
 	int64_t p_wstart;   /* unix time the current window began */
@@ -187,6 +209,7 @@ struct profd {
 	int p_expect[PROFD_MAX_WORKERS]; /* chunks the open window awaits */
 	int64_t p_next_poll;		 /* next usage check, ms */
 	struct procfs_cpu p_cpu;
+	struct remote p_remote;
 	int p_stopping;
 	int p_exit;
 };
@@ -206,6 +229,9 @@ void options_free(void);
 /* profd.c */
 /* Marks profd as shutting down with exit status rv (keeps the worst). */
 void profd_shutdown(struct profd *p, int rv);
+/* Returns 1 when profd profiles one window and exits (no -c, no
+ * heartbeat). */
+int profd_one_shot(const struct profd *p);
 
 /* table.c */
 /* Fills o's worker table with the built-in workers. */
@@ -288,8 +314,22 @@ void clock_maybe_start(struct profd *p);
 int64_t clock_tick(struct profd *p);
 /* Notes that the uploader wrote (or failed) window id. */
 void clock_written(struct profd *p, uint64_t id, int ok);
+/* Stops the window clock (heartbeat STOP); the open window is lost. */
+void clock_stop(struct profd *p);
 /* Tells the uploader not to wait for w's chunk of the open window. */
 void clock_lost(struct profd *p, struct worker *w);
+
+/* remote.c */
+/* Checks a RemoteCommand from the uploader and acts on it, or refuses it
+ * with a CommandDone. */
+void remote_command(struct profd *p, const Profd__RemoteCommand *c);
+/* Answers the commands that have finished and starts a START's
+ * profilers once the old ones are gone; called every loop turn. */
+void remote_tick(struct profd *p);
+/* A one-window session ended (its window written or lost): stop. */
+void remote_session_end(struct profd *p);
+/* Keeps profd's own perf mode before any command changes it. */
+void remote_init(struct profd *p);
 
 /* loop.c */
 /* Runs the event loop until every worker is gone; returns exit status. */

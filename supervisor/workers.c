@@ -143,6 +143,15 @@ workers_dispatch(struct profd *p, struct worker *w, const Profd__Control *c)
 	case PROFD__CONTROL__BODY_STATUS:
 		workers_status(p, w, c->status);
 		break;
+	case PROFD__CONTROL__BODY_COMMAND:
+		/* Only the uploader talks to the heartbeat server. */
+		if (w->w_profiler || strcmp(w->w_name, "upload") != 0) {
+			log_error("profd-%s sent a remote command", w->w_name);
+			fsm_event(p, w, EV_BROKEN);
+			break;
+		}
+		remote_command(p, c->command);
+		break;
 	default:
 		log_error("profd-%s sent a message only profd may send",
 			  w->w_name);

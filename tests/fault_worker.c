@@ -31,14 +31,16 @@
 #define FAULT_CRASH_STATUS   3
 #define FAULT_UNSTOPPED_EXIT 99 /* the forbidden syscall returned */
 #define FAULT_GARBAGE_BYTES  64
+#define FAULT_SLOW_START_MS  6000 /* slow-start: configure to started */
 #define FAULT_MODES                                                            \
 	"none, memory-hog, fork-bomb, forbidden-syscall, crash-loop, "         \
-	"hang-on-stop or garbage"
+	"hang-on-stop, garbage or slow-start"
 
 struct fault {
 	const char *f_name;
 	void *(*f_thread)(void *); /* misbehaves from po_start, or NULL */
 	int f_hang;		   /* ignores SIGTERM; po_stop never returns */
+	int f_slow;		   /* po_start takes FAULT_SLOW_START_MS */
 };
 
 static const struct fault *fault_mode; /* from --fault */
@@ -164,14 +166,15 @@ fault_garbage(void *arg)
 }
 
 static const struct fault faults[] = {
-    {"none", NULL, 0},
-    {"memory-hog", fault_memory_hog, 0},
-    {"fork-bomb", fault_fork_bomb, 0},
-    {"forbidden-syscall", fault_forbidden_syscall, 0},
-    {"crash-loop", fault_crash_loop, 0},
-    {"hang-on-stop", NULL, 1},
-    {"garbage", fault_garbage, 0},
-    {NULL, NULL, 0},
+    {"none", NULL, 0, 0},
+    {"memory-hog", fault_memory_hog, 0, 0},
+    {"fork-bomb", fault_fork_bomb, 0, 0},
+    {"forbidden-syscall", fault_forbidden_syscall, 0, 0},
+    {"crash-loop", fault_crash_loop, 0, 0},
+    {"hang-on-stop", NULL, 1, 0},
+    {"garbage", fault_garbage, 0, 0},
+    {"slow-start", NULL, 0, 1},
+    {NULL, NULL, 0, 0},
 };
 
 static const int fault_caps[] = {-1};
@@ -245,6 +248,8 @@ fault_start(struct worker_ctx *ctx)
 	log_info("misbehaving from now on: %s", f->f_name);
 	if (f->f_hang && fault_ignore_signals() == -1)
 		return -1;
+	if (f->f_slow)
+		sleep_ms(FAULT_SLOW_START_MS);
 	if (f->f_thread == NULL)
 		return 0;
 	if ((rv = pthread_create(&t, NULL, f->f_thread, ctx)) != 0) {

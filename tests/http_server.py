@@ -14,6 +14,11 @@ request it answers to DIR/requests.jsonl, and obeys a control port.
         MODE is ok, fail (503 on every request), hang (read the request,
         never answer), or refuse (close the listening socket). The mode
         holds for SECONDS (default: until the next control command).
+    http_server.py command DIR ID start|stop [CONFIG_JSON]
+        Queues a profiling command: the next heartbeat is answered with
+        command_id ID, command_type start or stop and CONFIG_JSON (an
+        object) as its combined_config; each queued command is answered
+        once, in order. Without one, a heartbeat gets no command.
     http_server.py wait DIR PATH COUNT SECONDS
         Waits until COUNT requests to PATH were answered with 200; exits
         1 on timeout.
@@ -53,6 +58,7 @@ class State:
         self.until = None
         self.api = None
         self.port = None
+        self.commands = []
         self.log = open(os.path.join(directory, "requests.jsonl"), "a",
                         encoding="utf-8")
 
@@ -168,8 +174,12 @@ class Api(http.server.BaseHTTPRequestHandler):
         elif method == "POST" and path == "/api/v2/profiles":
             self.studio_profile(headers, entry)
         elif method == "POST" and path == "/api/metrics/heartbeat":
-            self.answer(200, {"success": True, "message": "no command"},
-                        entry)
+            with self.state.lock:
+                cmd = self.state.commands.pop(0) \
+                    if self.state.commands else None
+            if cmd is None:
+                cmd = {"success": True, "message": "no command"}
+            self.answer(200, cmd, entry)
         elif method == "POST" and path == "/api/metrics/command_completion":
             self.answer(200, {"success": True}, entry)
         elif method == "POST" and path == "/ingest":
@@ -237,6 +247,13 @@ class Control(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path)
                                         .query))
+        if "command" in q:
+            with self.state.lock:
+                self.state.commands.append(json.loads(q["command"]))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         mode = q.get("mode", "ok")
         if mode not in ("ok", "fail", "hang", "refuse"):
             self.send_error(400)
@@ -300,6 +317,19 @@ def control(argv):
     urllib.request.urlopen(url, timeout=10).read()
 
 
+def command(argv):
+    directory, cid, ctype = argv[0], argv[1], argv[2]
+    config = json.loads(argv[3]) if len(argv) > 3 else {}
+    answer = {"success": True, "message": "command", "command_id": cid,
+              "profiling_command": {"command_type": ctype,
+                                    "combined_config": config}}
+    with open(os.path.join(directory, "control_port"), encoding="ascii") as f:
+        port = int(f.read())
+    url = "http://127.0.0.1:%d/?%s" % (
+        port, urllib.parse.urlencode({"command": json.dumps(answer)}))
+    urllib.request.urlopen(url, timeout=10).read()
+
+
 def answered(directory, path):
     n = 0
     try:
@@ -340,6 +370,9 @@ def main():
         return 0
     if cmd == "wait":
         return wait(argv)
+    if cmd == "command":
+        command(argv)
+        return 0
     print(__doc__, file=sys.stderr)
     return 2
 

@@ -155,6 +155,17 @@ http_setup(CURL *c, const struct http_tls *tls, const struct http_req *rq,
 	return http_set_tls(c, tls);
 }
 
+static void
+http_answer_info(CURL *c, struct http_resp *rs)
+{
+	char *ip = NULL;
+
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rs->hr_status);
+	if (curl_easy_getinfo(c, CURLINFO_LOCAL_IP, &ip) == CURLE_OK &&
+	    ip != NULL)
+		snprintf(rs->hr_local_ip, sizeof(rs->hr_local_ip), "%s", ip);
+}
+
 int
 http_do(const struct http_tls *tls, const struct http_req *rq,
 	struct http_resp *rs)
@@ -166,6 +177,7 @@ http_do(const struct http_tls *tls, const struct http_req *rq,
 	rs->hr_len = 0;
 	rs->hr_body[0] = '\0';
 	rs->hr_error[0] = '\0';
+	rs->hr_local_ip[0] = '\0';
 	if ((c = curl_easy_init()) == NULL) {
 		snprintf(rs->hr_error, sizeof(rs->hr_error), "out of memory");
 		return -1;
@@ -178,7 +190,7 @@ http_do(const struct http_tls *tls, const struct http_req *rq,
 	}
 	cr = curl_easy_perform(c);
 	if (cr == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rs->hr_status);
+		http_answer_info(c, rs);
 	else if (rs->hr_error[0] == '\0')
 		snprintf(rs->hr_error, sizeof(rs->hr_error), "%s",
 			 curl_easy_strerror(cr));

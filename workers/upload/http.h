@@ -40,6 +40,7 @@ struct http_resp {
 	char hr_body[HTTP_ANSWER_MAX + 1];
 	size_t hr_len;
 	char hr_error[CURL_ERROR_SIZE];
+	char hr_local_ip[64]; /* the address this host used, "" if none */
 };
 
 /* Initialises libcurl; before the sandbox and any thread. 0 or -1. */

@@ -86,6 +86,12 @@ int sender_url(char *buf, size_t len, const char *base, const char *path);
 /* Stops a request when the drain time is over. */
 int sender_should_stop(void *arg);
 
+/* Builds the Performance Studio URL of path into url[len] with the query
+ * every request carries (and the agent version if with_version). 0 or
+ * -1 (too long, logged). */
+int studio_url(char *url, size_t len, const struct net_conf *c,
+	       const char *path, int with_version);
+
 /* The backends (studio.c, pyroscope.c). */
 extern const struct backend_ops studio_ops;
 extern const struct backend_ops pyroscope_ops;

@@ -33,8 +33,7 @@ studio_enabled(const struct net_conf *c)
 	return c->nc_server != NULL;
 }
 
-/* Builds the URL of path with the query every request carries. */
-static int
+int
 studio_url(char *url, size_t len, const struct net_conf *c, const char *path,
 	   int with_version)
 {

@@ -2,6 +2,7 @@
 #ifndef PROFD_UPLOAD_H
 #define PROFD_UPLOAD_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "output.h"
@@ -42,6 +43,8 @@ enum {
 	OPT_SPOOL_SIZE,
 	OPT_RETRY_MAX,
 	OPT_OUTPUT_FORMAT,
+	OPT_HEARTBEAT,
+	OPT_HEARTBEAT_INTERVAL,
 };
 
 struct upload_args {
@@ -64,7 +67,9 @@ struct upload_args {
 	struct net_conf ua_net;
 	struct spool ua_spool;
 	struct sender ua_sender;
-	int ua_net_on; /* some backend is configured */
+	int ua_net_on;		 /* some backend is configured */
+	int ua_heartbeat;	 /* --enable-heartbeat-server */
+	uint32_t ua_hb_interval; /* --heartbeat-interval, seconds */
 };
 
 /* Opens the input files of standalone mode; 0, or -1 with a message. */

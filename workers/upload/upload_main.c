@@ -76,6 +76,8 @@ static const struct option upload_longopts[] = {
     {"spool-max-size", required_argument, NULL, OPT_SPOOL_SIZE},
     {"upload-retry-max", required_argument, NULL, OPT_RETRY_MAX},
     {"output-format", required_argument, NULL, OPT_OUTPUT_FORMAT},
+    {"enable-heartbeat-server", no_argument, NULL, OPT_HEARTBEAT},
+    {"heartbeat-interval", required_argument, NULL, OPT_HEARTBEAT_INTERVAL},
     {NULL, 0, NULL, 0},
 };
 
@@ -88,6 +90,8 @@ upload_usage(FILE *f)
 		   "--token-file FILE]\n"
 		   "         [--pyroscope-url URL [--pyroscope-app NAME]] "
 		   "[--spool-dir DIR] [FILE...]\n"
+		   "         [--enable-heartbeat-server "
+		   "[--heartbeat-interval SECONDS]] (under profd)\n"
 		   "Writes collapsed stacks (from FILEs or stdin, as "
 		   "profd-perf prints them,\nor gProfiler's collapsed files) "
 		   "into DIR and uploads them as one profile\nwindow. See "

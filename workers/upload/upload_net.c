@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "collapsed.h"
+#include "heartbeat.h"
 #include "log.h"
 #include "sandbox.h"
 #include "upload.h"
@@ -121,6 +122,15 @@ upload_net_opt(struct upload_args *a, int c, char *arg)
 			return -1;
 		n->nc_retry_max_s = (uint32_t)v;
 		return 0;
+	case OPT_HEARTBEAT:
+		a->ua_heartbeat = 1;
+		return 0;
+	case OPT_HEARTBEAT_INTERVAL:
+		if (opt_u32("--heartbeat-interval", arg, 1, HB_INTERVAL_MAX, &v,
+			    "1 to 3600 seconds"))
+			return -1;
+		a->ua_hb_interval = (uint32_t)v;
+		return 0;
 	}
 	return 1;
 }
@@ -140,6 +150,11 @@ upload_net_check(struct upload_args *a)
 	}
 	if (a->ua_upload && n->nc_service == NULL) {
 		fprintf(stderr, "profd-upload: -u needs --service-name\n");
+		return -1;
+	}
+	if (a->ua_heartbeat && (!a->ua_upload || a->ua_rundir == NULL)) {
+		fprintf(stderr, "profd-upload: --enable-heartbeat-server needs "
+				"-u and runs only under profd\n");
 		return -1;
 	}
 	a->ua_net_on = a->ua_upload || n->nc_pyro_url != NULL;

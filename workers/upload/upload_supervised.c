@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "chunk.h"
+#include "heartbeat.h"
 #include "ipc.h"
 #include "log.h"
 #include "pbmsg.h"
@@ -23,6 +24,7 @@ struct upsrv {
 	nng_socket us_rep;
 	struct windows us_ws;
 	char us_perf_mode[16];
+	struct heartbeat us_hb;
 };
 
 static void
@@ -155,6 +157,9 @@ upsrv_control(struct upsrv *s)
 		if (windows_snapshot(&s->us_ws, c->snapshot) == -1)
 			log_error("cannot open window %llu",
 				  (unsigned long long)c->snapshot->window);
+		break;
+	case PROFD__CONTROL__BODY_DONE:
+		heartbeat_done(&s->us_hb, c->done);
 		break;
 	case PROFD__CONTROL__BODY_STOP:
 		windows_flush(&s->us_ws, upload_store, s->us_args, 1,
@@ -297,8 +302,11 @@ upload_supervised(struct upload_args *a)
 	upsrv_recover(&s);
 	/* Short windows with a late chunk must not fill every slot. */
 	windows_set_store(&s.us_ws, upload_store, a, upsrv_window_done, &s);
-	if (upsrv_open(&s) == 0 && upsrv_hello(&s) == 0)
+	if (upsrv_open(&s) == 0 && upsrv_hello(&s) == 0 &&
+	    (!a->ua_heartbeat || heartbeat_start(&s.us_hb, &a->ua_net, s.us_ctl,
+						 a->ua_hb_interval) == 0))
 		rv = upsrv_loop(&s);
+	heartbeat_stop(&s.us_hb);
 	windows_free(&s.us_ws);
 	nng_close(s.us_rep);
 	nng_close(s.us_ctl);

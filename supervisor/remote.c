@@ -1,0 +1,338 @@
+/*
+ * Heartbeat mode: start and stop commands that profd-upload received from
+ * the heartbeat server. profd trusts none of their fields: each is checked
+ * against the ranges of profd's own flags, and nothing in a command names
+ * a path or a program. Every command is answered with a CommandDone once
+ * it has really finished (START: its profilers run; STOP: they are gone)
+ * or failed.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "profd.h"
+#include "worker.h"
+
+#define REMOTE_PID_MAX 4194304 /* the kernel's pid_max limit */
+
+void
+remote_init(struct profd *p)
+{
+	snprintf(p->p_remote.r_default_mode, sizeof(p->p_remote.r_default_mode),
+		 "%s", p->p_opts.po_perf_mode);
+}
+
+static int
+remote_id_ok(const char *id)
+{
+	size_t len = strlen(id);
+
+	return len > 0 && len <= PROFD_CMD_ID_MAX &&
+	       strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			  "0123456789_-") == len;
+}
+
+/* Tells the uploader how command id ended. */
+static void
+remote_done(struct profd *p, const char *id, int ok, const char *error)
+{
+	Profd__Control c = PROFD__CONTROL__INIT;
+	Profd__CommandDone d = PROFD__COMMAND_DONE__INIT;
+	struct worker *up = workers_find(p, "upload");
+
+	if (ok)
+		log_info("remote command %s done", id);
+	else
+		log_warn("remote command %s failed: %s", id, error);
+	d.id = (char *)id;
+	d.ok = ok;
+	d.error = (char *)(error ? error : "");
+	c.body_case = PROFD__CONTROL__BODY_DONE;
+	c.done = &d;
+	if (up != NULL && up->w_state == W_RUNNING)
+		workers_send(p, up, &c);
+}
+
+/* Remembers id; returns 1 if it was seen before. */
+static int
+remote_seen(struct remote *r, const char *id)
+{
+	unsigned n = r->r_nseen < PROFD_CMD_SEEN ? r->r_nseen : PROFD_CMD_SEEN;
+
+	for (unsigned i = 0; i < n; i++)
+		if (strcmp(r->r_seen[i], id) == 0)
+			return 1;
+	snprintf(r->r_seen[r->r_nseen++ % PROFD_CMD_SEEN], sizeof(r->r_seen[0]),
+		 "%s", id);
+	return 0;
+}
+
+/* Would a START with perf mode mode run any profiler here? */
+static int
+remote_any_profiler(const struct profd *p, const Profd__RemoteCommand *c,
+		    const char *mode)
+{
+	for (size_t i = 0; i < p->p_nworkers; i++) {
+		const struct worker *w = &p->p_workers[i];
+
+		if (!w->w_profiler || !w->w_spec.ws_enabled)
+			continue;
+		if (strcmp(w->w_name, "perf") == 0) {
+			if (c->perf && strcmp(mode, "disabled") != 0)
+				return 1;
+		} else if (strcmp(w->w_name, "python") != 0 || c->python) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Checks a START's settings; NULL, or what is wrong. */
+static const char *
+remote_check_start(const struct profd *p, const Profd__RemoteCommand *c,
+		   char *err, size_t len)
+{
+	const char *mode =
+	    c->perf_mode[0] ? c->perf_mode : p->p_remote.r_default_mode;
+
+	if (c->duration < 1 || c->duration > WORKER_MAX_DURATION)
+		return "duration must be 1 to 3600 seconds";
+	if (c->frequency < 1 || c->frequency > WORKER_MAX_FREQUENCY)
+		return "frequency must be 1 to 1000 Hz";
+	if (!worker_perf_mode_ok(mode))
+		return "perf mode must be fp, dwarf, smart or disabled";
+	if (c->perf && worker_perf_mode_dwarf(mode) &&
+	    c->frequency > WORKER_MAX_DWARF_FREQUENCY)
+		return "perf modes dwarf and smart allow at most 100 Hz";
+	if (!remote_any_profiler(p, c, mode))
+		return "no profiler enabled (here)";
+	if (c->n_pids > PROFD_MAX_PIDS)
+		return "more than 1024 PIDs";
+	if (c->n_pids > 0 && p->p_opts.po_use_cgroups)
+		return "PIDs cannot go with --perf-use-cgroups";
+	for (size_t i = 0; i < c->n_pids; i++) {
+		if (c->pids[i] == 0 || c->pids[i] > REMOTE_PID_MAX)
+			return "a PID is out of range";
+		if (kill((pid_t)c->pids[i], 0) == -1 && errno == ESRCH) {
+			snprintf(err, len, "no process with PID %u",
+				 c->pids[i]);
+			return err;
+		}
+	}
+	return NULL;
+}
+
+static int
+remote_profilers_alive(const struct profd *p)
+{
+	for (size_t i = 0; i < p->p_nworkers; i++)
+		if (p->p_workers[i].w_profiler && fsm_alive(&p->p_workers[i]))
+			return 1;
+	return 0;
+}
+
+/* Stops every profiler and the clock. */
+static void
+remote_stop_all(struct profd *p)
+{
+	p->p_remote.r_active = 0;
+	clock_stop(p);
+	for (size_t i = 0; i < p->p_nworkers; i++)
+		if (p->p_workers[i].w_profiler)
+			fsm_event(p, &p->p_workers[i], EV_STOP);
+}
+
+static void
+remote_stop(struct profd *p, const char *id)
+{
+	struct remote *r = &p->p_remote;
+	char why[PROFD_CMD_ID_MAX + 32];
+
+	snprintf(why, sizeof(why), "superseded by stop %s", id);
+	if (r->r_start[0] != '\0')
+		remote_done(p, r->r_start, 0, why);
+	if (r->r_stop[0] != '\0')
+		remote_done(p, r->r_stop, 0, why);
+	r->r_start[0] = '\0';
+	r->r_apply = 0;
+	snprintf(r->r_stop, sizeof(r->r_stop), "%s", id);
+	log_info("remote stop %s", id);
+	remote_stop_all(p);
+}
+
+static void
+remote_start(struct profd *p, const Profd__RemoteCommand *c)
+{
+	struct remote *r = &p->p_remote;
+	char why[PROFD_CMD_ID_MAX + 32];
+
+	snprintf(why, sizeof(why), "superseded by start %s", c->id);
+	if (r->r_start[0] != '\0')
+		remote_done(p, r->r_start, 0, why);
+	snprintf(r->r_start, sizeof(r->r_start), "%s", c->id);
+	r->r_next = *c;
+	if (c->n_pids > 0)
+		memcpy(r->r_pids, c->pids, c->n_pids * sizeof(c->pids[0]));
+	snprintf(r->r_perf_mode, sizeof(r->r_perf_mode), "%s",
+		 c->perf_mode[0] ? c->perf_mode : r->r_default_mode);
+	/* c is freed after this call: keep nothing that points into it. */
+	r->r_next.id = r->r_start;
+	r->r_next.pids = r->r_pids;
+	r->r_next.perf_mode = r->r_perf_mode;
+	r->r_perf = c->perf && strcmp(r->r_perf_mode, "disabled") != 0;
+	r->r_python = c->python;
+	r->r_apply = 1;
+	log_info("remote start %s: %u s windows at %u Hz, perf %s, python %s",
+		 c->id, c->duration, c->frequency,
+		 r->r_perf ? r->r_perf_mode : "off",
+		 r->r_python ? "on" : "off");
+	/* Whatever runs now goes first; the new settings start after. */
+	remote_stop_all(p);
+}
+
+void
+remote_command(struct profd *p, const Profd__RemoteCommand *c)
+{
+	char err[64];
+	const char *why;
+
+	if (!p->p_opts.po_heartbeat || p->p_stopping) {
+		log_warn("remote command ignored: %s",
+			 p->p_stopping ? "profd is stopping"
+				       : "heartbeat mode is off");
+		return;
+	}
+	if (!remote_id_ok(c->id)) {
+		log_error("remote command refused: bad id");
+		remote_done(p, "", 0, "bad command id");
+		return;
+	}
+	if (remote_seen(&p->p_remote, c->id)) {
+		log_info("remote command %s already seen; ignored", c->id);
+		return;
+	}
+	if (c->kind == PROFD__REMOTE_COMMAND__KIND__STOP) {
+		remote_stop(p, c->id);
+	} else if (c->kind != PROFD__REMOTE_COMMAND__KIND__START) {
+		remote_done(p, c->id, 0, "unknown command kind");
+	} else if ((why = remote_check_start(p, c, err, sizeof(err))) != NULL) {
+		remote_done(p, c->id, 0, why);
+	} else {
+		remote_start(p, c);
+	}
+}
+
+/* Is w a profiler the current START wants? A worker disabled in
+ * profd's own configuration never starts remotely. */
+static int
+remote_wanted(const struct remote *r, const struct worker *w)
+{
+	if (!w->w_profiler || !w->w_spec.ws_enabled)
+		return 0;
+	if (strcmp(w->w_name, "perf") == 0)
+		return r->r_perf;
+	if (strcmp(w->w_name, "python") == 0)
+		return r->r_python;
+	return 1;
+}
+
+/* The old profilers are gone: starts the new ones with the settings. */
+static void
+remote_apply(struct profd *p)
+{
+	struct remote *r = &p->p_remote;
+	struct profd_opts *o = &p->p_opts;
+	struct worker *up = workers_find(p, "upload");
+
+	o->po_duration = r->r_next.duration;
+	o->po_frequency = r->r_next.frequency;
+	o->po_continuous = r->r_next.continuous;
+	o->po_npids = r->r_next.n_pids;
+	memcpy(o->po_pids, r->r_pids, o->po_npids * sizeof(o->po_pids[0]));
+	snprintf(o->po_perf_mode, sizeof(o->po_perf_mode), "%s",
+		 r->r_perf_mode);
+	r->r_once = !r->r_next.continuous;
+	r->r_apply = 0;
+	r->r_active = 1;
+	r->r_applied_ms = now_ms();
+	if (up != NULL && up->w_state == W_RUNNING)
+		workers_configure(p, up);
+	for (size_t i = 0; i < p->p_nworkers; i++)
+		if (remote_wanted(r, &p->p_workers[i]))
+			fsm_event(p, &p->p_workers[i], EV_START);
+	clock_maybe_start(p);
+}
+
+/* Answers the START once each wanted profiler runs or has failed. */
+static void
+remote_check_started(struct profd *p)
+{
+	struct remote *r = &p->p_remote;
+	char err[160] = "";
+	size_t n = 0;
+	int running = 0;
+
+	for (size_t i = 0; i < p->p_nworkers; i++) {
+		const struct worker *w = &p->p_workers[i];
+
+		if (!remote_wanted(r, w))
+			continue;
+		/* Backoff before its first start: the gap between starts. */
+		if (w->w_state == W_STARTING || w->w_state == W_CONFIG ||
+		    (w->w_state == W_BACKOFF &&
+		     w->w_started_ms < r->r_applied_ms))
+			return; /* not decided yet */
+		if (w->w_state == W_RUNNING) {
+			running++;
+			continue;
+		}
+		n += (size_t)snprintf(
+		    err + n, n < sizeof(err) ? sizeof(err) - n : 0,
+		    "%sprofd-%s did not start (%s)", n ? "; " : "", w->w_name,
+		    w->w_last_exit[0] ? w->w_last_exit : "?");
+		if (n >= sizeof(err))
+			n = sizeof(err) - 1;
+	}
+	if (running == 0) {
+		remote_done(p, r->r_start, 0, err[0] ? err : "no profiler ran");
+		remote_stop_all(p);
+	} else {
+		remote_done(p, r->r_start, 1, err);
+	}
+	r->r_start[0] = '\0';
+}
+
+void
+remote_tick(struct profd *p)
+{
+	struct remote *r = &p->p_remote;
+
+	if (!p->p_opts.po_heartbeat || p->p_stopping)
+		return;
+	if (remote_profilers_alive(p)) {
+		if (r->r_start[0] != '\0' && !r->r_apply)
+			remote_check_started(p);
+		return;
+	}
+	if (r->r_stop[0] != '\0') {
+		remote_done(p, r->r_stop, 1, NULL);
+		r->r_stop[0] = '\0';
+	}
+	if (r->r_start[0] != '\0' && r->r_apply)
+		remote_apply(p);
+	else if (r->r_start[0] != '\0')
+		remote_check_started(p);
+}
+
+void
+remote_session_end(struct profd *p)
+{
+	if (!p->p_remote.r_active)
+		return;
+	log_info("one-window session over: stopping the profilers");
+	remote_stop_all(p);
+}

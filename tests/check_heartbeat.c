@@ -1,0 +1,217 @@
+/* Heartbeat answers turned into RemoteCommands: fields, defaults, and
+ * answers of the wrong shape refused before profd sees them. */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hb_parse.h"
+#include "util.h"
+
+static Profd__RemoteCommand C;
+static char Id[HB_ID_MAX + 1], Mode[HB_MODE_MAX + 1], Err[128];
+static uint32_t Pids[PROFD_MAX_PIDS];
+
+static int
+parse(const char *s)
+{
+	Err[0] = '\0';
+	return heartbeat_parse(s, strlen(s), &C, Id, Mode, Pids, Err,
+			       sizeof(Err));
+}
+
+/* An answer with command id and a start whose combined_config is cfg. */
+static int
+start(const char *id, const char *cfg)
+{
+	char buf[16384];
+
+	snprintf(buf, sizeof(buf),
+		 "{\"success\": true, \"command_id\": \"%s\", "
+		 "\"profiling_command\": {\"command_type\": \"start\", "
+		 "\"combined_config\": %s}}",
+		 id, cfg);
+	return parse(buf);
+}
+
+START_TEST(test_no_command)
+{
+	ck_assert_int_eq(parse("{\"success\": true, \"message\": \"none\"}"),
+			 0);
+	ck_assert_int_eq(parse("{\"success\": true, \"command_id\": null}"), 0);
+	ck_assert_int_eq(parse("{\"success\": false, \"command_id\": \"a\", "
+			       "\"profiling_command\": {\"command_type\": "
+			       "\"stop\"}}"),
+			 0);
+	ck_assert_int_eq(parse("not json"), 0);
+	ck_assert_int_eq(parse("{\"success\": \"true\", \"command_id\": "
+			       "\"a\"}"),
+			 0);
+}
+END_TEST
+
+START_TEST(test_start_fields)
+{
+	ck_assert_int_eq(
+	    start("cmd_1-A",
+		  "{\"duration\": 30, \"frequency\": 99, "
+		  "\"continuous\": false, \"pids\": [1, 22], "
+		  "\"profiling_mode\": \"cpu\", \"profiler_configs\": "
+		  "{\"perf\": \"enabled_restricted\", \"pyspy\": "
+		  "\"disabled\", \"async_profiler\": {\"enabled\": "
+		  "true, \"time\": \"cpu\"}}}"),
+	    1);
+	ck_assert_str_eq(C.id, "cmd_1-A");
+	ck_assert_int_eq(C.kind, PROFD__REMOTE_COMMAND__KIND__START);
+	ck_assert_uint_eq(C.duration, 30);
+	ck_assert_uint_eq(C.frequency, 99);
+	ck_assert_int_eq(C.continuous, 0);
+	ck_assert_uint_eq(C.n_pids, 2);
+	ck_assert_uint_eq(C.pids[1], 22);
+	ck_assert_int_eq(C.perf, 1);
+	ck_assert_str_eq(C.perf_mode, "");
+	ck_assert_int_eq(C.python, 0);
+}
+END_TEST
+
+START_TEST(test_start_defaults)
+{
+	ck_assert_int_eq(start("d", "{}"), 1);
+	ck_assert_uint_eq(C.duration, 60);
+	ck_assert_uint_eq(C.frequency, 11);
+	ck_assert_int_eq(C.continuous, 1);
+	ck_assert_uint_eq(C.n_pids, 0);
+	ck_assert_int_eq(C.perf, 1);
+	ck_assert_int_eq(C.python, 1);
+	/* A perf mode as perf's setting, pids as a string. */
+	ck_assert_int_eq(start("m",
+			       "{\"pids\": \"5,6,7\", \"profiler_configs\": "
+			       "{\"perf\": \"dwarf\", \"pyperf\": true}}"),
+			 1);
+	ck_assert_str_eq(C.perf_mode, "dwarf");
+	ck_assert_uint_eq(C.n_pids, 3);
+	ck_assert_int_eq(C.python, 1);
+	ck_assert_int_eq(
+	    start("p", "{\"profiler_configs\": {\"perf\": \"disabled\"}}"), 1);
+	ck_assert_int_eq(C.perf, 0);
+	ck_assert_int_eq(start("q", "{\"perf_mode\": \"smart\"}"), 1);
+	ck_assert_str_eq(C.perf_mode, "smart");
+}
+END_TEST
+
+START_TEST(test_stop)
+{
+	ck_assert_int_eq(parse("{\"success\": true, \"command_id\": \"s1\", "
+			       "\"profiling_command\": {\"command_type\": "
+			       "\"stop\"}}"),
+			 1);
+	ck_assert_int_eq(C.kind, PROFD__REMOTE_COMMAND__KIND__STOP);
+	ck_assert_str_eq(C.id, "s1");
+}
+END_TEST
+
+/* Values profd must judge are passed on as they are. */
+START_TEST(test_passed_on)
+{
+	ck_assert_int_eq(start("f", "{\"frequency\": 0, \"duration\": 99999}"),
+			 1);
+	ck_assert_uint_eq(C.frequency, 0);
+	ck_assert_uint_eq(C.duration, 99999);
+	ck_assert_int_eq(
+	    start("x", "{\"profiler_configs\": {\"perf\": \"x; rm -rf\"}}"), 1);
+	ck_assert_str_eq(C.perf_mode, "x; rm -rf");
+	ck_assert_int_eq(start("z", "{\"pids\": [0]}"), 1);
+	ck_assert_uint_eq(C.pids[0], 0);
+}
+END_TEST
+
+static const struct {
+	const char *id, *cfg, *err;
+} refused[] = {
+    {"t1", "{\"duration\": \"60\"}", "bad duration"},
+    {"t2", "{\"duration\": 4294967296}", "bad duration"},
+    {"t3", "{\"frequency\": -1}", "bad frequency"},
+    {"t4", "{\"frequency\": 1.5}", "bad frequency"},
+    {"t5", "{\"continuous\": 1}", "bad continuous"},
+    {"t6", "{\"pids\": [1, -2]}", "bad pids"},
+    {"t7", "{\"pids\": \"1;reboot\"}", "bad pids"},
+    {"t8", "{\"pids\": {\"a\": 1}}", "bad pids"},
+    {"t9", "{\"profiler_configs\": {\"perf\": \"a-mode-far-too-long\"}}",
+     "bad profiler_configs"},
+    {"t10", "{\"profiler_configs\": {\"perf\": 3}}", "bad profiler_configs"},
+    {"t11", "{\"perf_mode\": \"0123456789abcdef\"}", "bad perf_mode"},
+    {"t12", "[1]", "combined_config is not an object"},
+};
+#define NREFUSED (int)(sizeof(refused) / sizeof(refused[0]))
+
+START_TEST(test_refused)
+{
+	ck_assert_int_eq(start(refused[_i].id, refused[_i].cfg), -1);
+	ck_assert_str_eq(Id, refused[_i].id);
+	ck_assert_str_eq(Err, refused[_i].err);
+}
+END_TEST
+
+START_TEST(test_bad_ids_and_types)
+{
+	char many[16384];
+	size_t n;
+
+	ck_assert_int_eq(start("../etc", "{}"), -1);
+	ck_assert_str_eq(Id, "");
+	ck_assert_int_eq(start("a b", "{}"), -1);
+	ck_assert_int_eq(start("", "{}"), -1);
+	ck_assert_int_eq(start("0123456789012345678901234567890123456789"
+			       "01234567890123456789012345",
+			       "{}"),
+			 -1);
+	ck_assert_int_eq(parse("{\"success\": true, \"command_id\": 7}"), -1);
+	ck_assert_int_eq(parse("{\"success\": true, \"command_id\": \"k\", "
+			       "\"profiling_command\": {\"command_type\": "
+			       "\"restart\"}}"),
+			 -1);
+	ck_assert_str_eq(Id, "k");
+	ck_assert_str_eq(Err, "unknown command_type");
+	ck_assert_int_eq(parse("{\"success\": true, \"command_id\": \"k\"}"),
+			 -1);
+	/* More PIDs than profd takes. */
+	n = (size_t)snprintf(many, sizeof(many), "{\"pids\": [");
+	for (int i = 0; i < PROFD_MAX_PIDS + 1; i++)
+		n += (size_t)snprintf(many + n, sizeof(many) - n, "%s%d",
+				      i ? "," : "", i + 1);
+	snprintf(many + n, sizeof(many) - n, "]}");
+	/* Over jread's token limit: no command at all. */
+	ck_assert_int_eq(start("big", many), 0);
+}
+END_TEST
+
+static Suite *
+heartbeat_suite(void)
+{
+	Suite *s = suite_create("heartbeat");
+	TCase *tc = tcase_create("parse");
+
+	tcase_add_test(tc, test_no_command);
+	tcase_add_test(tc, test_start_fields);
+	tcase_add_test(tc, test_start_defaults);
+	tcase_add_test(tc, test_stop);
+	tcase_add_test(tc, test_passed_on);
+	tcase_add_loop_test(tc, test_refused, 0, NREFUSED);
+	tcase_add_test(tc, test_bad_ids_and_types);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(heartbeat_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,196 @@
+# Heartbeat mode against the test backend: while idle only profd and
+# profd-upload run; a remote start brings profd-perf up and its windows
+# reach the server; a stop takes it down; every command's completion is
+# reported; bad fields are refused; a repeated command id is acted on once.
+. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/upload_lib.sh"
+. "$top_srcdir/tests/supervisor_lib.sh"
+require_root
+require_perf
+
+start_server
+start_busy 600
+start_profd -u --server-host "$URL" --service-name hb-svc \
+	--token-file "$T/token" --spool-dir "$T/spool" \
+	--enable-heartbeat-server --heartbeat-interval 1 -v
+
+# children: the programs profd runs now, sorted.
+children() { ps -o comm= --ppid "$PROFD_PID" | sort | tr '\n' ' '; }
+
+# tree_rss_kb: memory of profd and its children.
+tree_rss_kb() {
+	ps -o rss= -p "$PROFD_PID" --ppid "$PROFD_PID" |
+		awk '{ s += $1 } END { print s }'
+}
+
+# completions ID: "status error" of each completion reported for ID.
+completions() {
+	"$PY" - "$REQS" "$1" <<'PY'
+import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    b = r.get("body")
+    if r["path"] == "/api/metrics/command_completion" and \
+            isinstance(b, dict) and b.get("command_id") == sys.argv[2]:
+        print(b.get("status"), b.get("error_message"))
+PY
+}
+
+# wait_completion ID STATUS SECONDS
+wait_completion() {
+	end=$(($(date +%s) + $3 * SLOW))
+	while [ "$(date +%s)" -le "$end" ]; do
+		[ -n "$(completions "$1")" ] && break
+		sleep 0.2
+	done
+	got=$(completions "$1")
+	case "$got" in
+	"$2 "*) ;;
+	*)
+		cat "$T/profd.err"
+		fail "completion of $1: '$got', not $2"
+		;;
+	esac
+}
+
+command() { "$PY" "$SRV_PY" command "$SRV" "$@" || fail "queue $*"; }
+
+# Idle: heartbeats go out, and only the uploader runs beside profd.
+srv_wait /api/metrics/heartbeat 3 20
+[ "$(children)" = "profd-upload " ] || fail "idle children: $(children)"
+[ "$(field perf state)" = idle ] || fail "perf is $(field perf state)"
+idle_rss=$(tree_rss_kb)
+"$PY" - "$REQS" "$TOKEN" "$(uname -n)" <<'PY' || fail "heartbeat request"
+import json, sys
+reqs = [json.loads(l) for l in open(sys.argv[1])]
+hb = [r for r in reqs if r["path"] == "/api/metrics/heartbeat"]
+r = hb[-1]
+b = r["body"]
+assert r["method"] == "POST", r["method"]
+assert r["headers"].get("authorization") == "Bearer " + sys.argv[2], \
+    "no bearer token"
+assert r["query"].get("service") == "hb-svc", r["query"]
+assert b["hostname"] == sys.argv[3] and b["service_name"] == "hb-svc", b
+assert b["status"] == "active" and b["last_command_id"] is None, b
+assert b["received_command_ids"] == [] and \
+    b["executed_command_ids"] == [], b
+assert b["timestamp"].endswith("Z"), b
+assert b["ip_address"] == "127.0.0.1", b  # learnt from the first answer
+PY
+pass "idle: only profd-upload runs ($idle_rss kB in all); heartbeats carry the fields"
+
+# Start: perf only, 2-s windows.
+command start-1 start '{"duration": 2, "frequency": 49, "continuous": true,
+	"profiler_configs": {"perf": "enabled_restricted", "pyspy": "disabled",
+	"pyperf": "disabled"}}'
+wait_completion start-1 completed 30
+[ "$(field perf state)" = running ] || fail "perf is $(field perf state)"
+[ "$(field python state)" = idle ] || fail "python is $(field python state)"
+n0=$(grep -c '"/api/v2/profiles"' "$REQS")
+srv_wait /api/v2/profiles $((n0 + 2)) 30
+"$PY" - "$REQS" <<'PY' || fail "the profiles do not hold busy_c"
+import json, sys
+p = [json.loads(l) for l in open(sys.argv[1])]
+p = [r for r in p if r["path"] == "/api/v2/profiles" and r["status"] == 200]
+text = p[-1]["body"]["profile"]
+assert "busy_c" in text, text[:2000]
+assert '"sampling_frequency": 49' in text.splitlines()[0] or \
+    "49" in text.splitlines()[0], text.splitlines()[0]
+PY
+run_rss=$(tree_rss_kb)
+pass "start: profd-perf runs, completion reported, windows uploaded"
+
+# Stop: profd-perf goes, the completion says so, no more windows.
+command stop-1 stop
+wait_completion stop-1 completed 30
+[ "$(field perf pid)" = 0 ] || fail "perf still has pid $(field perf pid)"
+[ "$(children)" = "profd-upload " ] || fail "children after stop: $(children)"
+pgrep -f "profd-perf.*$RUN" >/dev/null && fail "profd-perf still runs"
+sleep 1
+n1=$(grep -c '"/api/v2/profiles"' "$REQS")
+sleep 4
+n2=$(grep -c '"/api/v2/profiles"' "$REQS")
+[ "$n2" -le $((n1 + 1)) ] || fail "windows keep coming after stop: $n1 -> $n2"
+stop_rss=$(tree_rss_kb)
+echo "memory (profd + children): idle $idle_rss kB, profiling $run_rss kB, after stop $stop_rss kB"
+[ "$stop_rss" -le $((idle_rss + 8192)) ] ||
+	fail "after stop $stop_rss kB, idle was $idle_rss kB"
+pass "stop: profd-perf gone, completion reported, memory back near idle"
+
+# Bad fields: refused with a failed completion, nothing started.
+command bad-freq start '{"duration": 2, "frequency": 0}'
+command bad-mode start '{"duration": 2, "frequency": 11,
+	"profiler_configs": {"perf": "x; rm -rf /"}}'
+command bad-pid start '{"duration": 2, "frequency": 11, "pids": [0]}'
+command bad-type start '{"duration": "2; reboot", "frequency": 11}'
+wait_completion bad-freq failed 20
+wait_completion bad-mode failed 20
+wait_completion bad-pid failed 20
+wait_completion bad-type failed 20
+completions bad-freq | grep -q "frequency" || fail "no reason: $(completions bad-freq)"
+completions bad-mode | grep -q "perf mode" || fail "no reason: $(completions bad-mode)"
+[ "$(children)" = "profd-upload " ] || fail "children: $(children)"
+[ "$(field perf restarts)" = 0 ] || fail "perf was started again"
+pass "bad fields: failed completions with reasons, no worker started"
+
+# The same id twice: acted on once.
+command dup-1 start '{"duration": 2, "frequency": 11, "profiler_configs":
+	{"perf": "fp", "pyspy": "disabled", "pyperf": "disabled"}}'
+command dup-1 start '{"duration": 2, "frequency": 11, "profiler_configs":
+	{"perf": "fp", "pyspy": "disabled", "pyperf": "disabled"}}'
+wait_completion dup-1 completed 30
+sleep 3
+[ "$(completions dup-1 | wc -l)" = 1 ] || fail "dup-1: $(completions dup-1)"
+[ "$(grep -c "remote start dup-1" "$T/profd.err")" = 1 ] ||
+	fail "dup-1 was acted on more than once"
+"$PY" - "$REQS" <<'PY' || fail "dup-1 was not answered twice"
+import json, sys
+n = sum(1 for l in open(sys.argv[1])
+        if json.loads(l).get("answer", {}).get("command_id") == "dup-1")
+assert n == 2, n
+PY
+command stop-2 stop
+wait_completion stop-2 completed 30
+[ "$(children)" = "profd-upload " ] || fail "children: $(children)"
+pass "a repeated command id is acted on once"
+
+# continuous false: one window, then the profilers stop by themselves.
+n0=$(grep -c '"/api/v2/profiles"' "$REQS")
+command once-1 start '{"duration": 2, "frequency": 11, "continuous": false,
+	"profiler_configs": {"perf": "enabled_aggressive", "pyspy": "disabled"}}'
+wait_completion once-1 completed 30
+wait_field perf state idle 20
+sleep 3
+n1=$(grep -c '"/api/v2/profiles"' "$REQS")
+[ "$n1" = $((n0 + 1)) ] || fail "one-window start sent $((n1 - n0)) windows"
+[ "$(children)" = "profd-upload " ] || fail "children: $(children)"
+pass "a start with continuous false profiles one window and stops"
+
+stop_profd
+grep -qF "$TOKEN" "$T/profd.err" && fail "the token was logged"
+pass "clean stop"
+
+# A stop while a start waits for its profilers wins: a perf worker that
+# takes 6 s to start (a test fault worker) is stopped before it runs.
+printf '[worker perf]\nexecutable = %s\narguments = --fault slow-start\n' \
+	"$FAULT" >"$T/slow.conf"
+start_profd -u --server-host "$URL" --service-name hb-svc \
+	--token-file "$T/token" --spool-dir "$T/spool" --config "$T/slow.conf" \
+	--enable-heartbeat-server --heartbeat-interval 1 -v --no-python
+# Python is disabled here: a command cannot start it.
+command py-only start '{"duration": 2, "frequency": 11, "profiler_configs":
+	{"perf": "disabled", "pyspy": "enabled"}}'
+wait_completion py-only failed 20
+completions py-only | grep -q "no profiler enabled" ||
+	fail "py-only: $(completions py-only)"
+command slow-1 start '{"duration": 2, "frequency": 11, "profiler_configs":
+	{"perf": "fp", "pyspy": "disabled"}}'
+wait_field perf state starting 20
+command stop-slow stop
+wait_completion slow-1 failed 20
+wait_completion stop-slow completed 30
+completions slow-1 | grep -q "superseded by stop stop-slow" ||
+	fail "slow-1: $(completions slow-1)"
+[ "$(children)" = "profd-upload " ] || fail "children: $(children)"
+stop_profd
+pass "a stop while a start is pending wins; a disabled worker is not started"
