@@ -9,11 +9,12 @@
 #include "sender.h"
 #include "spool.h"
 
-#define UPLOAD_MAX_FILES 64
-#define UPLOAD_SPOOL_DIR "/var/lib/profd/spool"
-#define UPLOAD_TOKEN_ENV "PROFD_TOKEN"
-#define UPLOAD_TOKEN_MAX 512
-#define UPLOAD_DRAIN_MS	 5000 /* delivery after a stop, supervised */
+#define UPLOAD_MAX_FILES    64
+#define UPLOAD_SPOOL_PARENT "/var/lib/profd"
+#define UPLOAD_SPOOL_DIR    UPLOAD_SPOOL_PARENT "/spool"
+#define UPLOAD_TOKEN_ENV    "PROFD_TOKEN"
+#define UPLOAD_TOKEN_MAX    512
+#define UPLOAD_DRAIN_MS	    5000 /* delivery after a stop, supervised */
 
 /* Long options of profd-upload (upload_main.c, upload_net.c). */
 enum {

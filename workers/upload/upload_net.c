@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "collapsed.h"
@@ -162,8 +163,14 @@ upload_net_check(struct upload_args *a)
 		n->nc_timeout_s = SENDER_TIMEOUT_S;
 	if (n->nc_retry_max_s == 0)
 		n->nc_retry_max_s = SENDER_BACKOFF_MAX_S;
-	if (a->ua_spool_dir == NULL)
+	if (a->ua_spool_dir == NULL) {
 		a->ua_spool_dir = UPLOAD_SPOOL_DIR;
+		/* On a new host the default's parent may not exist yet. */
+		if (a->ua_net_on && geteuid() == 0 &&
+		    mkdir(UPLOAD_SPOOL_PARENT, 0755) == -1 && errno != EEXIST)
+			log_warn("cannot create %s: %s", UPLOAD_SPOOL_PARENT,
+				 strerror(errno));
+	}
 	return 0;
 }
 
