@@ -1,6 +1,7 @@
 # profd-python at 100 Hz (issues 5 and 9): the profiled program's slowdown
-# (phases with and without profiling in the same run: one profd-python,
-# stopped with SIGSTOP in the phases without), its CPU per profiled process,
+# (its work per CPU second, in phases with and without profiling in the
+# same run: one profd-python, stopped with SIGSTOP in the phases without),
+# profd-python's CPU per profiled process,
 # the cost of one sample of a 50-frame stack, and its peak RSS while it
 # profiles 50 Python processes.
 . "$(dirname "$0")/lib.sh"
@@ -11,7 +12,7 @@ FCPU="Python: profd-python CPU per profiled process"
 FCOST="Python: cost of one sample of a 50-frame stack"
 FRSS="Python: profd-python peak RSS profiling 50 processes"
 ROUNDS=${BENCH_PY_ROUNDS:-10}
-PHASE=2 # seconds
+PHASE=3 # seconds
 
 na_all() {
 	bench_na "$FSLOW" "<= 1 %" "$1"
@@ -47,9 +48,11 @@ def main(seconds, depth):
         deep(depth, 2000)
         done += 1
         now = time.time()
-        if now - t0 >= 0.5:
-            print("%.3f %.1f" % (now, done / (now - t0)), flush=True)
-            t0, done = now, 0
+        if now - t0 >= 0.25:
+            # wall time, calls so far, this process's CPU time so far
+            print("%.3f %d %.6f" % (now, done, time.process_time()),
+                  flush=True)
+            t0 = now
 main(float(sys.argv[1]), int(sys.argv[2]))
 PYEOF
 
@@ -83,17 +86,22 @@ for _ in $(seq "$ROUNDS"); do
 done
 kill -TERM "$WK" "$WP" 2>/dev/null
 wait "$WK" "$WP" 2>/dev/null
-# Per phase, the mean rate of its half-seconds; then each "on" phase
-# against the mean of the "off" phases on either side of it, and the
-# median of those ratios (one noisy phase moves it little).
+# Per phase, the work done per CPU second of the profiled program, from
+# its own counters (the host's load changes how much CPU it gets, not
+# what a CPU second buys); then each "on" phase against the mean of the
+# "off" phases on either side of it, and the median of those ratios.
 slow=$(awk 'NR == FNR { k[NR] = $1; s[NR] = $2; e[NR] = $3; n = NR; next }
-	/^[0-9]/ { for (i = 1; i <= n; i++)
-		if ($1 - 0.5 >= s[i] && $1 <= e[i]) { sum[i] += $2; c[i]++ } }
-	END { m = 0
+	NF == 3 && /^[0-9]/ { for (i = 1; i <= n; i++)
+		if ($1 >= s[i] + 0.3 && $1 <= e[i]) {
+			if (!(i in c0)) { c0[i] = $2; t0[i] = $3 }
+			c1[i] = $2; t1[i] = $3 } }
+	END { for (i = 1; i <= n; i++)
+		if ((i in c0) && t1[i] > t0[i]) rate[i] = (c1[i] - c0[i]) / (t1[i] - t0[i])
+	      m = 0
 	      for (i = 2; i < n; i += 2) {
-		if (!c[i] || !c[i - 1] || !c[i + 1]) continue
-		off = (sum[i - 1] / c[i - 1] + sum[i + 1] / c[i + 1]) / 2
-		r[++m] = 100 * (off - sum[i] / c[i]) / off }
+		if (!(i in rate) || !((i - 1) in rate) || !((i + 1) in rate)) continue
+		off = (rate[i - 1] + rate[i + 1]) / 2
+		r[++m] = 100 * (off - rate[i]) / off }
 	      if (m == 0) { print "nan"; exit }
 	      for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++)
 		if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
