@@ -183,13 +183,17 @@ helper_trigger(const struct jattach_target *t, const char *sock)
 		unlink(trigger);
 		return JATTACH_NO_SOCKET;
 	}
-	while (!is_socket(sock) && waited < JATTACH_SOCKET_WAIT_MS) {
+	while (!is_socket(sock) && waited < t->jt_wait_ms) {
 		sleep_ms(step);
 		waited += step;
 		step = step < 200 ? step * 2 : 200;
 	}
 	unlink(trigger);
-	return is_socket(sock) ? JATTACH_OK : JATTACH_NO_SOCKET;
+	if (is_socket(sock))
+		return JATTACH_OK;
+	/* Cut short by --java-jattach-timeout: that is what ran out. */
+	return t->jt_wait_ms < JATTACH_SOCKET_WAIT_MS ? JATTACH_TIMEOUT
+						      : JATTACH_NO_SOCKET;
 }
 
 /* Sends "1\0load\0PATH\0true\0OPTIONS\0" and reads the whole answer. */
@@ -378,10 +382,11 @@ parent_collect(int fd, int64_t deadline, struct jattach_result *r)
 }
 
 int
-jattach_load(const struct jattach_target *t, const char *options,
+jattach_load(const struct jattach_target *target, const char *options,
 	     const char *dump_token, int timeout_ms, struct jattach_result *r)
 {
 	int64_t deadline = now_ms() + timeout_ms;
+	struct jattach_target t = *target;
 	int p[2], rv, st;
 	pid_t pid;
 
@@ -396,7 +401,12 @@ jattach_load(const struct jattach_target *t, const char *options,
 	}
 	if (pid == 0) {
 		close(p[0]);
-		helper_main(t, options, dump_token, p[1]);
+		/* The helper gives up on the socket before the parent gives
+		 * up on the helper, so that it removes its trigger file. */
+		t.jt_wait_ms = timeout_ms * 3 / 4 < JATTACH_SOCKET_WAIT_MS
+				   ? timeout_ms * 3 / 4
+				   : JATTACH_SOCKET_WAIT_MS;
+		helper_main(&t, options, dump_token, p[1]);
 	}
 	close(p[1]);
 	rv = parent_collect(p[0], deadline, r);

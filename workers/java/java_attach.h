@@ -23,6 +23,7 @@ struct jattach_target {
 	gid_t jt_gid;
 	int jt_sigquit;	      /* the JVM catches SIGQUIT */
 	const char *jt_agent; /* our agent library, on the host */
+	int jt_wait_ms;	      /* for the socket (set by jattach_load) */
 };
 
 /* How an attach ended. */
