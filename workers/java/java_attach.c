@@ -196,10 +196,11 @@ helper_trigger(const struct jattach_target *t, const char *sock)
 						      : JATTACH_NO_SOCKET;
 }
 
-/* Sends "1\0load\0PATH\0true\0OPTIONS\0" and reads the whole answer. */
+/* Sends "1\0CMD\0A1\0A2\0A3\0" (three arguments, empty when unused)
+ * and reads the whole answer. */
 static int
-helper_request(const char *sock, const char *lib, const char *options,
-	       char *reply, size_t len)
+helper_request(const char *sock, const char *const args[4], char *reply,
+	       size_t len)
 {
 	struct sockaddr_un sa;
 	char req[1024];
@@ -210,8 +211,8 @@ helper_request(const char *sock, const char *lib, const char *options,
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
-	n = (size_t)snprintf(req, sizeof(req), "1%cload%c%s%ctrue%c%s%c", 0, 0,
-			     lib, 0, 0, options, 0);
+	n = (size_t)snprintf(req, sizeof(req), "1%c%s%c%s%c%s%c%s%c", 0,
+			     args[0], 0, args[1], 0, args[2], 0, args[3], 0);
 	if (n >= sizeof(req))
 		return -1;
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
@@ -285,17 +286,27 @@ helper_attach(const struct jattach_target *t, int srcfd, const char *options,
 	      struct helper_msg *m)
 {
 	char sock[64], lib[160], reply[JATTACH_MAX_REPLY];
+	const char *load[4] = {"load", lib, "true", options};
+	const char *jcmd[4] = {"jcmd", t->jt_jcmd, "", ""};
 
 	if (helper_enter(t) == -1)
 		return JATTACH_ENTER;
-	if (helper_copy_agent(srcfd, lib, sizeof(lib)) == -1)
+	if (t->jt_jcmd == NULL &&
+	    helper_copy_agent(srcfd, lib, sizeof(lib)) == -1)
 		return JATTACH_COPY;
 	snprintf(sock, sizeof(sock), "/tmp/.java_pid%lld",
 		 (long long)t->jt_nspid);
 	if ((m->hm_status = helper_trigger(t, sock)) != JATTACH_OK)
 		return m->hm_status;
-	if (helper_request(sock, lib, options, reply, sizeof(reply)) == -1)
+	if (helper_request(sock, t->jt_jcmd ? jcmd : load, reply,
+			   sizeof(reply)) == -1)
 		return JATTACH_CONNECT;
+	if (t->jt_jcmd != NULL) { /* a status line, then the text */
+		snprintf(m->hm_msg, sizeof(m->hm_msg), "%.*s",
+			 (int)strcspn(reply, "\n"), reply);
+		m->hm_rc = atoi(reply);
+		return JATTACH_OK;
+	}
 	if (parse_reply(reply, &m->hm_rc, m->hm_msg, sizeof(m->hm_msg)) == -1)
 		return JATTACH_REFUSED;
 	return JATTACH_OK;
@@ -310,9 +321,10 @@ helper_main(const struct jattach_target *t, const char *options,
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	memset(&m, 0, sizeof(m));
-	srcfd = open(t->jt_agent, O_RDONLY | O_CLOEXEC);
-	m.hm_status =
-	    srcfd == -1 ? JATTACH_COPY : helper_attach(t, srcfd, options, &m);
+	srcfd = t->jt_jcmd ? -1 : open(t->jt_agent, O_RDONLY | O_CLOEXEC);
+	m.hm_status = srcfd == -1 && t->jt_jcmd == NULL
+			  ? JATTACH_COPY
+			  : helper_attach(t, srcfd, options, &m);
 	if (m.hm_status == JATTACH_OK && m.hm_rc == 0 && token != NULL) {
 		int rv = helper_output(out, token, &m);
 
@@ -420,6 +432,16 @@ jattach_load(const struct jattach_target *target, const char *options,
 		r->jr_out = NULL;
 	}
 	return rv;
+}
+
+int
+jattach_jcmd(const struct jattach_target *target, const char *command,
+	     int timeout_ms, struct jattach_result *r)
+{
+	struct jattach_target t = *target;
+
+	t.jt_jcmd = command;
+	return jattach_load(&t, "", NULL, timeout_ms, r);
 }
 
 void

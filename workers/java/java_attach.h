@@ -23,6 +23,7 @@ struct jattach_target {
 	gid_t jt_gid;
 	int jt_sigquit;	      /* the JVM catches SIGQUIT */
 	const char *jt_agent; /* our agent library, on the host */
+	const char *jt_jcmd;  /* set by jattach_jcmd */
 	int jt_wait_ms;	      /* for the socket (set by jattach_load) */
 };
 
@@ -55,6 +56,10 @@ struct jattach_result {
 int jattach_load(const struct jattach_target *t, const char *options,
 		 const char *dump_token, int timeout_ms,
 		 struct jattach_result *r);
+/* Runs the jcmd command (such as "Compiler.perfmap") in t's JVM;
+ * r->jr_rc is the JVM's status (0 ok), r->jr_msg its first line. */
+int jattach_jcmd(const struct jattach_target *t, const char *command,
+		 int timeout_ms, struct jattach_result *r);
 /* Describes a failed attach in buf ("attach timed out after 30 s"). */
 void jattach_describe(const struct jattach_result *r, char *buf, size_t len);
 

@@ -102,6 +102,26 @@ java_skip(struct java_jvm *j, const char *why)
 		 j->jj_reason);
 }
 
+/* perfmap mode: the JVM writes /tmp/perf-NSPID.map in its own /tmp, from
+ * which profd-perf names JIT frames; refreshed each window. */
+static void
+java_perfmap(struct java_ctx *c, struct java_jvm *j)
+{
+	struct jattach_result r;
+
+	if (jattach_jcmd(&j->jj_target, "Compiler.perfmap",
+			 (int)c->jc_o.jo_timeout_s * 1000, &r) == -1) {
+		jattach_describe(&r, j->jj_reason, sizeof(j->jj_reason));
+		return java_skip(j, NULL);
+	}
+	if (r.jr_rc != 0) {
+		snprintf(j->jj_reason, sizeof(j->jj_reason),
+			 "Compiler.perfmap failed: %s", r.jr_msg);
+		return java_skip(j, NULL);
+	}
+	log_debug("JVM %d: perf map written", (int)j->jj_pid);
+}
+
 /* Decides about a JVM seen for the first time, attaching when allowed. */
 static void
 java_attach_new(struct java_ctx *c, struct java_jvm *j)
@@ -118,6 +138,7 @@ java_attach_new(struct java_ctx *c, struct java_jvm *j)
 		return java_skip(j, "the process is gone");
 	if (c->jc_o.jo_mode_perfmap) {
 		j->jj_state = JVM_PERFMAP;
+		java_perfmap(c, j);
 		return;
 	}
 	if (java_token(j->jj_token) == -1)
@@ -331,7 +352,9 @@ java_run_window(struct java_ctx *c, struct stack_table *t)
 
 		if (j->jj_state == JVM_PROFILED)
 			java_collect(c, j, t);
-		else if (j->jj_state == JVM_SKIPPED)
+		else if (j->jj_state == JVM_PERFMAP)
+			java_perfmap(c, j);
+		else if (j->jj_state == JVM_SKIPPED && !c->jc_o.jo_mode_perfmap)
 			java_stacks_reason(t, j, "skipped");
 	}
 	java_scan(c);

@@ -255,14 +255,15 @@ agent_dump_cmd(void)
 			  0600);
 	if (fd == -1)
 		return AGENT_NO_OUTPUT;
-	if ((a = agent_sample_swap()) == NULL) {
-		close(fd);
-		return AGENT_NO_OUTPUT;
-	}
-	rv = agent_dump(a, fd, atomic_exchange(&agent.as_dropped, 0));
+	if ((a = agent_sample_swap()) == NULL)
+		rv = -1;
+	else
+		rv = agent_dump(a, fd, atomic_exchange(&agent.as_dropped, 0));
 	agent.as_seq++;
 	if (close(fd) == -1)
 		rv = -1;
+	if (rv == -1)
+		unlink(path); /* nobody will read it */
 	return rv == 0 ? AGENT_OK : AGENT_NO_OUTPUT;
 }
 
