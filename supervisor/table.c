@@ -21,6 +21,10 @@ struct table_default {
 static const struct table_default table_builtin[] = {
     {"upload", 0, 64 * MIB, 32},
     {"perf", 1, 256 * MIB, 64},
+#ifdef HAVE_JVMTI
+    /* nng's threads, and one attach helper (a fork) at a time. */
+    {"java", 1, 128 * MIB, 48},
+#endif
 };
 
 static int

@@ -16,6 +16,7 @@
 #define JAVA_TOKEN_LEN	     32
 #define JAVA_DEFAULT_TIMEOUT 30	 /* s, --java-jattach-timeout */
 #define JAVA_AGENT_IDLE_S    300 /* the agent stops itself after this */
+#define JAVA_AGENT_FILE	     "libprofd-jvmti.so"
 
 enum java_jvm_state {
 	JVM_NEW,      /* seen, not attached yet */

@@ -64,8 +64,29 @@ static const struct option java_longopts[] = {
 /* Options live here until start hands them to the state. */
 static struct java_opts java_o = {
     .jo_timeout_s = JAVA_DEFAULT_TIMEOUT,
-    .jo_agent = PROFD_AGENT_DIR "/libprofd-jvmti.so",
 };
+
+/* The agent beside the executable (a build tree), else the installed one
+ * in PROFD_AGENT_DIR. */
+static const char *
+java_default_agent(void)
+{
+	static char path[4096];
+	char exe[4096], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n > 0) {
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/')) != NULL) {
+			*slash = '\0';
+			snprintf(path, sizeof(path), "%s/%s", exe,
+				 JAVA_AGENT_FILE);
+			if (access(path, R_OK) == 0)
+				return path;
+		}
+	}
+	return PROFD_AGENT_DIR "/" JAVA_AGENT_FILE;
+}
 
 static int
 java_option(struct worker_ctx *ctx, int opt, const char *arg)
@@ -126,6 +147,8 @@ java_start(struct worker_ctx *ctx)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return -1;
 	c->jc_o = java_o;
+	if (c->jc_o.jo_agent == NULL)
+		c->jc_o.jo_agent = java_default_agent();
 	c->jc_frequency = ctx->wc_opts.wo_frequency;
 	c->jc_duration = ctx->wc_opts.wo_duration;
 	c->jc_pids = ctx->wc_opts.wo_pids;
@@ -163,6 +186,7 @@ static const struct profiler_ops java_ops = {
     .po_stop = java_stop,
     .po_longopts = java_longopts,
     .po_option = java_option,
+    .po_runtime = 1,
     .po_usage =
 	"\n       [--java-mode ap|perfmap|disabled] [--no-java]"
 	"\n       [--java-async-profiler-mode itimer|cpu|auto]"

@@ -8,6 +8,7 @@
 
 #include "chunk.h"
 #include "log.h"
+#include "runtime_merge.h"
 #include "util.h"
 #include "windows.h"
 
@@ -66,7 +67,10 @@ windows_add_chunk(struct windows *ws, const Profd__ProfileChunk *c)
 		errno = E2BIG;
 		return -1;
 	}
-	if (chunk_merge(w->w_table, c) == -1)
+	if (c->runtime && w->w_runtime == NULL &&
+	    (w->w_runtime = stacks_new(WINDOW_BUDGET)) == NULL)
+		return -1;
+	if (chunk_merge(c->runtime ? w->w_runtime : w->w_table, c) == -1)
 		return -1;
 	snprintf(w->w_got[w->w_ngot++], WINDOWS_NAME_MAX, "%s", c->worker);
 	if (c->frequency != 0)
@@ -114,6 +118,7 @@ static void
 window_release(struct window *w)
 {
 	stacks_free(w->w_table);
+	stacks_free(w->w_runtime);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -153,6 +158,13 @@ windows_flush(struct windows *ws, struct output *o, int force,
 				 w->w_ngot, w->w_nexpect);
 		if (w->w_meta.wm_end == 0)
 			w->w_meta.wm_start = w->w_meta.wm_end = time(NULL);
+		if (w->w_runtime != NULL &&
+		    runtime_merge(&w->w_table, w->w_runtime, WINDOW_BUDGET))
+			log_warn(
+			    "window %llu: runtime stacks could not replace "
+			    "perf's: %s",
+			    (unsigned long long)w->w_meta.wm_window,
+			    strerror(errno));
 		ok = output_write(o, w->w_table, &w->w_meta) == 0;
 		ws->ws_done = w->w_meta.wm_window;
 		if (done != NULL)

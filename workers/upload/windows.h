@@ -18,6 +18,7 @@ struct window {
 	int w_snapshot; /* profd's Snapshot for it has arrived */
 	struct window_meta w_meta;
 	struct stack_table *w_table;
+	struct stack_table *w_runtime; /* runtime profilers' chunks */
 	char w_expect[WINDOWS_MAX_EXPECT][WINDOWS_NAME_MAX];
 	size_t w_nexpect;
 	char w_got[WINDOWS_MAX_EXPECT][WINDOWS_NAME_MAX];
