@@ -50,7 +50,7 @@ s1=$(sigcgt)
 echo "end: $t1 threads, SigCgt $s1"
 [ "$t1" = "$t0" ] || fail "thread count $t0 -> $t1"
 [ "$s1" = "$s0" ] || fail "caught signals $s0 -> $s1"
-left=$(ls -A /tmp | grep -E '^\.profd-|^\.attach_pid|^\.libprofd' || true)
+left=$(ls -A /tmp | grep -E "^\.profd-|^\.attach_pid$jvm$|^\.libprofd" || true)
 [ -z "$left" ] || fail "left in the JVM's /tmp: $left"
 # Still running its loop: its CPU time grows.
 c0=$(awk '{ print $14 + $15 }' "/proc/$jvm/stat")

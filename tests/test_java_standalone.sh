@@ -17,7 +17,7 @@ check_java() {
 	[ "$HOT" -ge $((20 * $2)) ] || { head -5 "$T/$3.col"; fail "$3: too few samples in hotLeaf"; }
 	[ "$COLD" -ge $((5 * $2)) ] || fail "$3: too few samples in coldLeaf"
 	[ "$SHARE" -ge 56 ] && [ "$SHARE" -le 94 ] || fail "$3: hot share $SHARE % is not 75 % +- 25 %"
-	left=$(ls -A "$4" | grep -E '^\.profd-|^\.attach_pid|^\.libprofd' || true)
+	left=$(ls -A "$4" | grep -E "^\.profd-|^\.attach_pid$1$|^\.libprofd" || true)
 	[ -z "$left" ] || fail "$3: left in the JVM's /tmp: $left"
 	[ -f "$4/libprofd-jvmti-$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"/\1/p' \
 		"$top_builddir/config.h").so" ] || fail "$3: no agent library in the JVM's /tmp"
