@@ -1,5 +1,7 @@
 // CPU-bound Java work for contrib/bench/java_bench.sh: prints, once a
-// second, "ops N" with the number of work units done in that second.
+// second, "ops N CPU_NS": the work units done in that second and the CPU
+// time the working thread used for them (throughput per CPU second is
+// what a profiler's overhead takes away, even on a busy shared host).
 // Usage: java JavaBench SECONDS
 public class JavaBench {
 	static volatile long sink;
@@ -19,6 +21,9 @@ public class JavaBench {
 		long seconds = args.length > 0 ? Long.parseLong(args[0]) : 60;
 		long end = System.nanoTime() + seconds * 1_000_000_000L;
 		long next = System.nanoTime() + 1_000_000_000L, ops = 0;
+		java.lang.management.ThreadMXBean mx =
+		    java.lang.management.ManagementFactory.getThreadMXBean();
+		long cpu = mx.getCurrentThreadCpuTime();
 
 		System.out.println("ready");
 		System.out.flush();
@@ -27,7 +32,9 @@ public class JavaBench {
 			ops++;
 			long now = System.nanoTime();
 			if (now >= next) {
-				System.out.println("ops " + ops);
+				long c = mx.getCurrentThreadCpuTime();
+				System.out.println("ops " + ops + " " + (c - cpu));
+				cpu = c;
 				System.out.flush();
 				ops = 0;
 				next += 1_000_000_000L;

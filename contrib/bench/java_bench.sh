@@ -1,7 +1,9 @@
 #!/bin/bash
-# Throughput cost of profd-java on a CPU-bound JVM: the work a JVM does per
-# second with the agent sampling at 100 Hz, against the seconds before and
-# after without it, over several rounds. Prints the figures and exits 1 if
+# Throughput cost of profd-java on a CPU-bound JVM: the work its thread does
+# per second of CPU time with the agent sampling at 100 Hz (the signal
+# handler and AsyncGetCallTrace run on that thread's time), against the
+# seconds before and after without it, over several rounds; per CPU second,
+# so that other load on the host does not blur the figures. Prints the figures and exits 1 if
 # the median drop is over 2 %.
 #
 # Usage: contrib/bench/java_bench.sh [BUILD_DIR] [ROUNDS] [SECONDS]
@@ -29,17 +31,17 @@ JVM=$!
 until grep -q ready "$T/ops"; do sleep 0.1; done
 sleep 10 # JIT warm-up
 
-# Sum of the "ops" lines printed during the next $1 seconds.
+# Work units per CPU second, from the "ops" lines of the next $1 seconds.
 ops_for() {
 	local before after
 	before=$(grep -c '^ops' "$T/ops")
 	sleep "$1"
 	after=$(grep -c '^ops' "$T/ops")
-	sed -n "$((before + 1)),${after}p" "$T/ops" | awk '{ s += $2; n++ } END { printf "%.1f\n", n ? s / n : 0 }'
+	sed -n "$((before + 1)),${after}p" "$T/ops" | awk '{ s += $2; c += $3 } END { printf "%.1f\n", c ? s * 1e9 / c : 0 }'
 }
 
 echo "JDK: $("$JAVA_HOME/bin/java" -version 2>&1 | head -1); $HZ Hz; $ROUNDS rounds of $SECS s"
-printf "%-6s %12s %12s %12s %8s\n" round "off/s" "on/s" "off/s" "drop %"
+printf "%-6s %12s %12s %12s %8s\n" round "off/cpu-s" "on/cpu-s" "off/cpu-s" "drop %"
 drops=""
 for r in $(seq "$ROUNDS"); do
 	a=$(ops_for "$SECS")
