@@ -71,22 +71,23 @@ helper_enter(const struct jattach_target *t)
 	return 0;
 }
 
-/* Reads all of fd (at most max bytes) into a new buffer. */
+/* Reads regular file fd into a new buffer: all of it, or with cut its
+ * first max bytes; NULL when it is larger than max and not cut. */
 static char *
-read_fd(int fd, size_t max, size_t *len)
+read_fd(int fd, size_t max, int cut, size_t *len)
 {
 	struct stat st;
+	size_t off = 0, size;
 	char *buf;
 	ssize_t n;
-	size_t off = 0;
 
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size > max)
+	    ((uint64_t)st.st_size > max && !cut))
 		return NULL;
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
+	size = (uint64_t)st.st_size > max ? max : (size_t)st.st_size;
+	if ((buf = malloc(size + 1)) == NULL)
 		return NULL;
-	while (off < (size_t)st.st_size &&
-	       (n = read(fd, buf + off, (size_t)st.st_size - off)) > 0)
+	while (off < size && (n = read(fd, buf + off, size - off)) > 0)
 		off += (size_t)n;
 	*len = off;
 	buf[off] = '\0';
@@ -112,7 +113,7 @@ agent_copy_ok(const char *path, const char *lib, size_t liblen)
 		close(fd);
 		return -1; /* someone else's file: never load it */
 	}
-	have = read_fd(fd, liblen, &len);
+	have = read_fd(fd, liblen, 0, &len);
 	close(fd);
 	ok = have != NULL && len == liblen && memcmp(have, lib, len) == 0;
 	free(have);
@@ -126,7 +127,7 @@ helper_copy_agent(int srcfd, char *path, size_t pathlen)
 {
 	char tmp[128];
 	size_t liblen = 0;
-	char *lib = read_fd(srcfd, 64u << 20, &liblen);
+	char *lib = read_fd(srcfd, 64u << 20, 0, &liblen);
 	int fd, ok;
 
 	snprintf(path, pathlen, "/tmp/%s", JATTACH_AGENT_NAME);
@@ -267,10 +268,13 @@ helper_output(int out, const char *token, struct helper_msg *m)
 	unlink(path);
 	if (fd == -1)
 		return -1;
-	data = read_fd(fd, JATTACH_MAX_OUTPUT, &len);
+	data = read_fd(fd, JATTACH_MAX_OUTPUT, 1, &len);
 	close(fd);
 	if (data == NULL)
 		return -1;
+	if (len == JATTACH_MAX_OUTPUT) /* cut: whole lines only */
+		while (len > 0 && data[len - 1] != '\n')
+			len--;
 	m->hm_outlen = len;
 	if (write_all(out, m, sizeof(*m)) == -1 ||
 	    write_all(out, data, len) == -1) {

@@ -12,7 +12,7 @@
 
 #define JATTACH_SOCKET_WAIT_MS 6000	   /* for the attach socket */
 #define JATTACH_MAX_REPLY      8192	   /* bytes of the JVM's answer */
-#define JATTACH_MAX_OUTPUT     (64u << 20) /* bytes of one agent dump */
+#define JATTACH_MAX_OUTPUT     (16u << 20) /* bytes of one agent dump */
 #define JATTACH_AGENT_NAME     "libprofd-jvmti-" PACKAGE_VERSION ".so"
 
 /* What the worker knows of a JVM before attaching (from /proc). */

@@ -267,6 +267,21 @@ agent_dump_cmd(void)
 	return rv == 0 ? AGENT_OK : AGENT_NO_OUTPUT;
 }
 
+/* Dumps the window; sampling that stopped itself because the owner was
+ * silent for its timeout starts again, now that it is back. */
+static int
+agent_dump_resume(void)
+{
+	int rv = agent_dump_cmd();
+
+	if (!atomic_load(&agent.as_running)) {
+		agent_sample_stop();
+		if (agent_sample_start() != AGENT_OK)
+			agent_stop();
+	}
+	return rv;
+}
+
 /* The owner's token, or a stale owner that has not been heard from for
  * its timeout (its sampling has already stopped itself). */
 static int
@@ -300,7 +315,7 @@ Agent_OnAttach(JavaVM *vm, char *options, void *reserved)
 	case CMD_START:
 		return own == 1 ? AGENT_OK : agent_start(vm, &c);
 	case CMD_DUMP:
-		return own == 1 ? agent_dump_cmd() : AGENT_NOT_RUNNING;
+		return own == 1 ? agent_dump_resume() : AGENT_NOT_RUNNING;
 	case CMD_STOP:
 		if (own == 1)
 			agent_stop();

@@ -16,6 +16,7 @@
 #define AGENT_SWAP_WAIT_MS 1000
 
 static _Atomic uint32_t agent_inflight; /* handlers inside now */
+static _Atomic uint32_t agent_adders;	/* agent_timer_add calls inside */
 
 int64_t
 agent_now_ms(void)
@@ -131,22 +132,19 @@ agent_sample_swap(void)
 	return a;
 }
 
-int
-agent_timer_add(pid_t tid)
+/* Creates and arms thread tid's CPU timer in slot i; 0 or -1. */
+static int
+agent_timer_create(int i, pid_t tid)
 {
 	struct sigevent sev;
 	struct itimerspec its;
-	int i, id = -1;
+	int id = -1;
 
-	if (!agent.as_cpu_mode ||
-	    (i = atomic_fetch_add(&agent.as_ntimers, 1)) >= AGENT_MAX_TIMERS)
-		return -1;
 	memset(&sev, 0, sizeof(sev));
 	sev.sigev_notify = SIGEV_THREAD_ID;
 	sev.sigev_signo = SIGPROF;
 	sev._sigev_un._tid = tid;
 	/* The CPU clock of thread tid (the kernel's MAKE_THREAD_CPUCLOCK). */
-	agent.as_timers[i] = -1;
 	if (syscall(SYS_timer_create, (clockid_t)((~(unsigned)tid << 3) | 6),
 		    &sev, &id) == -1)
 		return -1;
@@ -155,6 +153,22 @@ agent_timer_add(pid_t tid)
 	its.it_interval.tv_nsec = agent.as_interval_ns % 1000000000;
 	its.it_value = its.it_interval;
 	return (int)syscall(SYS_timer_settime, id, 0, &its, NULL);
+}
+
+int
+agent_timer_add(pid_t tid)
+{
+	int i, rv = -1;
+
+	/* Counted in, then the running check: a stop that cleared
+	 * as_running waits for us before it deletes the timers, so no timer
+	 * is created after the stop (it would kill the JVM with SIGPROF). */
+	atomic_fetch_add(&agent_adders, 1);
+	if (agent.as_cpu_mode && atomic_load(&agent.as_running) &&
+	    (i = atomic_fetch_add(&agent.as_ntimers, 1)) < AGENT_MAX_TIMERS)
+		rv = agent_timer_create(i, tid);
+	atomic_fetch_sub(&agent_adders, 1);
+	return rv;
 }
 
 /* cpu mode: a timer on each thread running now (new threads get theirs
@@ -194,7 +208,12 @@ agent_timers_start(void)
 static void
 agent_timers_delete(void)
 {
-	int n = atomic_exchange(&agent.as_ntimers, 0);
+	struct timespec ms = {0, 1000000};
+	int n;
+
+	for (int i = 0; i < 1000 && atomic_load(&agent_adders) != 0; i++)
+		nanosleep(&ms, NULL);
+	n = atomic_exchange(&agent.as_ntimers, 0);
 
 	agent_timers_disarm();
 	for (int i = 0; i < n && i < AGENT_MAX_TIMERS; i++)
