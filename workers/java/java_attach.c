@@ -368,7 +368,7 @@ read_until(int fd, void *buf, size_t len, int64_t deadline)
 }
 
 static int
-parent_collect(int fd, int64_t deadline, struct jattach_result *r)
+parent_collect(int fd, int64_t deadline, int want_out, struct jattach_result *r)
 {
 	struct helper_msg m;
 
@@ -383,6 +383,8 @@ parent_collect(int fd, int64_t deadline, struct jattach_result *r)
 	snprintf(r->jr_msg, sizeof(r->jr_msg), "%s", m.hm_msg);
 	if (r->jr_status != JATTACH_OK)
 		return -1;
+	if (!want_out || m.hm_rc != 0)
+		return 0;
 	if (m.hm_outlen > JATTACH_MAX_OUTPUT) {
 		r->jr_status = JATTACH_OUTPUT;
 		return -1;
@@ -425,7 +427,7 @@ jattach_load(const struct jattach_target *target, const char *options,
 		helper_main(&t, options, dump_token, p[1]);
 	}
 	close(p[1]);
-	rv = parent_collect(p[0], deadline, r);
+	rv = parent_collect(p[0], deadline, dump_token != NULL, r);
 	close(p[0]);
 	if (rv == -1 && r->jr_status == JATTACH_TIMEOUT)
 		kill(pid, SIGKILL);
