@@ -65,7 +65,15 @@ unshare -m --propagation private sh -c \
 jvm=$!
 track "$jvm"
 wait_ready "$T/ns.out"
+# Another user's file under the agent's name in that /tmp is never loaded:
+# the agent goes to a name of the JVM's uid instead.
+agent_name=libprofd-jvmti-$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"/\1/p' \
+	"$top_builddir/config.h").so
+echo "not an agent" >"/proc/$jvm/root/tmp/$agent_name"
+chown nobody "/proc/$jvm/root/tmp/$agent_name"
 check_java "$jvm" 3 mntns "/proc/$jvm/root/tmp"
+grep -q "/tmp/$agent_name.0$" "/proc/$jvm/maps" || fail "the agent was not loaded from $agent_name.0"
+[ "$(cat "/proc/$jvm/root/tmp/$agent_name")" = "not an agent" ] || fail "another user's file was replaced"
 [ -S "/proc/$jvm/root/tmp/.java_pid$jvm" ] || fail "no attach socket in the private /tmp"
 [ ! -e "/tmp/.java_pid$jvm" ] || fail "the attach socket is in the host's /tmp"
 pass "a JVM in its own mount namespace"

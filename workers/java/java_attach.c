@@ -120,25 +120,14 @@ agent_copy_ok(const char *path, const char *lib, size_t liblen)
 	return ok;
 }
 
-/* Places our agent at /tmp/JATTACH_AGENT_NAME in the JVM's mount
- * namespace (written under a temporary name, then renamed). */
+/* Writes lib to path through a temporary file and a rename. */
 static int
-helper_copy_agent(int srcfd, char *path, size_t pathlen)
+agent_write(const char *path, const char *lib, size_t liblen)
 {
-	char tmp[128];
-	size_t liblen = 0;
-	char *lib = read_fd(srcfd, 64u << 20, 0, &liblen);
+	char tmp[160];
 	int fd, ok;
 
-	snprintf(path, pathlen, "/tmp/%s", JATTACH_AGENT_NAME);
-	if (lib == NULL)
-		return -1;
-	if ((ok = agent_copy_ok(path, lib, liblen)) != 0) {
-		free(lib);
-		return ok == 1 ? 0 : -1;
-	}
-	snprintf(tmp, sizeof(tmp), "/tmp/.%s.%d", JATTACH_AGENT_NAME,
-		 (int)getpid());
+	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
 	unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		  0644);
@@ -146,12 +135,38 @@ helper_copy_agent(int srcfd, char *path, size_t pathlen)
 	     write_all(fd, lib, liblen) == 0;
 	if (fd != -1 && close(fd) == -1)
 		ok = 0;
-	free(lib);
 	if (!ok || rename(tmp, path) == -1) {
 		unlink(tmp);
 		return -1;
 	}
 	return 0;
+}
+
+/* Places our agent at /tmp/JATTACH_AGENT_NAME in the JVM's mount
+ * namespace, or, when another user owns that file (a shared /tmp), at a
+ * name of the JVM's uid; writes the path used into path. */
+static int
+helper_copy_agent(int srcfd, char *path, size_t pathlen)
+{
+	size_t liblen = 0;
+	char *lib = read_fd(srcfd, 64u << 20, 0, &liblen);
+	int ok = -1;
+
+	if (lib == NULL)
+		return -1;
+	for (int i = 0; i < 2 && ok == -1; i++) {
+		if (i == 0)
+			snprintf(path, pathlen, "/tmp/%s", JATTACH_AGENT_NAME);
+		else
+			snprintf(path, pathlen, "/tmp/%s.%u",
+				 JATTACH_AGENT_NAME, (unsigned)geteuid());
+		if ((ok = agent_copy_ok(path, lib, liblen)) == 0)
+			ok = agent_write(path, lib, liblen);
+		else if (ok == 1)
+			ok = 0;
+	}
+	free(lib);
+	return ok;
 }
 
 static int
