@@ -50,6 +50,9 @@ s1=$(sigcgt)
 echo "end: $t1 threads, SigCgt $s1"
 [ "$t1" = "$t0" ] || fail "thread count $t0 -> $t1"
 [ "$s1" = "$s0" ] || fail "caught signals $s0 -> $s1"
+# One loaded copy of the agent, found again by every later attach.
+copies=$(awk '/libprofd-jvmti/ { print $5 }' "/proc/$jvm/maps" | sort -u | wc -l)
+[ "$copies" = 1 ] || fail "$copies copies of the agent mapped in the JVM"
 left=$(ls -A /tmp | grep -E "^\.profd-|^\.attach_pid$jvm$|^\.libprofd" || true)
 [ -z "$left" ] || fail "left in the JVM's /tmp: $left"
 # Still running its loop: its CPU time grows.

@@ -21,6 +21,40 @@ start_jvm() { # name, extra JVM options...
 	wait_ready "$T/$name.out"
 }
 
+# A second profd-java finds the agent owned by the first: skipped, and the
+# first one's window is whole.
+start_jvm owned
+timeout -k 5 $((60 * SLOW)) "$JAVA_WORKER" --pid "$JVM" -d 4 -f 100 $AGENT \
+	>"$T/first.col" 2>"$T/first.err" &
+first=$!
+sleep 2
+timeout -k 5 $((60 * SLOW)) "$JAVA_WORKER" --pid "$JVM" -d 1 $AGENT \
+	>"$T/second.col" 2>"$T/second.err" || fail "second profd-java exited with $?"
+wait "$first" || fail "first profd-java exited with $?"
+grep -q 'Profiling skipped: another profd-java owns the agent' "$T/second.col" ||
+	{ cat "$T/second.col" "$T/second.err"; fail "the second owner was let in"; }
+java_shares "$T/first.col"
+[ "$HOT" -ge 150 ] || fail "the first owner's window was disturbed: $HOT samples"
+pass "a second owner is refused while the first one samples"
+kill "$JVM"
+
+# --max-processes-runtime-profiler: only the busiest JVMs.
+start_jvm busy1
+busy1=$JVM
+"$home/bin/java" -cp "$T/classes-busy" JavaBusy 60 idle >"$T/idle.out" 2>&1 &
+idle=$!
+track "$idle"
+wait_ready "$T/idle.out"
+sleep 1
+timeout -k 5 $((60 * SLOW)) "$JAVA_WORKER" --pid "$idle,$busy1" -d 1 $AGENT \
+	--max-processes-runtime-profiler 1 -v >"$T/top.col" 2>"$T/top.err" ||
+	fail "profd-java exited with $?"
+grep -q "JVM $busy1 (java): agent started" "$T/top.err" || { cat "$T/top.err"; fail "busy JVM not profiled"; }
+grep -q "JVM $idle " "$T/top.err" && fail "the idle JVM was attached"
+grep -q "libprofd-jvmti" "/proc/$idle/maps" && fail "agent loaded into the idle JVM"
+pass "--max-processes-runtime-profiler 1: only the busiest JVM"
+kill "$busy1" "$idle"
+
 # A stopped JVM never answers: the attach gives up after the timeout.
 start_jvm stopped
 kill -STOP "$JVM"
