@@ -12,6 +12,8 @@ compile_java_busy "$home" busy
 jvm=$!
 track "$jvm"
 wait_ready "$T/jvm.out"
+sigcgt() { awk '/^SigCgt:/ { print $2 }' "/proc/$jvm/status"; }
+s0=$(sigcgt)
 
 run_profd() { # name, extra options...
 	name=$1
@@ -42,6 +44,9 @@ fi
 # perf's count for the JVM: about 4 s x 49 Hz of one busy thread.
 [ "$total" -ge 100 ] && [ "$total" -le 500 ] || fail "total $total is not perf's count"
 pass "Java stacks replace perf's for the JVM, scaled to perf's count"
+# profd's stop stopped the agent: the JVM's signal handlers are as before.
+[ "$(sigcgt)" = "$s0" ] || fail "SIGPROF still caught after profd stopped"
+kill -0 "$jvm" || fail "the JVM died"
 
 run_profd nojava --no-java
 grep -E '^[^;]*;[^;]*;java;' "$COL" | grep -q '_\[j\]' &&
