@@ -32,6 +32,10 @@ struct java_jvm {
 	char jj_comm[32];
 	enum java_jvm_state jj_state;
 	char jj_reason[200];
+	char jj_logged[200];	/* the last reason logged */
+	int jj_retry;		/* skipped for a reason that may pass */
+	uint32_t jj_retry_gap;	/* scans between two tries, doubling */
+	uint32_t jj_retry_wait; /* scans left before the next try */
 	char jj_token[JAVA_TOKEN_LEN + 1];
 	struct jattach_target jj_target;
 	int jj_seen; /* found by the last scan */

@@ -66,6 +66,9 @@ java_cmd(struct java_ctx *c, struct java_jvm *j, const char *cmd,
 	j->jj_target.jt_agent = c->jc_o.jo_agent;
 	if (jattach_load(&j->jj_target, opts, dump ? j->jj_token : NULL,
 			 (int)c->jc_o.jo_timeout_s * 1000, r) == -1) {
+		/* What the JVM or its flags refuse is not asked again. */
+		j->jj_retry = r->jr_status != JATTACH_NO_SIGQUIT &&
+			      r->jr_status != JATTACH_REFUSED;
 		jattach_describe(r, j->jj_reason, sizeof(j->jj_reason));
 		if (r->jr_status == JATTACH_TIMEOUT)
 			snprintf(j->jj_reason, sizeof(j->jj_reason),
@@ -74,6 +77,10 @@ java_cmd(struct java_ctx *c, struct java_jvm *j, const char *cmd,
 		return -1;
 	}
 	if (r->jr_rc != 0) {
+		/* Busy (another owner, until its agent times out), timers,
+		 * memory, SIGPROF taken: may change; bad options or no
+		 * AsyncGetCallTrace will not. */
+		j->jj_retry = r->jr_rc != 1 && r->jr_rc != 3;
 		snprintf(j->jj_reason, sizeof(j->jj_reason), "%s",
 			 agent_reason(r->jr_rc));
 		free(r->jr_out);
@@ -92,12 +99,18 @@ java_banned(const struct java_state *s, uint64_t h)
 	return 0;
 }
 
+/* Marks j skipped; logged once per reason (retries say it again). */
 static void
 java_skip(struct java_jvm *j, const char *why)
 {
-	if (why != NULL)
+	if (why != NULL) {
 		snprintf(j->jj_reason, sizeof(j->jj_reason), "%s", why);
+		j->jj_retry = 0;
+	}
 	j->jj_state = JVM_SKIPPED;
+	if (strcmp(j->jj_logged, j->jj_reason) == 0)
+		return;
+	snprintf(j->jj_logged, sizeof(j->jj_logged), "%s", j->jj_reason);
 	log_warn("JVM %d (%s) not profiled: %s", (int)j->jj_pid, j->jj_comm,
 		 j->jj_reason);
 }
@@ -128,6 +141,7 @@ java_attach_new(struct java_ctx *c, struct java_jvm *j)
 {
 	struct jattach_result r;
 
+	j->jj_retry = 0;
 	if (c->jc_o.jo_safemode && java_banned(&c->jc_s, j->jj_cmdhash))
 		return java_skip(j, "safe mode: a JVM with this command line "
 				    "crashed or died while profiled");
@@ -166,6 +180,26 @@ java_gone(struct java_ctx *c, struct java_jvm *j)
 	if (c->jc_o.jo_safemode && s->js_nbanned < JAVA_MAX_BANNED &&
 	    !java_banned(s, j->jj_cmdhash))
 		s->js_banned[s->js_nbanned++] = j->jj_cmdhash;
+}
+
+/* Skipped for a reason that may pass: tried again after 1, 2, 4 ... 32
+ * scans (a JVM that times out would otherwise hold up every window). A
+ * JVM whose agent belongs to a profd-java that died is taken over once
+ * that agent's idle timeout has passed. */
+static int
+java_retry_due(struct java_jvm *j)
+{
+	if (j->jj_state != JVM_SKIPPED || !j->jj_retry)
+		return 0;
+	if (j->jj_retry_gap == 0) /* just skipped: not in the same scan */
+		j->jj_retry_gap = j->jj_retry_wait = 1;
+	if (j->jj_retry_wait > 0) {
+		j->jj_retry_wait--;
+		return 0;
+	}
+	j->jj_retry_gap = j->jj_retry_gap < 32 ? j->jj_retry_gap * 2 : 32;
+	j->jj_retry_wait = j->jj_retry_gap;
+	return 1;
 }
 
 struct java_cand {
@@ -275,6 +309,8 @@ java_scan(struct java_ctx *c)
 
 		if (j != NULL) {
 			j->jj_seen = 1;
+			if (java_retry_due(j))
+				java_attach_new(c, j);
 			continue;
 		}
 		if (s->js_n >= JAVA_MAX_JVMS)
