@@ -88,6 +88,21 @@ sleep 0.5
 kill -0 "$fake" 2>/dev/null || fail "the process without a SIGQUIT handler was signalled"
 pass "no SIGQUIT handler: skipped, not signalled"
 
+# A JDK newer than profd knows is not attached to.
+mkdir -p "$T/jdk99/lib/server"
+cp "$JAVA_AGENT" "$T/jdk99/lib/server/libjvm.so"
+printf 'IMPLEMENTOR="test"\nJAVA_VERSION="99.0.1"\n' >"$T/jdk99/release"
+python3 -c "import ctypes, sys, time; ctypes.CDLL(sys.argv[1]); print('ready', flush=True); time.sleep(60)" \
+	"$T/jdk99/lib/server/libjvm.so" >"$T/jdk99.out" 2>&1 &
+jdk99=$!
+track "$jdk99"
+wait_ready "$T/jdk99.out"
+timeout -k 5 $((60 * SLOW)) "$JAVA_WORKER" --pid "$jdk99" -d 1 $AGENT \
+	>"$T/jdk99.col" 2>"$T/jdk99.err" || fail "profd-java exited with $?"
+grep -q '\[Profiling skipped: JDK version 99 is not supported\] 1$' "$T/jdk99.col" ||
+	{ cat "$T/jdk99.col" "$T/jdk99.err"; fail "no frame for an unsupported JDK"; }
+pass "an unsupported JDK version: skipped"
+
 # -XX:-EnableDynamicAgentLoading (JDK 21 and later).
 if [ -x "$JDK25/bin/java" ]; then
 	"$JDK25/bin/java" -XX:-EnableDynamicAgentLoading -cp "$T/classes-busy" JavaBusy 60 \
