@@ -1,6 +1,7 @@
 # Under profd, a JVM's Java stacks replace perf's stacks for that JVM in the
 # merged profile (with perf's application id and about perf's sample count);
-# --no-java leaves perf's own stacks for it.
+# --no-java leaves perf's own stacks for it. Only this JVM is profiled
+# (--pids): other JVMs on the host come and go.
 . "$top_srcdir/tests/lib.sh"
 require_root
 require_perf
@@ -19,7 +20,7 @@ run_profd() { # name, extra options...
 	name=$1
 	shift
 	timeout -k 5 $((90 * SLOW)) "$PROFD" -d 4 -f 49 -o "$T/$name" \
-		--runtime-dir "$T/run-$name" --worker-dir "$top_builddir" "$@" \
+		--runtime-dir "$T/run-$name" --worker-dir "$top_builddir" --pids "$jvm" "$@" \
 		>"$T/$name.out" 2>"$T/$name.err" ||
 		{ cat "$T/$name.err"; fail "$name: profd exited with $?"; }
 	COL="$T/$name/last_profile.col"

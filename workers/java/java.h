@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "agent/agent_proto.h"
 #include "java_attach.h"
 #include "stacks.h"
 
@@ -13,7 +14,7 @@
 #define JAVA_MAX_BANNED	     256  /* safe mode: command lines never attached */
 #define JAVA_MIN_VERSION     8	  /* supported JDK feature releases */
 #define JAVA_MAX_VERSION     25
-#define JAVA_TOKEN_LEN	     32
+#define JAVA_TOKEN_LEN	     AGENT_TOKEN_LEN
 #define JAVA_DEFAULT_TIMEOUT 30	 /* s, --java-jattach-timeout */
 #define JAVA_AGENT_IDLE_S    300 /* the agent stops itself after this */
 #define JAVA_AGENT_FILE	     "libprofd-jvmti.so"

@@ -17,10 +17,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agent/agent_proto.h"
 #include "java_attach.h"
 #include "util.h"
-
-#define AGENT_OUT_FMT "/tmp/.profd-%s.out" /* as the agent writes it */
 
 /* The helper's report, sent before the dump's bytes. */
 struct helper_msg {

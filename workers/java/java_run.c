@@ -10,6 +10,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "agent/agent_proto.h"
 #include "java.h"
 #include "log.h"
 #include "procfs.h"
@@ -19,15 +20,18 @@ static const char *
 agent_reason(int rc)
 {
 	static const char *const why[] = {
-	    "ok",
-	    "the agent rejected its options",
-	    "another profd-java owns the agent in this JVM",
-	    "no AsyncGetCallTrace or JVMTI 1.2 in this JVM",
-	    "SIGPROF is used by another profiler in this JVM",
-	    "the agent cannot write its output in the JVM's /tmp",
-	    "the agent is not running",
-	    "the agent cannot start a timer",
-	    "the agent is out of memory",
+	    [AGENT_OK] = "ok",
+	    [AGENT_BAD_OPTIONS] = "the agent rejected its options",
+	    [AGENT_BUSY] = "another profd-java owns the agent in this JVM",
+	    [AGENT_UNSUPPORTED] =
+		"no AsyncGetCallTrace or JVMTI 1.2 in this JVM",
+	    [AGENT_SIGPROF_USED] = "SIGPROF is used by another profiler in "
+				   "this JVM",
+	    [AGENT_NO_OUTPUT] = "the agent cannot write its output in the "
+				"JVM's /tmp",
+	    [AGENT_NOT_RUNNING] = "the agent is not running",
+	    [AGENT_TIMER] = "the agent cannot start a timer",
+	    [AGENT_NO_MEMORY] = "the agent is out of memory",
 	};
 
 	if (rc < 0 || (size_t)rc >= sizeof(why) / sizeof(why[0]))
@@ -80,7 +84,8 @@ java_cmd(struct java_ctx *c, struct java_jvm *j, const char *cmd,
 		/* Busy (another owner, until its agent times out), timers,
 		 * memory, SIGPROF taken: may change; bad options or no
 		 * AsyncGetCallTrace will not. */
-		j->jj_retry = r->jr_rc != 1 && r->jr_rc != 3;
+		j->jj_retry = r->jr_rc != AGENT_BAD_OPTIONS &&
+			      r->jr_rc != AGENT_UNSUPPORTED;
 		snprintf(j->jj_reason, sizeof(j->jj_reason), "%s",
 			 agent_reason(r->jr_rc));
 		free(r->jr_out);

@@ -2,15 +2,7 @@
  * libprofd-jvmti.so: a JVMTI agent that samples Java stacks with
  * AsyncGetCallTrace. It runs inside the customer's JVM: no nng, no
  * protobuf, no thread of its own; the SIGPROF handler neither allocates
- * nor locks.
- *
- * Channel: every command is one dynamic attach ("load" of the same library
- * path, which HotSpot answers by calling Agent_OnAttach again in the same
- * loaded copy). The options string is "cmd=CMD,token=HEX[,key=value...]".
- * The first start sets the owner's random token; later commands must carry
- * it. "dump" writes the window's collapsed stacks to /tmp/.profd-TOKEN.out
- * (created O_EXCL, 0600), which profd-java reads and removes at once.
- * The result is Agent_OnAttach's return code (enum agent_rc).
+ * nor locks. Its channel to profd-java is described in agent_proto.h.
  */
 #ifndef PROFD_AGENT_H
 #define PROFD_AGENT_H
@@ -25,28 +17,15 @@ __asm__(".symver dlclose,dlclose@GLIBC_2.2.5");
 #include <jvmti.h>
 #include <signal.h>
 #include <time.h>
+
+#include "agent_proto.h"
 #include <stdatomic.h>
 #include <stdint.h>
 
-#define AGENT_TOKEN_LEN	      32	 /* hex characters */
 #define AGENT_MAX_DEPTH	      256	 /* frames of one sample */
 #define AGENT_ARENA_WORDS     (1u << 21) /* 16 MB of address space each */
 #define AGENT_MAX_TIMERS      4096	 /* threads with a CPU timer */
-#define AGENT_OUT_FMT	      "/tmp/.profd-%s.out"
 #define AGENT_DEFAULT_TIMEOUT 300 /* s without a command: sampling stops */
-
-/* Agent_OnAttach's return codes: the worker's table of reasons. */
-enum agent_rc {
-	AGENT_OK = 0,
-	AGENT_BAD_OPTIONS = 1,
-	AGENT_BUSY = 2,		/* started by another owner */
-	AGENT_UNSUPPORTED = 3,	/* no JVMTI 1.2 or AsyncGetCallTrace */
-	AGENT_SIGPROF_USED = 4, /* another SIGPROF handler is installed */
-	AGENT_NO_OUTPUT = 5,	/* cannot write the output file */
-	AGENT_NOT_RUNNING = 6,	/* dump or stop without start */
-	AGENT_TIMER = 7,	/* cannot start a timer */
-	AGENT_NO_MEMORY = 8,
-};
 
 /* AsyncGetCallTrace's types (not in any header). */
 typedef struct {
