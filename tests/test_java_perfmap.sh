@@ -21,8 +21,14 @@ grep -q "libprofd-jvmti" "/proc/$jvm/maps" && fail "perfmap mode loaded the agen
 pass "Compiler.perfmap wrote $map, no agent loaded"
 
 require_perf
-timeout -k 5 60 "$PERF_WORKER" --pid "$jvm" -d 3 -f 99 >"$T/perf.col" 2>"$T/perf.err" ||
-	{ cat "$T/perf.err"; fail "profd-perf exited with $?"; }
+# profd-perf loses a window when perf is slow to rotate on a loaded host:
+# one more try then.
+for try in 1 2; do
+	timeout -k 5 60 "$PERF_WORKER" --pid "$jvm" -d 3 -f 99 >"$T/perf.col" 2>"$T/perf.err" &&
+		break
+	cat "$T/perf.err"
+	[ "$try" = 2 ] && fail "profd-perf failed twice"
+done
 hot=$(count_matching "$T/perf.col" 'JavaBusy.hotLeaf')
 echo "perf samples in JavaBusy.hotLeaf: $hot"
 [ "$hot" -gt 20 ] || { head -5 "$T/perf.col"; fail "profd-perf did not name the JIT frames"; }
