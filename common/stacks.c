@@ -496,6 +496,21 @@ int
 stacks_copy_proc(struct stack_table *dst, const struct stack_table *src,
 		 size_t proc, uint64_t num, uint64_t den)
 {
+	return stacks_copy_proc_as(dst, src, proc, num, den, NULL, NULL);
+}
+
+/* Interns the override s, or else src's string id. */
+static uint32_t
+copy_or(struct copy_ctx *c, const char *s, uint32_t id)
+{
+	return s != NULL ? stacks_intern_str(c->cc_dst, s) : copy_str(c, id);
+}
+
+int
+stacks_copy_proc_as(struct stack_table *dst, const struct stack_table *src,
+		    size_t proc, uint64_t num, uint64_t den,
+		    const char *container, const char *app_id)
+{
 	const struct stack_proc *p;
 	struct copy_ctx *c;
 	int rv = -1;
@@ -510,8 +525,8 @@ stacks_copy_proc(struct stack_table *dst, const struct stack_table *src,
 	*c = (struct copy_ctx){
 	    .cc_dst = dst, .cc_src = src, .cc_num = num, .cc_den = den};
 	c->cc_proc = stacks_proc(dst, p->sp_pid, copy_str(c, p->sp_comm),
-				 copy_str(c, p->sp_container),
-				 copy_str(c, p->sp_app_id));
+				 copy_or(c, container, p->sp_container),
+				 copy_or(c, app_id, p->sp_app_id));
 	if (c->cc_proc != -1 &&
 	    stacks_foreach_proc(src, proc, copy_stack, c) == 0)
 		rv = 0;

@@ -82,6 +82,11 @@ int stacks_foreach_proc(const struct stack_table *t, size_t proc, stacks_fn fn,
  * with errno ENOMEM (dst full) or EINVAL (bad proc, den 0). */
 int stacks_copy_proc(struct stack_table *dst, const struct stack_table *src,
 		     size_t proc, uint64_t num, uint64_t den);
+/* Same, with the process's container and application id replaced by
+ * these strings when they are not NULL. */
+int stacks_copy_proc_as(struct stack_table *dst, const struct stack_table *src,
+			size_t proc, uint64_t num, uint64_t den,
+			const char *container, const char *app_id);
 /* Returns the sample-weighted average stack depth of process proc (0 when
  * it has no samples). */
 double stacks_proc_depth(const struct stack_table *t, size_t proc);

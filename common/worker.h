@@ -91,6 +91,9 @@ struct profiler_ops {
 	const struct option *po_longopts;
 	int (*po_option)(struct worker_ctx *, int opt, const char *arg);
 	const char *po_usage; /* extra usage lines */
+	/* 1 for a runtime profiler (Python, Java): its stacks replace perf's
+	 * for the same PIDs when profd-upload merges a window. */
+	int po_runtime;
 	/* Optional: called about once a second between profd's messages
 	 * once started (supervised only), for housekeeping. */
 	void (*po_idle)(struct worker_ctx *);

@@ -115,6 +115,7 @@ sup_deliver(struct sup *s, const struct stack_table *t, uint64_t window)
 	if (chunk_build(&b, t, name, window) == -1)
 		return -1;
 	b.cb_chunk.frequency = s->su_args->wa_ctx.wc_opts.wo_frequency;
+	b.cb_chunk.runtime = s->su_args->wa_ctx.wc_ops->po_runtime;
 	if (protobuf_c_message_get_packed_size(&b.cb_chunk.base) >
 	    IPC_CHUNK_MAX) {
 		log_error("window %llu is over %u bytes encoded; dropped",

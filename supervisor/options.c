@@ -64,6 +64,11 @@ enum {
 	OPT_MAX_DOCKER,
 	OPT_HEARTBEAT,
 	OPT_HEARTBEAT_INTERVAL,
+	OPT_JAVA_MODE,
+	OPT_NO_JAVA,
+	OPT_JAVA_AP_MODE,
+	OPT_JAVA_SAFEMODE,
+	OPT_JAVA_TIMEOUT,
 };
 
 static const struct option profd_longopts[] = {
@@ -122,6 +127,11 @@ static const struct option profd_longopts[] = {
     {"perf-max-docker-containers", required_argument, NULL, OPT_MAX_DOCKER},
     {"enable-heartbeat-server", no_argument, NULL, OPT_HEARTBEAT},
     {"heartbeat-interval", required_argument, NULL, OPT_HEARTBEAT_INTERVAL},
+    {"java-mode", required_argument, NULL, OPT_JAVA_MODE},
+    {"no-java", no_argument, NULL, OPT_NO_JAVA},
+    {"java-async-profiler-mode", required_argument, NULL, OPT_JAVA_AP_MODE},
+    {"java-safemode", no_argument, NULL, OPT_JAVA_SAFEMODE},
+    {"java-jattach-timeout", required_argument, NULL, OPT_JAVA_TIMEOUT},
     {NULL, 0, NULL, 0},
 };
 
@@ -150,6 +160,10 @@ usage(FILE *f)
 		"             [--python-gil] [--python-no-line-numbers]\n"
 		"             [--max-processes-runtime-profiler N] "
 		"[--min-duration SECONDS]\n"
+		"             [--java-mode ap|perfmap|disabled] [--no-java] "
+		"[--java-safemode]\n"
+		"             [--java-async-profiler-mode itimer|cpu|auto] "
+		"[--java-jattach-timeout SECONDS]\n"
 		"             [-u --server-host URL --service-name NAME "
 		"--token-file FILE]\n"
 		"             [--pyroscope-url URL] [--spool-dir DIR] "
@@ -391,6 +405,39 @@ parse_python(struct profd_opts *o, int c, const char *arg)
 	return -1;
 }
 
+/* Java's options, passed on as profd-java's arguments. */
+static int
+parse_java(struct profd_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_JAVA_MODE:
+		if (strcmp(arg, "ap") != 0 && strcmp(arg, "perfmap") != 0 &&
+		    strcmp(arg, "disabled") != 0)
+			return badarg("--java-mode", arg,
+				      "ap, perfmap or disabled");
+		snprintf(o->po_java_mode, sizeof(o->po_java_mode), "%s", arg);
+		return 0;
+	case OPT_NO_JAVA:
+		snprintf(o->po_java_mode, sizeof(o->po_java_mode), "disabled");
+		return 0;
+	case OPT_JAVA_AP_MODE:
+		if (strcmp(arg, "itimer") != 0 && strcmp(arg, "cpu") != 0 &&
+		    strcmp(arg, "auto") != 0)
+			return badarg("--java-async-profiler-mode", arg,
+				      "itimer, cpu or auto");
+		snprintf(o->po_java_ap_mode, sizeof(o->po_java_ap_mode), "%s",
+			 arg);
+		return 0;
+	case OPT_JAVA_SAFEMODE:
+		o->po_java_safemode = 1;
+		return 0;
+	case OPT_JAVA_TIMEOUT:
+		return opt_number("--java-jattach-timeout", arg, 1, 3600,
+				  &o->po_java_timeout);
+	}
+	return -1;
+}
+
 static int
 parse_opt(struct profd_opts *o, int c, const char *arg)
 {
@@ -478,6 +525,12 @@ parse_opt(struct profd_opts *o, int c, const char *arg)
 	case OPT_MAX_PROCS:
 	case OPT_MIN_DURATION:
 		return parse_python(o, c, arg);
+	case OPT_JAVA_MODE:
+	case OPT_NO_JAVA:
+	case OPT_JAVA_AP_MODE:
+	case OPT_JAVA_SAFEMODE:
+	case OPT_JAVA_TIMEOUT:
+		return parse_java(o, c, arg);
 	case OPT_CGROUP_MODE:
 		if (strcmp(arg, "auto") != 0 && strcmp(arg, "v2") != 0 &&
 		    strcmp(arg, "v1") != 0 && strcmp(arg, "poll") != 0)
@@ -540,6 +593,59 @@ defaults(struct profd_opts *o)
 	snprintf(o->po_python_mode, sizeof(o->po_python_mode), "auto");
 	snprintf(o->po_cgroup_mode, sizeof(o->po_cgroup_mode), "auto");
 	o->po_max_cgroups = WORKER_PERF_MAX_CGROUPS;
+	snprintf(o->po_java_mode, sizeof(o->po_java_mode), "ap");
+}
+
+/* Adds a word to the java worker's arguments, after those of profd.conf. */
+static int
+java_arg(struct wspec *ws, const char *word)
+{
+	if (ws->ws_nargs >= PROFD_ARGS_MAX || strlen(word) >= 64)
+		return -1;
+	snprintf(ws->ws_args[ws->ws_nargs++], 64, "%s", word);
+	return 0;
+}
+
+/* The Java options become profd-java's arguments (the Configure message
+ * carries only what every profiler shares); disabled, no java worker. */
+static int
+options_java(struct profd_opts *o, char *err, size_t errlen)
+{
+	struct wspec *ws = table_entry(o, "java", 0);
+	char w[64];
+	int rv = 0;
+
+	if (ws == NULL)
+		return 0; /* built without profd-java */
+	if (strcmp(o->po_java_mode, "disabled") == 0) {
+		ws->ws_enabled = 0;
+		return 0;
+	}
+	snprintf(w, sizeof(w), "--java-mode=%s", o->po_java_mode);
+	rv |= java_arg(ws, w);
+	if (o->po_java_ap_mode[0] != '\0') {
+		snprintf(w, sizeof(w), "--java-async-profiler-mode=%s",
+			 o->po_java_ap_mode);
+		rv |= java_arg(ws, w);
+	}
+	if (o->po_java_safemode)
+		rv |= java_arg(ws, "--java-safemode");
+	if (o->po_java_timeout != 0) {
+		snprintf(w, sizeof(w), "--java-jattach-timeout=%u",
+			 o->po_java_timeout);
+		rv |= java_arg(ws, w);
+	}
+	if (o->po_max_procs != 0) {
+		snprintf(w, sizeof(w), "--max-processes-runtime-profiler=%u",
+			 o->po_max_procs);
+		rv |= java_arg(ws, w);
+	}
+	if (rv != 0)
+		snprintf(err, errlen,
+			 "worker java: more than %d arguments with the Java "
+			 "options",
+			 PROFD_ARGS_MAX);
+	return rv != 0 ? -1 : 0;
 }
 
 /* Values read from the file live until options_free(). */
@@ -805,7 +911,8 @@ options_parse(struct profd_opts *o, int argc, char **argv)
 		table_entry(o, "perf", 1)->ws_enabled = 0;
 	if (strcmp(o->po_python_mode, "disabled") == 0)
 		table_entry(o, "python", 1)->ws_enabled = 0;
-	if (table_check(o, err, sizeof(err)) == -1) {
+	if (options_java(o, err, sizeof(err)) == -1 ||
+	    table_check(o, err, sizeof(err)) == -1) {
 		fprintf(stderr, "profd: %s: %s\n", o->po_config, err);
 		return 2;
 	}
@@ -829,7 +936,8 @@ options_reload(const struct profd_opts *cur, struct profd_opts *fresh,
 	if (rv == 0 && strcmp(fresh->po_python_mode, "disabled") == 0)
 		table_entry(fresh, "python", 1)->ws_enabled = 0;
 	if (rv == 0 &&
-	    table_check(fresh, conf_lasterr, sizeof(conf_lasterr)) == -1)
+	    (options_java(fresh, conf_lasterr, sizeof(conf_lasterr)) == -1 ||
+	     table_check(fresh, conf_lasterr, sizeof(conf_lasterr)) == -1))
 		rv = -1;
 	snprintf(err, errlen, "%s", conf_lasterr);
 	return rv;

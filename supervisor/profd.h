@@ -91,6 +91,10 @@ struct profd_opts {
 	const char *po_config; /* the file read, for reload */
 	int po_verbose;
 	int po_syslog;
+	char po_java_mode[16];	  /* --java-mode: ap, perfmap, disabled */
+	char po_java_ap_mode[16]; /* --java-async-profiler-mode */
+	int po_java_safemode;	  /* --java-safemode */
+	uint32_t po_java_timeout; /* --java-jattach-timeout, s; 0: default */
 	struct wspec po_table[PROFD_MAX_WORKERS];
 	size_t po_ntable;
 	/* Upload options, passed on to profd-upload as they were given. */

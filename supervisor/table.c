@@ -23,6 +23,10 @@ static const struct table_default table_builtin[] = {
     {"upload", 0, 64 * MIB, 32},
     {"perf", 1, 256 * MIB, 64},
     {"python", 1, 64 * MIB, 32},
+#ifdef HAVE_JVMTI
+    /* nng's threads, and one attach helper (a fork) at a time. */
+    {"java", 1, 128 * MIB, 48},
+#endif
 };
 
 static int

@@ -65,3 +65,40 @@ assert_no_process() {
 		fail "processes mentioning $1 are still running"
 	fi
 }
+
+# --- Java ---------------------------------------------------------------------
+JAVA_WORKER="$top_builddir/workers/java/profd-java"
+JAVA_AGENT="$top_builddir/workers/java/libprofd-jvmti.so"
+JDK17=/usr/lib/jvm/java-17-openjdk-amd64
+JDK25=/usr/lib/jvm/temurin-25-jdk-amd64
+
+require_java_worker() {
+	[ -x "$JAVA_WORKER" ] && [ -f "$JAVA_AGENT" ] ||
+		skip "profd-java was not built (no JVMTI headers)"
+}
+
+# Compiles tests/fixtures/JavaBusy.java with JDK $1 into $T/classes-$2.
+compile_java_busy() {
+	mkdir -p "$T/classes-$2"
+	chmod 0755 "$T/classes-$2"
+	"$1/bin/javac" -d "$T/classes-$2" "$top_srcdir/tests/fixtures/JavaBusy.java" ||
+		fail "javac of JDK $2 failed"
+}
+
+# Waits until the file $1 says ready, or fails.
+wait_ready() {
+	for _ in $(seq $((100 * SLOW))); do
+		grep -q ready "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	cat "$1"
+	fail "the Java program did not start"
+}
+
+# Shares of JavaBusy's two leaves, nested under their callers through main,
+# in collapsed file $1; sets HOT, COLD and SHARE (percent).
+java_shares() {
+	HOT=$(count_matching "$1" '^java;(.*;)?JavaBusy\.main_\[j\];JavaBusy\.run_\[j\];JavaBusy\.hotCaller_\[j\];JavaBusy\.hotLeaf_\[j\] ')
+	COLD=$(count_matching "$1" '^java;(.*;)?JavaBusy\.main_\[j\];JavaBusy\.run_\[j\];JavaBusy\.coldCaller_\[j\];JavaBusy\.coldLeaf_\[j\] ')
+	SHARE=$(awk -v h="$HOT" -v c="$COLD" 'BEGIN { printf "%d", (h + c) ? 100 * h / (h + c) : 0 }')
+}

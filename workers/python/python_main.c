@@ -273,6 +273,7 @@ static const struct profiler_ops python_ops = {
     .po_stop = python_stop,
     .po_longopts = python_longopts,
     .po_option = python_option,
+    .po_runtime = 1, /* its stacks replace perf's for the same PID */
     .po_usage = "\n       [--python-idle] [--python-gil] "
 		"[--python-no-line-numbers]"
 		"\n       [--max-processes-runtime-profiler N] "

@@ -11,6 +11,8 @@ struct merge_pid {
 	uint32_t mp_pid;
 	uint64_t mp_perf; /* perf's samples of this PID */
 	uint64_t mp_rt;	  /* runtime samples, error stacks left out */
+	const char *mp_container; /* perf's, for runtime processes without */
+	const char *mp_app_id;
 };
 
 struct merge_ctx {
@@ -77,8 +79,13 @@ merge_perf_totals(struct merge_ctx *m, const struct stack_table *perf)
 		    stacks_proc_at((struct stack_table *)perf, i);
 		struct merge_pid *e = merge_find(m, sp->sp_pid);
 
-		if (e != NULL)
-			e->mp_perf += sp->sp_samples;
+		if (e == NULL)
+			continue;
+		e->mp_perf += sp->sp_samples;
+		if (e->mp_container == NULL && sp->sp_container != 0)
+			e->mp_container = stacks_str(perf, sp->sp_container);
+		if (e->mp_app_id == NULL && sp->sp_app_id != 0)
+			e->mp_app_id = stacks_str(perf, sp->sp_app_id);
 	}
 }
 
@@ -103,8 +110,13 @@ merge_copy(struct merge_ctx *m, const struct stack_table *perf,
 		const struct merge_pid *e = merge_find(m, sp->sp_pid);
 		int scale = sp->sp_error == 0 && e->mp_rt > 0 && e->mp_perf > 0;
 
-		if (stacks_copy_proc(m->mc_out, rt, i, scale ? e->mp_perf : 1,
-				     scale ? e->mp_rt : 1) == -1)
+		/* A runtime profiler that knows no container or application
+		 * id for the process keeps perf's. */
+		if (stacks_copy_proc_as(
+			m->mc_out, rt, i, scale ? e->mp_perf : 1,
+			scale ? e->mp_rt : 1,
+			sp->sp_container ? NULL : e->mp_container,
+			sp->sp_app_id ? NULL : e->mp_app_id) == -1)
 			return -1;
 	}
 	return 0;

@@ -14,18 +14,6 @@
 
 #define WINDOW_BUDGET (32u << 20) /* bytes of one merged window */
 
-/* Profilers whose stacks replace perf's for the processes they cover. */
-static const char *const windows_runtime[] = {"python", "java", NULL};
-
-static int
-windows_is_runtime(const char *worker)
-{
-	for (size_t i = 0; windows_runtime[i] != NULL; i++)
-		if (strcmp(worker, windows_runtime[i]) == 0)
-			return 1;
-	return 0;
-}
-
 /* How long a window waits for late chunks once profd ended it. */
 static int64_t
 window_grace_ms(uint64_t start, uint64_t end)
@@ -123,7 +111,7 @@ windows_add_chunk(struct windows *ws, const Profd__ProfileChunk *c)
 		errno = E2BIG;
 		return -1;
 	}
-	if (windows_is_runtime(c->worker)) {
+	if (c->runtime) {
 		if (w->w_runtime == NULL &&
 		    (w->w_runtime = stacks_new(WINDOW_BUDGET)) == NULL)
 			return -1;

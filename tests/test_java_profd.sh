@@ -1,0 +1,59 @@
+# Under profd, a JVM's Java stacks replace perf's stacks for that JVM in the
+# merged profile (with perf's application id and about perf's sample count);
+# --no-java leaves perf's own stacks for it. Only this JVM is profiled
+# (--pids): other JVMs on the host come and go.
+. "$top_srcdir/tests/lib.sh"
+require_root
+require_perf
+require_java_worker
+for home in "$JDK17" "$JDK25"; do [ -x "$home/bin/javac" ] && break; done
+[ -x "$home/bin/javac" ] || skip "no JDK installed"
+compile_java_busy "$home" busy
+"$home/bin/java" -cp "$T/classes-busy" JavaBusy 120 >"$T/jvm.out" 2>&1 &
+jvm=$!
+track "$jvm"
+wait_ready "$T/jvm.out"
+sigcgt() { awk '/^SigCgt:/ { print $2 }' "/proc/$jvm/status"; }
+s0=$(sigcgt)
+
+run_profd() { # name, extra options...
+	name=$1
+	shift
+	timeout -k 5 $((90 * SLOW)) "$PROFD" -d 4 -f 49 -o "$T/$name" \
+		--runtime-dir "$T/run-$name" --worker-dir "$top_builddir" --pids "$jvm" "$@" \
+		>"$T/$name.out" 2>"$T/$name.err" ||
+		{ cat "$T/$name.err"; fail "$name: profd exited with $?"; }
+	COL="$T/$name/last_profile.col"
+	[ -f "$COL" ] || fail "$name: no profile written"
+}
+
+run_profd java
+java_lines="$T/java.lines"
+grep -E '^[^;]*;[^;]*;java;' "$COL" >"$java_lines" || fail "no stacks of the JVM"
+sed -E 's/^[^;]*;[^;]*;/java;/; s/;appid: [^;]*;/;/' "$java_lines" >"$T/java.col"
+java_shares "$T/java.col"
+total=$(awk '{ s += $NF } END { print s + 0 }' "$java_lines")
+echo "merged: hotLeaf=$HOT coldLeaf=$COLD share=$SHARE % total=$total"
+[ "$HOT" -gt 30 ] || { head -5 "$java_lines"; fail "no Java stacks for the JVM"; }
+[ "$SHARE" -ge 56 ] && [ "$SHARE" -le 94 ] || fail "hot share $SHARE %"
+grep -q ';appid: java: JavaBusy;' "$java_lines" || fail "perf's application id lost"
+# Only Java frames (or bracketed pseudo frames) for the JVM: perf's are gone.
+if grep -vE '(_\[j\]|\]) [0-9]+$' "$java_lines" | grep -q .; then
+	grep -vE '(_\[j\]|\]) [0-9]+$' "$java_lines" | head -3
+	fail "perf's stacks are still there for the JVM"
+fi
+# perf's count for the JVM: about 4 s x 49 Hz of one busy thread.
+[ "$total" -ge 100 ] && [ "$total" -le 500 ] || fail "total $total is not perf's count"
+pass "Java stacks replace perf's for the JVM, scaled to perf's count"
+# profd's stop stopped the agent: the JVM's signal handlers are as before.
+[ "$(sigcgt)" = "$s0" ] || fail "SIGPROF still caught after profd stopped"
+kill -0 "$jvm" || fail "the JVM died"
+
+run_profd nojava --no-java
+grep -E '^[^;]*;[^;]*;java;' "$COL" | grep -q '_\[j\]' &&
+	fail "--no-java: Java agent stacks in the profile"
+grep -qE '^[^;]*;[^;]*;java;.*libjvm\.so|^[^;]*;[^;]*;java;.*JavaBusy' "$COL" ||
+	{ grep ';java;' "$COL" | head -3; fail "--no-java: perf's stacks of the JVM are missing"; }
+pass "--no-java: perf's own stacks for the JVM"
+sleep 0.5
+assert_no_process "$T/run-"

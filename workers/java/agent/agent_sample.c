@@ -1,0 +1,305 @@
+/* The SIGPROF handler, its timers and the two sample arenas. */
+#include <errno.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+
+#define AGENT_NON_JAVA	   (-100) /* pseudo error: no JNIEnv on this thread */
+#define AGENT_SWAP_WAIT_MS 1000
+
+static _Atomic uint32_t agent_inflight; /* handlers inside now */
+static _Atomic uint32_t agent_adders;	/* agent_timer_add calls inside */
+
+int64_t
+agent_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Disarms every timer; async-signal-safe (the handler calls it when the
+ * owner has not been heard from for the timeout). */
+static void
+agent_timers_disarm(void)
+{
+	struct itimerval zero;
+	struct itimerspec tz;
+	int n = atomic_load(&agent.as_ntimers);
+
+	memset(&zero, 0, sizeof(zero));
+	memset(&tz, 0, sizeof(tz));
+	setitimer(ITIMER_PROF, &zero, NULL);
+	for (int i = 0; i < n && i < AGENT_MAX_TIMERS; i++)
+		if (agent.as_timers[i] >= 0)
+			syscall(SYS_timer_settime, agent.as_timers[i], 0, &tz,
+				NULL);
+}
+
+/* Takes one sample of the interrupted thread into arena a. */
+static void
+agent_record(struct agent_arena *a, void *uc)
+{
+	const uint64_t need = 1 + 2 * (uint64_t)AGENT_MAX_DEPTH;
+	uint64_t start, len, want;
+	agct_trace trace;
+	JNIEnv *env = NULL;
+	JavaVM *vm = agent.as_vm;
+	jint num;
+
+	start = atomic_fetch_add(&a->aa_used, need);
+	if (start + need > AGENT_ARENA_WORDS) {
+		if (start < AGENT_ARENA_WORDS)
+			a->aa_words[start] = 0; /* end of the records */
+		atomic_fetch_add(&agent.as_dropped, 1);
+		return;
+	}
+	/* jni_GetEnv with a JNI version only reads the current thread's
+	 * pointer: no allocation, no lock. Threads running before the
+	 * attach have had no ThreadStart event to record it. */
+	if ((*vm)->GetEnv(vm, (void **)&env, JNI_VERSION_1_6) != JNI_OK ||
+	    env == NULL) {
+		num = AGENT_NON_JAVA;
+	} else {
+		trace.env_id = env;
+		trace.num_frames = 0;
+		trace.frames = (agct_frame *)&a->aa_words[start + 1];
+		agent.as_agct(&trace, AGENT_MAX_DEPTH, uc);
+		num = trace.num_frames;
+	}
+	len = 1 + (num > 0 ? 2 * (uint64_t)num : 0);
+	want = start + need;
+	if (!atomic_compare_exchange_strong(&a->aa_used, &want, start + len))
+		len = need; /* someone reserved after us: keep the gap */
+	a->aa_words[start] = (uint64_t)(uint32_t)num | (len << 32);
+}
+
+static void
+agent_on_prof(int sig, siginfo_t *si, void *uc)
+{
+	int saved = errno;
+
+	(void)sig;
+	(void)si;
+	atomic_fetch_add(&agent_inflight, 1);
+	if (atomic_load(&agent.as_running)) {
+		if (agent_now_ms() - atomic_load(&agent.as_contact_ms) >
+		    agent.as_timeout_ms) {
+			atomic_store(&agent.as_running, 0);
+			agent_timers_disarm();
+		} else {
+			agent_record(
+			    &agent.as_arena[atomic_load(&agent.as_active)], uc);
+		}
+	}
+	atomic_fetch_sub(&agent_inflight, 1);
+	errno = saved;
+}
+
+/* Waits until no handler is inside; 0, or -1 after AGENT_SWAP_WAIT_MS. */
+static int
+agent_wait_handlers(void)
+{
+	struct timespec ms = {0, 1000000};
+	int64_t end = agent_now_ms() + AGENT_SWAP_WAIT_MS;
+
+	while (atomic_load(&agent_inflight) != 0) {
+		if (agent_now_ms() > end)
+			return -1;
+		nanosleep(&ms, NULL);
+	}
+	return 0;
+}
+
+struct agent_arena *
+agent_sample_swap(void)
+{
+	uint32_t old = atomic_load(&agent.as_active);
+	struct agent_arena *a = &agent.as_arena[old];
+
+	atomic_store(&agent.as_active, 1 - old);
+	if (agent_wait_handlers() == -1)
+		return NULL;
+	return a;
+}
+
+/* Creates and arms thread tid's CPU timer in slot i; 0 or -1. */
+static int
+agent_timer_create(int i, pid_t tid)
+{
+	struct sigevent sev;
+	struct itimerspec its;
+	int id = -1;
+
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = SIGPROF;
+	sev._sigev_un._tid = tid;
+	/* The CPU clock of thread tid (the kernel's MAKE_THREAD_CPUCLOCK). */
+	if (syscall(SYS_timer_create, (clockid_t)((~(unsigned)tid << 3) | 6),
+		    &sev, &id) == -1)
+		return -1;
+	agent.as_timers[i] = id;
+	its.it_interval.tv_sec = agent.as_interval_ns / 1000000000;
+	its.it_interval.tv_nsec = agent.as_interval_ns % 1000000000;
+	its.it_value = its.it_interval;
+	return (int)syscall(SYS_timer_settime, id, 0, &its, NULL);
+}
+
+int
+agent_timer_add(pid_t tid)
+{
+	int i, rv = -1;
+
+	/* Counted in, then the running check: a stop that cleared
+	 * as_running waits for us before it deletes the timers, so no timer
+	 * is created after the stop (it would kill the JVM with SIGPROF). */
+	atomic_fetch_add(&agent_adders, 1);
+	if (agent.as_cpu_mode && atomic_load(&agent.as_running) &&
+	    (i = atomic_fetch_add(&agent.as_ntimers, 1)) < AGENT_MAX_TIMERS)
+		rv = agent_timer_create(i, tid);
+	atomic_fetch_sub(&agent_adders, 1);
+	return rv;
+}
+
+/* cpu mode: a timer on each thread running now (new threads get theirs
+ * from the ThreadStart event). */
+static int
+agent_timers_all(void)
+{
+	struct dirent *d;
+	DIR *dir;
+	int n = 0;
+
+	if ((dir = opendir("/proc/self/task")) == NULL)
+		return -1;
+	while ((d = readdir(dir)) != NULL)
+		if (d->d_name[0] != '.' &&
+		    agent_timer_add((pid_t)atoi(d->d_name)) == 0)
+			n++;
+	closedir(dir);
+	return n > 0 ? 0 : -1;
+}
+
+static int
+agent_timers_start(void)
+{
+	struct itimerval it;
+
+	if (agent.as_cpu_mode)
+		return agent_timers_all();
+	it.it_interval.tv_sec = agent.as_interval_ns / 1000000000;
+	it.it_interval.tv_usec = (agent.as_interval_ns % 1000000000) / 1000;
+	if (it.it_interval.tv_sec == 0 && it.it_interval.tv_usec == 0)
+		it.it_interval.tv_usec = 1;
+	it.it_value = it.it_interval;
+	return setitimer(ITIMER_PROF, &it, NULL);
+}
+
+static void
+agent_timers_delete(void)
+{
+	struct timespec ms = {0, 1000000};
+	int n;
+
+	for (int i = 0; i < 1000 && atomic_load(&agent_adders) != 0; i++)
+		nanosleep(&ms, NULL);
+	n = atomic_exchange(&agent.as_ntimers, 0);
+
+	agent_timers_disarm();
+	for (int i = 0; i < n && i < AGENT_MAX_TIMERS; i++)
+		if (agent.as_timers[i] >= 0)
+			syscall(SYS_timer_delete, agent.as_timers[i]);
+}
+
+static int
+agent_arenas_map(void)
+{
+	size_t len = AGENT_ARENA_WORDS * sizeof(uint64_t);
+
+	for (int i = 0; i < 2; i++) {
+		void *p =
+		    mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+		if (p == MAP_FAILED)
+			return -1;
+		agent.as_arena[i].aa_words = p;
+		atomic_store(&agent.as_arena[i].aa_used, 0);
+	}
+	return 0;
+}
+
+static void
+agent_arenas_unmap(void)
+{
+	for (int i = 0; i < 2; i++) {
+		if (agent.as_arena[i].aa_words != NULL)
+			munmap(agent.as_arena[i].aa_words,
+			       AGENT_ARENA_WORDS * sizeof(uint64_t));
+		agent.as_arena[i].aa_words = NULL;
+	}
+}
+
+int
+agent_sample_start(void)
+{
+	struct sigaction sa;
+
+	if (sigaction(SIGPROF, NULL, &agent.as_old_prof) == -1)
+		return AGENT_SIGPROF_USED;
+	if ((agent.as_old_prof.sa_flags & SA_SIGINFO) ||
+	    (agent.as_old_prof.sa_handler != SIG_DFL &&
+	     agent.as_old_prof.sa_handler != SIG_IGN))
+		return AGENT_SIGPROF_USED;
+	if (agent_arenas_map() == -1) {
+		agent_arenas_unmap();
+		return AGENT_NO_MEMORY;
+	}
+	for (int i = 0; i < AGENT_MAX_TIMERS; i++)
+		agent.as_timers[i] = -1;
+	atomic_store(&agent.as_ntimers, 0);
+	atomic_store(&agent.as_active, 0);
+	atomic_store(&agent.as_dropped, 0);
+	atomic_store(&agent.as_contact_ms, agent_now_ms());
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = agent_on_prof;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGPROF, &sa, NULL);
+	atomic_store(&agent.as_running, 1);
+	if (agent_timers_start() == -1) {
+		agent_sample_stop();
+		return AGENT_TIMER;
+	}
+	return AGENT_OK;
+}
+
+void
+agent_sample_stop(void)
+{
+	struct sigaction ign;
+
+	atomic_store(&agent.as_running, 0);
+	agent_timers_delete();
+	/* SIG_IGN discards SIGPROFs still pending, which the JVM's own
+	 * disposition (usually SIG_DFL: terminate) must never see. */
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGPROF, &ign, NULL);
+	sigaction(SIGPROF, &agent.as_old_prof, NULL);
+	if (agent_wait_handlers() == 0)
+		agent_arenas_unmap();
+	/* else: a handler is stuck inside; leaking 32 MB of address space
+	 * is better than unmapping under it. */
+}
