@@ -123,7 +123,7 @@ struct remote {
 	Profd__RemoteCommand r_next;	    /* the pending START's settings */
 	uint32_t r_pids[PROFD_MAX_PIDS];
 	char r_perf_mode[16];
-	int r_perf, r_python;
+	int r_perf, r_python, r_java;
 	char r_default_mode[16]; /* profd's own --perf-mode */
 	char r_seen[PROFD_CMD_SEEN][PROFD_CMD_ID_MAX + 1];
 	unsigned r_nseen;

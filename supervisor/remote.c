@@ -84,7 +84,13 @@ remote_any_profiler(const struct profd *p, const Profd__RemoteCommand *c,
 		if (strcmp(w->w_name, "perf") == 0) {
 			if (c->perf && strcmp(mode, "disabled") != 0)
 				return 1;
-		} else if (strcmp(w->w_name, "python") != 0 || c->python) {
+		} else if (strcmp(w->w_name, "python") == 0) {
+			if (c->python)
+				return 1;
+		} else if (strcmp(w->w_name, "java") == 0) {
+			if (c->java)
+				return 1;
+		} else {
 			return 1;
 		}
 	}
@@ -185,11 +191,13 @@ remote_start(struct profd *p, const Profd__RemoteCommand *c)
 	r->r_next.perf_mode = r->r_perf_mode;
 	r->r_perf = c->perf && strcmp(r->r_perf_mode, "disabled") != 0;
 	r->r_python = c->python;
+	r->r_java = c->java;
 	r->r_apply = 1;
-	log_info("remote start %s: %u s windows at %u Hz, perf %s, python %s",
+	log_info("remote start %s: %u s windows at %u Hz, perf %s, python %s, "
+		 "java %s",
 		 c->id, c->duration, c->frequency,
-		 r->r_perf ? r->r_perf_mode : "off",
-		 r->r_python ? "on" : "off");
+		 r->r_perf ? r->r_perf_mode : "off", r->r_python ? "on" : "off",
+		 r->r_java ? "on" : "off");
 	/* Whatever runs now goes first; the new settings start after. */
 	remote_stop_all(p);
 }
@@ -237,6 +245,8 @@ remote_wanted(const struct remote *r, const struct worker *w)
 		return r->r_perf;
 	if (strcmp(w->w_name, "python") == 0)
 		return r->r_python;
+	if (strcmp(w->w_name, "java") == 0)
+		return r->r_java;
 	return 1;
 }
 

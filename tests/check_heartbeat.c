@@ -73,6 +73,30 @@ START_TEST(test_start_fields)
 	ck_assert_int_eq(C.perf, 1);
 	ck_assert_str_eq(C.perf_mode, "");
 	ck_assert_int_eq(C.python, 0);
+	ck_assert_int_eq(C.java, 1);
+}
+END_TEST
+
+/* Java: async_profiler.enabled, or a plain setting; on when left out. */
+START_TEST(test_java_setting)
+{
+	ck_assert_int_eq(start("j1", "{\"profiler_configs\": "
+				     "{\"async_profiler\": {\"enabled\": "
+				     "false}}}"),
+			 1);
+	ck_assert_int_eq(C.java, 0);
+	ck_assert_int_eq(start("j2", "{\"profiler_configs\": "
+				     "{\"async_profiler\": \"disabled\"}}"),
+			 1);
+	ck_assert_int_eq(C.java, 0);
+	ck_assert_int_eq(start("j3", "{\"profiler_configs\": "
+				     "{\"async_profiler\": {\"time\": 1}}}"),
+			 1);
+	ck_assert_int_eq(C.java, 1);
+	ck_assert_int_eq(start("j4", "{\"profiler_configs\": "
+				     "{\"async_profiler\": {\"enabled\": "
+				     "\"yes; rm\"}}}"),
+			 -1);
 }
 END_TEST
 
@@ -85,6 +109,7 @@ START_TEST(test_start_defaults)
 	ck_assert_uint_eq(C.n_pids, 0);
 	ck_assert_int_eq(C.perf, 1);
 	ck_assert_int_eq(C.python, 1);
+	ck_assert_int_eq(C.java, 1);
 	/* A perf mode as perf's setting, pids as a string. */
 	ck_assert_int_eq(start("m",
 			       "{\"pids\": \"5,6,7\", \"profiler_configs\": "
@@ -196,6 +221,7 @@ heartbeat_suite(void)
 	tcase_add_test(tc, test_no_command);
 	tcase_add_test(tc, test_start_fields);
 	tcase_add_test(tc, test_start_defaults);
+	tcase_add_test(tc, test_java_setting);
 	tcase_add_test(tc, test_stop);
 	tcase_add_test(tc, test_passed_on);
 	tcase_add_loop_test(tc, test_refused, 0, NREFUSED);

@@ -82,7 +82,7 @@ pass "idle: only profd-upload runs ($idle_rss kB in all); heartbeats carry the f
 # Start: perf only, 2-s windows.
 command start-1 start '{"duration": 2, "frequency": 49, "continuous": true,
 	"profiler_configs": {"perf": "enabled_restricted", "pyspy": "disabled",
-	"pyperf": "disabled"}}'
+	"pyperf": "disabled", "async_profiler": {"enabled": false}}}'
 wait_completion start-1 completed 30
 [ "$(field perf state)" = running ] || fail "perf is $(field perf state)"
 [ "$(field python state)" = idle ] || fail "python is $(field python state)"
@@ -135,9 +135,9 @@ pass "bad fields: failed completions with reasons, no worker started"
 
 # The same id twice: acted on once.
 command dup-1 start '{"duration": 2, "frequency": 11, "profiler_configs":
-	{"perf": "fp", "pyspy": "disabled", "pyperf": "disabled"}}'
+	{"perf": "fp", "pyspy": "disabled", "pyperf": "disabled", "async_profiler": {"enabled": false}}}'
 command dup-1 start '{"duration": 2, "frequency": 11, "profiler_configs":
-	{"perf": "fp", "pyspy": "disabled", "pyperf": "disabled"}}'
+	{"perf": "fp", "pyspy": "disabled", "pyperf": "disabled", "async_profiler": {"enabled": false}}}'
 wait_completion dup-1 completed 30
 sleep 3
 [ "$(completions dup-1 | wc -l)" = 1 ] || fail "dup-1: $(completions dup-1)"
@@ -157,7 +157,7 @@ pass "a repeated command id is acted on once"
 # continuous false: one window, then the profilers stop by themselves.
 n0=$(grep -c '"/api/v2/profiles"' "$REQS")
 command once-1 start '{"duration": 2, "frequency": 11, "continuous": false,
-	"profiler_configs": {"perf": "enabled_aggressive", "pyspy": "disabled"}}'
+	"profiler_configs": {"perf": "enabled_aggressive", "pyspy": "disabled", "async_profiler": {"enabled": false}}}'
 wait_completion once-1 completed 30
 wait_field perf state idle 20
 sleep 3
@@ -179,12 +179,12 @@ start_profd -u --server-host "$URL" --service-name hb-svc \
 	--enable-heartbeat-server --heartbeat-interval 1 -v --no-python
 # Python is disabled here: a command cannot start it.
 command py-only start '{"duration": 2, "frequency": 11, "profiler_configs":
-	{"perf": "disabled", "pyspy": "enabled"}}'
+	{"perf": "disabled", "pyspy": "enabled", "async_profiler": {"enabled": false}}}'
 wait_completion py-only failed 20
 completions py-only | grep -q "no profiler enabled" ||
 	fail "py-only: $(completions py-only)"
 command slow-1 start '{"duration": 2, "frequency": 11, "profiler_configs":
-	{"perf": "fp", "pyspy": "disabled"}}'
+	{"perf": "fp", "pyspy": "disabled", "async_profiler": {"enabled": false}}}'
 wait_field perf state starting 20
 command stop-slow stop
 wait_completion slow-1 failed 20

@@ -98,23 +98,44 @@ hb_profiler(const struct jread *j, int pc, const char *key, char *mode,
 	return 1;
 }
 
+/* Java's setting: async_profiler, an object whose "enabled" is a bool (or
+ * a plain setting, as for the others); absent: -1. */
+static int
+hb_java(const struct jread *j, int pc, int *bad)
+{
+	int t = jread_get(j, pc, "async_profiler"), e, on;
+
+	if (t == -1 || j->jr_tok[t].jt_type != JREAD_OBJECT)
+		return hb_profiler(j, pc, "async_profiler", NULL, bad);
+	if ((e = jread_get(j, t, "enabled")) == -1)
+		return 1;
+	if (jread_bool(j, e, &on) == -1) {
+		*bad = 1;
+		return 0;
+	}
+	return on;
+}
+
 /* The profilers of combined_config: profiler_configs.perf (also a perf
- * mode: fp, dwarf, smart), pyspy/pyperf for Python, and perf_mode. */
+ * mode: fp, dwarf, smart), pyspy/pyperf for Python, async_profiler for
+ * Java, and perf_mode. A profiler left out is on, as in gProfiler. */
 static const char *
 hb_profilers(const struct jread *j, int cfg, Profd__RemoteCommand *c,
 	     char *mode)
 {
 	int pc = jread_get(j, cfg, "profiler_configs"), t, bad = 0;
-	int perf, spy, pyperf;
+	int perf, spy, pyperf, java;
 
 	mode[0] = '\0';
 	perf = hb_profiler(j, pc, "perf", mode, &bad);
 	spy = hb_profiler(j, pc, "pyspy", NULL, &bad);
 	pyperf = hb_profiler(j, pc, "pyperf", NULL, &bad);
+	java = hb_java(j, pc, &bad);
 	if (bad)
 		return "bad profiler_configs";
 	c->perf = perf != 0;
 	c->python = (spy == -1 && pyperf == -1) || spy == 1 || pyperf == 1;
+	c->java = java != 0;
 	if ((t = jread_get(j, cfg, "perf_mode")) != -1 &&
 	    jread_string(j, t, mode, HB_MODE_MAX + 1) == -1)
 		return "bad perf_mode";
