@@ -600,9 +600,9 @@ defaults(struct profd_opts *o)
 static int
 java_arg(struct wspec *ws, const char *word)
 {
-	if (ws->ws_nargs >= PROFD_ARGS_MAX || strlen(word) >= 64)
+	if (ws->ws_nargs >= PROFD_ARGS_MAX || strlen(word) >= PROFD_ARG_LEN)
 		return -1;
-	snprintf(ws->ws_args[ws->ws_nargs++], 64, "%s", word);
+	snprintf(ws->ws_args[ws->ws_nargs++], PROFD_ARG_LEN, "%s", word);
 	return 0;
 }
 

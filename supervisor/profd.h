@@ -30,8 +30,9 @@
 #define PROFD_GIVE_UP_MS     300000 /* ... within this time: given up */
 #define PROFD_LIMIT_POLL_MS  250    /* usage checks */
 #define PROFD_NAME_MAX	     16
-#define PROFD_ARGS_MAX	     8	/* extra arguments of a worker */
-#define PROFD_UPLOAD_ARGS    40 /* upload options passed to profd-upload */
+#define PROFD_ARGS_MAX	     8	 /* extra arguments of a worker */
+#define PROFD_ARG_LEN	     256 /* bytes of one of them, with its NUL */
+#define PROFD_UPLOAD_ARGS    40	 /* upload options passed to profd-upload */
 #define PROFD_TOKEN_ENV	     "PROFD_TOKEN" /* the token, to profd-upload */
 #define PROFD_CMD_ID_MAX     64 /* characters of a remote command's id */
 #define PROFD_CMD_SEEN	     32 /* remote command ids remembered */
@@ -46,7 +47,7 @@ enum restart_policy {
 struct wspec {
 	char ws_name[PROFD_NAME_MAX + 1];
 	char ws_exec[PATH_MAX]; /* "" : profd-NAME in the worker dir */
-	char ws_args[PROFD_ARGS_MAX][64];
+	char ws_args[PROFD_ARGS_MAX][PROFD_ARG_LEN];
 	size_t ws_nargs;
 	char ws_user[33];     /* "" : the global user */
 	char ws_caps[256];    /* "" : the worker's own set; else a list */

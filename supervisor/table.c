@@ -103,11 +103,12 @@ table_restart(const char *v, enum restart_policy *out)
 	return -1;
 }
 
-/* Splits value into at most PROFD_ARGS_MAX words of < 64 bytes. */
+/* Splits value into at most PROFD_ARGS_MAX words of < PROFD_ARG_LEN
+ * bytes. */
 static int
 table_args(struct wspec *ws, const char *value)
 {
-	char buf[PROFD_ARGS_MAX * 64], *save = NULL, *word;
+	char buf[PROFD_ARGS_MAX * PROFD_ARG_LEN], *save = NULL, *word;
 
 	if (strlen(value) >= sizeof(buf))
 		return -1;
@@ -115,9 +116,11 @@ table_args(struct wspec *ws, const char *value)
 	ws->ws_nargs = 0;
 	for (word = strtok_r(buf, " \t", &save); word != NULL;
 	     word = strtok_r(NULL, " \t", &save)) {
-		if (ws->ws_nargs >= PROFD_ARGS_MAX || strlen(word) >= 64)
+		if (ws->ws_nargs >= PROFD_ARGS_MAX ||
+		    strlen(word) >= PROFD_ARG_LEN)
 			return -1;
-		snprintf(ws->ws_args[ws->ws_nargs++], 64, "%s", word);
+		snprintf(ws->ws_args[ws->ws_nargs++], PROFD_ARG_LEN, "%s",
+			 word);
 	}
 	return 0;
 }
