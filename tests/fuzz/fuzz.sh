@@ -18,6 +18,8 @@ obj=$builddir/tests/fuzz/obj
 
 COMMON="common/stacks.c common/util.c common/log.c"
 PROTO="$builddir/proto/profd.pb-c.c common/pbmsg.c common/chunk.c"
+# options.c needs worker.c, which needs the rest of the common library.
+ALLCOMMON="$(cd "$srcdir" && echo common/*.c) $builddir/proto/profd.pb-c.c"
 PYREADER="workers/python/py_mem.c workers/python/py_versions.c \
 workers/python/py_elf.c workers/python/py_proc.c workers/python/py_code.c \
 workers/python/py_thread.c workers/python/py_sample.c"
@@ -29,7 +31,7 @@ sources() {
 	perf_jit) echo "$COMMON common/procfs.c workers/perf/perf_jit.c" ;;
 	collapsed) echo "$COMMON common/collapsed.c" ;;
 	proto) echo "$COMMON $PROTO" ;;
-	config) echo "$COMMON supervisor/options.c supervisor/table.c" ;;
+	config) echo "$ALLCOMMON supervisor/options.c supervisor/table.c" ;;
 	appid) echo "$COMMON common/procfs.c common/appid.c" ;;
 	pyreader) echo "$COMMON common/procfs.c $PYREADER" ;;
 	*) return 1 ;;
