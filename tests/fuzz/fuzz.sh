@@ -33,7 +33,7 @@ sources() {
 	proto) echo "$COMMON $PROTO" ;;
 	config) echo "$ALLCOMMON supervisor/options.c supervisor/table.c" ;;
 	appid) echo "$COMMON common/procfs.c common/appid.c" ;;
-	pyreader) echo "$COMMON common/procfs.c $PYREADER" ;;
+	pyreader) echo "$COMMON common/procfs.c common/appid.c $PYREADER" ;;
 	*) return 1 ;;
 	esac
 }
