@@ -47,13 +47,19 @@ compile() {
 	*) src=$srcdir/$src ;;
 	esac
 	out=$obj/$(echo "${src#"$srcdir"/}" | tr / _).o
-	if [ ! -e "$out" ] || [ "$src" -nt "$out" ]; then
+	if [ ! -e "$out" ] || [ "$src" -nt "$out" ] ||
+		{ [ -n "$newest_h" ] && [ "$newest_h" -nt "$out" ]; }; then
 		# shellcheck disable=SC2086
 		$FUZZ_CC $FUZZ_CFLAGS $FUZZ_CPPFLAGS -std=gnu11 -c "$src" \
 			-o "$out" >&2 || return 1
 	fi
 	echo "$out"
 }
+
+# Objects are rebuilt when their source or any header changed.
+newest_h=$(ls -t "$srcdir"/common/*.h "$srcdir"/workers/*/*.h \
+	"$srcdir"/supervisor/*.h "$builddir"/proto/*.h "$builddir"/config.h \
+	2>/dev/null | head -n 1)
 
 build() {
 	local t=$1 objs="" s o
