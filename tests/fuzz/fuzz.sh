@@ -13,6 +13,10 @@ FUZZ_RSS_MB=${FUZZ_RSS_MB:-1024}
 FUZZ_TIMEOUT=${FUZZ_TIMEOUT:-10}
 FUZZ_CFLAGS=${FUZZ_CFLAGS:-"-g -O1 -fno-omit-frame-pointer \
 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"}
+FUZZ_CPPFLAGS=${FUZZ_CPPFLAGS:-"-I$builddir -I$srcdir/common -I$builddir/proto \
+-I$srcdir/workers/perf -I$srcdir/workers/python -I$srcdir/supervisor \
+-I$srcdir/workers/upload"}
+FUZZ_LIBS=${FUZZ_LIBS:-"-lprotobuf-c -lnng -lpthread -lseccomp -lcap-ng -lz"}
 bin=$builddir/tests/fuzz/bin
 obj=$builddir/tests/fuzz/obj
 
@@ -34,10 +38,13 @@ sources() {
 	config) echo "$ALLCOMMON supervisor/options.c supervisor/table.c" ;;
 	appid) echo "$COMMON common/procfs.c common/appid.c" ;;
 	pyreader) echo "$COMMON common/procfs.c common/appid.c $PYREADER" ;;
+	upload) echo "$COMMON common/collapsed.c common/json.c \
+workers/upload/pprof.c workers/upload/gzbuf.c workers/upload/flamegraph.c \
+$builddir/proto/pprof.pb-c.c" ;;
 	*) return 1 ;;
 	esac
 }
-ALL="perf_script perf_jit collapsed proto config appid pyreader"
+ALL="perf_script perf_jit collapsed proto config appid pyreader upload"
 
 # Compiles one source into the object directory, only when it changed.
 compile() {
