@@ -64,6 +64,7 @@ compile() {
 }
 
 # Objects are rebuilt when their source or any header changed.
+# shellcheck disable=SC2012 # our own file names
 newest_h=$(ls -t "$srcdir"/common/*.h "$srcdir"/workers/*/*.h \
 	"$srcdir"/supervisor/*.h "$builddir"/proto/*.h "$builddir"/config.h \
 	2>/dev/null | head -n 1)
@@ -83,7 +84,8 @@ build() {
 # Runs one target on a copy of its corpus (new inputs land in the work
 # directory, not in the source tree); prints its exec count.
 run() {
-	local t=$1 work=$builddir/tests/fuzz/work/$t log
+	local t=$1
+	local work=$builddir/tests/fuzz/work/$t log
 	mkdir -p "$work/corpus" "$work/crashes"
 	log=$work/fuzz.log
 	echo "  FUZZ     $t for ${FUZZ_SECONDS}s"
