@@ -6,7 +6,8 @@ set -eu
 PACKAGES="build-essential autoconf automake libtool pkg-config \
 libseccomp-dev libcap-ng-dev libprotobuf-c-dev protobuf-c-compiler \
 libnng-dev libcurl4-openssl-dev zlib1g-dev check linux-perf procps \
-python3 nodejs golang-go chromium openjdk-17-jdk-headless"
+python3 nodejs golang-go chromium openjdk-17-jdk-headless clang-14 \
+libclang-rt-14-dev"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "setup.sh: run as root (it installs packages and adds a user)" >&2

@@ -231,6 +231,30 @@ START_TEST(test_no_map)
 }
 END_TEST
 
+/* A map given as text (what fuzz_perf_jit feeds): parsed as the file is,
+ * its first line dropped when it is a tail, loaded once per pid. */
+START_TEST(test_load_text)
+{
+	static const char text[] = "6000 10 cut\n5000 10 a\n5000 10 b\nzz\n";
+	struct perf_jit *j = perf_jit_new();
+	const char *name;
+	size_t len = 0;
+
+	ck_assert_ptr_nonnull(j);
+	ck_assert_int_eq(perf_jit_load_text(j, 7, text, strlen(text), 1), 0);
+	ck_assert_int_eq(perf_jit_load_text(j, 7, text, strlen(text), 0), -1);
+	name = perf_jit_lookup(j, 7, 0x5008, "", 0, &len);
+	ck_assert_ptr_nonnull(name);
+	ck_assert_uint_eq(len, 1);
+	ck_assert_int_eq(name[0], 'b');
+	ck_assert_ptr_null(perf_jit_lookup(j, 7, 0x5010, "", 0, &len));
+	ck_assert_ptr_null(perf_jit_lookup(j, 7, 0x6000, "", 0, &len));
+	ck_assert_int_eq(perf_jit_load_text(j, 8, text, 0, 0), 0);
+	ck_assert_ptr_null(perf_jit_lookup(j, 8, 0x5000, "", 0, &len));
+	perf_jit_free(j);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -250,6 +274,7 @@ main(void)
 	tcase_add_test(tc, test_long_name_cut);
 	tcase_add_test(tc, test_big_map_tail);
 	tcase_add_test(tc, test_no_map);
+	tcase_add_test(tc, test_load_text);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -394,6 +394,24 @@ START_TEST(test_debug_offsets)
 	memcpy(b + 184, &bad, 8);
 	ck_assert_int_eq(pyver_from_debug(b, sizeof(b), &l), -1);
 	ck_assert_int_eq(pyver_from_debug(b, 100, &l), -1);
+	/* Fields the walker reads from its copies past what it copies: the
+	 * interpreter of a thread state (found by fuzz_pyreader), a code
+	 * object's type, a str's header. */
+	mk_debug(b, 0x030d00f0);
+	memcpy(b + 176, &(uint64_t){7000}, 8);
+	ck_assert_int_eq(pyver_from_debug(b, sizeof(b), &l), -1);
+	mk_debug(b, 0x030d00f0);
+	memcpy(b + 176, &(uint64_t){200}, 8);
+	ck_assert_int_eq(pyver_from_debug(b, sizeof(b), &l), 0);
+	ck_assert_uint_ge(l.pl_ts_size, 208);
+	mk_debug(b, 0x030d00f0);
+	for (uint32_t pos = 280; pos <= 312; pos += 8)
+		memcpy(b + pos, &(uint64_t){0}, 8);
+	memcpy(b + 344, &(uint64_t){8}, 8);
+	ck_assert_int_eq(pyver_from_debug(b, sizeof(b), &l), -1);
+	mk_debug(b, 0x030d00f0);
+	memcpy(b + 560, &(uint64_t){24}, 8);
+	ck_assert_int_eq(pyver_from_debug(b, sizeof(b), &l), -1);
 }
 END_TEST
 

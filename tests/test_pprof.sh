@@ -6,12 +6,13 @@ command -v python3 >/dev/null || skip "python3 is needed"
 
 mkdir -p "$T/out"
 chmod 0777 "$T/out"
-# Known stacks, with names that need care: spaces, UTF-8, kernel frames.
+# Known stacks, with names that need care: spaces, UTF-8, kernel frames,
+# an empty name (pprof location ids start at 1: fuzz_upload found it).
 python3 - "$T/in.txt" <<'PY'
 import random, sys
 r = random.Random(11)
 names = ["main", "run", "hot_leaf", "sym (libc.so.6)", "caf\u00e9_\u5b9f",
-         "do_syscall_64_[k]", "x" * 300]
+         "do_syscall_64_[k]", "x" * 300, ""]
 with open(sys.argv[1], "w", encoding="utf-8") as f:
     for comm in ("app", "db", "web server"):
         for _ in range(700):

@@ -212,29 +212,13 @@ jit_parse(struct jit_map *m, size_t len, int skip_first)
 	return 0;
 }
 
-/* Loads pid's map into m, within what is left of the budget. */
+/* Makes text[0..len) (malloc'd, NUL-ended) the symbols of m, or frees it
+ * when it holds none. */
 static void
-jit_load(struct perf_jit *j, struct jit_map *m)
+jit_take(struct perf_jit *j, struct jit_map *m, char *text, size_t len,
+	 int skip)
 {
-	/* perf names the region with the host PID; inside the process's
-	 * namespace the file is named with the PID the process sees. */
-	int64_t ns = procfs_nspid((pid_t)m->jm_pid);
-	size_t len = 0;
-	int fd, skip = 0;
-
-	if (ns <= 0 || (fd = jit_open(m->jm_pid, (uint32_t)ns)) == -1)
-		return;
-	m->jm_text = j->pj_bytes + PERF_JIT_MAX_FILE <= PERF_JIT_MAX_BYTES
-			 ? jit_read(fd, &len, &skip)
-			 : NULL;
-	close(fd);
-	if (m->jm_text == NULL) {
-		if (!j->pj_warned++ && j->pj_bytes > 0)
-			log_warn("perf maps of more processes than %u MB hold: "
-				 "their JIT frames stay unnamed",
-				 PERF_JIT_MAX_BYTES >> 20);
-		return;
-	}
+	m->jm_text = text;
 	if (jit_parse(m, len, skip) == -1 || m->jm_n == 0) {
 		free(m->jm_syms);
 		free(m->jm_text);
@@ -246,12 +230,41 @@ jit_load(struct perf_jit *j, struct jit_map *m)
 	j->pj_bytes += m->jm_bytes;
 }
 
-/* Returns pid's map, loading it the first time; NULL past the limits. */
+/* Loads pid's map into m, within what is left of the budget. */
+static void
+jit_load(struct perf_jit *j, struct jit_map *m)
+{
+	/* perf names the region with the host PID; inside the process's
+	 * namespace the file is named with the PID the process sees. */
+	int64_t ns = procfs_nspid((pid_t)m->jm_pid);
+	size_t len = 0;
+	int fd, skip = 0;
+	char *text;
+
+	if (ns <= 0 || (fd = jit_open(m->jm_pid, (uint32_t)ns)) == -1)
+		return;
+	text = j->pj_bytes + PERF_JIT_MAX_FILE <= PERF_JIT_MAX_BYTES
+		   ? jit_read(fd, &len, &skip)
+		   : NULL;
+	close(fd);
+	if (text == NULL) {
+		if (!j->pj_warned++ && j->pj_bytes > 0)
+			log_warn("perf maps of more processes than %u MB hold: "
+				 "their JIT frames stay unnamed",
+				 PERF_JIT_MAX_BYTES >> 20);
+		return;
+	}
+	jit_take(j, m, text, len, skip);
+}
+
+/* Returns pid's map, a new empty one (*fresh set) the first time; NULL
+ * past the limits. */
 static struct jit_map *
-jit_map(struct perf_jit *j, uint32_t pid)
+jit_slot(struct perf_jit *j, uint32_t pid, int *fresh)
 {
 	size_t lo = 0, hi = j->pj_n;
 
+	*fresh = 0;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
@@ -277,8 +290,36 @@ jit_map(struct perf_jit *j, uint32_t pid)
 		(j->pj_n - lo) * sizeof(*j->pj_maps));
 	j->pj_n++;
 	j->pj_maps[lo] = (struct jit_map){.jm_pid = pid};
-	jit_load(j, &j->pj_maps[lo]);
+	*fresh = 1;
 	return &j->pj_maps[lo];
+}
+
+/* Returns pid's map, loading it the first time; NULL past the limits. */
+static struct jit_map *
+jit_map(struct perf_jit *j, uint32_t pid)
+{
+	int fresh;
+	struct jit_map *m = jit_slot(j, pid, &fresh);
+
+	if (m != NULL && fresh)
+		jit_load(j, m);
+	return m;
+}
+
+int
+perf_jit_load_text(struct perf_jit *j, uint32_t pid, const char *text,
+		   size_t len, int skip_first)
+{
+	int fresh;
+	struct jit_map *m = jit_slot(j, pid, &fresh);
+	char *copy;
+
+	if (m == NULL || !fresh || (copy = malloc(len + 1)) == NULL)
+		return -1;
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	jit_take(j, m, copy, len, skip_first);
+	return 0;
 }
 
 const char *

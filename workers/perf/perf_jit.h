@@ -29,4 +29,10 @@ int perf_jit_dso(const char *dso, size_t n);
 const char *perf_jit_lookup(void *j, uint32_t pid, uint64_t addr,
 			    const char *dso, size_t dlen, size_t *len);
 
+/* Parses text[0..len), the content of a perf map (its tail, first line
+ * cut, when skip_first), as pid's map, as if read from its file; for
+ * tests and fuzzing. 0, or -1 if pid has a map already or on ENOMEM. */
+int perf_jit_load_text(struct perf_jit *j, uint32_t pid, const char *text,
+		       size_t len, int skip_first);
+
 #endif

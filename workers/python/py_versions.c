@@ -262,6 +262,8 @@ debug_sizes(struct py_layout *l)
 		ts = l->pl_ts_next;
 	if (l->pl_ts_thread_id > ts)
 		ts = l->pl_ts_thread_id;
+	if (l->pl_ts_interp > ts)
+		ts = l->pl_ts_interp;
 	if (l->pl_fr_code > fr)
 		fr = l->pl_fr_code;
 	if (l->pl_fr_lasti > fr)
@@ -272,8 +274,11 @@ debug_sizes(struct py_layout *l)
 	l->pl_fr_size = fr + 8;
 	l->pl_co_size = co;
 	l->pl_str_compact = l->pl_str_ascii + 16;
-	/* Every field of the code object read lies below co_code_adaptive. */
-	return l->pl_co_filename + 8 <= co && l->pl_co_name + 8 <= co &&
+	/* Every field of the code object read lies below co_code_adaptive,
+	 * its type too; a str's header (type, length, state) below its
+	 * ASCII data. */
+	return co >= 16 && l->pl_str_ascii >= 40 &&
+		       l->pl_co_filename + 8 <= co && l->pl_co_name + 8 <= co &&
 		       l->pl_co_qualname + 8 <= co &&
 		       l->pl_co_linetable + 8 <= co &&
 		       l->pl_co_firstlineno + 4 <= co &&

@@ -90,7 +90,8 @@ pp_strings(struct pp_out *o, const struct stack_table *t, const char *comment)
 }
 
 /* One function and one location per string of the table: location and
- * function i name string i. */
+ * function i + 1 name string i (ids start at 1; an empty frame name, string
+ * 0, still needs a location). */
 static void
 pp_locations(struct pp_out *o)
 {
@@ -101,11 +102,11 @@ pp_locations(struct pp_out *o)
 
 	loc.n_line = 1;
 	loc.line = lines;
-	for (size_t i = 1; i < o->po_nstr && !o->po_err; i++) {
-		fn.id = i;
+	for (size_t i = 0; i < o->po_nstr && !o->po_err; i++) {
+		fn.id = i + 1;
 		fn.name = fn.system_name = (int64_t)i;
 		pp_message(o, 5, &fn.base);
-		loc.id = line.function_id = i;
+		loc.id = line.function_id = i + 1;
 		pp_message(o, 4, &loc.base);
 	}
 }
@@ -122,13 +123,13 @@ pp_sample(void *arg, const struct stack_proc *p, const uint32_t *frames,
 	size_t k = 0;
 
 	for (size_t i = n; i > 0; i--)
-		o->po_loc[k++] = frames[i - 1];
+		o->po_loc[k++] = (uint64_t)frames[i - 1] + 1;
 	if (p->sp_app_id != 0)
-		o->po_loc[k++] = p->sp_app_id;
+		o->po_loc[k++] = (uint64_t)p->sp_app_id + 1;
 	if (p->sp_comm != 0)
-		o->po_loc[k++] = p->sp_comm;
+		o->po_loc[k++] = (uint64_t)p->sp_comm + 1;
 	if (p->sp_container != 0)
-		o->po_loc[k++] = p->sp_container;
+		o->po_loc[k++] = (uint64_t)p->sp_container + 1;
 	s.n_location_id = k;
 	s.location_id = o->po_loc;
 	s.n_value = 1;

@@ -1,0 +1,122 @@
+#!/bin/bash
+# Builds the libFuzzer targets of tests/fuzz/ with clang and runs each for
+# FUZZ_SECONDS (see `make fuzz`). Usage: fuzz.sh build|run [TARGET...]
+# Environment (set by make): srcdir, builddir, FUZZ_CC, FUZZ_CFLAGS,
+# FUZZ_CPPFLAGS, FUZZ_LIBS, FUZZ_SECONDS, FUZZ_RSS_MB, FUZZ_TIMEOUT.
+set -eu
+
+srcdir=${srcdir:-.}
+builddir=${builddir:-.}
+FUZZ_CC=${FUZZ_CC:-clang-14}
+FUZZ_SECONDS=${FUZZ_SECONDS:-600}
+FUZZ_RSS_MB=${FUZZ_RSS_MB:-1024}
+FUZZ_TIMEOUT=${FUZZ_TIMEOUT:-10}
+FUZZ_CFLAGS=${FUZZ_CFLAGS:-"-g -O1 -fno-omit-frame-pointer \
+-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"}
+FUZZ_CPPFLAGS=${FUZZ_CPPFLAGS:-"-I$builddir -I$srcdir/common -I$builddir/proto \
+-I$srcdir/workers/perf -I$srcdir/workers/python -I$srcdir/supervisor \
+-I$srcdir/workers/upload"}
+FUZZ_LIBS=${FUZZ_LIBS:-"-lprotobuf-c -lnng -lpthread -lseccomp -lcap-ng -lz"}
+bin=$builddir/tests/fuzz/bin
+obj=$builddir/tests/fuzz/obj
+
+COMMON="common/stacks.c common/util.c common/log.c"
+PROTO="$builddir/proto/profd.pb-c.c common/pbmsg.c common/chunk.c"
+# options.c needs worker.c, which needs the rest of the common library.
+ALLCOMMON="$(cd "$srcdir" && echo common/*.c) $builddir/proto/profd.pb-c.c"
+PYREADER="workers/python/py_mem.c workers/python/py_versions.c \
+workers/python/py_elf.c workers/python/py_proc.c workers/python/py_code.c \
+workers/python/py_thread.c workers/python/py_sample.c"
+
+# The sources each target links, besides tests/fuzz/fuzz_NAME.c.
+sources() {
+	case $1 in
+	perf_script) echo "$COMMON workers/perf/perf_script.c" ;;
+	perf_jit) echo "$COMMON common/procfs.c workers/perf/perf_jit.c" ;;
+	collapsed) echo "$COMMON common/collapsed.c" ;;
+	proto) echo "$COMMON $PROTO" ;;
+	config) echo "$ALLCOMMON supervisor/options.c supervisor/table.c" ;;
+	appid) echo "$COMMON common/procfs.c common/appid.c" ;;
+	pyreader) echo "$COMMON common/procfs.c common/appid.c $PYREADER" ;;
+	upload) echo "$COMMON common/collapsed.c common/json.c \
+workers/upload/pprof.c workers/upload/gzbuf.c workers/upload/flamegraph.c \
+$builddir/proto/pprof.pb-c.c" ;;
+	*) return 1 ;;
+	esac
+}
+ALL="perf_script perf_jit collapsed proto config appid pyreader upload"
+
+# Compiles one source into the object directory, only when it changed.
+compile() {
+	local src=$1 out
+	case $src in
+	/* | "$builddir"/*) ;;
+	*) src=$srcdir/$src ;;
+	esac
+	out=$obj/$(echo "${src#"$srcdir"/}" | tr / _).o
+	if [ ! -e "$out" ] || [ "$src" -nt "$out" ] ||
+		{ [ -n "$newest_h" ] && [ "$newest_h" -nt "$out" ]; }; then
+		# shellcheck disable=SC2086
+		$FUZZ_CC $FUZZ_CFLAGS $FUZZ_CPPFLAGS -std=gnu11 -c "$src" \
+			-o "$out" >&2 || return 1
+	fi
+	echo "$out"
+}
+
+# Objects are rebuilt when their source or any header changed.
+# shellcheck disable=SC2012 # our own file names
+newest_h=$(ls -t "$srcdir"/common/*.h "$srcdir"/workers/*/*.h \
+	"$srcdir"/supervisor/*.h "$builddir"/proto/*.h "$builddir"/config.h \
+	2>/dev/null | head -n 1)
+
+build() {
+	local t=$1 objs="" s o
+	mkdir -p "$bin" "$obj"
+	for s in tests/fuzz/fuzz_$t.c $(sources "$t"); do
+		o=$(compile "$s") || return 1
+		objs="$objs $o"
+	done
+	echo "  FUZZ-LD  $bin/fuzz_$t"
+	# shellcheck disable=SC2086
+	$FUZZ_CC $FUZZ_CFLAGS -o "$bin/fuzz_$t" $objs $FUZZ_LIBS
+}
+
+# Runs one target on a copy of its corpus (new inputs land in the work
+# directory, not in the source tree); prints its exec count.
+run() {
+	local t=$1
+	local work=$builddir/tests/fuzz/work/$t log
+	mkdir -p "$work/corpus" "$work/crashes"
+	log=$work/fuzz.log
+	echo "  FUZZ     $t for ${FUZZ_SECONDS}s"
+	if ! "$bin/fuzz_$t" -max_total_time="$FUZZ_SECONDS" \
+		-rss_limit_mb="$FUZZ_RSS_MB" -timeout="$FUZZ_TIMEOUT" \
+		-malloc_limit_mb="$FUZZ_RSS_MB" \
+		-close_fd_mask=3 -print_final_stats=1 \
+		-artifact_prefix="$work/crashes/" \
+		"$work/corpus" "$srcdir/tests/fuzz/corpus/$t" >"$log" 2>&1; then
+		echo "FAIL: fuzz_$t (see $log; inputs in $work/crashes/)"
+		tail -n 40 "$log"
+		return 1
+	fi
+	awk -v t="$t" '/stat::number_of_executed_units/ { n = $2 }
+		/stat::peak_rss_mb/ { r = $2 }
+		END { printf "PASS: fuzz_%s %s execs, peak RSS %s MB\n", t, n, r }' "$log"
+}
+
+cmd=${1:-run}
+shift || true
+targets=${*:-$ALL}
+case $cmd in
+build) for t in $targets; do build "$t" || exit 1; done ;;
+run)
+	rc=0
+	for t in $targets; do build "$t" || exit 1; done
+	for t in $targets; do run "$t" || rc=1; done
+	exit $rc
+	;;
+*)
+	echo "usage: fuzz.sh build|run [TARGET...]" >&2
+	exit 2
+	;;
+esac

@@ -1,0 +1,48 @@
+/*
+ * libFuzzer target: the profd.conf parser. The input is the file, given
+ * to profd as --config through a memfd (conf_load reads a path), and read
+ * both at start (options_parse) and on reload (options_reload).
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "profd.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int conf_fd = -1;
+static char conf_path[64];
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char a0[] = "profd", a1[] = "--config", *argv[4];
+	struct profd_opts o, fresh;
+	char err[256];
+
+	if (conf_fd == -1) {
+		if ((conf_fd = memfd_create("profd.conf", MFD_CLOEXEC)) == -1)
+			abort();
+		snprintf(conf_path, sizeof(conf_path), "/proc/self/fd/%d",
+			 conf_fd);
+	}
+	if (ftruncate(conf_fd, 0) == -1 ||
+	    (size > 0 && pwrite(conf_fd, data, size, 0) != (ssize_t)size))
+		abort();
+	argv[0] = a0, argv[1] = a1, argv[2] = conf_path, argv[3] = NULL;
+	if (options_parse(&o, 3, argv) == -1) {
+		/* A running profd re-reads the same file. */
+		if (options_reload(&o, &fresh, err, sizeof(err)) != 0)
+			abort();
+	}
+	free(o.po_token);
+	free(o.po_token_env);
+	options_free();
+	return 0;
+}
