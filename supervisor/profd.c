@@ -200,10 +200,10 @@ run(struct profd *p)
 int
 main(int argc, char **argv)
 {
-	struct profd p;
+	/* Static: about 480 KB, mostly never written, so never resident. */
+	static struct profd p;
 	int rv;
 
-	memset(&p, 0, sizeof(p));
 	p.p_sigfd = p.p_outfd = p.p_lockfd = p.p_ctl_fd = -1;
 	if ((rv = options_parse(&p.p_opts, argc, argv)) == -1 &&
 	    p.p_opts.po_upload_file != NULL) {

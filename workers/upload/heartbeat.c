@@ -106,32 +106,30 @@ hb_post(struct heartbeat *h, const char *path, const char *body, size_t len,
 {
 	struct http_req rq = {"POST", NULL,	    NULL, body,
 			      len,    HB_TIMEOUT_S, NULL, NULL};
-	char url[HTTP_URL_MAX], line[1024];
+	struct http_headers hdr;
+	char url[HTTP_URL_MAX];
 	int rv = -1;
 
 	if (studio_url(url, sizeof(url), h->hb_conf, path, 0) == -1)
 		return -1;
-	snprintf(line, sizeof(line), "Authorization: Bearer %s",
-		 h->hb_conf->nc_token);
+	memset(&hdr, 0, sizeof(hdr));
 	rq.hq_url = url;
 	rq.hq_stop = hb_should_stop;
 	rq.hq_stop_arg = h;
-	rq.hq_headers = curl_slist_append(NULL, line);
-	explicit_bzero(line, sizeof(line));
-	if (rq.hq_headers != NULL &&
-	    curl_slist_append(rq.hq_headers,
-			      "Content-Type: application/json") != NULL &&
-	    curl_slist_append(rq.hq_headers, "Expect:") != NULL) {
-		if (http_do(&h->hb_conf->nc_tls, &rq, rs) == -1)
-			log_info("heartbeat: %s: %s", path, rs->hr_error);
-		else if (rs->hr_status < 200 || rs->hr_status > 299)
-			log_info("heartbeat: %s: HTTP %ld", path,
-				 rs->hr_status);
-		else
-			rv = 0;
-	}
+	rq.hq_headers = &hdr;
+	if (http_header_add(&hdr, "Authorization: Bearer %s",
+			    h->hb_conf->nc_token) == -1 ||
+	    http_header_add(&hdr, "Content-Type: application/json") == -1 ||
+	    http_header_add(&hdr, "Expect:") == -1)
+		log_error("heartbeat: the token is too long");
+	else if (http_do(&h->hb_conf->nc_tls, &rq, rs) == -1)
+		log_info("heartbeat: %s: %s", path, rs->hr_error);
+	else if (rs->hr_status < 200 || rs->hr_status > 299)
+		log_info("heartbeat: %s: HTTP %ld", path, rs->hr_status);
+	else
+		rv = 0;
 	explicit_bzero(url, sizeof(url));
-	curl_slist_free_all(rq.hq_headers);
+	http_headers_clear(&hdr);
 	return rv;
 }
 

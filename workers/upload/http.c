@@ -1,25 +1,46 @@
-/* HTTP requests with libcurl: bounded answers, TLS settings, abortable. */
+/* HTTP requests with libcurl in a child process per request: bounded
+ * answers, TLS settings, abortable. */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <curl/curl.h>
 
 #include "http.h"
 #include "log.h"
+#include "util.h"
 
-int
-http_init(void)
-{
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		log_error("cannot initialise libcurl");
-		return -1;
-	}
-	return 0;
-}
+/* The libcurl functions a child uses, found with dlsym. */
+struct http_curl {
+	CURLcode (*hc_global_init)(long flags);
+	CURL *(*hc_init)(void);
+	CURLcode (*hc_setopt)(CURL *c, CURLoption opt, ...);
+	CURLcode (*hc_perform)(CURL *c);
+	CURLcode (*hc_getinfo)(CURL *c, CURLINFO info, ...);
+	const char *(*hc_strerror)(CURLcode code);
+	struct curl_slist *(*hc_slist_append)(struct curl_slist *l,
+					      const char *s);
+};
+
+/* What a child needs while it runs the request. */
+struct http_child {
+	struct http_curl hk_curl;
+	const struct http_req *hk_req;
+	struct http_resp *hk_resp;
+	int hk_fd; /* the pipe to the parent */
+};
 
 int
 http_read_file(const char *path, struct http_blob *b)
@@ -76,6 +97,82 @@ http_tls_free(struct http_tls *t)
 	blob_free(&t->ht_key);
 }
 
+int
+http_header_add(struct http_headers *h, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (h->hh_n >= HTTP_HEADERS_MAX)
+		return -1;
+	va_start(ap, fmt);
+	n = vsnprintf(h->hh_line[h->hh_n], HTTP_HEADER_LEN, fmt, ap);
+	va_end(ap);
+	if (n < 0 || n >= (int)HTTP_HEADER_LEN ||
+	    strpbrk(h->hh_line[h->hh_n], "\r\n") != NULL) {
+		explicit_bzero(h->hh_line[h->hh_n], HTTP_HEADER_LEN);
+		return -1;
+	}
+	h->hh_n++;
+	return 0;
+}
+
+void
+http_headers_clear(struct http_headers *h)
+{
+	explicit_bzero(h, sizeof(*h));
+}
+
+/* Loads libcurl into this (child) process: 0, or -1 with the reason in
+ * err. */
+static int
+http_curl_load(struct http_curl *hc, char *err, size_t len)
+{
+	void *lib = dlopen(HTTP_CURL, RTLD_NOW | RTLD_LOCAL);
+
+#define HTTP_SYM(field, name)                                                  \
+	if ((*(void **)&hc->field = dlsym(lib, name)) == NULL)                 \
+		goto fail;
+	if (lib == NULL)
+		goto fail;
+	HTTP_SYM(hc_global_init, "curl_global_init");
+	HTTP_SYM(hc_init, "curl_easy_init");
+	HTTP_SYM(hc_setopt, "curl_easy_setopt");
+	HTTP_SYM(hc_perform, "curl_easy_perform");
+	HTTP_SYM(hc_getinfo, "curl_easy_getinfo");
+	HTTP_SYM(hc_strerror, "curl_easy_strerror");
+	HTTP_SYM(hc_slist_append, "curl_slist_append");
+#undef HTTP_SYM
+	return 0;
+fail:
+	snprintf(err, len, "cannot load %s: %s", HTTP_CURL, dlerror());
+	return -1;
+}
+
+int
+http_init(void)
+{
+	struct http_curl hc;
+	char err[HTTP_ERROR_MAX];
+	int st = 0;
+	pid_t pid;
+
+	if ((pid = fork()) == -1) {
+		log_error("cannot fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		if (http_curl_load(&hc, err, sizeof(err)) == -1) {
+			log_error("%s (install libcurl4)", err);
+			_exit(1);
+		}
+		_exit(0);
+	}
+	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+		;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
 /* Keeps the first HTTP_ANSWER_MAX bytes of the answer, drops the rest. */
 static size_t
 http_body_cb(char *p, size_t size, size_t n, void *arg)
@@ -91,113 +188,283 @@ http_body_cb(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* Aborts the transfer once the parent has closed its end of the pipe. */
 static int
 http_progress_cb(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 		 curl_off_t un)
 {
-	const struct http_req *rq = arg;
+	const struct http_child *k = arg;
+	struct pollfd pf = {k->hk_fd, 0, 0};
 
-	return rq->hq_stop != NULL && rq->hq_stop(rq->hq_stop_arg);
+	(void)dt, (void)dn, (void)ut, (void)un;
+	return poll(&pf, 1, 0) == 1 && (pf.revents & (POLLERR | POLLHUP));
 }
 
 static int
-http_set_blob(CURL *c, CURLoption opt, const struct http_blob *b)
+http_set_blob(const struct http_curl *hc, CURL *c, CURLoption opt,
+	      const struct http_blob *b)
 {
 	struct curl_blob cb = {b->hb_data, b->hb_len, CURL_BLOB_COPY};
 
 	if (b->hb_data == NULL)
 		return 0;
-	return curl_easy_setopt(c, opt, &cb) == CURLE_OK ? 0 : -1;
+	return hc->hc_setopt(c, opt, &cb) == CURLE_OK ? 0 : -1;
 }
 
 static int
-http_set_tls(CURL *c, const struct http_tls *t)
+http_set_tls(const struct http_curl *hc, CURL *c, const struct http_tls *t)
 {
 	if (t->ht_no_verify) {
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+		hc->hc_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+		hc->hc_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
-	if (http_set_blob(c, CURLOPT_CAINFO_BLOB, &t->ht_ca) == -1 ||
-	    http_set_blob(c, CURLOPT_SSLCERT_BLOB, &t->ht_cert) == -1 ||
-	    http_set_blob(c, CURLOPT_SSLKEY_BLOB, &t->ht_key) == -1)
+	if (http_set_blob(hc, c, CURLOPT_CAINFO_BLOB, &t->ht_ca) == -1 ||
+	    http_set_blob(hc, c, CURLOPT_SSLCERT_BLOB, &t->ht_cert) == -1 ||
+	    http_set_blob(hc, c, CURLOPT_SSLKEY_BLOB, &t->ht_key) == -1)
 		return -1;
 	if (t->ht_cert.hb_data != NULL)
-		curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+		hc->hc_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
 	if (t->ht_key.hb_data != NULL)
-		curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+		hc->hc_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
 	return 0;
 }
 
-static int
-http_setup(CURL *c, const struct http_tls *tls, const struct http_req *rq,
-	   struct http_resp *rs)
+/* The request's header lines as libcurl's list; NULL when out of memory
+ * (the child ends soon, so nothing is freed). */
+static struct curl_slist *
+http_slist(const struct http_curl *hc, const struct http_headers *h, int *err)
 {
-	curl_easy_setopt(c, CURLOPT_URL, rq->hq_url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)HTTP_CONNECT_S);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, rq->hq_timeout_s);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "profd/" PACKAGE_VERSION);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, rs->hr_error);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_body_cb);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, rs);
-	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, http_progress_cb);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)rq);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, rq->hq_headers);
-	if (strcmp(rq->hq_method, "POST") == 0) {
-		curl_easy_setopt(c, CURLOPT_POST, 1L);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, rq->hq_body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-				 (curl_off_t)rq->hq_len);
+	struct curl_slist *l = NULL, *n;
+
+	*err = 0;
+	for (unsigned i = 0; h != NULL && i < h->hh_n; i++) {
+		if ((n = hc->hc_slist_append(l, h->hh_line[i])) == NULL) {
+			*err = 1;
+			return NULL;
+		}
+		l = n;
 	}
-	return http_set_tls(c, tls);
+	return l;
+}
+
+static int
+http_setup(struct http_child *k, CURL *c, const struct http_tls *tls)
+{
+	const struct http_curl *hc = &k->hk_curl;
+	const struct http_req *rq = k->hk_req;
+	struct curl_slist *hdr;
+	int err;
+
+	hdr = http_slist(hc, rq->hq_headers, &err);
+	if (err)
+		return -1;
+	hc->hc_setopt(c, CURLOPT_URL, rq->hq_url);
+	hc->hc_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	hc->hc_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	hc->hc_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	hc->hc_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)HTTP_CONNECT_S);
+	hc->hc_setopt(c, CURLOPT_TIMEOUT, rq->hq_timeout_s);
+	hc->hc_setopt(c, CURLOPT_USERAGENT, "profd/" PACKAGE_VERSION);
+	hc->hc_setopt(c, CURLOPT_ERRORBUFFER, k->hk_resp->hr_error);
+	hc->hc_setopt(c, CURLOPT_WRITEFUNCTION, http_body_cb);
+	hc->hc_setopt(c, CURLOPT_WRITEDATA, k->hk_resp);
+	hc->hc_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	hc->hc_setopt(c, CURLOPT_XFERINFOFUNCTION, http_progress_cb);
+	hc->hc_setopt(c, CURLOPT_XFERINFODATA, (void *)k);
+	hc->hc_setopt(c, CURLOPT_HTTPHEADER, hdr);
+	if (strcmp(rq->hq_method, "POST") == 0) {
+		hc->hc_setopt(c, CURLOPT_POST, 1L);
+		hc->hc_setopt(c, CURLOPT_POSTFIELDS, rq->hq_body);
+		hc->hc_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+			      (curl_off_t)rq->hq_len);
+	}
+	return http_set_tls(hc, c, tls);
 }
 
 static void
-http_answer_info(CURL *c, struct http_resp *rs)
+http_answer_info(const struct http_curl *hc, CURL *c, struct http_resp *rs)
 {
 	char *ip = NULL;
 
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rs->hr_status);
-	if (curl_easy_getinfo(c, CURLINFO_LOCAL_IP, &ip) == CURLE_OK &&
-	    ip != NULL)
+	hc->hc_getinfo(c, CURLINFO_RESPONSE_CODE, &rs->hr_status);
+	if (hc->hc_getinfo(c, CURLINFO_LOCAL_IP, &ip) == CURLE_OK && ip != NULL)
 		snprintf(rs->hr_local_ip, sizeof(rs->hr_local_ip), "%s", ip);
+}
+
+/* Performs the request with libcurl, the outcome in k->hk_resp. */
+static void
+http_perform(struct http_child *k, const struct http_tls *tls)
+{
+	struct http_resp *rs = k->hk_resp;
+	const struct http_curl *hc = &k->hk_curl;
+	CURLcode cr;
+	CURL *c;
+
+	if (http_curl_load(&k->hk_curl, rs->hr_error, sizeof(rs->hr_error)))
+		return;
+	if (hc->hc_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    (c = hc->hc_init()) == NULL) {
+		snprintf(rs->hr_error, sizeof(rs->hr_error),
+			 "cannot initialise libcurl");
+		return;
+	}
+	if (http_setup(k, c, tls) == -1) {
+		snprintf(rs->hr_error, sizeof(rs->hr_error),
+			 "libcurl refused the request's settings");
+		return;
+	}
+	cr = hc->hc_perform(c);
+	if (cr == CURLE_OK)
+		http_answer_info(hc, c, rs);
+	else if (rs->hr_error[0] == '\0')
+		snprintf(rs->hr_error, sizeof(rs->hr_error), "%s",
+			 hc->hc_strerror(cr));
+	if (cr != CURLE_OK)
+		rs->hr_status = 0;
+}
+
+/* The child: performs the request, writes the answer to fd, ends. */
+static void __attribute__((noreturn))
+http_child_run(const struct http_tls *tls, const struct http_req *rq,
+	       struct http_resp *rs, int fd, pid_t parent)
+{
+	struct http_child k = {.hk_req = rq, .hk_resp = rs, .hk_fd = fd};
+	sigset_t set;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGALRM);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	/* The backstop: libcurl's own timeouts end the request before. */
+	alarm((unsigned)(rq->hq_timeout_s + HTTP_CONNECT_S + 10));
+	if (fd > 3)
+		close_range(3, (unsigned)fd - 1, 0);
+	close_range((unsigned)fd + 1, ~0u, 0);
+	http_perform(&k, tls);
+	if (write_all(fd, rs, sizeof(*rs)) == -1)
+		_exit(1);
+	_exit(0);
+}
+
+/* Reads the child's answer from fd into rs, giving up when rq says stop
+ * or at the deadline: 0, or -1 with the reason in rs->hr_error. */
+static int
+http_collect(int fd, const struct http_req *rq, struct http_resp *rs)
+{
+	int64_t deadline =
+	    now_ms() + (rq->hq_timeout_s + HTTP_CONNECT_S + 5) * 1000;
+	char *dst = (char *)rs;
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < sizeof(*rs)) {
+		struct pollfd pf = {fd, POLLIN, 0};
+		int64_t left = deadline - now_ms();
+
+		if (rq->hq_stop != NULL && rq->hq_stop(rq->hq_stop_arg))
+			return errno = ECANCELED, -1;
+		if (left <= 0)
+			return errno = ETIMEDOUT, -1;
+		if (poll(&pf, 1, left < 250 ? (int)left : 250) <= 0)
+			continue;
+		n = read(fd, dst + got, sizeof(*rs) - got);
+		if (n == 0)
+			return errno = EPIPE, -1;
+		if (n == -1 && errno != EINTR && errno != EAGAIN)
+			return -1;
+		if (n > 0)
+			got += (size_t)n;
+	}
+	return 0;
+}
+
+/* Checks the child's answer; its strings are ended here. */
+static int
+http_answer_ok(struct http_resp *rs)
+{
+	rs->hr_error[sizeof(rs->hr_error) - 1] = '\0';
+	rs->hr_local_ip[sizeof(rs->hr_local_ip) - 1] = '\0';
+	if (rs->hr_len > HTTP_ANSWER_MAX || rs->hr_status < 0 ||
+	    rs->hr_status > 999)
+		return -1;
+	rs->hr_body[rs->hr_len] = '\0';
+	return 0;
+}
+
+/* Waits for the child; describes how it ended in rs when err is set. */
+static void
+http_reap(pid_t pid, int err, struct http_resp *rs)
+{
+	int st = 0;
+
+	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+		;
+	if (!err)
+		return;
+	if (WIFSIGNALED(st))
+		snprintf(rs->hr_error, sizeof(rs->hr_error),
+			 "the request's process was killed by signal %d%s",
+			 WTERMSIG(st),
+			 WTERMSIG(st) == SIGSYS ? " (seccomp)" : "");
+}
+
+static void
+http_resp_reset(struct http_resp *rs)
+{
+	rs->hr_status = 0;
+	rs->hr_len = 0;
+	rs->hr_body[0] = '\0';
+	rs->hr_error[0] = '\0';
+	rs->hr_local_ip[0] = '\0';
 }
 
 int
 http_do(const struct http_tls *tls, const struct http_req *rq,
 	struct http_resp *rs)
 {
-	CURLcode cr;
-	CURL *c;
+	pid_t parent = getpid(), pid;
+	int p[2], rv, saved;
 
-	rs->hr_status = 0;
-	rs->hr_len = 0;
-	rs->hr_body[0] = '\0';
-	rs->hr_error[0] = '\0';
-	rs->hr_local_ip[0] = '\0';
-	if ((c = curl_easy_init()) == NULL) {
-		snprintf(rs->hr_error, sizeof(rs->hr_error), "out of memory");
-		return -1;
+	http_resp_reset(rs);
+	if (pipe2(p, O_CLOEXEC) == -1)
+		goto fail;
+	if ((pid = fork()) == -1) {
+		saved = errno;
+		close(p[0]);
+		close(p[1]);
+		errno = saved;
+		goto fail;
 	}
-	if (http_setup(c, tls, rq, rs) == -1) {
-		snprintf(rs->hr_error, sizeof(rs->hr_error),
-			 "libcurl refused the TLS settings");
-		curl_easy_cleanup(c);
-		return -1;
+	if (pid == 0) {
+		close(p[0]);
+		http_child_run(tls, rq, rs, p[1], parent);
 	}
-	cr = curl_easy_perform(c);
-	if (cr == CURLE_OK)
-		http_answer_info(c, rs);
-	else if (rs->hr_error[0] == '\0')
+	close(p[1]);
+	rv = http_collect(p[0], rq, rs);
+	saved = errno;
+	close(p[0]); /* a child still running sees this and ends */
+	if (rv == 0 && http_answer_ok(rs) == -1)
+		rv = -1, saved = EPROTO;
+	if (rv == -1) {
+		http_resp_reset(rs);
 		snprintf(rs->hr_error, sizeof(rs->hr_error), "%s",
-			 curl_easy_strerror(cr));
-	curl_easy_cleanup(c);
-	return cr == CURLE_OK ? 0 : -1;
+			 saved == ECANCELED   ? "stopped"
+			 : saved == ETIMEDOUT ? "timed out"
+			 : saved == EPIPE     ? "the request's process ended "
+						"without an answer"
+					      : strerror(saved));
+	}
+	http_reap(pid, rv == -1 && saved == EPIPE, rs);
+	return rv == 0 && rs->hr_status > 0 ? 0 : -1;
+fail:
+	snprintf(rs->hr_error, sizeof(rs->hr_error),
+		 "cannot start the request: %s", strerror(errno));
+	return -1;
 }
-
 int
 http_query_add(char *buf, size_t len, const char *name, const char *s)
 {

@@ -1,15 +1,29 @@
-/* HTTP requests with libcurl: bounded answers, TLS settings, abortable. */
+/* HTTP requests with libcurl: bounded answers, TLS settings, abortable.
+ *
+ * Each request runs in a short-lived child process that loads libcurl
+ * (and its TLS libraries) itself: the uploader never maps them, which
+ * keeps its resident memory small while idle, and whatever libcurl or a
+ * TLS library does with a server's answer stays in a process that ends
+ * with the request. */
 #ifndef PROFD_HTTP_H
 #define PROFD_HTTP_H
 
 #include <stddef.h>
 
-#include <curl/curl.h>
+#define HTTP_ANSWER_MAX	 (64u << 10) /* bytes of an answer kept */
+#define HTTP_FILE_MAX	 (1u << 20)  /* bytes of a CA, cert or key file */
+#define HTTP_CONNECT_S	 10	     /* connect timeout, seconds */
+#define HTTP_URL_MAX	 4096
+#define HTTP_HEADERS_MAX 8    /* header lines of a request */
+#define HTTP_HEADER_LEN	 1024 /* bytes of a header line, NUL included */
+#define HTTP_ERROR_MAX	 256  /* bytes of an error message */
+#define HTTP_CURL	 "libcurl.so.4"
 
-#define HTTP_ANSWER_MAX (64u << 10) /* bytes of an answer kept */
-#define HTTP_FILE_MAX	(1u << 20)  /* bytes of a CA, cert or key file */
-#define HTTP_CONNECT_S	10	    /* connect timeout, seconds */
-#define HTTP_URL_MAX	4096
+/* A request's extra header lines, "Name: value" each. */
+struct http_headers {
+	unsigned hh_n;
+	char hh_line[HTTP_HEADERS_MAX][HTTP_HEADER_LEN];
+};
 
 struct http_blob {
 	char *hb_data;
@@ -27,7 +41,7 @@ struct http_tls {
 struct http_req {
 	const char *hq_method; /* "GET" or "POST" */
 	const char *hq_url;
-	struct curl_slist *hq_headers;
+	const struct http_headers *hq_headers;
 	const void *hq_body;
 	size_t hq_len;
 	long hq_timeout_s;
@@ -39,19 +53,28 @@ struct http_resp {
 	long hr_status; /* 0 when no answer arrived */
 	char hr_body[HTTP_ANSWER_MAX + 1];
 	size_t hr_len;
-	char hr_error[CURL_ERROR_SIZE];
+	char hr_error[HTTP_ERROR_MAX];
 	char hr_local_ip[64]; /* the address this host used, "" if none */
 };
 
-/* Initialises libcurl; before the sandbox and any thread. 0 or -1. */
+/* Checks, in a child process, that libcurl can be loaded; before the
+ * sandbox. 0, or -1 with a logged reason. */
 int http_init(void);
+/* Appends a header line made from fmt to h; -1 if it does not fit or h
+ * is full. */
+int http_header_add(struct http_headers *h, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Wipes h (lines may hold a token). */
+void http_headers_clear(struct http_headers *h);
 /* Reads path (at most HTTP_FILE_MAX bytes) into b; 0, or -1 with a
  * logged reason. */
 int http_read_file(const char *path, struct http_blob *b);
 /* Frees the TLS settings' files. */
 void http_tls_free(struct http_tls *t);
-/* Performs rq. 0 when an answer arrived (its status and the start of its
- * body in rs), -1 when none did (the reason in rs->hr_error). */
+/* Performs rq in a child process, which ends when it is done, when
+ * rq->hq_stop says so, or at its timeout. 0 when an answer arrived (its status
+ * and the start of its body in rs), -1 when none did (the reason in
+ * rs->hr_error). */
 int http_do(const struct http_tls *tls, const struct http_req *rq,
 	    struct http_resp *rs);
 /* Appends s, percent-encoded for a URL query, to buf[len]; -1 if it does

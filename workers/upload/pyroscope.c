@@ -97,26 +97,18 @@ pyro_body(FILE *out, struct spool_entry *e)
 	return rv == 0 && !ferror(e->se_f) ? 0 : -1;
 }
 
-static struct curl_slist *
-pyro_headers(const struct net_conf *c)
+/* The body's type and, with a tenant, its id. */
+static int
+pyro_headers(struct http_headers *h, const struct net_conf *c)
 {
-	struct curl_slist *h, *n;
-	char line[256];
-
-	if ((h = curl_slist_append(NULL, "Content-Type: text/plain")) == NULL)
-		return NULL;
-	if ((n = curl_slist_append(h, "Expect:")) == NULL)
-		goto fail;
-	if (c->nc_pyro_tenant != NULL) {
-		snprintf(line, sizeof(line), "X-Scope-OrgID: %s",
-			 c->nc_pyro_tenant);
-		if ((n = curl_slist_append(h, line)) == NULL)
-			goto fail;
-	}
-	return h;
-fail:
-	curl_slist_free_all(h);
-	return NULL;
+	memset(h, 0, sizeof(*h));
+	if (http_header_add(h, "Content-Type: text/plain") == -1 ||
+	    http_header_add(h, "Expect:") == -1)
+		return -1;
+	if (c->nc_pyro_tenant != NULL &&
+	    http_header_add(h, "X-Scope-OrgID: %s", c->nc_pyro_tenant) == -1)
+		return -1;
+	return 0;
 }
 
 static enum send_result
@@ -141,6 +133,7 @@ pyro_send(struct sender *s, struct backend *b, struct spool_entry *e)
 {
 	struct http_req rq = {"POST", NULL, NULL, NULL, 0, 0, NULL, NULL};
 	static struct http_resp rs;
+	struct http_headers hdr;
 	enum send_result r = SEND_RETRY;
 	char url[HTTP_URL_MAX], *body = NULL;
 	size_t len = 0;
@@ -166,14 +159,14 @@ pyro_send(struct sender *s, struct backend *b, struct spool_entry *e)
 	rq.hq_timeout_s = s->sn_conf->nc_timeout_s;
 	rq.hq_stop = sender_should_stop;
 	rq.hq_stop_arg = s;
-	if ((rq.hq_headers = pyro_headers(s->sn_conf)) != NULL) {
-		if (http_do(&s->sn_conf->nc_tls, &rq, &rs) == 0)
-			r = pyro_result(&rs, e->se_meta.wm_window);
-		else
-			log_info("pyroscope: window %" PRIu64 ": %s",
-				 e->se_meta.wm_window, rs.hr_error);
-	}
-	curl_slist_free_all(rq.hq_headers);
+	rq.hq_headers = &hdr;
+	if (pyro_headers(&hdr, s->sn_conf) == -1)
+		log_error("pyroscope: the tenant id is too long");
+	else if (http_do(&s->sn_conf->nc_tls, &rq, &rs) == 0)
+		r = pyro_result(&rs, e->se_meta.wm_window);
+	else
+		log_info("pyroscope: window %" PRIu64 ": %s",
+			 e->se_meta.wm_window, rs.hr_error);
 	free(body);
 	return r;
 }

@@ -53,28 +53,21 @@ studio_url(char *url, size_t len, const struct net_conf *c, const char *path,
 	return 0;
 }
 
-static struct curl_slist *
-studio_headers(const struct net_conf *c, int post)
+/* The API key, the service name and, for a POST, the body's type. */
+static int
+studio_headers(struct http_headers *h, const struct net_conf *c, int post)
 {
-	struct curl_slist *h = NULL, *n;
-	char line[1024];
-	const char *fixed[] = {"Content-Encoding: gzip",
-			       "Content-Type: application/json", "Expect:"};
-
-	snprintf(line, sizeof(line), "GPROFILER-API-KEY: %s", c->nc_token);
-	h = curl_slist_append(h, line);
-	explicit_bzero(line, sizeof(line));
-	snprintf(line, sizeof(line), "GPROFILER-SERVICE-NAME: %s",
-		 c->nc_service);
-	if (h == NULL || (n = curl_slist_append(h, line)) == NULL)
-		goto fail;
-	for (size_t i = 0; post && i < sizeof(fixed) / sizeof(fixed[0]); i++)
-		if ((n = curl_slist_append(h, fixed[i])) == NULL)
-			goto fail;
-	return h;
-fail:
-	curl_slist_free_all(h);
-	return NULL;
+	memset(h, 0, sizeof(*h));
+	if (http_header_add(h, "GPROFILER-API-KEY: %s", c->nc_token) == -1 ||
+	    http_header_add(h, "GPROFILER-SERVICE-NAME: %s", c->nc_service) ==
+		-1)
+		return -1;
+	if (post &&
+	    (http_header_add(h, "Content-Encoding: gzip") == -1 ||
+	     http_header_add(h, "Content-Type: application/json") == -1 ||
+	     http_header_add(h, "Expect:") == -1))
+		return -1;
+	return 0;
 }
 
 /* Copies the JSON string value of key in an answer, made printable, into
@@ -349,6 +342,7 @@ studio_send(struct sender *s, struct backend *b, struct spool_entry *e)
 {
 	struct http_req rq = {"POST", NULL, NULL, NULL, 0, 0, NULL, NULL};
 	static struct http_resp rs;
+	struct http_headers hdr;
 	struct trim tr = {0, 0, 0, 0, 0, 0, 0};
 	char url[HTTP_URL_MAX];
 	enum send_result r = SEND_RETRY;
@@ -369,15 +363,16 @@ studio_send(struct sender *s, struct backend *b, struct spool_entry *e)
 	rq.hq_timeout_s = s->sn_conf->nc_timeout_s;
 	rq.hq_stop = sender_should_stop;
 	rq.hq_stop_arg = s;
-	if ((rq.hq_headers = studio_headers(s->sn_conf, 1)) != NULL) {
-		if (http_do(&s->sn_conf->nc_tls, &rq, &rs) == 0)
-			r = studio_result(b, &rs, e->se_meta.wm_window);
-		else
-			log_info("studio: window %" PRIu64 ": %s",
-				 e->se_meta.wm_window, rs.hr_error);
-	}
+	rq.hq_headers = &hdr;
+	if (studio_headers(&hdr, s->sn_conf, 1) == -1)
+		log_error("studio: the token or service name is too long");
+	else if (http_do(&s->sn_conf->nc_tls, &rq, &rs) == 0)
+		r = studio_result(b, &rs, e->se_meta.wm_window);
+	else
+		log_info("studio: window %" PRIu64 ": %s", e->se_meta.wm_window,
+			 rs.hr_error);
 	explicit_bzero(url, sizeof(url));
-	curl_slist_free_all(rq.hq_headers);
+	http_headers_clear(&hdr);
 	gzbuf_free(&g);
 	return r;
 }
@@ -387,6 +382,7 @@ studio_check(struct sender *s, struct backend *b)
 {
 	struct http_req rq = {"GET", NULL, NULL, NULL, 0, 0, NULL, NULL};
 	static struct http_resp rs;
+	struct http_headers hdr;
 	char url[HTTP_URL_MAX];
 	int rv = -1;
 
@@ -396,8 +392,11 @@ studio_check(struct sender *s, struct backend *b)
 	rq.hq_timeout_s = 30;
 	rq.hq_stop = sender_should_stop;
 	rq.hq_stop_arg = s;
-	if ((rq.hq_headers = studio_headers(s->sn_conf, 0)) == NULL)
+	rq.hq_headers = &hdr;
+	if (studio_headers(&hdr, s->sn_conf, 0) == -1) {
+		http_headers_clear(&hdr);
 		return -1;
+	}
 	if (http_do(&s->sn_conf->nc_tls, &rq, &rs) == -1)
 		log_warn("studio: health check of %s failed: %s; windows are "
 			 "spooled until it answers",
@@ -411,7 +410,7 @@ studio_check(struct sender *s, struct backend *b)
 	if (rv == 0)
 		log_info("studio: %s is healthy", s->sn_conf->nc_server);
 	explicit_bzero(url, sizeof(url));
-	curl_slist_free_all(rq.hq_headers);
+	http_headers_clear(&hdr);
 	return rv;
 }
 

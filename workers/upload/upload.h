@@ -86,7 +86,7 @@ int upload_net_opt(struct upload_args *a, int c, char *arg);
 /* Checks the upload options together; 0, or -1 with a message. */
 int upload_net_check(struct upload_args *a);
 /* Before the sandbox: reads the token and TLS files, opens the spool,
- * initialises libcurl. 0, or -1 logged. */
+ * checks that libcurl can be loaded. 0, or -1 logged. */
 int upload_net_prepare(struct upload_args *a);
 /* After the sandbox: starts delivering the spool. 0 or -1. */
 int upload_net_start(struct upload_args *a);

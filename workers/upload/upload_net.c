@@ -267,7 +267,6 @@ upload_net_stop(struct upload_args *a, int64_t drain_ms)
 		explicit_bzero(a->ua_net.nc_token, strlen(a->ua_net.nc_token));
 	free(a->ua_net.nc_token);
 	a->ua_net.nc_token = NULL;
-	curl_global_cleanup();
 	return left;
 }
 
