@@ -79,6 +79,19 @@ assert b["ip_address"] == "127.0.0.1", b  # learnt from the first answer
 PY
 pass "idle: only profd-upload runs ($idle_rss kB in all); heartbeats carry the fields"
 
+# The uploader never maps libcurl or a TLS library: each request runs in
+# a child of its own, which ends with the request.
+UP=$(pgrep -P "$PROFD_PID" -x profd-upload) || fail "no profd-upload"
+grep -E 'libcurl|libssl|libcrypto|libgnutls' "/proc/$UP/maps" &&
+	fail "profd-upload maps libcurl or a TLS library"
+busy=0
+for _ in $(seq 40); do
+	[ -n "$(pgrep -P "$UP")" ] && busy=$((busy + 1))
+	sleep 0.1
+done
+[ "$busy" -lt 20 ] || fail "request children linger ($busy of 40 samples)"
+pass "profd-upload maps no libcurl; request children seen in $busy of 40 samples"
+
 # Start: perf only, 2-s windows.
 command start-1 start '{"duration": 2, "frequency": 49, "continuous": true,
 	"profiler_configs": {"perf": "enabled_restricted", "pyspy": "disabled",

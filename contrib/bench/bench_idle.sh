@@ -2,6 +2,8 @@
 # against the test backend on 127.0.0.1, no command given: only profd and
 # profd-upload run. The figure is their total RSS after a few heartbeats
 # (the median of samples every 0.5 s over 10 s, median of the runs).
+# Each HTTP request runs in a short-lived child of profd-upload; a sample
+# that catches one counts it, and the largest sample is reported too.
 . "$(dirname "$0")/lib.sh"
 
 FIDLE="idle heartbeat: RSS of profd + profd-upload"
@@ -47,7 +49,8 @@ for run in $(seq "$RUNS"); do
 	[ -n "$procs" ] || { cat "$RUN.err" >&2; na "profd-upload is not running"; }
 	bench_stop_profd "$PROFD_PID"
 	m=$(bench_median $vals)
-	say "run $run: $((m / 1024)) MB (profd and: $procs)"
+	peak=$(printf '%s\n' $vals | sort -n | tail -1)
+	say "run $run: $((m / 1024)) MB (profd and: $procs); largest sample $((peak / 1024)) MB"
 	meds="$meds $m"
 done
 mb=$(awk -v k="$(bench_median $meds)" 'BEGIN { print k / 1024 }')
