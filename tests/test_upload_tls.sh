@@ -32,7 +32,7 @@ printf '%s\n' "$TOKEN" >"$T/token"
 printf 'app;main;tls_leaf 4\n' >"$T/in.txt"
 up() {
 	"$UPLOAD_WORKER" -u --server-host "$URL" --service-name tls-svc \
-		--token-file "$T/token" --server-upload-timeout 5 "$@" \
+		--token-file "$T/token" --server-upload-timeout 15 "$@" \
 		"$T/in.txt" >/dev/null 2>>"$T/up.err"
 }
 delivered() { grep -c '"/api/v2/profiles".*"status": 200' "$REQS" 2>/dev/null; }
