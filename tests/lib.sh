@@ -13,6 +13,8 @@ BUSY_C="$top_builddir/tests/fixtures/busy_c"
 # Time limits are multiplied by this (3 in sanitizer builds).
 SLOW=${PROFD_TIME_FACTOR:-1}
 
+. "$top_srcdir/tests/cgroup_lib.sh"
+
 T=$(mktemp -d /tmp/profd-test.XXXXXX)
 chmod 0711 "$T"
 TRACKED=""
@@ -24,6 +26,9 @@ cleanup() {
 	for p in $TRACKED; do wait "$p" 2>/dev/null; done
 	# Anything still running from this test's directory is a leak.
 	pkill -9 -f "$T" 2>/dev/null
+	# The cgroups of a profd that was killed (runtime dirs are in $T).
+	# shellcheck disable=SC2046
+	profd_cgroups_remove $(find "$T" -maxdepth 3 -type d 2>/dev/null)
 	rm -rf "$T"
 }
 trap cleanup EXIT

@@ -17,6 +17,7 @@ PERF_WORKER="$top_builddir/workers/perf/profd-perf"
 BUSY_C="$top_builddir/tests/fixtures/busy_c"
 FAULT="$top_builddir/tests/fault_worker"
 RUSAGE="$top_builddir/contrib/bench/bench_rusage"
+. "$top_srcdir/tests/cgroup_lib.sh"
 
 # Runs of each measured figure; the table shows their median.
 RUNS=${BENCH_RUNS:-3}
@@ -48,15 +49,9 @@ bench_cleanup() {
 	for p in $BENCH_TRACKED; do wait "$p" 2>/dev/null; done
 	# Anything still running from this benchmark's directory is a leak.
 	pkill -9 -f "$B" 2>/dev/null
-	# Cgroups of a profd that had to be killed: children first.
-	for run in $BENCH_RUNDIRS; do
-		for cg in /sys/fs/cgroup/*/"$(bench_cgroup_parent "$run")"; do
-			[ -d "$cg" ] || continue
-			find "$cg" -mindepth 1 -depth -type d -exec rmdir {} + \
-				2>/dev/null
-			rmdir "$cg" 2>/dev/null
-		done
-	done
+	# Cgroups of a profd that had to be killed.
+	# shellcheck disable=SC2086
+	profd_cgroups_remove $BENCH_RUNDIRS
 	rm -rf "$B"
 }
 trap bench_cleanup EXIT
@@ -108,16 +103,5 @@ bench_profd() {
 	return 1
 }
 
-# bench_cgroup_parent RUNDIR: the cgroup parent of a profd with that
-# runtime dir, "profd." and the 32-bit FNV-1a hash of the path (as
-# supervisor/profd.c names it).
-bench_cgroup_parent() {
-	local h=2166136261 i c
-	for ((i = 0; i < ${#1}; i++)); do
-		printf -v c '%d' "'${1:i:1}"
-		h=$((((h ^ c) * 16777619) & 0xffffffff))
-	done
-	printf 'profd.%08x\n' "$h"
-}
 
 ctl() { timeout -k 2 15 "$PROFCTL" --runtime-dir "$RUN" "$@"; }
