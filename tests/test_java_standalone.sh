@@ -14,7 +14,7 @@ check_java() {
 		{ cat "$T/$3.err"; fail "$3: profd-java exited with $?"; }
 	java_shares "$T/$3.col"
 	echo "$3: hotLeaf=$HOT coldLeaf=$COLD hot share=$SHARE %"
-	[ "$HOT" -ge $((10 * $2)) ] || { head -5 "$T/$3.col"; fail "$3: too few samples in hotLeaf"; }
+	[ "$HOT" -ge $((8 * $2)) ] || { head -5 "$T/$3.col"; fail "$3: too few samples in hotLeaf"; }
 	[ "$COLD" -ge $((2 * $2)) ] || fail "$3: too few samples in coldLeaf"
 	[ "$SHARE" -ge 56 ] && [ "$SHARE" -le 94 ] || fail "$3: hot share $SHARE % is not 75 % +- 25 %"
 	left=$(ls -A "$4" | grep -E "^\.profd-|^\.attach_pid$1$|^\.libprofd" || true)
