@@ -1,6 +1,7 @@
 /* Per-window process identities for perf samples: comm, container, app. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
 #include "appid.h"
@@ -39,9 +40,14 @@ perf_procs_lookup(struct stack_table *t, uint32_t pid, struct perf_proc_ent *e)
 
 	e->pe_pid = pid;
 	e->pe_container = e->pe_app_id = 0;
-	if (appid_container((pid_t)pid, buf, sizeof(buf)) == 0 &&
-	    (id = stacks_intern_str(t, buf)) != STACKS_NONE)
-		e->pe_container = id;
+	if (appid_container((pid_t)pid, buf, sizeof(buf)) == 0) {
+		if ((id = stacks_intern_str(t, buf)) != STACKS_NONE)
+			e->pe_container = id;
+	} else if (errno == ENOENT) {
+		/* Gone (most often a short-lived process): so is its
+		 * cmdline, which would cost one more failed open. */
+		return;
+	}
 	if (appid_of_pid((pid_t)pid, buf, sizeof(buf)) == 0 &&
 	    (id = stacks_intern_str(t, buf)) != STACKS_NONE)
 		e->pe_app_id = id;
