@@ -43,13 +43,21 @@ struct stack_table {
 
 #define HASH_SEED 0x9e3779b97f4a7c15ull
 
-/* Reads the n <= 8 bytes at s as the low bytes of a word. */
 static uint64_t
-hash_load(const unsigned char *s, size_t n)
+hash_load8(const unsigned char *s)
 {
-	uint64_t w = 0;
+	uint64_t w;
 
-	memcpy(&w, s, n);
+	memcpy(&w, s, 8);
+	return w;
+}
+
+static uint64_t
+hash_load4(const unsigned char *s)
+{
+	uint32_t w;
+
+	memcpy(&w, s, 4);
 	return w;
 }
 
@@ -62,18 +70,26 @@ hash_round(uint64_t h, uint64_t w)
 	return h * 0x9e3779b185ebca87ull;
 }
 
-/* Hashes s[0..len) eight bytes at a time; every bit of the result
- * depends on every byte (the low bits pick the slot). */
+/* Hashes s[0..len) eight bytes at a time (the last word overlaps the one
+ * before it when len is not a multiple of 8); every bit of the result
+ * depends on every byte, so that the low bits can pick the slot. */
 static uint32_t
 hash_bytes(const void *p, size_t len, uint64_t h)
 {
 	const unsigned char *s = p;
 
 	h ^= len;
-	for (; len >= 8; s += 8, len -= 8)
-		h = hash_round(h, hash_load(s, 8));
-	if (len > 0)
-		h = hash_round(h, hash_load(s, len));
+	if (len >= 8) {
+		for (size_t i = 0; i + 8 < len; i += 8)
+			h = hash_round(h, hash_load8(s + i));
+		h = hash_round(h, hash_load8(s + len - 8));
+	} else if (len >= 4) {
+		h = hash_round(h,
+			       hash_load4(s) << 32 | hash_load4(s + len - 4));
+	} else if (len > 0) {
+		h = hash_round(h, (uint64_t)s[0] << 16 | s[len / 2] << 8 |
+				      s[len - 1]);
+	}
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdull;
 	h ^= h >> 33;
