@@ -17,6 +17,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,7 +61,8 @@ struct perf_header {
 
 /* A frame line: spans into its line. */
 struct perf_frame {
-	uint64_t pf_addr;
+	const char *pf_addr; /* hex digits, at most 16 */
+	size_t pf_addr_len;
 	const char *pf_sym; /* with its +0x offset */
 	size_t pf_sym_len;
 	const char *pf_dso; /* without the brackets of "[dso]" */
@@ -79,18 +81,35 @@ perf_isdigit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* The value + 1 of each hex digit, 0 for any other byte. */
+static const unsigned char perf_hex[256] = {
+    ['0'] = 1,	['1'] = 2,  ['2'] = 3,	['3'] = 4,  ['4'] = 5,	['5'] = 6,
+    ['6'] = 7,	['7'] = 8,  ['8'] = 9,	['9'] = 10, ['a'] = 11, ['b'] = 12,
+    ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12,
+    ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
 static int
 perf_isxdigit(char c)
 {
-	return perf_isdigit(c) || (c >= 'a' && c <= 'f') ||
-	       (c >= 'A' && c <= 'F');
+	return perf_hex[(unsigned char)c] != 0;
 }
 
 static unsigned
 perf_hexval(char c)
 {
-	return perf_isdigit(c) ? (unsigned)(c - '0')
-			       : (unsigned)((c | 0x20) - 'a' + 10);
+	return perf_hex[(unsigned char)c] - 1u;
+}
+
+/* Returns the value of the hex digits s[0..n), n <= 16. */
+static uint64_t
+perf_hex_value(const char *s, size_t n)
+{
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < n; i++)
+		v = v << 4 | perf_hexval(s[i]);
+	return v;
 }
 
 static int
@@ -121,9 +140,14 @@ perf_token_end(const char *s, size_t i, size_t n)
 static int
 perf_contains(const char *s, size_t n, const char *w, size_t wn)
 {
-	for (size_t i = 0; i + wn <= n; i++)
-		if (s[i] == w[0] && memcmp(s + i, w, wn) == 0)
+	const char *end = s + n, *c;
+
+	for (; (size_t)(end - s) >= wn; s = c + 1) {
+		if ((c = memchr(s, w[0], (size_t)(end - s) - wn + 1)) == NULL)
+			return 0;
+		if (memcmp(c, w, wn) == 0)
 			return 1;
+	}
 	return 0;
 }
 
@@ -238,8 +262,13 @@ perf_begin(struct perf_parser *p, const char *s, const struct perf_header *h)
 static size_t
 perf_dso_open(const char *s, size_t sym, size_t n)
 {
+	const char *open = memrchr(s + sym, '(', n - 1 - sym);
 	size_t depth = 0;
 
+	/* Mostly the dso holds no ')': its '(' is the last one. */
+	if (open != NULL && open - s >= (ptrdiff_t)sym + 2 && open[-1] == ' ' &&
+	    memchr(open + 1, ')', (size_t)(s + n - 1 - (open + 1))) == NULL)
+		return (size_t)(open - s);
 	for (size_t i = n; i-- > sym;) {
 		if (s[i] == ')') {
 			depth++;
@@ -261,11 +290,12 @@ perf_frame_parse(const char *s, size_t n, struct perf_frame *f)
 {
 	size_t i = perf_skip_space(s, 0, n), addr = i, open;
 
-	f->pf_addr = 0;
-	for (; i < n && perf_isxdigit(s[i]); i++)
-		f->pf_addr = f->pf_addr << 4 | perf_hexval(s[i]);
+	while (i < n && perf_isxdigit(s[i]))
+		i++;
 	if (i == addr || i - addr > 16 || i == n || s[i] != ' ')
 		return -1;
+	f->pf_addr = s + addr;
+	f->pf_addr_len = i - addr;
 	i++;
 	while (n > i && perf_isspace(s[n - 1]))
 		n--;
@@ -348,8 +378,9 @@ perf_frame_id(struct perf_parser *p, const struct perf_frame *f)
 	if (unknown_sym && !unknown_dso && p->pp_jit != NULL &&
 	    p->pp_is_jit(dso, dn)) {
 		size_t len;
-		const char *name = p->pp_jit(p->pp_jit_arg, p->pp_pid,
-					     f->pf_addr, dso, dn, &len);
+		const char *name = p->pp_jit(
+		    p->pp_jit_arg, p->pp_pid,
+		    perf_hex_value(f->pf_addr, f->pf_addr_len), dso, dn, &len);
 
 		if (name != NULL && len > 0 && len <= PERF_MAX_LINE)
 			return perf_intern(p, name, len);
@@ -463,15 +494,15 @@ perf_end(struct perf_parser *p)
 		p->pp_stats.ps_cut++;
 }
 
-/* Handles a line of a sample: a frame, or the header of the next sample
- * when perf printed no blank line between them. */
+/* Handles a line of a sample that starts with lead spaces: a frame, or the
+ * header of the next sample when perf printed no blank line between them. */
 static void
-perf_sample_line(struct perf_parser *p, const char *s, size_t n)
+perf_sample_line(struct perf_parser *p, const char *s, size_t n, size_t lead)
 {
 	struct perf_header h;
 
-	if (perf_isspace(s[0])) {
-		perf_frame(p, s, n);
+	if (lead > 0) {
+		perf_frame(p, s + lead, n - lead);
 	} else if (perf_header_parse(s, n, &h) == 0) {
 		perf_end(p);
 		perf_begin(p, s, &h);
@@ -485,7 +516,8 @@ static void
 perf_line(struct perf_parser *p, const char *s, size_t n, int cut)
 {
 	struct perf_header h;
-	int blank = !cut && perf_blank(s, n);
+	size_t lead = perf_skip_space(s, 0, n);
+	int blank = !cut && lead == n;
 
 	switch (p->pp_state) {
 	case PERF_IDLE:
@@ -502,7 +534,7 @@ perf_line(struct perf_parser *p, const char *s, size_t n, int cut)
 		else if (cut)
 			perf_skip(p);
 		else
-			perf_sample_line(p, s, n);
+			perf_sample_line(p, s, n, lead);
 		break;
 	case PERF_BAD:
 		if (blank)
