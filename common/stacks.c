@@ -295,6 +295,12 @@ stacks_intern(struct stack_table *t, const char *s, size_t len)
 }
 
 uint32_t
+stacks_hash(const void *s, size_t len)
+{
+	return hash_bytes(s, len, HASH_SEED);
+}
+
+uint32_t
 stacks_intern_str(struct stack_table *t, const char *s)
 {
 	return stacks_intern(t, s, strlen(s));

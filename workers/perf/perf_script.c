@@ -11,8 +11,10 @@
  * Lines are cut out of the fed chunks in place; only a line split between
  * two chunks is copied, into a buffer of PERF_MAX_LINE bytes. Frame ids are
  * kept in a ring of STACKS_MAX_FRAMES, so a deeper stack keeps its root-most
- * frames. Bad input never fails a call: the sample is counted as skipped and
- * parsing resumes after the next blank line.
+ * frames. Most frame lines recur many times: a direct-mapped cache of
+ * PERF_CACHE_SLOTS lines gives the id of a line seen before without
+ * parsing and interning it again. Bad input never fails a call: the sample is
+ *counted as skipped and parsing resumes after the next blank line.
  */
 #include "config.h"
 
@@ -23,12 +25,23 @@
 
 #include "perf_script.h"
 
-#define PERF_NAME_MAX (PERF_MAX_LINE + 16) /* bytes of a built frame name */
+#define PERF_NAME_MAX	 (PERF_MAX_LINE + 16) /* bytes of a built frame name */
+#define PERF_CACHE_SLOTS 1024 /* frame lines cached, a power of 2 */
+#define PERF_CACHE_KEY	 88   /* bytes of the longest one */
 
 enum perf_state {
 	PERF_IDLE,   /* between samples */
 	PERF_SAMPLE, /* header read, reading frames */
 	PERF_BAD,    /* skipping a bad sample up to the next blank line */
+};
+
+/* A frame line (after its leading blanks, byte for byte) and its frame id.
+ * The same line always gives the same id, except through the JIT callback:
+ * those lines are not cached. */
+struct perf_cache_ent {
+	uint32_t pc_id;
+	uint32_t pc_len; /* 0: empty */
+	char pc_key[PERF_CACHE_KEY];
 };
 
 struct perf_parser {
@@ -45,7 +58,8 @@ struct perf_parser {
 	int pp_long;	     /* that line is longer than PERF_MAX_LINE */
 	char *pp_name;	     /* frame name being built, PERF_NAME_MAX */
 	uint32_t *pp_frames; /* ring of STACKS_MAX_FRAMES ids, leaf first */
-	size_t pp_nframes;   /* frames read in this sample */
+	struct perf_cache_ent *pp_cache; /* PERF_CACHE_SLOTS */
+	size_t pp_nframes;		 /* frames read in this sample */
 	uint32_t pp_pid;
 	size_t pp_comm_len;
 	char pp_comm[PERF_MAX_COMM];
@@ -364,9 +378,10 @@ perf_intern_parts(struct perf_parser *p, const struct perf_part *part, size_t n)
 	return perf_intern(p, p->pp_name, len);
 }
 
-/* Returns the id of the collapsed name of frame f, as gProfiler names it. */
+/* Returns the id of the collapsed name of frame f, as gProfiler names it;
+ * sets *jit if the JIT callback was asked. */
 static uint32_t
-perf_frame_id(struct perf_parser *p, const struct perf_frame *f)
+perf_frame_id(struct perf_parser *p, const struct perf_frame *f, int *jit)
 {
 	static const char unknown[] = "[unknown]";
 	const char *sym = f->pf_sym, *dso = f->pf_dso;
@@ -382,6 +397,7 @@ perf_frame_id(struct perf_parser *p, const struct perf_frame *f)
 		    p->pp_jit_arg, p->pp_pid,
 		    perf_hex_value(f->pf_addr, f->pf_addr_len), dso, dn, &len);
 
+		*jit = 1;
 		if (name != NULL && len > 0 && len <= PERF_MAX_LINE)
 			return perf_intern(p, name, len);
 	}
@@ -411,17 +427,36 @@ perf_skip(struct perf_parser *p)
 	p->pp_state = PERF_BAD;
 }
 
-/* Adds the frame line s[0..n) to the current sample. */
+/* Returns the cache slot of the frame line s[0..n), or NULL if it is too
+ * long to be cached. */
+static struct perf_cache_ent *
+perf_cache_slot(struct perf_parser *p, const char *s, size_t n)
+{
+	if (n > PERF_CACHE_KEY)
+		return NULL;
+	return &p->pp_cache[stacks_hash(s, n) & (PERF_CACHE_SLOTS - 1)];
+}
+
+/* Adds the frame line s[0..n), leading blanks left out, to the current
+ * sample. */
 static void
 perf_frame(struct perf_parser *p, const char *s, size_t n)
 {
+	struct perf_cache_ent *e = perf_cache_slot(p, s, n);
 	struct perf_frame f;
 	uint32_t id;
+	int jit = 0;
 
-	if (perf_frame_parse(s, n, &f) == -1 ||
-	    (id = perf_frame_id(p, &f)) == STACKS_NONE) {
+	if (e != NULL && e->pc_len == n && memcmp(e->pc_key, s, n) == 0) {
+		id = e->pc_id;
+	} else if (perf_frame_parse(s, n, &f) == -1 ||
+		   (id = perf_frame_id(p, &f, &jit)) == STACKS_NONE) {
 		perf_skip(p);
 		return;
+	} else if (e != NULL && !jit) {
+		e->pc_id = id;
+		e->pc_len = (uint32_t)n;
+		memcpy(e->pc_key, s, n);
 	}
 	p->pp_frames[p->pp_nframes % STACKS_MAX_FRAMES] = id;
 	p->pp_nframes++;
@@ -570,7 +605,9 @@ perf_parser_new(struct stack_table *t, int flags, perf_proc_fn resolve,
 	p->pp_line = malloc(PERF_MAX_LINE);
 	p->pp_name = malloc(PERF_NAME_MAX);
 	p->pp_frames = malloc(STACKS_MAX_FRAMES * sizeof(*p->pp_frames));
-	if (p->pp_line == NULL || p->pp_name == NULL || p->pp_frames == NULL) {
+	p->pp_cache = calloc(PERF_CACHE_SLOTS, sizeof(*p->pp_cache));
+	if (p->pp_line == NULL || p->pp_name == NULL || p->pp_frames == NULL ||
+	    p->pp_cache == NULL) {
 		perf_parser_free(p);
 		errno = ENOMEM;
 		return NULL;
@@ -660,5 +697,6 @@ perf_parser_free(struct perf_parser *p)
 	free(p->pp_line);
 	free(p->pp_name);
 	free(p->pp_frames);
+	free(p->pp_cache);
 	free(p);
 }
