@@ -427,6 +427,34 @@ perf_skip(struct perf_parser *p)
 	p->pp_state = PERF_BAD;
 }
 
+static uint64_t
+perf_word(const char *s)
+{
+	uint64_t w;
+
+	memcpy(&w, s, 8);
+	return w;
+}
+
+/* Hashes three words of the frame line s[0..n), enough to pick its cache
+ * slot: the first 16 bytes (mostly the address) and the last 8, multiplied
+ * independently of each other, then mixed into the low bits. */
+static uint32_t
+perf_line_hash(const char *s, size_t n)
+{
+	uint64_t h;
+
+	if (n < 16)
+		return stacks_hash(s, n);
+	h = perf_word(s) * 0x9e3779b97f4a7c15ull ^
+	    perf_word(s + 8) * 0xc2b2ae3d27d4eb4full ^
+	    perf_word(s + n - 8) * 0x165667b19e3779f9ull ^ n;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return (uint32_t)h;
+}
+
 /* Returns the cache slot of the frame line s[0..n), or NULL if it is too
  * long to be cached. */
 static struct perf_cache_ent *
@@ -434,7 +462,7 @@ perf_cache_slot(struct perf_parser *p, const char *s, size_t n)
 {
 	if (n > PERF_CACHE_KEY)
 		return NULL;
-	return &p->pp_cache[stacks_hash(s, n) & (PERF_CACHE_SLOTS - 1)];
+	return &p->pp_cache[perf_line_hash(s, n) & (PERF_CACHE_SLOTS - 1)];
 }
 
 /* Adds the frame line s[0..n), leading blanks left out, to the current
