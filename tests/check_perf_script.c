@@ -668,6 +668,28 @@ START_TEST(test_resolve)
 }
 END_TEST
 
+START_TEST(test_resolve_once)
+{
+	struct resolve_ctx rc = {0};
+	struct text tx = {0};
+	struct run r = {0};
+
+	/* An index is asked for once per pid and comm; a dropped sample's
+	 * process is asked for again. */
+	for (int i = 0; i < 3; i++)
+		text_puts(&tx, two_samples);
+	text_puts(&tx, "perf-thr 2698/2700 [001] 118.2: 1 cpu-clock:\n"
+		       "\t1 f (/x)\n\n");
+	run_chunks(&r, tx.tx_buf, tx.tx_len, 0, 0, resolve_drop_sleep, &rc);
+	ck_assert_int_eq(rc.rc_calls, 5);
+	ck_assert_str_eq(rc.rc_comm, "perf-thr");
+	ck_assert_uint_eq(stacks_nproc(r.r_t), 2);
+	assert_stats(&r, 4, 3, 0);
+	run_free(&r);
+	free(tx.tx_buf);
+}
+END_TEST
+
 START_TEST(test_table_full)
 {
 	struct stack_table *t = stacks_new(16384);
@@ -861,6 +883,7 @@ perf_script_suite(void)
 	tcase_add_test(tc, test_deep_stack);
 	tcase_add_test(tc, test_garbage);
 	tcase_add_test(tc, test_resolve);
+	tcase_add_test(tc, test_resolve_once);
 	tcase_add_test(tc, test_table_full);
 	tcase_add_test(tc, test_fixture);
 	tcase_add_test(tc, test_jit_line_per_pid);

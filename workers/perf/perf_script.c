@@ -28,6 +28,8 @@
 #define PERF_NAME_MAX	 (PERF_MAX_LINE + 16) /* bytes of a built frame name */
 #define PERF_CACHE_SLOTS 1024 /* frame lines cached, a power of 2 */
 #define PERF_CACHE_KEY	 88   /* bytes of the longest one */
+#define PERF_WHO_SLOTS	 64   /* processes cached, a power of 2 */
+#define PERF_WHO_COMM	 16   /* bytes of the longest comm cached */
 
 enum perf_state {
 	PERF_IDLE,   /* between samples */
@@ -42,6 +44,16 @@ struct perf_cache_ent {
 	uint32_t pc_id;
 	uint32_t pc_len; /* 0: empty */
 	char pc_key[PERF_CACHE_KEY];
+};
+
+/* A pid and comm of a sample header and the process index they gave: the
+ * resolve callback answers the same for the same pid and comm. */
+struct perf_who {
+	uint32_t pw_pid;
+	int pw_proc;
+	uint8_t pw_used;
+	uint8_t pw_comm_len;
+	char pw_comm[PERF_WHO_COMM];
 };
 
 struct perf_parser {
@@ -59,7 +71,8 @@ struct perf_parser {
 	char *pp_name;	     /* frame name being built, PERF_NAME_MAX */
 	uint32_t *pp_frames; /* ring of STACKS_MAX_FRAMES ids, leaf first */
 	struct perf_cache_ent *pp_cache; /* PERF_CACHE_SLOTS */
-	size_t pp_nframes;		 /* frames read in this sample */
+	struct perf_who pp_who[PERF_WHO_SLOTS];
+	size_t pp_nframes; /* frames read in this sample */
 	uint32_t pp_pid;
 	size_t pp_comm_len;
 	char pp_comm[PERF_MAX_COMM];
@@ -521,7 +534,7 @@ perf_root_first(struct perf_parser *p)
 
 /* Returns the process index of the current sample, -1 to drop it. */
 static int
-perf_proc(struct perf_parser *p)
+perf_proc_resolve(struct perf_parser *p)
 {
 	uint32_t comm;
 
@@ -532,6 +545,31 @@ perf_proc(struct perf_parser *p)
 	if (comm == STACKS_NONE)
 		return -1;
 	return stacks_proc(p->pp_table, p->pp_pid, comm, 0, 0);
+}
+
+/* Same, through the cache of processes: resolved once per pid and comm. */
+static int
+perf_proc(struct perf_parser *p)
+{
+	struct perf_who *w = NULL;
+	int proc;
+
+	if (p->pp_comm_len <= PERF_WHO_COMM) {
+		w = &p->pp_who[(p->pp_pid * 2654435761u) >> 16 &
+			       (PERF_WHO_SLOTS - 1)];
+		if (w->pw_used && w->pw_pid == p->pp_pid &&
+		    w->pw_comm_len == p->pp_comm_len &&
+		    memcmp(w->pw_comm, p->pp_comm, p->pp_comm_len) == 0)
+			return w->pw_proc;
+	}
+	if ((proc = perf_proc_resolve(p)) >= 0 && w != NULL) {
+		w->pw_used = 1;
+		w->pw_pid = p->pp_pid;
+		w->pw_proc = proc;
+		w->pw_comm_len = (uint8_t)p->pp_comm_len;
+		memcpy(w->pw_comm, p->pp_comm, p->pp_comm_len);
+	}
+	return proc;
 }
 
 /* Ends the current sample, adding its stack. */

@@ -22,7 +22,8 @@
 struct perf_parser;
 
 /* Returns the process index in t for a sample of pid with thread comm
- * comm[0..len); -1 to drop the sample. */
+ * comm[0..len); -1 to drop the sample. It must give the same index for the
+ * same pid and comm: the parser may remember it and not ask again. */
 typedef int (*perf_proc_fn)(void *arg, struct stack_table *t, uint32_t pid,
 			    const char *comm, size_t len);
 
