@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -455,5 +456,6 @@ appid_container(pid_t pid, char *buf, size_t len)
 	     line = strtok_r(NULL, "\n", &save))
 		if (container_id(line, buf, len) == 0)
 			return 0;
+	errno = 0;
 	return -1;
 }

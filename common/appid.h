@@ -21,7 +21,8 @@ int appid_from_args(char *const *args, size_t n, const char *cwd, char *buf,
 int appid_of_pid(pid_t pid, char *buf, size_t len);
 /* Stores in buf the container a process runs in, from /proc/PID/cgroup
  * (docker, containerd, CRI-O and podman scopes: the first 12 hex digits
- * of the container id). 0, or -1 when it runs in none. */
+ * of the container id). 0; -1 with errno 0 when it runs in none, with
+ * errno ENOENT when it is gone. */
 int appid_container(pid_t pid, char *buf, size_t len);
 
 #endif

@@ -29,6 +29,8 @@ struct stack_table {
 	/* processes */
 	struct stack_proc *st_procs;
 	size_t st_nproc, st_proc_cap;
+	uint32_t *st_proc_slots; /* index + 1, 0 = empty */
+	size_t st_proc_nslots;
 	/* stacks */
 	uint32_t *st_frames;
 	size_t st_frames_len, st_frames_cap;
@@ -39,16 +41,59 @@ struct stack_table {
 	uint64_t st_total;
 };
 
+#define HASH_SEED 0x9e3779b97f4a7c15ull
+
+static uint64_t
+hash_load8(const unsigned char *s)
+{
+	uint64_t w;
+
+	memcpy(&w, s, 8);
+	return w;
+}
+
+static uint64_t
+hash_load4(const unsigned char *s)
+{
+	uint32_t w;
+
+	memcpy(&w, s, 4);
+	return w;
+}
+
+/* Mixes the word w into h (one round of a multiply-rotate hash). */
+static uint64_t
+hash_round(uint64_t h, uint64_t w)
+{
+	h ^= w * 0xc2b2ae3d27d4eb4full;
+	h = (h << 31) | (h >> 33);
+	return h * 0x9e3779b185ebca87ull;
+}
+
+/* Hashes s[0..len) eight bytes at a time (the last word overlaps the one
+ * before it when len is not a multiple of 8); every bit of the result
+ * depends on every byte, so that the low bits can pick the slot. */
 static uint32_t
-hash_bytes(const void *p, size_t len, uint32_t h)
+hash_bytes(const void *p, size_t len, uint64_t h)
 {
 	const unsigned char *s = p;
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= s[i];
-		h *= 16777619u;
+	h ^= len;
+	if (len >= 8) {
+		for (size_t i = 0; i + 8 < len; i += 8)
+			h = hash_round(h, hash_load8(s + i));
+		h = hash_round(h, hash_load8(s + len - 8));
+	} else if (len >= 4) {
+		h = hash_round(h,
+			       hash_load4(s) << 32 | hash_load4(s + len - 4));
+	} else if (len > 0) {
+		h = hash_round(h, (uint64_t)s[0] << 16 | s[len / 2] << 8 |
+				      s[len - 1]);
 	}
-	return h;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return (uint32_t)h;
 }
 
 static size_t
@@ -57,6 +102,7 @@ table_bytes(const struct stack_table *t)
 	return t->st_chars_cap + t->st_str_cap * 2 * sizeof(uint32_t) +
 	       t->st_str_nslots * sizeof(uint32_t) +
 	       t->st_proc_cap * sizeof(struct stack_proc) +
+	       t->st_proc_nslots * sizeof(uint32_t) +
 	       t->st_frames_cap * sizeof(uint32_t) +
 	       t->st_ent_cap * sizeof(struct stack_ent) +
 	       t->st_ent_nslots * sizeof(uint32_t);
@@ -117,7 +163,7 @@ static uint32_t
 str_hash_of(const struct stack_table *t, size_t id)
 {
 	return hash_bytes(t->st_chars + t->st_str_off[id], t->st_str_len[id],
-			  2166136261u);
+			  HASH_SEED);
 }
 
 static uint32_t
@@ -150,6 +196,7 @@ table_release(struct stack_table *t)
 	free(t->st_str_len);
 	free(t->st_str_slots);
 	free(t->st_procs);
+	free(t->st_proc_slots);
 	free(t->st_frames);
 	free(t->st_ents);
 	free(t->st_ent_slots);
@@ -228,7 +275,7 @@ stacks_intern(struct stack_table *t, const char *s, size_t len)
 
 	if (len > STACKS_MAX_STRING)
 		len = STACKS_MAX_STRING;
-	h = hash_bytes(s, len, 2166136261u);
+	h = hash_bytes(s, len, HASH_SEED);
 	if (t->st_str_nslots > 0) {
 		j = str_slot(t, s, len, h);
 		if (t->st_str_slots[j] != 0)
@@ -245,6 +292,12 @@ stacks_intern(struct stack_table *t, const char *s, size_t len)
 		return STACKS_NONE;
 	t->st_str_slots[j] = (uint32_t)id + 1;
 	return (uint32_t)id;
+}
+
+uint32_t
+stacks_hash(const void *s, size_t len)
+{
+	return hash_bytes(s, len, HASH_SEED);
 }
 
 uint32_t
@@ -273,29 +326,68 @@ stacks_nstr(const struct stack_table *t)
 	return t->st_nstr;
 }
 
+/* Hashes the key of a process. */
+static uint32_t
+proc_hash(uint32_t pid, uint32_t comm, uint32_t container, uint32_t app_id)
+{
+	uint32_t key[4] = {pid, comm, container, app_id};
+
+	return hash_bytes(key, sizeof(key), HASH_SEED);
+}
+
+static uint32_t
+proc_hash_of(const struct stack_table *t, size_t i)
+{
+	const struct stack_proc *p = &t->st_procs[i];
+
+	return proc_hash(p->sp_pid, p->sp_comm, p->sp_container, p->sp_app_id);
+}
+
+/* Returns the slot of the process in the process hash, or the empty one. */
+static size_t
+proc_slot(const struct stack_table *t, uint32_t pid, uint32_t comm,
+	  uint32_t container, uint32_t app_id)
+{
+	size_t mask = t->st_proc_nslots - 1, j;
+
+	for (j = proc_hash(pid, comm, container, app_id) & mask;
+	     t->st_proc_slots[j] != 0; j = (j + 1) & mask) {
+		const struct stack_proc *p =
+		    &t->st_procs[t->st_proc_slots[j] - 1];
+
+		if (p->sp_pid == pid && p->sp_comm == comm &&
+		    p->sp_container == container && p->sp_app_id == app_id)
+			break;
+	}
+	return j;
+}
+
 int
 stacks_proc(struct stack_table *t, uint32_t pid, uint32_t comm,
 	    uint32_t container, uint32_t app_id)
 {
 	struct stack_proc *p;
+	size_t j;
 
 	if (comm >= t->st_nstr || container >= t->st_nstr ||
 	    app_id >= t->st_nstr) {
 		errno = EINVAL;
 		return -1;
 	}
-	/* Few processes per window: a reverse linear scan finds the
-	 * recently used ones first. */
-	for (size_t i = t->st_nproc; i-- > 0;) {
-		p = &t->st_procs[i];
-		if (p->sp_pid == pid && p->sp_comm == comm &&
-		    p->sp_container == container && p->sp_app_id == app_id)
-			return (int)i;
+	if (t->st_proc_nslots > 0) {
+		j = proc_slot(t, pid, comm, container, app_id);
+		if (t->st_proc_slots[j] != 0)
+			return (int)t->st_proc_slots[j] - 1;
 	}
 	if (t->st_nproc >= INT32_MAX ||
 	    grow(t, (void **)&t->st_procs, &t->st_proc_cap, t->st_nproc + 1,
 		 sizeof(*p)) == -1)
 		return -1;
+	if ((t->st_nproc + 1) * 10 > t->st_proc_nslots * 7 &&
+	    rehash(t, &t->st_proc_slots, &t->st_proc_nslots, t->st_nproc,
+		   proc_hash_of) == -1)
+		return -1;
+	j = proc_slot(t, pid, comm, container, app_id);
 	p = &t->st_procs[t->st_nproc];
 	memset(p, 0, sizeof(*p));
 	p->sp_pid = pid;
@@ -303,6 +395,7 @@ stacks_proc(struct stack_table *t, uint32_t pid, uint32_t comm,
 	p->sp_container = container;
 	p->sp_app_id = app_id;
 	p->sp_first = p->sp_last = STACKS_NONE;
+	t->st_proc_slots[j] = (uint32_t)t->st_nproc + 1;
 	return (int)t->st_nproc++;
 }
 
@@ -402,8 +495,7 @@ stacks_add(struct stack_table *t, int proc, const uint32_t *frames, size_t n,
 		errno = EOVERFLOW;
 		return -1;
 	}
-	h = hash_bytes(&proc, sizeof(proc), 2166136261u);
-	h = hash_bytes(frames, n * 4, h);
+	h = hash_bytes(frames, n * 4, HASH_SEED ^ (uint32_t)proc);
 	if (t->st_ent_nslots > 0)
 		j = ent_slot(t, proc, frames, n, h);
 	if (t->st_ent_nslots == 0 || t->st_ent_slots[j] == 0) {

@@ -47,6 +47,9 @@ void stacks_clear(struct stack_table *t);
 uint32_t stacks_intern(struct stack_table *t, const char *s, size_t len);
 /* Same for a NUL-terminated string. */
 uint32_t stacks_intern_str(struct stack_table *t, const char *s);
+/* Returns the hash the table gives s[0..len): every bit of it depends on
+ * every byte, so that its low bits can index a table. */
+uint32_t stacks_hash(const void *s, size_t len);
 /* Returns the string with id, or NULL if id is out of range. */
 const char *stacks_str(const struct stack_table *t, uint32_t id);
 /* Returns the length of the string with id (0 if out of range). */

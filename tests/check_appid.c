@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,7 +173,13 @@ START_TEST(test_self)
 	/* This test is not python, java or node: no id, no crash. */
 	ck_assert_int_eq(appid_of_pid(getpid(), buf, sizeof(buf)), -1);
 	ck_assert_int_eq(appid_of_pid(4194304, buf, sizeof(buf)), -1);
+	errno = 0;
 	ck_assert_int_eq(appid_container(4194304, buf, sizeof(buf)), -1);
+	ck_assert_int_eq(errno,
+			 ENOENT); /* gone: told apart from no container */
+	errno = ENOENT;
+	if (appid_container(getpid(), buf, sizeof(buf)) == -1)
+		ck_assert_int_eq(errno, 0);
 }
 END_TEST
 

@@ -668,6 +668,28 @@ START_TEST(test_resolve)
 }
 END_TEST
 
+START_TEST(test_resolve_once)
+{
+	struct resolve_ctx rc = {0};
+	struct text tx = {0};
+	struct run r = {0};
+
+	/* An index is asked for once per pid and comm; a dropped sample's
+	 * process is asked for again. */
+	for (int i = 0; i < 3; i++)
+		text_puts(&tx, two_samples);
+	text_puts(&tx, "perf-thr 2698/2700 [001] 118.2: 1 cpu-clock:\n"
+		       "\t1 f (/x)\n\n");
+	run_chunks(&r, tx.tx_buf, tx.tx_len, 0, 0, resolve_drop_sleep, &rc);
+	ck_assert_int_eq(rc.rc_calls, 5);
+	ck_assert_str_eq(rc.rc_comm, "perf-thr");
+	ck_assert_uint_eq(stacks_nproc(r.r_t), 2);
+	assert_stats(&r, 4, 3, 0);
+	run_free(&r);
+	free(tx.tx_buf);
+}
+END_TEST
+
 START_TEST(test_table_full)
 {
 	struct stack_table *t = stacks_new(16384);
@@ -691,6 +713,108 @@ START_TEST(test_table_full)
 	ck_assert_uint_eq(stacks_total(t), st.ps_samples);
 	perf_parser_free(p);
 	stacks_free(t);
+}
+END_TEST
+
+/* Names a JIT frame after the pid of its sample. */
+static const char *
+jit_by_pid(void *arg, uint32_t pid, uint64_t addr, const char *dso, size_t dlen,
+	   size_t *len)
+{
+	static char name[32];
+
+	(void)arg;
+	(void)dso;
+	(void)dlen;
+	ck_assert_uint_eq(addr, 0x7f0012);
+	*len = (size_t)snprintf(name, sizeof(name), "jit_of_%u", (unsigned)pid);
+	return name;
+}
+
+static int
+jit_dso(const char *dso, size_t n)
+{
+	return n > 10 && memcmp(dso, "/tmp/perf-", 10) == 0;
+}
+
+START_TEST(test_jit_line_per_pid)
+{
+	static const char text[] = "a 1/1 [0] 1.0: e:\n"
+				   "\t7f0012 [unknown] (/tmp/perf-1.map)\n"
+				   "\n"
+				   "b 2/2 [0] 1.1: e:\n"
+				   "\t7f0012 [unknown] (/tmp/perf-1.map)\n"
+				   "\n"
+				   "a 1/1 [0] 1.2: e:\n"
+				   "\t7f0012 [unknown] (/tmp/perf-1.map)\n"
+				   "\n";
+	struct stack_table *t = stacks_new(0);
+	struct perf_parser *p;
+	char *dump;
+
+	/* The same frame line may name another frame in another process:
+	 * the JIT callback is asked each time, never the cache of lines. */
+	ck_assert_ptr_nonnull(t);
+	ck_assert_ptr_nonnull(p = perf_parser_new(t, 0, NULL, NULL));
+	perf_parser_set_jit(p, jit_by_pid, jit_dso, NULL);
+	ck_assert_int_eq(perf_parser_feed(p, text, strlen(text)), 0);
+	ck_assert_int_eq(perf_parser_finish(p), 0);
+	dump = dump_table(t);
+	ck_assert_str_eq(dump, "a 1 jit_of_1 2\nb 2 jit_of_2 1\n");
+	free(dump);
+	perf_parser_free(p);
+	stacks_free(t);
+}
+END_TEST
+
+/* Longer than any cache key of the parser. */
+#define LONG_SUFFIX                                                            \
+	"_with_a_name_long_enough_to_pass_the_cache_key_limit_of_the_parser"
+
+/* Appends a sample of pid 7 with frames fI, gI (long names for every
+ * seventh I) and a root that differs from the others in its last bytes. */
+static void
+put_sample(struct text *tx, int i)
+{
+	const char *x = i % 7 == 0 ? LONG_SUFFIX : "";
+	char buf[512];
+
+	snprintf(buf, sizeof(buf),
+		 "c 7/7 [0] 1.0: e:\n\t%x f%d%s+0x1 (/x)\n\t%x g%d%s+0x2 (/x)\n"
+		 "\t0 [unknown] (/usr/lib/some/dir/lib%d.so)\n\n",
+		 i, i, x, i + 1, i, x, i);
+	text_puts(tx, buf);
+}
+
+START_TEST(test_many_frame_lines)
+{
+	enum { LINES = 5000 };
+	struct text tx = {0}, want = {0};
+	struct run r = {0};
+	char buf[512];
+
+	/* More distinct lines than any cache holds, each seen three times,
+	 * once in reverse order: every one keeps its own name. */
+	for (int k = 0; k < 3; k++)
+		for (int i = 0; i < LINES; i++)
+			put_sample(&tx, k == 1 ? LINES - 1 - i : i);
+	run_text(&r, tx.tx_buf, 0);
+	assert_stats(&r, 3 * LINES, 0, 0);
+	text_put(&want, "", 0);
+	for (int i = 0; i < LINES; i++) {
+		const char *x = i % 7 == 0 ? LONG_SUFFIX : "";
+
+		snprintf(buf, sizeof(buf),
+			 "c 7 (/usr/lib/some/dir/lib%d.so);g%d%s;f%d%s 3\n", i,
+			 i, x, i, x);
+		text_puts(&want, buf);
+	}
+	/* Not ck_assert_str_eq: Check cannot print 400 kB. */
+	ck_assert_msg(strcmp(r.r_dump, want.tx_buf) == 0,
+		      "the stacks differ from the lines parsed");
+	run_free(&r);
+	free(tx.tx_buf);
+	free(want.tx_buf);
 }
 END_TEST
 
@@ -759,8 +883,11 @@ perf_script_suite(void)
 	tcase_add_test(tc, test_deep_stack);
 	tcase_add_test(tc, test_garbage);
 	tcase_add_test(tc, test_resolve);
+	tcase_add_test(tc, test_resolve_once);
 	tcase_add_test(tc, test_table_full);
 	tcase_add_test(tc, test_fixture);
+	tcase_add_test(tc, test_jit_line_per_pid);
+	tcase_add_test(tc, test_many_frame_lines);
 	suite_add_tcase(s, tc);
 	return s;
 }

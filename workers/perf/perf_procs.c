@@ -1,6 +1,8 @@
 /* Per-window process identities for perf samples: comm, container, app. */
 #include "config.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 
 #include "appid.h"
@@ -39,9 +41,18 @@ perf_procs_lookup(struct stack_table *t, uint32_t pid, struct perf_proc_ent *e)
 
 	e->pe_pid = pid;
 	e->pe_container = e->pe_app_id = 0;
-	if (appid_container((pid_t)pid, buf, sizeof(buf)) == 0 &&
-	    (id = stacks_intern_str(t, buf)) != STACKS_NONE)
-		e->pe_container = id;
+	/* Many samples are of short-lived processes, gone by now: kill(pid,
+	 * 0) tells so for a tenth of the cost of a failed open in /proc. */
+	if (kill((pid_t)pid, 0) == -1 && errno == ESRCH)
+		return;
+	if (appid_container((pid_t)pid, buf, sizeof(buf)) == 0) {
+		if ((id = stacks_intern_str(t, buf)) != STACKS_NONE)
+			e->pe_container = id;
+	} else if (errno == ENOENT) {
+		/* Gone (most often a short-lived process): so is its
+		 * cmdline, which would cost one more failed open. */
+		return;
+	}
 	if (appid_of_pid((pid_t)pid, buf, sizeof(buf)) == 0 &&
 	    (id = stacks_intern_str(t, buf)) != STACKS_NONE)
 		e->pe_app_id = id;

@@ -11,23 +11,49 @@
  * Lines are cut out of the fed chunks in place; only a line split between
  * two chunks is copied, into a buffer of PERF_MAX_LINE bytes. Frame ids are
  * kept in a ring of STACKS_MAX_FRAMES, so a deeper stack keeps its root-most
- * frames. Bad input never fails a call: the sample is counted as skipped and
- * parsing resumes after the next blank line.
+ * frames. Most frame lines recur many times: a direct-mapped cache of
+ * PERF_CACHE_SLOTS lines gives the id of a line seen before without
+ * parsing and interning it again. Bad input never fails a call: the sample is
+ *counted as skipped and parsing resumes after the next blank line.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "perf_script.h"
 
-#define PERF_NAME_MAX (PERF_MAX_LINE + 16) /* bytes of a built frame name */
+#define PERF_NAME_MAX	 (PERF_MAX_LINE + 16) /* bytes of a built frame name */
+#define PERF_CACHE_SLOTS 1024 /* frame lines cached, a power of 2 */
+#define PERF_CACHE_KEY	 88   /* bytes of the longest one */
+#define PERF_WHO_SLOTS	 64   /* processes cached, a power of 2 */
+#define PERF_WHO_COMM	 16   /* bytes of the longest comm cached */
 
 enum perf_state {
 	PERF_IDLE,   /* between samples */
 	PERF_SAMPLE, /* header read, reading frames */
 	PERF_BAD,    /* skipping a bad sample up to the next blank line */
+};
+
+/* A frame line (after its leading blanks, byte for byte) and its frame id.
+ * The same line always gives the same id, except through the JIT callback:
+ * those lines are not cached. */
+struct perf_cache_ent {
+	uint32_t pc_id;
+	uint32_t pc_len; /* 0: empty */
+	char pc_key[PERF_CACHE_KEY];
+};
+
+/* A pid and comm of a sample header and the process index they gave: the
+ * resolve callback answers the same for the same pid and comm. */
+struct perf_who {
+	uint32_t pw_pid;
+	int pw_proc;
+	uint8_t pw_used;
+	uint8_t pw_comm_len;
+	char pw_comm[PERF_WHO_COMM];
 };
 
 struct perf_parser {
@@ -44,7 +70,9 @@ struct perf_parser {
 	int pp_long;	     /* that line is longer than PERF_MAX_LINE */
 	char *pp_name;	     /* frame name being built, PERF_NAME_MAX */
 	uint32_t *pp_frames; /* ring of STACKS_MAX_FRAMES ids, leaf first */
-	size_t pp_nframes;   /* frames read in this sample */
+	struct perf_cache_ent *pp_cache; /* PERF_CACHE_SLOTS */
+	struct perf_who pp_who[PERF_WHO_SLOTS];
+	size_t pp_nframes; /* frames read in this sample */
 	uint32_t pp_pid;
 	size_t pp_comm_len;
 	char pp_comm[PERF_MAX_COMM];
@@ -60,7 +88,8 @@ struct perf_header {
 
 /* A frame line: spans into its line. */
 struct perf_frame {
-	uint64_t pf_addr;
+	const char *pf_addr; /* hex digits, at most 16 */
+	size_t pf_addr_len;
 	const char *pf_sym; /* with its +0x offset */
 	size_t pf_sym_len;
 	const char *pf_dso; /* without the brackets of "[dso]" */
@@ -79,18 +108,35 @@ perf_isdigit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* The value + 1 of each hex digit, 0 for any other byte. */
+static const unsigned char perf_hex[256] = {
+    ['0'] = 1,	['1'] = 2,  ['2'] = 3,	['3'] = 4,  ['4'] = 5,	['5'] = 6,
+    ['6'] = 7,	['7'] = 8,  ['8'] = 9,	['9'] = 10, ['a'] = 11, ['b'] = 12,
+    ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12,
+    ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
 static int
 perf_isxdigit(char c)
 {
-	return perf_isdigit(c) || (c >= 'a' && c <= 'f') ||
-	       (c >= 'A' && c <= 'F');
+	return perf_hex[(unsigned char)c] != 0;
 }
 
 static unsigned
 perf_hexval(char c)
 {
-	return perf_isdigit(c) ? (unsigned)(c - '0')
-			       : (unsigned)((c | 0x20) - 'a' + 10);
+	return perf_hex[(unsigned char)c] - 1u;
+}
+
+/* Returns the value of the hex digits s[0..n), n <= 16. */
+static uint64_t
+perf_hex_value(const char *s, size_t n)
+{
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < n; i++)
+		v = v << 4 | perf_hexval(s[i]);
+	return v;
 }
 
 static int
@@ -121,9 +167,14 @@ perf_token_end(const char *s, size_t i, size_t n)
 static int
 perf_contains(const char *s, size_t n, const char *w, size_t wn)
 {
-	for (size_t i = 0; i + wn <= n; i++)
-		if (s[i] == w[0] && memcmp(s + i, w, wn) == 0)
+	const char *end = s + n, *c;
+
+	for (; (size_t)(end - s) >= wn; s = c + 1) {
+		if ((c = memchr(s, w[0], (size_t)(end - s) - wn + 1)) == NULL)
+			return 0;
+		if (memcmp(c, w, wn) == 0)
 			return 1;
+	}
 	return 0;
 }
 
@@ -238,8 +289,13 @@ perf_begin(struct perf_parser *p, const char *s, const struct perf_header *h)
 static size_t
 perf_dso_open(const char *s, size_t sym, size_t n)
 {
+	const char *open = memrchr(s + sym, '(', n - 1 - sym);
 	size_t depth = 0;
 
+	/* Mostly the dso holds no ')': its '(' is the last one. */
+	if (open != NULL && open - s >= (ptrdiff_t)sym + 2 && open[-1] == ' ' &&
+	    memchr(open + 1, ')', (size_t)(s + n - 1 - (open + 1))) == NULL)
+		return (size_t)(open - s);
 	for (size_t i = n; i-- > sym;) {
 		if (s[i] == ')') {
 			depth++;
@@ -261,11 +317,12 @@ perf_frame_parse(const char *s, size_t n, struct perf_frame *f)
 {
 	size_t i = perf_skip_space(s, 0, n), addr = i, open;
 
-	f->pf_addr = 0;
-	for (; i < n && perf_isxdigit(s[i]); i++)
-		f->pf_addr = f->pf_addr << 4 | perf_hexval(s[i]);
+	while (i < n && perf_isxdigit(s[i]))
+		i++;
 	if (i == addr || i - addr > 16 || i == n || s[i] != ' ')
 		return -1;
+	f->pf_addr = s + addr;
+	f->pf_addr_len = i - addr;
 	i++;
 	while (n > i && perf_isspace(s[n - 1]))
 		n--;
@@ -334,9 +391,10 @@ perf_intern_parts(struct perf_parser *p, const struct perf_part *part, size_t n)
 	return perf_intern(p, p->pp_name, len);
 }
 
-/* Returns the id of the collapsed name of frame f, as gProfiler names it. */
+/* Returns the id of the collapsed name of frame f, as gProfiler names it;
+ * sets *jit if the JIT callback was asked. */
 static uint32_t
-perf_frame_id(struct perf_parser *p, const struct perf_frame *f)
+perf_frame_id(struct perf_parser *p, const struct perf_frame *f, int *jit)
 {
 	static const char unknown[] = "[unknown]";
 	const char *sym = f->pf_sym, *dso = f->pf_dso;
@@ -348,9 +406,11 @@ perf_frame_id(struct perf_parser *p, const struct perf_frame *f)
 	if (unknown_sym && !unknown_dso && p->pp_jit != NULL &&
 	    p->pp_is_jit(dso, dn)) {
 		size_t len;
-		const char *name = p->pp_jit(p->pp_jit_arg, p->pp_pid,
-					     f->pf_addr, dso, dn, &len);
+		const char *name = p->pp_jit(
+		    p->pp_jit_arg, p->pp_pid,
+		    perf_hex_value(f->pf_addr, f->pf_addr_len), dso, dn, &len);
 
+		*jit = 1;
 		if (name != NULL && len > 0 && len <= PERF_MAX_LINE)
 			return perf_intern(p, name, len);
 	}
@@ -380,17 +440,64 @@ perf_skip(struct perf_parser *p)
 	p->pp_state = PERF_BAD;
 }
 
-/* Adds the frame line s[0..n) to the current sample. */
+static uint64_t
+perf_word(const char *s)
+{
+	uint64_t w;
+
+	memcpy(&w, s, 8);
+	return w;
+}
+
+/* Hashes three words of the frame line s[0..n), enough to pick its cache
+ * slot: the first 16 bytes (mostly the address) and the last 8, multiplied
+ * independently of each other, then mixed into the low bits. */
+static uint32_t
+perf_line_hash(const char *s, size_t n)
+{
+	uint64_t h;
+
+	if (n < 16)
+		return stacks_hash(s, n);
+	h = perf_word(s) * 0x9e3779b97f4a7c15ull ^
+	    perf_word(s + 8) * 0xc2b2ae3d27d4eb4full ^
+	    perf_word(s + n - 8) * 0x165667b19e3779f9ull ^ n;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return (uint32_t)h;
+}
+
+/* Returns the cache slot of the frame line s[0..n), or NULL if it is too
+ * long to be cached. */
+static struct perf_cache_ent *
+perf_cache_slot(struct perf_parser *p, const char *s, size_t n)
+{
+	if (n > PERF_CACHE_KEY)
+		return NULL;
+	return &p->pp_cache[perf_line_hash(s, n) & (PERF_CACHE_SLOTS - 1)];
+}
+
+/* Adds the frame line s[0..n), leading blanks left out, to the current
+ * sample. */
 static void
 perf_frame(struct perf_parser *p, const char *s, size_t n)
 {
+	struct perf_cache_ent *e = perf_cache_slot(p, s, n);
 	struct perf_frame f;
 	uint32_t id;
+	int jit = 0;
 
-	if (perf_frame_parse(s, n, &f) == -1 ||
-	    (id = perf_frame_id(p, &f)) == STACKS_NONE) {
+	if (e != NULL && e->pc_len == n && memcmp(e->pc_key, s, n) == 0) {
+		id = e->pc_id;
+	} else if (perf_frame_parse(s, n, &f) == -1 ||
+		   (id = perf_frame_id(p, &f, &jit)) == STACKS_NONE) {
 		perf_skip(p);
 		return;
+	} else if (e != NULL && !jit) {
+		e->pc_id = id;
+		e->pc_len = (uint32_t)n;
+		memcpy(e->pc_key, s, n);
 	}
 	p->pp_frames[p->pp_nframes % STACKS_MAX_FRAMES] = id;
 	p->pp_nframes++;
@@ -427,7 +534,7 @@ perf_root_first(struct perf_parser *p)
 
 /* Returns the process index of the current sample, -1 to drop it. */
 static int
-perf_proc(struct perf_parser *p)
+perf_proc_resolve(struct perf_parser *p)
 {
 	uint32_t comm;
 
@@ -438,6 +545,31 @@ perf_proc(struct perf_parser *p)
 	if (comm == STACKS_NONE)
 		return -1;
 	return stacks_proc(p->pp_table, p->pp_pid, comm, 0, 0);
+}
+
+/* Same, through the cache of processes: resolved once per pid and comm. */
+static int
+perf_proc(struct perf_parser *p)
+{
+	struct perf_who *w = NULL;
+	int proc;
+
+	if (p->pp_comm_len <= PERF_WHO_COMM) {
+		w = &p->pp_who[(p->pp_pid * 2654435761u) >> 16 &
+			       (PERF_WHO_SLOTS - 1)];
+		if (w->pw_used && w->pw_pid == p->pp_pid &&
+		    w->pw_comm_len == p->pp_comm_len &&
+		    memcmp(w->pw_comm, p->pp_comm, p->pp_comm_len) == 0)
+			return w->pw_proc;
+	}
+	if ((proc = perf_proc_resolve(p)) >= 0 && w != NULL) {
+		w->pw_used = 1;
+		w->pw_pid = p->pp_pid;
+		w->pw_proc = proc;
+		w->pw_comm_len = (uint8_t)p->pp_comm_len;
+		memcpy(w->pw_comm, p->pp_comm, p->pp_comm_len);
+	}
+	return proc;
 }
 
 /* Ends the current sample, adding its stack. */
@@ -463,15 +595,15 @@ perf_end(struct perf_parser *p)
 		p->pp_stats.ps_cut++;
 }
 
-/* Handles a line of a sample: a frame, or the header of the next sample
- * when perf printed no blank line between them. */
+/* Handles a line of a sample that starts with lead spaces: a frame, or the
+ * header of the next sample when perf printed no blank line between them. */
 static void
-perf_sample_line(struct perf_parser *p, const char *s, size_t n)
+perf_sample_line(struct perf_parser *p, const char *s, size_t n, size_t lead)
 {
 	struct perf_header h;
 
-	if (perf_isspace(s[0])) {
-		perf_frame(p, s, n);
+	if (lead > 0) {
+		perf_frame(p, s + lead, n - lead);
 	} else if (perf_header_parse(s, n, &h) == 0) {
 		perf_end(p);
 		perf_begin(p, s, &h);
@@ -485,7 +617,8 @@ static void
 perf_line(struct perf_parser *p, const char *s, size_t n, int cut)
 {
 	struct perf_header h;
-	int blank = !cut && perf_blank(s, n);
+	size_t lead = perf_skip_space(s, 0, n);
+	int blank = !cut && lead == n;
 
 	switch (p->pp_state) {
 	case PERF_IDLE:
@@ -502,7 +635,7 @@ perf_line(struct perf_parser *p, const char *s, size_t n, int cut)
 		else if (cut)
 			perf_skip(p);
 		else
-			perf_sample_line(p, s, n);
+			perf_sample_line(p, s, n, lead);
 		break;
 	case PERF_BAD:
 		if (blank)
@@ -538,7 +671,9 @@ perf_parser_new(struct stack_table *t, int flags, perf_proc_fn resolve,
 	p->pp_line = malloc(PERF_MAX_LINE);
 	p->pp_name = malloc(PERF_NAME_MAX);
 	p->pp_frames = malloc(STACKS_MAX_FRAMES * sizeof(*p->pp_frames));
-	if (p->pp_line == NULL || p->pp_name == NULL || p->pp_frames == NULL) {
+	p->pp_cache = calloc(PERF_CACHE_SLOTS, sizeof(*p->pp_cache));
+	if (p->pp_line == NULL || p->pp_name == NULL || p->pp_frames == NULL ||
+	    p->pp_cache == NULL) {
 		perf_parser_free(p);
 		errno = ENOMEM;
 		return NULL;
@@ -628,5 +763,6 @@ perf_parser_free(struct perf_parser *p)
 	free(p->pp_line);
 	free(p->pp_name);
 	free(p->pp_frames);
+	free(p->pp_cache);
 	free(p);
 }

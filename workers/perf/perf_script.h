@@ -1,8 +1,9 @@
 /*
  * Streaming parser of `perf script -F +pid` text into a stack table.
  *
- * The parser keeps one line and one stack at most, whatever the size of the
- * input: memory is allocated once, by perf_parser_new().
+ * The parser keeps one line, one stack and a fixed cache of frame lines at
+ * most, whatever the size of the input: memory is allocated once, by
+ * perf_parser_new().
  */
 #ifndef PROFD_PERF_SCRIPT_H
 #define PROFD_PERF_SCRIPT_H
@@ -21,7 +22,8 @@
 struct perf_parser;
 
 /* Returns the process index in t for a sample of pid with thread comm
- * comm[0..len); -1 to drop the sample. */
+ * comm[0..len); -1 to drop the sample. It must give the same index for the
+ * same pid and comm: the parser may remember it and not ask again. */
 typedef int (*perf_proc_fn)(void *arg, struct stack_table *t, uint32_t pid,
 			    const char *comm, size_t len);
 
@@ -37,7 +39,9 @@ struct perf_parse_stats {
 };
 
 /* Returns a parser adding to t, or NULL with errno ENOMEM. resolve may be
- * NULL: then the process is stacks_proc(t, pid, intern(comm), 0, 0). */
+ * NULL: then the process is stacks_proc(t, pid, intern(comm), 0, 0). The
+ * parser remembers ids of t's strings: t must not be cleared while the
+ * parser lives. */
 struct perf_parser *perf_parser_new(struct stack_table *t, int flags,
 				    perf_proc_fn resolve, void *arg);
 /* Names [unknown] frames in JIT memory with fn (see perf_jit_fn); fn
