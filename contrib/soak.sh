@@ -6,7 +6,7 @@
 # memory limits for a while. Every 10 s it prints profd's RSS and open
 # fds, zombies, worker restarts by cause, and windows written and
 # uploaded. At the end it checks that profd's RSS and fds are flat, that
-# there were no zombies, that window numbers have no gap, and that every
+# no child was left unreaped (a zombie for a second), that window numbers have no gap, and that every
 # window was uploaded or counted as lost by a named cause.
 #
 # Usage (as root, from a built tree): contrib/soak.sh [--short] [MINUTES]
@@ -121,15 +121,33 @@ while time.time() < e: sum(i * i for i in range(10000))' &
 
 # --- measures ----------------------------------------------------------------
 zombies_seen=0
-# zombies: how many dead children profd or its workers have not reaped.
-zombies() {
+# zombie_pids: the dead children in profd's tree not reaped yet.
+zombie_pids() {
 	ps -e -o pid=,ppid=,stat= | awk -v root="$PROFD_PID" '
 		{ parent[$1] = $2; st[$1] = $3 }
 		END { for (p in st) { if (st[p] !~ /^Z/) continue
 			q = parent[p]
 			while (q != "" && q != root && q in parent && q != 1) q = parent[q]
-			if (q == root) n++ }
-		      print n + 0 }'
+			if (q == root) print p }
+		      }'
+}
+# zombies: how many of them are still unreaped a second later. A child
+# is a zombie for the moment between its end and its parent's wait; one
+# left for a second is one nobody waits for.
+zombies() {
+	local pids p n=0
+	pids=$(zombie_pids)
+	[ -n "$pids" ] || { echo 0; return; }
+	sleep 1
+	for p in $pids; do
+		case "$(ps -o stat= -p "$p" 2>/dev/null)" in
+		Z*)
+			n=$((n + 1))
+			say "unreaped: $(ps -o pid=,comm= -p "$p") of $(ps -o pid=,comm= -p "$(ps -o ppid= -p "$p")")" >&2
+			;;
+		esac
+	done
+	echo "$n"
 }
 sample() {
 	local rss fds z written uploaded restarts
