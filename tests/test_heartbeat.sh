@@ -123,11 +123,9 @@ started() { grep -c "started profd-" "$T/profd.err"; }
 s0=$(started)
 pids1025=$("$PY" -c 'print(",".join(["1"] * 1025))')
 long=$("$PY" -c 'print("x" * 4000)')
-BAD=""
 bad() { # ID REASON CONFIG [TYPE]
 	command "$1" "${4:-start}" "$3"
-	BAD="$BAD $1"
-	eval "why_$(echo "$1" | tr - _)=\$2"
+	printf '%s\t%s\n' "$1" "$2" >>"$T/bad.list"
 }
 bad bad-freq "frequency" '{"duration": 2, "frequency": 0}'
 bad bad-freq-hi "frequency must be 1 to 1000 Hz" '{"duration": 2, "frequency": 1001}'
@@ -155,19 +153,18 @@ bad bad-prof "no profiler enabled" '{"duration": 2, "frequency": 11,
 	"async_profiler": {"enabled": false}, "rbspy": "enabled"}}'
 # An id over 64 characters cannot even be answered: ignored.
 command "id-$long" start '{"duration": 2, "frequency": 11}'
-for id in $BAD; do
+while IFS="$(printf '\t')" read -r id why; do
 	wait_completion "$id" failed 30
-	eval "why=\$why_$(echo "$id" | tr - _)"
 	completions "$id" | grep -qF "$why" ||
 		fail "$id: no reason '$why': $(completions "$id")"
-done
+done <"$T/bad.list"
 wait_for 20 grep -q "heartbeat: a command was ignored: bad command_id" "$T/profd.err" ||
 	fail "the over-long command id was not refused"
 [ -z "$(completions "id-$long")" ] || fail "the over-long id was answered"
 [ "$(children)" = "profd-upload " ] || fail "children: $(children)"
 [ "$(started)" = "$s0" ] || fail "a worker was started by a bad command"
 [ "$(field perf restarts)" = 0 ] || fail "perf was started again"
-pass "bad fields ($(echo $BAD | wc -w) kinds): failed completions with reasons, no worker started"
+pass "bad fields ($(wc -l <"$T/bad.list") kinds): failed completions with reasons, no worker started"
 
 # Keys that gProfiler's backend may send and profd does not know are
 # ignored (so that real backends work); none of them runs anything.

@@ -28,14 +28,15 @@ PROBES="perf:socket:2:1:0 python:socket:2:1:0 java:socket:2:1:0
 
 # The programs to profile, so that each profiler has stacks to send.
 start_busy 600
-PY=$(command -v python3)
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3)
 "$PY" "$top_srcdir/tests/fixtures/py_leaves.py" 600 >"$T/py.out" 2>&1 &
 PY_PID=$!
 track "$PY_PID"
 wait_ready "$T/py.out"
 PIDS="$BUSY_PID,$PY_PID"
 WORKERS="upload perf python"
-JAVA_OPT=--no-java
+JAVA_OPT=(--no-java)
 JVM_PID=""
 home=""
 for h in "$JDK17" "$JDK25"; do [ -x "$h/bin/javac" ] && home=$h && break; done
@@ -47,13 +48,14 @@ if [ -x "$JAVA_WORKER" ] && [ -f "$JAVA_AGENT" ] && [ -n "$home" ]; then
 	wait_ready "$T/jvm.out"
 	PIDS="$PIDS,$JVM_PID"
 	WORKERS="$WORKERS java"
-	JAVA_OPT="--java-jattach-timeout 5"
+	JAVA_OPT=(--java-jattach-timeout 5)
 else
 	echo "note: profd-java not built or no JDK: its policy is not tested"
-	PROBES=$(echo $PROBES | tr ' ' '\n' | grep -v '^java:')
+	# shellcheck disable=SC2086
+	PROBES=$(printf '%s\n' $PROBES | grep -v '^java:')
 fi
 
-start_profd -v -d 2 -f 49 --pids "$PIDS" $JAVA_OPT
+start_profd -v -d 2 -f 49 --pids "$PIDS" "${JAVA_OPT[@]}"
 for w in $WORKERS; do wait_field "$w" state running 60; done
 
 # windows: how many windows the uploader has written.
@@ -124,27 +126,36 @@ done
 # Windows go on, with the stacks of every profiler after the restarts (a
 # JVM's agent whose profd-java was killed is taken over once its idle
 # timeout, --java-jattach-timeout, has passed).
+# java_contested: another profd on this host (a soak test run beside this
+# one) holds our JVM's agent, so our profd-java cannot profile it.
+java_contested() {
+	pgrep -af "profd-java --supervised" | grep -v "$RUN" | grep -q . &&
+		grep "JVM $JVM_PID (java)" "$T/profd.err" | tail -1 |
+		grep -q "another profd-java owns"
+}
+WANT_JAVA=$JVM_PID
+if [ -n "$JVM_PID" ] && java_contested &&
+	! grep -q "JVM $JVM_PID (java): agent started" "$T/profd.err"; then
+	echo "note: another profd-java holds the JVM's agent: no Java stacks"
+	WANT_JAVA=""
+fi
 # has_stacks FILE: the window holds perf's, Python's and Java's stacks.
 has_stacks() {
 	grep -q 'busy_c' "$1" &&
 		grep -q 'hot_leaf ([^)]*py_leaves.py:[0-9]*)_\[p\]' "$1" &&
-		{ [ -z "$JVM_PID" ] || grep -q 'JavaBusy\.hotLeaf_\[j\]' "$1"; }
+		{ [ -z "$WANT_JAVA" ] || grep -q 'JavaBusy\.hotLeaf_\[j\]' "$1"; }
 }
+has_stacks_but_java() { WANT_JAVA="" has_stacks "$1"; }
 wait_windows 1
 end=$(($(date +%s) + 60 * SLOW))
 col=$(ls -t "$T/out"/profile_*.col | head -1)
 until has_stacks "$col"; do
 	if [ "$(date +%s)" -gt "$end" ]; then
-		# Another profd on this host (a soak test) may own the agent.
-		[ -n "$JVM_PID" ] && grep -q 'busy_c' "$col" &&
-			pgrep -af "profd-java --supervised" | grep -qv "$RUN" &&
-			grep -q "JVM $JVM_PID (java) not profiled: another profd-java" "$T/profd.err" &&
-			! grep -q "JVM $JVM_PID (java): agent started" "$T/profd.err" &&
-			{
-				grep "profd-java" "$T/profd.err" | tail -5
-				echo "note: another profd-java holds the JVM's agent"
-				break
-			}
+		grep "profd-java" "$T/profd.err" | tail -5
+		if [ -n "$WANT_JAVA" ] && java_contested && has_stacks_but_java "$col"; then
+			echo "note: another profd-java took the JVM's agent: no Java stacks"
+			break
+		fi
 		fail "no window with every profiler's stacks (last: $col)"
 	fi
 	sleep 1
