@@ -70,6 +70,42 @@ wait_windows() {
 	done
 }
 
+# A JVM's agent answers only the profd-java that started it until it has
+# heard nothing for its idle timeout (300 s): after profd-java's death the
+# new one reports the JVM as skipped, "another profd-java owns the agent",
+# until then. The same report means another profd on this host (a soak
+# test run beside this one) holds our JVM.
+JAVA_BUSY='Profiling skipped: another profd-java owns the agent'
+java_foreign() {
+	pgrep -af "profd-java --supervised" | grep -v "$RUN" | grep -q .
+}
+# has_stacks FILE WHEN: the window holds perf's stacks of busy_c, Python's
+# of the fixture and, WHEN is "before" profd-java was killed, Java's of
+# the JVM (or else the busy report for it).
+has_stacks() {
+	grep -q 'busy_c' "$1" &&
+		grep -q 'hot_leaf ([^)]*py_leaves.py:[0-9]*)_\[p\]' "$1" || return 1
+	[ -n "$JVM_PID" ] || return 0
+	grep -q 'JavaBusy\.hotLeaf_\[j\]' "$1" && return 0
+	grep -q "$JAVA_BUSY" "$1" || return 1
+	[ "$2" = after ] && return 0
+	java_foreign && echo "note: another profd-java holds our JVM's agent"
+}
+# wait_stacks WHEN: until a new window has every profiler's stacks.
+wait_stacks() {
+	wait_windows 1
+	end=$(($(date +%s) + 30 * SLOW))
+	col=$(ls -t "$T/out"/profile_*.col | head -1)
+	until has_stacks "$col" "$1"; do
+		[ "$(date +%s)" -le "$end" ] || {
+			grep -E "profd-(java|python|perf)" "$T/profd.err" | tail -5
+			fail "no window with every profiler's stacks (last: $col)"
+		}
+		sleep 1
+		col=$(ls -t "$T/out"/profile_*.col | head -1)
+	done
+}
+
 # Every worker runs under a seccomp filter (mode 2), as profd started it.
 for w in $WORKERS; do
 	pid=$(field "$w" pid)
@@ -88,12 +124,12 @@ for w in $WORKERS; do
 	[ "$out" = "getppid returned $PROFD_PID" ] ||
 		fail "getppid in profd-$w: '$out', profd is $PROFD_PID"
 done
-wait_windows 2
+wait_stacks before
 for w in $WORKERS; do
 	[ "$(field "$w" restarts)" = 0 ] || fail "profd-$w restarted after getppid"
 	[ -z "$(field "$w" last_exit)" ] || fail "profd-$w: $(field "$w" last_exit)"
 done
-pass "allowed calls (getppid) return in every worker, which goes on"
+pass "allowed calls (getppid) return in every worker, which goes on ($(basename "$col"))"
 
 # probe WORKER CALL [ARG...]: the call kills the worker by seccomp, profd
 # says so and starts it again.
@@ -123,44 +159,8 @@ for p in $PROBES; do
 	probe $(echo "$p" | tr ':' ' ')
 done
 
-# Windows go on, with the stacks of every profiler after the restarts (a
-# JVM's agent whose profd-java was killed is taken over once its idle
-# timeout, --java-jattach-timeout, has passed).
-# java_contested: another profd on this host (a soak test run beside this
-# one) holds our JVM's agent, so our profd-java cannot profile it.
-java_contested() {
-	pgrep -af "profd-java --supervised" | grep -v "$RUN" | grep -q . &&
-		grep "JVM $JVM_PID (java)" "$T/profd.err" | tail -1 |
-		grep -q "another profd-java owns"
-}
-WANT_JAVA=$JVM_PID
-if [ -n "$JVM_PID" ] && java_contested &&
-	! grep -q "JVM $JVM_PID (java): agent started" "$T/profd.err"; then
-	echo "note: another profd-java holds the JVM's agent: no Java stacks"
-	WANT_JAVA=""
-fi
-# has_stacks FILE: the window holds perf's, Python's and Java's stacks.
-has_stacks() {
-	grep -q 'busy_c' "$1" &&
-		grep -q 'hot_leaf ([^)]*py_leaves.py:[0-9]*)_\[p\]' "$1" &&
-		{ [ -z "$WANT_JAVA" ] || grep -q 'JavaBusy\.hotLeaf_\[j\]' "$1"; }
-}
-has_stacks_but_java() { WANT_JAVA="" has_stacks "$1"; }
-wait_windows 1
-end=$(($(date +%s) + 60 * SLOW))
-col=$(ls -t "$T/out"/profile_*.col | head -1)
-until has_stacks "$col"; do
-	if [ "$(date +%s)" -gt "$end" ]; then
-		grep "profd-java" "$T/profd.err" | tail -5
-		if [ -n "$WANT_JAVA" ] && java_contested && has_stacks_but_java "$col"; then
-			echo "note: another profd-java took the JVM's agent: no Java stacks"
-			break
-		fi
-		fail "no window with every profiler's stacks (last: $col)"
-	fi
-	sleep 1
-	col=$(ls -t "$T/out"/profile_*.col | head -1)
-done
+# Windows go on, with every profiler's stacks after the restarts.
+wait_stacks after
 [ -z "$JVM_PID" ] || kill -0 "$JVM_PID" || fail "the JVM died"
 kill -0 "$PY_PID" || fail "the Python program died"
 for w in $WORKERS; do
