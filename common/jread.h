@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JREAD_MAX_TOKENS 1024	    /* values and keys in one text */
+/* Values and keys in one text: a heartbeat start with PROFD_MAX_PIDS
+ * PIDs and the backend's other settings fits. */
+#define JREAD_MAX_TOKENS 4096
 #define JREAD_MAX_DEPTH	 16	    /* nested arrays and objects */
 #define JREAD_MAX_LEN	 (1u << 20) /* bytes of one text */
 

@@ -198,14 +198,39 @@ sandbox_seccomp(const struct sandbox_policy *p)
 	return rv == 0 ? 0 : -1;
 }
 
+/* The parent-death signal that profd set before exec: the kernel clears
+ * it when the uid changes, so it is set again, and a parent that died in
+ * between is noticed. */
+static int
+sandbox_pdeathsig(int sig, pid_t parent)
+{
+	if (sig == 0)
+		return 0;
+	if (prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0) == -1) {
+		log_error("cannot keep the parent-death signal: %s",
+			  strerror(errno));
+		return -1;
+	}
+	if (getppid() != parent) {
+		log_error("the parent process is gone");
+		return -1;
+	}
+	return 0;
+}
+
 int
 sandbox_enter(const struct sandbox_policy *p, const char *user)
 {
+	pid_t parent = getppid();
+	int pdeath = 0;
+
 	if (sandbox_disabled()) {
 		log_warn("PROFD_NO_SANDBOX=1: running without a sandbox");
 		return 0;
 	}
-	if (sandbox_caps(p, user) == -1)
+	(void)prctl(PR_GET_PDEATHSIG, &pdeath, 0, 0, 0);
+	if (sandbox_caps(p, user) == -1 ||
+	    sandbox_pdeathsig(pdeath, parent) == -1)
 		return -1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
 		log_error("cannot set no_new_privs: %s", strerror(errno));

@@ -3,9 +3,12 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <nng/transport/ipc/ipc.h>
 
 #include "ipc.h"
 #include "log.h"
@@ -204,18 +207,46 @@ control_dispatch(struct profd *p, const Profd__CtlRequest *r, char *err,
 	return control_worker_op(p, r);
 }
 
+/* Is the request from a uid that a worker runs as? The workers' group is
+ * profd too (their user's own group), so the socket's mode lets them in:
+ * their requests are refused here. An unknown peer is refused too. */
+static int
+control_from_worker(const struct profd *p, nng_msg *m, uint64_t *uid)
+{
+	if (nng_pipe_get_uint64(nng_msg_get_pipe(m), NNG_OPT_IPC_PEER_UID,
+				uid) != 0) {
+		*uid = UINT64_MAX;
+		return 1;
+	}
+	for (size_t i = 0; *uid != 0 && i < p->p_nworkers; i++)
+		if (p->p_workers[i].w_uid == *uid)
+			return 1;
+	return 0;
+}
+
 void
 control_recv(struct profd *p)
 {
 	Profd__CtlRequest *r;
 	char err[256];
-	int rv;
+	uint64_t uid;
+	nng_msg *m;
 
-	r = (Profd__CtlRequest *)ipc_recv_pb(
-	    p->p_ctl, &profd__ctl_request__descriptor, NNG_FLAG_NONBLOCK, &rv);
-	if (r == NULL) {
-		if (rv == -1) /* fail closed, but answer: rep must reply */
-			control_reply(p, "request does not decode");
+	if (nng_recvmsg(p->p_ctl, &m, NNG_FLAG_NONBLOCK) != 0)
+		return;
+	if (control_from_worker(p, m, &uid)) {
+		log_warn("profctl request from uid %lld refused: profd's "
+			 "workers run as that user",
+			 (long long)(uid == UINT64_MAX ? -1 : (int64_t)uid));
+		nng_msg_free(m);
+		control_reply(p, "refused: profd's workers run as this user");
+		return;
+	}
+	r = (Profd__CtlRequest *)pbmsg_unpack(&profd__ctl_request__descriptor,
+					      nng_msg_body(m), nng_msg_len(m));
+	nng_msg_free(m);
+	if (r == NULL) { /* fail closed, but answer: rep must reply */
+		control_reply(p, "request does not decode");
 		return;
 	}
 	control_reply(p, control_dispatch(p, r, err, sizeof(err)));

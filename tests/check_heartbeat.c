@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hb_parse.h"
+#include "jread.h"
 #include "util.h"
 
 static Profd__RemoteCommand C;
@@ -179,10 +180,23 @@ START_TEST(test_refused)
 }
 END_TEST
 
+/* {"pids": [1, 2, ... n]} in buf. */
+static const char *
+pid_list(char *buf, size_t len, int n)
+{
+	size_t k = (size_t)snprintf(buf, len, "{\"pids\": [");
+
+	for (int i = 0; i < n && k < len; i++)
+		k += (size_t)snprintf(buf + k, len - k, "%s%d", i ? "," : "",
+				      i + 1);
+	if (k < len)
+		snprintf(buf + k, len - k, "]}");
+	return buf;
+}
+
 START_TEST(test_bad_ids_and_types)
 {
-	char many[16384];
-	size_t n;
+	static char many[65536];
 
 	ck_assert_int_eq(start("../etc", "{}"), -1);
 	ck_assert_str_eq(Id, "");
@@ -201,14 +215,18 @@ START_TEST(test_bad_ids_and_types)
 	ck_assert_str_eq(Err, "unknown command_type");
 	ck_assert_int_eq(parse("{\"success\": true, \"command_id\": \"k\"}"),
 			 -1);
-	/* More PIDs than profd takes. */
-	n = (size_t)snprintf(many, sizeof(many), "{\"pids\": [");
-	for (int i = 0; i < PROFD_MAX_PIDS + 1; i++)
-		n += (size_t)snprintf(many + n, sizeof(many) - n, "%s%d",
-				      i ? "," : "", i + 1);
-	snprintf(many + n, sizeof(many) - n, "]}");
+	/* As many PIDs as profd takes, then one more. */
+	ck_assert_int_eq(
+	    start("max", pid_list(many, sizeof(many), PROFD_MAX_PIDS)), 1);
+	ck_assert_uint_eq(C.n_pids, PROFD_MAX_PIDS);
+	ck_assert_uint_eq(C.pids[PROFD_MAX_PIDS - 1], PROFD_MAX_PIDS);
+	ck_assert_int_eq(
+	    start("big", pid_list(many, sizeof(many), PROFD_MAX_PIDS + 1)), -1);
+	ck_assert_str_eq(Id, "big");
+	ck_assert_str_eq(Err, "bad pids");
 	/* Over jread's token limit: no command at all. */
-	ck_assert_int_eq(start("big", many), 0);
+	ck_assert_int_eq(
+	    start("huge", pid_list(many, sizeof(many), JREAD_MAX_TOKENS)), 0);
 }
 END_TEST
 

@@ -130,21 +130,72 @@ echo "memory (profd + children): idle $idle_rss kB, profiling $run_rss kB, after
 	fail "after stop $stop_rss kB, idle was $idle_rss kB"
 pass "stop: profd-perf gone, completion reported, memory back near idle"
 
-# Bad fields: refused with a failed completion, nothing started.
-command bad-freq start '{"duration": 2, "frequency": 0}'
-command bad-mode start '{"duration": 2, "frequency": 11,
+# Bad fields: refused with a failed completion that says why, and nothing
+# started (no worker was spawned while they were handled).
+started() { grep -c "started profd-" "$T/profd.err"; }
+s0=$(started)
+pids1025=$("$PY" -c 'print(",".join(["1"] * 1025))')
+long=$("$PY" -c 'print("x" * 4000)')
+bad() { # ID REASON CONFIG [TYPE]
+	command "$1" "${4:-start}" "$3"
+	printf '%s\t%s\n' "$1" "$2" >>"$T/bad.list"
+}
+bad bad-freq "frequency" '{"duration": 2, "frequency": 0}'
+bad bad-freq-hi "frequency must be 1 to 1000 Hz" '{"duration": 2, "frequency": 1001}'
+bad bad-freq-u32 "bad frequency" '{"duration": 2, "frequency": 4294967297}'
+bad bad-dur "duration must be 1 to 3600 seconds" '{"duration": 3601, "frequency": 11}'
+bad bad-type "bad duration" '{"duration": "2; reboot", "frequency": 11}'
+bad bad-mode "perf mode" '{"duration": 2, "frequency": 11,
 	"profiler_configs": {"perf": "x; rm -rf /"}}'
-command bad-pid start '{"duration": 2, "frequency": 11, "pids": [0]}'
-command bad-type start '{"duration": "2; reboot", "frequency": 11}'
-wait_completion bad-freq failed 20
-wait_completion bad-mode failed 20
-wait_completion bad-pid failed 20
-wait_completion bad-type failed 20
-completions bad-freq | grep -q "frequency" || fail "no reason: $(completions bad-freq)"
-completions bad-mode | grep -q "perf mode" || fail "no reason: $(completions bad-mode)"
+bad bad-mode-path "perf mode must be fp, dwarf, smart or disabled" \
+	'{"duration": 2, "frequency": 11, "profiler_configs": {"perf": "/bin/sh"}}'
+bad bad-mode-long "bad perf_mode" \
+	"{\"duration\": 2, \"frequency\": 11, \"perf_mode\": \"/usr/bin/$long\"}"
+bad bad-pid "a PID is out of range" '{"duration": 2, "frequency": 11, "pids": [0]}'
+bad bad-pid-max "a PID is out of range" '{"duration": 2, "frequency": 11, "pids": [4194305]}'
+bad bad-pid-text "bad pids" '{"duration": 2, "frequency": 11, "pids": [1, "2; reboot"]}'
+bad bad-pid-list "bad pids" '{"duration": 2, "frequency": 11, "pids": "1,2,/bin/sh"}'
+bad bad-pid-many "bad pids" "{\"duration\": 2, \"frequency\": 11, \"pids\": [$pids1025]}"
+bad bad-cfg "combined_config is not an object" '"/bin/sh -c reboot"'
+bad bad-java "bad profiler_configs" '{"duration": 2, "frequency": 11,
+	"profiler_configs": {"async_profiler": {"enabled": "/usr/bin/java"}}}'
+bad bad-kind "unknown command_type" '{"duration": 2, "frequency": 11}' exec
+# An unknown profiler is no profiler: nothing to run.
+bad bad-prof "no profiler enabled" '{"duration": 2, "frequency": 11,
+	"profiler_configs": {"perf": "disabled", "pyspy": "disabled",
+	"async_profiler": {"enabled": false}, "rbspy": "enabled"}}'
+# An id over 64 characters cannot even be answered: ignored.
+command "id-$long" start '{"duration": 2, "frequency": 11}'
+while IFS="$(printf '\t')" read -r id why; do
+	wait_completion "$id" failed 30
+	completions "$id" | grep -qF "$why" ||
+		fail "$id: no reason '$why': $(completions "$id")"
+done <"$T/bad.list"
+wait_for 20 grep -q "heartbeat: a command was ignored: bad command_id" "$T/profd.err" ||
+	fail "the over-long command id was not refused"
+[ -z "$(completions "id-$long")" ] || fail "the over-long id was answered"
 [ "$(children)" = "profd-upload " ] || fail "children: $(children)"
+[ "$(started)" = "$s0" ] || fail "a worker was started by a bad command"
 [ "$(field perf restarts)" = 0 ] || fail "perf was started again"
-pass "bad fields: failed completions with reasons, no worker started"
+pass "bad fields ($(wc -l <"$T/bad.list") kinds): failed completions with reasons, no worker started"
+
+# Keys that gProfiler's backend may send and profd does not know are
+# ignored (so that real backends work); none of them runs anything.
+printf '#!/bin/sh\ntouch "%s"\n' "$T/pwned" >"$T/evil.sh"
+chmod 0755 "$T/evil.sh"
+command unknown-1 start "{\"duration\": 2, \"frequency\": 11, \"pids\": [$BUSY_PID],
+	\"exec\": \"$T/evil.sh\", \"perf_binary\": \"$T/evil.sh\",
+	\"profiling_mode\": \"cpu\", \"target_hostnames\": [\"$(uname -n)\"],
+	\"profiler_configs\": {\"perf\": \"fp\", \"pyspy\": \"disabled\",
+	\"async_profiler\": {\"enabled\": false}, \"rbspy\": \"$T/evil.sh\"}}"
+wait_completion unknown-1 completed 30
+[ "$(children)" = "profd-perf profd-upload " ] || fail "children: $(children)"
+pgrep -af "profd-perf --supervised $RUN" | grep -q evil && fail "evil.sh reached profd-perf"
+command stop-u stop
+wait_completion stop-u completed 30
+[ -e "$T/pwned" ] && fail "a program named in a command ran"
+[ "$(children)" = "profd-upload " ] || fail "children: $(children)"
+pass "unknown keys naming a program are ignored and run nothing"
 
 # The same id twice: acted on once.
 command dup-1 start '{"duration": 2, "frequency": 11, "profiler_configs":

@@ -118,3 +118,26 @@ pass "profctl refuses bad arguments and other users"
 
 stop_profd 0
 pass "clean stop"
+
+# profd killed outright: every worker dies with it (the parent-death
+# signal profd sets survives the sandbox's change of uid), and a new profd
+# on the same runtime directory takes over its leftovers and stops clean.
+start_profd -d 2
+wait_field perf state running 60
+wait_field upload state running 10
+kids=$(ps -o pid= --ppid "$PROFD_PID" | tr -d ' ' | tr '\n' ' ')
+[ -n "$kids" ] || fail "profd has no workers"
+kill -9 "$PROFD_PID"
+wait "$PROFD_PID" 2>/dev/null
+for _ in $(seq $((50 * SLOW))); do
+	alive=""
+	for k in $kids; do kill -0 "$k" 2>/dev/null && alive="$alive $k"; done
+	[ -z "$alive" ] && break
+	sleep 0.1
+done
+[ -z "$alive" ] || { ps -fp "${alive# }"; fail "workers outlived a killed profd:$alive"; }
+pgrep -f "$RUN" >/dev/null && fail "a process of the killed profd is left"
+start_profd -d 2
+wait_field perf state running 60
+stop_profd 0
+pass "kill -9 profd: its workers ($kids) die with it; the next profd stops clean"
