@@ -22,10 +22,14 @@ profd_cgroups_remove() {
 	for run in "$@"; do
 		for cg in /sys/fs/cgroup/*/"$(profd_cgroup_parent "$run")" \
 			/sys/fs/cgroup/"$(profd_cgroup_parent "$run")"; do
-			[ -d "$cg" ] || continue
-			find "$cg" -mindepth 1 -depth -type d -exec rmdir {} + \
-				2>/dev/null
-			rmdir "$cg" 2>/dev/null
+			# Tasks that were just killed may take a moment.
+			for _ in 1 2 3 4 5; do
+				[ -d "$cg" ] || break
+				find "$cg" -mindepth 1 -depth -type d \
+					-exec rmdir {} + 2>/dev/null
+				rmdir "$cg" 2>/dev/null && break
+				sleep 0.2
+			done
 		done
 	done
 }

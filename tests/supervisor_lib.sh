@@ -62,19 +62,9 @@ stop_profd() {
 zombies_of() { ps -o stat= --ppid "$1" | grep -c '^Z'; }
 fds_of() { ls "/proc/$1/fd" | wc -l; }
 
-# profd_cgroup_name: the cgroup parent profd makes for $RUN (profd.c's
-# setup_cgroups: "profd." and the FNV-1a hash of the runtime directory).
-profd_cgroup_name() {
-	h=2166136261
-	for c in $(printf '%s' "$RUN" | od -An -tu1); do
-		h=$((((h ^ c) * 16777619) & 0xffffffff))
-	done
-	printf 'profd.%08x' "$h"
-}
-
 # On any exit, also a failure: a profd still running is asked to stop (it
-# removes its sockets and cgroups), lib.sh's cleanup kills what is left,
-# and the cgroups of a profd that could not stop are removed.
+# removes its sockets and cgroups), then lib.sh's cleanup kills what is
+# left and removes the cgroups of a profd that could not stop.
 profd_cleanup() {
 	if [ -n "${PROFD_PID:-}" ] && kill -0 "$PROFD_PID" 2>/dev/null; then
 		kill -TERM "$PROFD_PID"
@@ -84,15 +74,5 @@ profd_cleanup() {
 		done
 	fi
 	cleanup
-	name=$(profd_cgroup_name)
-	for root in /sys/fs/cgroup /sys/fs/cgroup/memory /sys/fs/cgroup/pids; do
-		[ -d "$root/$name" ] || continue
-		for _ in 1 2 3 4 5; do
-			find "$root/$name" -mindepth 1 -depth -type d \
-				-exec rmdir {} + 2>/dev/null
-			rmdir "$root/$name" 2>/dev/null && break
-			sleep 0.2
-		done
-	done
 }
 trap profd_cleanup EXIT
