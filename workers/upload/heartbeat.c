@@ -260,6 +260,12 @@ hb_answer(struct heartbeat *h, const struct http_resp *rs)
 	char id[HB_ID_MAX + 1], mode[HB_MODE_MAX + 1], err[128];
 	int rv;
 
+	if (rs->hr_len >= HTTP_ANSWER_MAX) {
+		log_warn("heartbeat: an answer of %u bytes or more was "
+			 "ignored",
+			 HTTP_ANSWER_MAX);
+		return;
+	}
 	rv = heartbeat_parse(rs->hr_body, rs->hr_len, &c, id, mode, pids, err,
 			     sizeof(err));
 	if (rv == 0 || (rv == -1 && id[0] == '\0')) {
