@@ -14,7 +14,7 @@ WINDOWS=${BENCH_CONT_WINDOWS:-4}
 LIMIT_MB=64
 FUP="continuous: profd-upload peak RSS"
 UP_LIMIT_MB=16
-FFDS="continuous: profd open fds over 100 windows"
+FFDS="continuous: profd open fds over 100 windows, busy host"
 FD_WINDOWS=100
 
 na() { bench_na "$FRSS" "<= $LIMIT_MB MB" "$1"; exit 0; }
