@@ -15,7 +15,7 @@ FUZZ_CFLAGS=${FUZZ_CFLAGS:-"-g -O1 -fno-omit-frame-pointer \
 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"}
 FUZZ_CPPFLAGS=${FUZZ_CPPFLAGS:-"-I$builddir -I$srcdir/common -I$builddir/proto \
 -I$srcdir/workers/perf -I$srcdir/workers/python -I$srcdir/supervisor \
--I$srcdir/workers/upload"}
+-I$srcdir/workers/upload -I$srcdir/workers/java -I$srcdir/tests"}
 FUZZ_LIBS=${FUZZ_LIBS:-"-lprotobuf-c -lnng -lpthread -lseccomp -lcap-ng -lz"}
 bin=$builddir/tests/fuzz/bin
 obj=$builddir/tests/fuzz/obj
@@ -37,7 +37,8 @@ sources() {
 	proto) echo "$COMMON $PROTO" ;;
 	config) echo "$ALLCOMMON supervisor/options.c supervisor/table.c" ;;
 	appid) echo "$COMMON common/procfs.c common/appid.c" ;;
-	pyreader) echo "$COMMON common/procfs.c common/appid.c $PYREADER" ;;
+	pyreader) echo "$COMMON common/procfs.c common/appid.c $PYREADER \
+tests/pyimage.c" ;;
 	upload) echo "$COMMON common/collapsed.c common/json.c \
 workers/upload/pprof.c workers/upload/gzbuf.c workers/upload/flamegraph.c \
 $builddir/proto/pprof.pb-c.c" ;;
@@ -66,7 +67,7 @@ compile() {
 # Objects are rebuilt when their source or any header changed.
 # shellcheck disable=SC2012 # our own file names
 newest_h=$(ls -t "$srcdir"/common/*.h "$srcdir"/workers/*/*.h \
-	"$srcdir"/supervisor/*.h "$builddir"/proto/*.h "$builddir"/config.h \
+	"$srcdir"/supervisor/*.h "$srcdir"/tests/*.h "$builddir"/proto/*.h "$builddir"/config.h \
 	2>/dev/null | head -n 1)
 
 build() {
