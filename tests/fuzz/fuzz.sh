@@ -42,10 +42,12 @@ tests/pyimage.c" ;;
 	upload) echo "$COMMON common/collapsed.c common/json.c \
 workers/upload/pprof.c workers/upload/gzbuf.c workers/upload/flamegraph.c \
 $builddir/proto/pprof.pb-c.c" ;;
+	attach) echo "$COMMON workers/java/java_attach.c" ;;
+	heartbeat) echo "$ALLCOMMON workers/upload/hb_parse.c supervisor/remote.c" ;;
 	*) return 1 ;;
 	esac
 }
-ALL="perf_script perf_jit collapsed proto config appid pyreader upload"
+ALL="perf_script perf_jit collapsed proto config appid pyreader upload attach heartbeat"
 
 # Compiles one source into the object directory, only when it changed.
 compile() {
