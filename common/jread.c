@@ -173,7 +173,7 @@ static int
 jr_container(struct jr_cur *c, int object)
 {
 	char close = object ? '}' : ']';
-	int t = jr_new(c, object ? JREAD_OBJECT : JREAD_ARRAY);
+	int t = jr_new(c, object ? JREAD_OBJECT : JREAD_ARRAY), k;
 
 	if (t == -1 || ++c->c_j->jr_depth > JREAD_MAX_DEPTH)
 		return -1;
@@ -187,8 +187,9 @@ jr_container(struct jr_cur *c, int object)
 	for (;;) {
 		jr_space(c);
 		if (object) {
-			if (jr_peek(c) != '"' || jr_string(c) == -1)
+			if (jr_peek(c) != '"' || (k = jr_string(c)) == -1)
 				return -1;
+			c->c_j->jr_tok[k].jt_next = (uint32_t)k + 1;
 			jr_space(c);
 			if (jr_peek(c) != ':')
 				return -1;

@@ -127,6 +127,28 @@ static const char *const bad[] = {
     "[] x",
     "{\"a\": [1, {\"b\": }]}",
 };
+/* Every token, keys too, says where the next one starts (a key's
+ * jt_next was left 0, found by fuzz_heartbeat): a walk by jt_next over an
+ * object's keys and values ends where the object does. */
+START_TEST(test_token_links)
+{
+	uint32_t k = 1;
+
+	ck_assert_int_eq(
+	    parse("{\"a\": [1, {\"b\": null}], \"c\": \"d\", \"e\": {}}"), 0);
+	for (uint32_t i = 0; i < J.jr_n; i++) {
+		ck_assert_uint_gt(J.jr_tok[i].jt_next, i);
+		ck_assert_uint_le(J.jr_tok[i].jt_next, J.jr_n);
+	}
+	for (uint32_t m = 0; m < J.jr_tok[0].jt_count; m++) {
+		ck_assert_uint_eq(J.jr_tok[k].jt_type, JREAD_STRING);
+		k = J.jr_tok[J.jr_tok[k].jt_next].jt_next;
+	}
+	ck_assert_uint_eq(k, J.jr_tok[0].jt_next);
+	ck_assert_uint_eq(k, J.jr_n);
+}
+END_TEST
+
 #define NBAD (int)(sizeof(bad) / sizeof(bad[0]))
 
 START_TEST(test_bad)
@@ -171,6 +193,7 @@ jread_suite(void)
 	tcase_add_test(tc, test_heartbeat_answer);
 	tcase_add_test(tc, test_strings);
 	tcase_add_test(tc, test_numbers);
+	tcase_add_test(tc, test_token_links);
 	tcase_add_loop_test(tc, test_bad, 0, NBAD);
 	tcase_add_test(tc, test_limits);
 	suite_add_tcase(s, tc);

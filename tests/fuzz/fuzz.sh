@@ -15,7 +15,7 @@ FUZZ_CFLAGS=${FUZZ_CFLAGS:-"-g -O1 -fno-omit-frame-pointer \
 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"}
 FUZZ_CPPFLAGS=${FUZZ_CPPFLAGS:-"-I$builddir -I$srcdir/common -I$builddir/proto \
 -I$srcdir/workers/perf -I$srcdir/workers/python -I$srcdir/supervisor \
--I$srcdir/workers/upload"}
+-I$srcdir/workers/upload -I$srcdir/workers/java -I$srcdir/tests"}
 FUZZ_LIBS=${FUZZ_LIBS:-"-lprotobuf-c -lnng -lpthread -lseccomp -lcap-ng -lz"}
 bin=$builddir/tests/fuzz/bin
 obj=$builddir/tests/fuzz/obj
@@ -37,14 +37,17 @@ sources() {
 	proto) echo "$COMMON $PROTO" ;;
 	config) echo "$ALLCOMMON supervisor/options.c supervisor/table.c" ;;
 	appid) echo "$COMMON common/procfs.c common/appid.c" ;;
-	pyreader) echo "$COMMON common/procfs.c common/appid.c $PYREADER" ;;
+	pyreader) echo "$COMMON common/procfs.c common/appid.c $PYREADER \
+tests/pyimage.c" ;;
 	upload) echo "$COMMON common/collapsed.c common/json.c \
 workers/upload/pprof.c workers/upload/gzbuf.c workers/upload/flamegraph.c \
 $builddir/proto/pprof.pb-c.c" ;;
+	attach) echo "$COMMON workers/java/java_attach.c" ;;
+	heartbeat) echo "$ALLCOMMON workers/upload/hb_parse.c supervisor/remote.c" ;;
 	*) return 1 ;;
 	esac
 }
-ALL="perf_script perf_jit collapsed proto config appid pyreader upload"
+ALL="perf_script perf_jit collapsed proto config appid pyreader upload attach heartbeat"
 
 # Compiles one source into the object directory, only when it changed.
 compile() {
@@ -66,7 +69,7 @@ compile() {
 # Objects are rebuilt when their source or any header changed.
 # shellcheck disable=SC2012 # our own file names
 newest_h=$(ls -t "$srcdir"/common/*.h "$srcdir"/workers/*/*.h \
-	"$srcdir"/supervisor/*.h "$builddir"/proto/*.h "$builddir"/config.h \
+	"$srcdir"/supervisor/*.h "$srcdir"/tests/*.h "$builddir"/proto/*.h "$builddir"/config.h \
 	2>/dev/null | head -n 1)
 
 build() {
@@ -81,38 +84,91 @@ build() {
 	$FUZZ_CC $FUZZ_CFLAGS -o "$bin/fuzz_$t" $objs $FUZZ_LIBS
 }
 
+# Can FUZZ_CC build a libFuzzer program? 0, or 1 with the reason printed.
+probe() {
+	local d rv=0
+
+	if ! command -v "$FUZZ_CC" >/dev/null 2>&1; then
+		echo "$FUZZ_CC not found"
+		return 1
+	fi
+	d=$(mktemp -d) || return 1
+	printf '%s\n' '#include <stddef.h>' '#include <stdint.h>' \
+		'int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);' \
+		'int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)' \
+		'{ (void)d; (void)n; return 0; }' >"$d/probe.c"
+	# shellcheck disable=SC2086
+	if ! $FUZZ_CC $FUZZ_CFLAGS -o "$d/probe" "$d/probe.c" >"$d/err" 2>&1; then
+		echo "$FUZZ_CC cannot link -fsanitize=fuzzer: $(head -n 3 "$d/err")"
+		rv=1
+	fi
+	rm -rf "$d"
+	return $rv
+}
+
+# Records target $1's result $2 (PASS, FAIL, SKIP) in fuzz_$1.trs, in
+# automake's format (its log is fuzz_$1.log), and prints it with $3.
+result() {
+	local again=no
+	[ "$2" = FAIL ] && again=yes
+	printf ':test-result: %s\n:global-test-result: %s\n:recheck: %s\n:copy-in-global-log: %s\n' \
+		"$2" "$2" "$again" "$again" >"$out/fuzz_$1.trs"
+	echo "$2: fuzz_$1${3:+ $3}"
+}
+
 # Runs one target on a copy of its corpus (new inputs land in the work
-# directory, not in the source tree); prints its exec count.
+# directory, not in the source tree); records and prints its result with
+# its exec count.
 run() {
 	local t=$1
-	local work=$builddir/tests/fuzz/work/$t log
+	local work=$builddir/tests/fuzz/work/$t log=$out/fuzz_$t.log
 	mkdir -p "$work/corpus" "$work/crashes"
-	log=$work/fuzz.log
 	echo "  FUZZ     $t for ${FUZZ_SECONDS}s"
 	if ! "$bin/fuzz_$t" -max_total_time="$FUZZ_SECONDS" \
 		-rss_limit_mb="$FUZZ_RSS_MB" -timeout="$FUZZ_TIMEOUT" \
 		-malloc_limit_mb="$FUZZ_RSS_MB" \
 		-close_fd_mask=3 -print_final_stats=1 \
 		-artifact_prefix="$work/crashes/" \
-		"$work/corpus" "$srcdir/tests/fuzz/corpus/$t" >"$log" 2>&1; then
-		echo "FAIL: fuzz_$t (see $log; inputs in $work/crashes/)"
+		"$work/corpus" "$srcdir/tests/fuzz/corpus/$t" >>"$log" 2>&1; then
+		result "$t" FAIL "(see $log; inputs in $work/crashes/)"
 		tail -n 40 "$log"
 		return 1
 	fi
-	awk -v t="$t" '/stat::number_of_executed_units/ { n = $2 }
+	result "$t" PASS "$(awk '/stat::number_of_executed_units/ { n = $2 }
 		/stat::peak_rss_mb/ { r = $2 }
-		END { printf "PASS: fuzz_%s %s execs, peak RSS %s MB\n", t, n, r }' "$log"
+		END { printf "%s execs, peak RSS %s MB", n, r }' "$log")"
 }
 
 cmd=${1:-run}
 shift || true
 targets=${*:-$ALL}
+out=$builddir/tests/fuzz
 case $cmd in
 build) for t in $targets; do build "$t" || exit 1; done ;;
 run)
 	rc=0
-	for t in $targets; do build "$t" || exit 1; done
-	for t in $targets; do run "$t" || rc=1; done
+	mkdir -p "$out"
+	for t in $targets; do
+		sources "$t" >/dev/null || { echo "no fuzz target $t" >&2; exit 2; }
+		rm -f "$out/fuzz_$t.trs" "$out/fuzz_$t.log"
+	done
+	# No compiler or no libFuzzer: every target says SKIP, and why.
+	if ! why=$(probe); then
+		for t in $targets; do
+			echo "$why" >"$out/fuzz_$t.log"
+			result "$t" SKIP "($why)"
+		done
+		exit 0
+	fi
+	for t in $targets; do
+		if ! build "$t" >"$out/fuzz_$t.log" 2>&1; then
+			cat "$out/fuzz_$t.log"
+			result "$t" FAIL "(does not build)"
+			rc=1
+		elif ! run "$t"; then
+			rc=1
+		fi
+	done
 	exit $rc
 	;;
 *)

@@ -1,7 +1,8 @@
 /*
  * Writes the seed corpus of fuzz_proto: one encoded message of each type
  * that crosses a process boundary, as profd sends them, each after the
- * byte that makes fuzz_proto decode it as that type. Built and run by
+ * byte that makes fuzz_proto decode it as that type (a Control's byte,
+ * 0, is also what makes fuzz_heartbeat decode one). Built and run by
  * hand (see README): gen_proto_seeds DIR [FILE.col]
  */
 #include "config.h"
@@ -43,6 +44,7 @@ controls(void)
 	Profd__Snapshot sn = PROFD__SNAPSHOT__INIT;
 	Profd__Stop st = PROFD__STOP__INIT;
 	Profd__Status s = PROFD__STATUS__INIT;
+	Profd__RemoteCommand rc = PROFD__REMOTE_COMMAND__INIT;
 	uint32_t pids[] = {1, 4242, 65535};
 	char *expect[] = {"perf", "python"};
 
@@ -67,6 +69,17 @@ controls(void)
 	s.message = "upload failed", s.samples = 100, s.errors = 2;
 	c.body_case = PROFD__CONTROL__BODY_STATUS, c.status = &s;
 	put("control_status", 0, &c.base);
+	/* From profd-upload (heartbeat mode); fuzz_heartbeat reads these. */
+	rc.id = "cmd_1-A", rc.kind = PROFD__REMOTE_COMMAND__KIND__START;
+	rc.duration = 30, rc.frequency = 99, rc.continuous = 1;
+	rc.pids = pids, rc.n_pids = 1, rc.perf = 1, rc.perf_mode = "dwarf";
+	rc.python = 1, rc.java = 1;
+	c.body_case = PROFD__CONTROL__BODY_COMMAND, c.command = &rc;
+	put("control_command_start", 0, &c.base);
+	rc.id = "stop-1", rc.kind = PROFD__REMOTE_COMMAND__KIND__STOP;
+	rc.duration = rc.frequency = 0, rc.continuous = 0, rc.n_pids = 0;
+	rc.perf = rc.python = rc.java = 0, rc.perf_mode = "";
+	put("control_command_stop", 0, &c.base);
 }
 
 static void

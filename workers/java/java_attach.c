@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -244,28 +245,59 @@ helper_request(const char *sock, const char *const args[4], char *reply,
 	return 0;
 }
 
-/* "0\nreturn code: N\n" (JDK 9+), "0\nN\n" (JDK 8), else a refusal. */
+/* Reads the decimal int (an optional '-', digits) that is all of the line
+ * at s. 0, or -1 when the line is anything else or out of range. */
 static int
-parse_reply(const char *reply, int *rc, char *msg, size_t msglen)
+reply_int(const char *s, int *v)
+{
+	size_t n = strcspn(s, "\n");
+	const char *d = s[0] == '-' ? s + 1 : s;
+	char *end;
+	long x;
+
+	if (n > 11 || *d < '0' || *d > '9')
+		return -1;
+	errno = 0;
+	x = strtol(s, &end, 10);
+	if (end != s + n || errno != 0 || x < INT_MIN || x > INT_MAX)
+		return -1;
+	*v = (int)x;
+	return 0;
+}
+
+/* The JVM's first line of text (after the status line), else the first
+ * line, into msg. */
+static void
+reply_msg(const char *reply, char *msg, size_t msglen)
 {
 	const char *text = strchr(reply, '\n');
-	const char *p;
 
-	snprintf(msg, msglen, "%.*s",
-		 (int)strcspn(text ? text + 1 : reply, "\n"),
-		 text ? text + 1 : reply);
-	if (reply[0] != '0' || text == NULL)
-		return -1;
-	if ((p = strstr(text, "return code: ")) != NULL)
-		p += 13;
+	if (text == NULL || text[1] == '\0' || text[1] == '\n')
+		text = reply;
 	else
-		p = text + 1;
-	if (*p < '0' && *p != '-')
+		text++;
+	snprintf(msg, msglen, "%.*s", (int)strcspn(text, "\n"), text);
+}
+
+int
+jattach_parse_load(const char *reply, int *rc, char *msg, size_t msglen)
+{
+	const char *text = strchr(reply, '\n'), *p;
+	int status;
+
+	reply_msg(reply, msg, msglen);
+	if (reply_int(reply, &status) == -1 || status != 0 || text == NULL)
 		return -1;
-	if (*p > '9')
-		return -1;
-	*rc = atoi(p);
-	return 0;
+	if ((p = strstr(text, "\nreturn code: ")) != NULL)
+		return reply_int(p + 14, rc);
+	return reply_int(text + 1, rc);
+}
+
+int
+jattach_parse_jcmd(const char *reply, int *rc, char *msg, size_t msglen)
+{
+	reply_msg(reply, msg, msglen);
+	return reply_int(reply, rc);
 }
 
 /* Sends the dump's output file to the parent, then removes it. */
@@ -319,13 +351,8 @@ helper_attach(const struct jattach_target *t, int srcfd, const char *options,
 	if (helper_request(sock, t->jt_jcmd ? jcmd : load, reply,
 			   sizeof(reply)) == -1)
 		return JATTACH_CONNECT;
-	if (t->jt_jcmd != NULL) { /* a status line, then the text */
-		snprintf(m->hm_msg, sizeof(m->hm_msg), "%.*s",
-			 (int)strcspn(reply, "\n"), reply);
-		m->hm_rc = atoi(reply);
-		return JATTACH_OK;
-	}
-	if (parse_reply(reply, &m->hm_rc, m->hm_msg, sizeof(m->hm_msg)) == -1)
+	if ((t->jt_jcmd ? jattach_parse_jcmd : jattach_parse_load)(
+		reply, &m->hm_rc, m->hm_msg, sizeof(m->hm_msg)) == -1)
 		return JATTACH_REFUSED;
 	return JATTACH_OK;
 }

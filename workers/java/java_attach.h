@@ -57,9 +57,19 @@ int jattach_load(const struct jattach_target *t, const char *options,
 		 const char *dump_token, int timeout_ms,
 		 struct jattach_result *r);
 /* Runs the jcmd command (such as "Compiler.perfmap") in t's JVM;
- * r->jr_rc is the JVM's status (0 ok), r->jr_msg its first line. */
+ * r->jr_rc is the JVM's status (0 ok), r->jr_msg its first line of
+ * text. */
 int jattach_jcmd(const struct jattach_target *t, const char *command,
 		 int timeout_ms, struct jattach_result *r);
+/* Reads the JVM's answer to load, reply (NUL-ended): "0\nreturn code: N"
+ * (JDK 9+, the line may come after other text) or "0\nN" (JDK 8). 0
+ * with the agent's code N in *rc, or -1 (a refusal, or not an answer);
+ * the JVM's first line of text goes to msg[msglen] either way. */
+int jattach_parse_load(const char *reply, int *rc, char *msg, size_t msglen);
+/* Reads the JVM's answer to jcmd: its status line into *rc (0: ok) and
+ * its first line of text to msg[msglen]. 0, or -1 when the status line
+ * is not a number. */
+int jattach_parse_jcmd(const char *reply, int *rc, char *msg, size_t msglen);
 /* Describes a failed attach in buf ("attach timed out after 30 s"). */
 void jattach_describe(const struct jattach_result *r, char *buf, size_t len);
 

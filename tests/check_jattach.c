@@ -1,0 +1,172 @@
+/* The JVM's answers to an attach request (load, jcmd) as HotSpot writes
+ * them, and malformed ones, which must never read as a success. */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "java_attach.h"
+
+static char msg[160];
+static int rc;
+
+static int
+load(const char *reply)
+{
+	rc = 12345;
+	memset(msg, 'x', sizeof(msg));
+	return jattach_parse_load(reply, &rc, msg, sizeof(msg));
+}
+
+static int
+jcmd(const char *reply)
+{
+	rc = 12345;
+	memset(msg, 'x', sizeof(msg));
+	return jattach_parse_jcmd(reply, &rc, msg, sizeof(msg));
+}
+
+START_TEST(test_load_answers)
+{
+	/* JDK 9+ (here 17 and 25, the agent refusing its options). */
+	ck_assert_int_eq(load("0\nreturn code: 1\n"), 0);
+	ck_assert_int_eq(rc, 1);
+	ck_assert_int_eq(load("0\nreturn code: 0\n"), 0);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_eq(load("0\nreturn code: -1"), 0);
+	ck_assert_int_eq(rc, -1);
+	/* Text before the code line is skipped. */
+	ck_assert_int_eq(load("0\nsome text\nreturn code: 7\n"), 0);
+	ck_assert_int_eq(rc, 7);
+	ck_assert_str_eq(msg, "some text");
+	/* JDK 8: a bare number. */
+	ck_assert_int_eq(load("0\n0\n"), 0);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_eq(load("0\n-2147483648\n"), 0);
+	ck_assert_int_eq(rc, -2147483647 - 1);
+}
+END_TEST
+
+/* Refusals as JDK 17 and 25 write them (captured from their sockets). */
+START_TEST(test_load_refusals)
+{
+	static const struct {
+		const char *reply, *msg;
+	} t[] = {
+	    {"-1\n/tmp/x.so was not loaded.\n/tmp/x.so: cannot open shared "
+	     "object file: No such file or directory\n",
+	     "/tmp/x.so was not loaded."},
+	    {"0\n/tmp/x.so was not loaded.\n/tmp/x.so: cannot open shared "
+	     "object file: No such file or directory\n",
+	     "/tmp/x.so was not loaded."},
+	    {"-1\nAgent_OnAttach is not available in /lib/libz.so.1\n",
+	     "Agent_OnAttach is not available in /lib/libz.so.1"},
+	    {"0\nAgent_OnAttach is not available in /lib/libz.so.1\n",
+	     "Agent_OnAttach is not available in /lib/libz.so.1"},
+	    {"0\nDynamic agent loading is not enabled. Use "
+	     "-XX:+EnableDynamicAgentLoading to launch target VM.\n",
+	     "Dynamic agent loading is not enabled. Use "
+	     "-XX:+EnableDynamicAgentLoading to launch target VM."},
+	    {"101\n", "101"}, /* wrong protocol version */
+	    {"-1\nOperation load not recognized!", "Operation load not "
+						   "recognized!"},
+	    {"1\nreturn code: 0\n", "return code: 0"},
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		ck_assert_msg(load(t[i].reply) == -1, "accepted: %s",
+			      t[i].reply);
+		ck_assert_str_eq(msg, t[i].msg);
+		ck_assert_int_eq(rc, 12345);
+	}
+}
+END_TEST
+
+/* What is not an answer must not read as one: these once gave code 0
+ * (atoi on "-", on a number past int, on "return code: " inside a line,
+ * a status of "0" with anything after it). */
+START_TEST(test_load_malformed)
+{
+	static const char *const bad[] = {
+	    "",
+	    "0",
+	    "0\n",
+	    "0\n-\n",
+	    "0\n-x\n",
+	    "0\n4294967296\n",
+	    "0\nreturn code: 4294967296\n",
+	    "0\nreturn code: 99999999999999999999\n",
+	    "0\nreturn code: \n",
+	    "0\nreturn code:0\n",
+	    "0\nreturn code: 0x1\n",
+	    "0\nreturn code: +0\n",
+	    "0\nreturn code:  0\n",
+	    "0\nsaid return code: 0\n",
+	    "0\n0 apples\n",
+	    "0\n 0\n",
+	    "00x\nreturn code: 0\n",
+	    "0 \nreturn code: 0\n",
+	    "-0x\n0\n",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(load(bad[i]) == -1, "accepted: %s", bad[i]);
+		ck_assert_int_eq(rc, 12345);
+		ck_assert_uint_lt(strlen(msg), sizeof(msg));
+	}
+}
+END_TEST
+
+START_TEST(test_jcmd)
+{
+	ck_assert_int_eq(jcmd("0\n"), 0);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_eq(jcmd("-1\njava.lang.IllegalArgumentException: "
+			      "Unknown diagnostic command\n"),
+			 0);
+	ck_assert_int_eq(rc, -1);
+	ck_assert_str_eq(msg, "java.lang.IllegalArgumentException: Unknown "
+			      "diagnostic command");
+	/* No status: an empty answer once read as 0, a success. */
+	ck_assert_int_eq(jcmd(""), -1);
+	ck_assert_int_eq(jcmd("ok\n"), -1);
+	ck_assert_int_eq(jcmd("\n0\n"), -1);
+	ck_assert_int_eq(rc, 12345);
+}
+END_TEST
+
+START_TEST(test_long_message)
+{
+	char reply[1024];
+
+	memset(reply, 'y', sizeof(reply));
+	memcpy(reply, "-1\n", 3);
+	reply[sizeof(reply) - 1] = '\0';
+	ck_assert_int_eq(load(reply), -1);
+	ck_assert_uint_eq(strlen(msg), sizeof(msg) - 1);
+	ck_assert_int_eq(jcmd(reply), 0);
+	ck_assert_uint_eq(strlen(msg), sizeof(msg) - 1);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("jattach");
+	TCase *tc = tcase_create("jattach");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, test_load_answers);
+	tcase_add_test(tc, test_load_refusals);
+	tcase_add_test(tc, test_load_malformed);
+	tcase_add_test(tc, test_jcmd);
+	tcase_add_test(tc, test_long_message);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
