@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,6 +33,8 @@ struct http_curl {
 	const char *(*hc_strerror)(CURLcode code);
 	struct curl_slist *(*hc_slist_append)(struct curl_slist *l,
 					      const char *s);
+	void (*hc_slist_free)(struct curl_slist *l);
+	void (*hc_cleanup)(CURL *c);
 };
 
 /* What a child needs while it runs the request. */
@@ -39,8 +42,18 @@ struct http_child {
 	struct http_curl hk_curl;
 	const struct http_req *hk_req;
 	struct http_resp *hk_resp;
-	int hk_fd; /* the pipe to the parent */
+	struct curl_slist *hk_hdr; /* the request's header lines */
+	int hk_fd; /* the pipe to the parent; -1: in the uploader itself */
 };
+
+#ifdef PROFD_SANITIZERS
+/* GCC 12's AddressSanitizer has no fork handlers for its allocator: a
+ * child forked from a process with threads can deadlock on its first
+ * allocation. Sanitizer builds run requests in the uploader itself. */
+#define HTTP_IN_PROCESS 1
+#else
+#define HTTP_IN_PROCESS 0
+#endif
 
 int
 http_read_file(const char *path, struct http_blob *b)
@@ -142,6 +155,8 @@ http_curl_load(struct http_curl *hc, char *err, size_t len)
 	HTTP_SYM(hc_getinfo, "curl_easy_getinfo");
 	HTTP_SYM(hc_strerror, "curl_easy_strerror");
 	HTTP_SYM(hc_slist_append, "curl_slist_append");
+	HTTP_SYM(hc_slist_free, "curl_slist_free_all");
+	HTTP_SYM(hc_cleanup, "curl_easy_cleanup");
 #undef HTTP_SYM
 	return 0;
 fail:
@@ -188,15 +203,19 @@ http_body_cb(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
-/* Aborts the transfer once the parent has closed its end of the pipe. */
+/* Aborts the transfer once the parent has closed its end of the pipe
+ * (in the uploader itself: once the request says stop). */
 static int
 http_progress_cb(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 		 curl_off_t un)
 {
 	const struct http_child *k = arg;
+	const struct http_req *rq = k->hk_req;
 	struct pollfd pf = {k->hk_fd, 0, 0};
 
 	(void)dt, (void)dn, (void)ut, (void)un;
+	if (k->hk_fd < 0)
+		return rq->hq_stop != NULL && rq->hq_stop(rq->hq_stop_arg);
 	return poll(&pf, 1, 0) == 1 && (pf.revents & (POLLERR | POLLHUP));
 }
 
@@ -229,8 +248,8 @@ http_set_tls(const struct http_curl *hc, CURL *c, const struct http_tls *t)
 	return 0;
 }
 
-/* The request's header lines as libcurl's list; NULL when out of memory
- * (the child ends soon, so nothing is freed). */
+/* The request's header lines as libcurl's list; *err set when out of
+ * memory. */
 static struct curl_slist *
 http_slist(const struct http_curl *hc, const struct http_headers *h, int *err)
 {
@@ -239,12 +258,22 @@ http_slist(const struct http_curl *hc, const struct http_headers *h, int *err)
 	*err = 0;
 	for (unsigned i = 0; h != NULL && i < h->hh_n; i++) {
 		if ((n = hc->hc_slist_append(l, h->hh_line[i])) == NULL) {
+			hc->hc_slist_free(l);
 			*err = 1;
 			return NULL;
 		}
 		l = n;
 	}
 	return l;
+}
+
+/* Frees the handle and the header lines of a request. */
+static void
+http_cleanup(struct http_child *k, CURL *c)
+{
+	k->hk_curl.hc_cleanup(c);
+	k->hk_curl.hc_slist_free(k->hk_hdr);
+	k->hk_hdr = NULL;
 }
 
 static int
@@ -258,6 +287,7 @@ http_setup(struct http_child *k, CURL *c, const struct http_tls *tls)
 	hdr = http_slist(hc, rq->hq_headers, &err);
 	if (err)
 		return -1;
+	k->hk_hdr = hdr;
 	hc->hc_setopt(c, CURLOPT_URL, rq->hq_url);
 	hc->hc_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	hc->hc_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -291,7 +321,21 @@ http_answer_info(const struct http_curl *hc, CURL *c, struct http_resp *rs)
 		snprintf(rs->hr_local_ip, sizeof(rs->hr_local_ip), "%s", ip);
 }
 
-/* Performs the request with libcurl, the outcome in k->hk_resp. */
+/* Loads libcurl and initialises it: 0, or -1 with the reason in err. */
+static int
+http_curl_start(struct http_curl *hc, char *err, size_t len)
+{
+	if (http_curl_load(hc, err, len) == -1)
+		return -1;
+	if (hc->hc_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(err, len, "cannot initialise libcurl");
+		return -1;
+	}
+	return 0;
+}
+
+/* Performs the request with the loaded libcurl k->hk_curl, the outcome
+ * in k->hk_resp. */
 static void
 http_perform(struct http_child *k, const struct http_tls *tls)
 {
@@ -300,10 +344,7 @@ http_perform(struct http_child *k, const struct http_tls *tls)
 	CURLcode cr;
 	CURL *c;
 
-	if (http_curl_load(&k->hk_curl, rs->hr_error, sizeof(rs->hr_error)))
-		return;
-	if (hc->hc_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-	    (c = hc->hc_init()) == NULL) {
+	if ((c = hc->hc_init()) == NULL) {
 		snprintf(rs->hr_error, sizeof(rs->hr_error),
 			 "cannot initialise libcurl");
 		return;
@@ -311,6 +352,7 @@ http_perform(struct http_child *k, const struct http_tls *tls)
 	if (http_setup(k, c, tls) == -1) {
 		snprintf(rs->hr_error, sizeof(rs->hr_error),
 			 "libcurl refused the request's settings");
+		http_cleanup(k, c);
 		return;
 	}
 	cr = hc->hc_perform(c);
@@ -321,6 +363,7 @@ http_perform(struct http_child *k, const struct http_tls *tls)
 			 hc->hc_strerror(cr));
 	if (cr != CURLE_OK)
 		rs->hr_status = 0;
+	http_cleanup(k, c);
 }
 
 /* The child: performs the request, writes the answer to fd, ends. */
@@ -344,7 +387,9 @@ http_child_run(const struct http_tls *tls, const struct http_req *rq,
 	if (fd > 3)
 		close_range(3, (unsigned)fd - 1, 0);
 	close_range((unsigned)fd + 1, ~0u, 0);
-	http_perform(&k, tls);
+	if (http_curl_start(&k.hk_curl, rs->hr_error, sizeof(rs->hr_error)) ==
+	    0)
+		http_perform(&k, tls);
 	if (write_all(fd, rs, sizeof(*rs)) == -1)
 		_exit(1);
 	_exit(0);
@@ -422,6 +467,37 @@ http_resp_reset(struct http_resp *rs)
 	rs->hr_local_ip[0] = '\0';
 }
 
+/* libcurl in the uploader itself (sanitizer builds), loaded once. */
+static struct http_curl http_here;
+static char http_here_err[HTTP_ERROR_MAX];
+static int http_here_rv = -1;
+static pthread_once_t http_here_once = PTHREAD_ONCE_INIT;
+
+static void
+http_here_start(void)
+{
+	http_here_rv =
+	    http_curl_start(&http_here, http_here_err, sizeof(http_here_err));
+}
+
+/* Performs rq in this process. */
+static int
+http_do_here(const struct http_tls *tls, const struct http_req *rq,
+	     struct http_resp *rs)
+{
+	struct http_child k = {.hk_req = rq, .hk_resp = rs, .hk_fd = -1};
+
+	pthread_once(&http_here_once, http_here_start);
+	if (http_here_rv == -1) {
+		snprintf(rs->hr_error, sizeof(rs->hr_error), "%s",
+			 http_here_err);
+		return -1;
+	}
+	k.hk_curl = http_here;
+	http_perform(&k, tls);
+	return rs->hr_status > 0 ? 0 : -1;
+}
+
 int
 http_do(const struct http_tls *tls, const struct http_req *rq,
 	struct http_resp *rs)
@@ -430,6 +506,8 @@ http_do(const struct http_tls *tls, const struct http_req *rq,
 	int p[2], rv, saved;
 
 	http_resp_reset(rs);
+	if (HTTP_IN_PROCESS)
+		return http_do_here(tls, rq, rs);
 	if (pipe2(p, O_CLOEXEC) == -1)
 		goto fail;
 	if ((pid = fork()) == -1) {
