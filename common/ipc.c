@@ -94,26 +94,42 @@ ipc_dial(nng_socket s, const char *url, int wait_ms)
 	}
 }
 
+/* Whether pp lets a peer of uid and pid in. */
+static int
+ipc_peer_ok(const struct ipc_peer *pp, uint64_t uid, uint64_t pid)
+{
+	int uid_ok = uid == 0 && pp->ip_root;
+
+	for (size_t i = 0; !uid_ok && i < pp->ip_nuids; i++)
+		uid_ok = uid == pp->ip_uids[i];
+	if (!uid_ok)
+		return 0;
+	return pp->ip_pid == NULL ||
+	       pid == (uint64_t)__atomic_load_n(pp->ip_pid, __ATOMIC_ACQUIRE);
+}
+
 static void
 ipc_check_peer(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
-	uid_t want = (uid_t)(uintptr_t)arg;
-	uint64_t uid;
+	const struct ipc_peer *pp = arg;
+	uint64_t uid = UINT64_MAX, pid = UINT64_MAX;
 
 	(void)ev;
 	if (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &uid) != 0 ||
-	    (uid != 0 && uid != want)) {
-		log_warn("refused a connection from uid %llu",
-			 (unsigned long long)uid);
+	    nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_PID, &pid) != 0 ||
+	    !ipc_peer_ok(pp, uid, pid)) {
+		log_warn("refused a connection from uid %lld pid %lld",
+			 uid == UINT64_MAX ? -1LL : (long long)uid,
+			 pid == UINT64_MAX ? -1LL : (long long)pid);
 		nng_pipe_close(p);
 	}
 }
 
 int
-ipc_allow_uid(nng_socket s, uid_t uid)
+ipc_allow_peer(nng_socket s, const struct ipc_peer *pp)
 {
 	return nng_pipe_notify(s, NNG_PIPE_EV_ADD_PRE, ipc_check_peer,
-			       (void *)(uintptr_t)uid);
+			       (void *)pp);
 }
 
 int

@@ -30,8 +30,20 @@ int ipc_listen(nng_socket s, const char *url, int mode);
 int ipc_listen_keep(nng_socket s, const char *url, int mode, nng_listener *lp);
 /* Dials url, retrying for up to wait_ms while the listener is not up. */
 int ipc_dial(nng_socket s, const char *url, int wait_ms);
-/* Closes only pipes whose peer uid is not uid or root. */
-int ipc_allow_uid(nng_socket s, uid_t uid);
+#define IPC_PEER_UIDS 8 /* uids one socket lets in */
+
+/* Who may connect: one of the uids (root too when ip_root), and when
+ * ip_pid is set, only the process whose pid it holds at that moment. */
+struct ipc_peer {
+	uid_t ip_uids[IPC_PEER_UIDS];
+	size_t ip_nuids;
+	int ip_root;
+	const pid_t *ip_pid; /* read atomically at each connection */
+};
+
+/* Closes every pipe whose peer pp does not allow, with a warning; pp must
+ * outlive the socket. 0 or an nng error. */
+int ipc_allow_peer(nng_socket s, const struct ipc_peer *pp);
 /* Stores in *fd a descriptor that polls readable when a message waits. */
 int ipc_recv_fd(nng_socket s, int *fd);
 /* Encodes m and sends it. 0 or an nng error code. */

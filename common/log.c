@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <syslog.h>
 
 #include "log.h"
@@ -62,6 +63,47 @@ LOG_FN(log_error, LOGL_ERROR)
 LOG_FN(log_warn, LOGL_WARN)
 LOG_FN(log_info, LOGL_INFO)
 LOG_FN(log_debug, LOGL_DEBUG)
+
+/* Copies src into dst (of len bytes) with every byte outside printable
+ * ASCII (and backslash) written as \xNN. */
+static void
+log_escape(char *dst, size_t len, const char *src)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+
+	for (const unsigned char *c = (const unsigned char *)src;
+	     *c != '\0' && n + 5 < len; c++) {
+		if (*c >= 0x20 && *c < 0x7f && *c != '\\') {
+			dst[n++] = (char)*c;
+			continue;
+		}
+		dst[n++] = '\\';
+		dst[n++] = 'x';
+		dst[n++] = hex[*c >> 4];
+		dst[n++] = hex[*c & 15];
+	}
+	dst[n] = '\0';
+}
+
+void
+log_relay(const char *prog, const char *line)
+{
+	char esc[4096];
+	int prio = LOG_INFO;
+	int saved = errno;
+
+	if (strncmp(line, "error: ", 7) == 0)
+		prio = LOG_ERR;
+	else if (strncmp(line, "warning: ", 9) == 0)
+		prio = LOG_WARNING;
+	log_escape(esc, sizeof(esc), line);
+	if (log_syslog)
+		syslog(prio, "%s: %s", prog, esc);
+	else
+		fprintf(stderr, "%s: %s\n", prog, esc);
+	errno = saved;
+}
 
 void
 fatal(const char *fmt, ...)

@@ -20,6 +20,10 @@ void log_error(const char *fmt, ...) PRINTFLIKE(1, 2);
 void log_warn(const char *fmt, ...) PRINTFLIKE(1, 2);
 void log_info(const char *fmt, ...) PRINTFLIKE(1, 2);
 void log_debug(const char *fmt, ...) PRINTFLIKE(1, 2);
+/* Logs one line that program prog wrote (a worker's output), as it is
+ * but with control characters escaped; its "error: " or "warning: " tag
+ * picks the syslog priority. Not filtered by level: prog filtered it. */
+void log_relay(const char *prog, const char *line);
 /* Logs an error and exits with status 1. */
 void fatal(const char *fmt, ...) PRINTFLIKE(1, 2) __attribute__((noreturn));
 

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -80,27 +81,59 @@ sandbox_set_caps(const char *list)
 	return 0;
 }
 
-int
-sandbox_lookup_user(const char *user, uid_t *uid, gid_t *gid)
+/* The first of names that exists, with a warning past the first. */
+static struct passwd *
+sandbox_find_user(const char *const *names, size_t n)
 {
-	const char *name = user ? user : SANDBOX_DEFAULT_USER;
 	static int warned;
 	struct passwd *pw;
 
-	if ((pw = getpwnam(name)) == NULL && user == NULL) {
-		if (!warned++)
-			log_warn(
-			    "user %s does not exist (create it with useradd "
-			    "--system profd); using %s",
-			    name, SANDBOX_FALLBACK_USER);
-		pw = getpwnam(SANDBOX_FALLBACK_USER);
+	for (size_t i = 0; i < n; i++) {
+		if ((pw = getpwnam(names[i])) == NULL)
+			continue;
+		if (i > 0 && !warned++)
+			log_warn("user %s does not exist (contrib/setup.sh or "
+				 "systemd-sysusers creates it): running as %s, "
+				 "which other workers may share",
+				 names[0], names[i]);
+		return pw;
 	}
-	if (pw == NULL) {
-		log_error("user %s does not exist", name);
+	return NULL;
+}
+
+int
+sandbox_lookup_user(const char *user, const char *role, uid_t *uid, gid_t *gid)
+{
+	char own[64];
+	const char *names[3] = {user, SANDBOX_SHARED_USER,
+				SANDBOX_FALLBACK_USER};
+	struct passwd *pw;
+
+	if (user == NULL) {
+		snprintf(own, sizeof(own), SANDBOX_USER_PREFIX "%s",
+			 role ? role : "worker");
+		names[0] = own;
+	}
+	if ((pw = sandbox_find_user(names, user ? 1 : 3)) == NULL) {
+		log_error("user %s does not exist", names[0]);
 		return -1;
 	}
 	*uid = pw->pw_uid;
 	*gid = pw->pw_gid;
+	return 0;
+}
+
+/* The supplementary group kept across the change of user; -1: none. */
+static gid_t keep_gid = (gid_t)-1;
+
+int
+sandbox_keep_group(const char *name)
+{
+	struct group *gr = getgrnam(name);
+
+	if (gr == NULL)
+		return -1;
+	keep_gid = gr->gr_gid;
 	return 0;
 }
 
@@ -130,10 +163,16 @@ sandbox_caps(const struct sandbox_policy *p, const char *user)
 		return capng_apply(CAPNG_SELECT_CAPS) == 0 || errno == EPERM
 			   ? 0
 			   : -1;
-	if (sandbox_lookup_user(user, &uid, &gid) == -1)
+	if (sandbox_lookup_user(user, p->sp_name, &uid, &gid) == -1)
 		return -1;
+	/* Either no supplementary group, or only the one asked for. */
+	if (keep_gid != (gid_t)-1 && setgroups(1, &keep_gid) == -1) {
+		log_error("cannot set the groups: %s", strerror(errno));
+		return -1;
+	}
 	if (capng_change_id((int)uid, (int)gid,
-			    CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING) != 0) {
+			    (keep_gid == (gid_t)-1 ? CAPNG_DROP_SUPP_GRP : 0) |
+				CAPNG_CLEAR_BOUNDING) != 0) {
 		log_error("cannot change to uid %u: %s", (unsigned)uid,
 			  strerror(errno));
 		return -1;

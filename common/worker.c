@@ -169,6 +169,19 @@ worker_opt_channel(const char *arg, const char **out)
 }
 
 int
+worker_env_channel(const char **out)
+{
+	static char name[64];
+	const char *v = getenv(WORKER_CHANNEL_ENV);
+
+	if (*out != NULL || v == NULL)
+		return 0;
+	snprintf(name, sizeof(name), "%s", v);
+	unsetenv(WORKER_CHANNEL_ENV);
+	return worker_opt_channel(name, out);
+}
+
+int
 worker_opt_caps(const char *arg)
 {
 	if (sandbox_set_caps(arg) == -1)
@@ -237,6 +250,8 @@ worker_parse(struct worker_args *a, int argc, char **argv)
 		worker_usage(ops, stderr);
 		return 2;
 	}
+	if (a->wa_rundir != NULL && worker_env_channel(&a->wa_channel) == -1)
+		return 2;
 	return -1;
 }
 

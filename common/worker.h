@@ -24,6 +24,7 @@
 #define WORKER_EXIT_CONFIG	   78	    /* cannot work here: exit status */
 #define WORKER_CTL_SOCKET	   "%s.ctl" /* in the runtime dir */
 #define WORKER_UPLOAD_SOCKET	   "upload/chunks.sock"
+#define WORKER_CHANNEL_ENV	   "PROFD_CHANNEL" /* profd's socket name */
 
 struct worker_opts {
 	uint32_t wo_frequency;
@@ -117,6 +118,9 @@ int worker_perf_mode_dwarf(const char *mode);
 int worker_badarg(const char *flag, const char *arg, const char *want);
 /* Checks --channel's socket name and stores it in *out; 0 or -1. */
 int worker_opt_channel(const char *arg, const char **out);
+/* Without --channel, takes the name profd put in PROFD_CHANNEL (and
+ * removes it from the environment); 0 or -1 on a bad name. */
+int worker_env_channel(const char **out);
 /* Applies --caps (see sandbox_set_caps); 0 or -1 with a message. */
 int worker_opt_caps(const char *arg);
 

@@ -31,7 +31,8 @@ standalone_workdir(struct worker_args *a)
 		return NULL;
 	}
 	if (geteuid() == 0 && !sandbox_disabled() &&
-	    (sandbox_lookup_user(a->wa_user, &uid, &gid) == -1 ||
+	    (sandbox_lookup_user(a->wa_user, a->wa_ctx.wc_ops->po_name, &uid,
+				 &gid) == -1 ||
 	     chown(dir, uid, gid) == -1)) {
 		rmdir(dir);
 		return NULL;

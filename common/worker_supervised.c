@@ -285,6 +285,8 @@ worker_supervised(struct worker_args *a)
 		 a->wa_ctx.wc_name);
 	if (a->wa_ctx.wc_workdir == NULL)
 		a->wa_ctx.wc_workdir = s.su_workdir;
+	/* The uploader's chunk socket is for this group (when it exists). */
+	(void)sandbox_keep_group(SANDBOX_CHUNK_GROUP);
 	if (sandbox_enter(a->wa_ctx.wc_ops->po_policy, a->wa_user) == -1)
 		return 1;
 	if (sup_connect(&s) == -1)

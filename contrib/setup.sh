@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs what building, running and testing profd need on Debian 12, and
-# creates the system user the workers run as. Safe to run again.
+# creates the system users the workers run as. Safe to run again.
 set -eu
 
 PACKAGES="build-essential autoconf automake libtool pkg-config \
@@ -27,10 +27,6 @@ if [ -n "$missing" ]; then
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
-# The profiler workers run as this user, never as root.
-if ! getent passwd profd >/dev/null; then
-	useradd --system --no-create-home --home-dir /nonexistent \
-		--shell /usr/sbin/nologin profd
-	echo "setup.sh: created system user profd"
-fi
+# Each worker runs as a system user of its own, never as root.
+"$(dirname "$0")/users.sh"
 echo "setup.sh: ready"

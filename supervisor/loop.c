@@ -28,6 +28,10 @@ loop_reap(struct profd *p)
 		kill(-si.si_pid, SIGKILL);
 		if (waitpid(si.si_pid, &status, 0) == -1)
 			return;
+		/* Its last words come before the news of its death. */
+		for (size_t i = 0; i < p->p_nworkers; i++)
+			if (p->p_workers[i].w_pid == si.si_pid)
+				wlog_read(&p->p_workers[i]);
 		workers_reaped(p, si.si_pid, status);
 	}
 }
@@ -99,12 +103,27 @@ loop_timeout(const int64_t *t, size_t n)
 	return (int)best;
 }
 
+/* Adds the output pipe of every worker that has one; returns n. */
+static nfds_t
+loop_poll_logs(struct profd *p, struct pollfd *pfd, struct worker **ws,
+	       nfds_t n)
+{
+	for (size_t i = 0; i < p->p_nworkers; i++) {
+		if (p->p_workers[i].w_logfd == -1)
+			continue;
+		pfd[n].fd = p->p_workers[i].w_logfd;
+		pfd[n].events = POLLIN;
+		ws[n++] = &p->p_workers[i];
+	}
+	return n;
+}
+
 static void
 loop_poll(struct profd *p, int timeout)
 {
-	struct pollfd pfd[PROFD_MAX_WORKERS + 2];
-	struct worker *ws[PROFD_MAX_WORKERS + 2];
-	nfds_t n = 0;
+	struct pollfd pfd[2 * PROFD_MAX_WORKERS + 2];
+	struct worker *ws[2 * PROFD_MAX_WORKERS + 2];
+	nfds_t n = 0, nmsg;
 
 	pfd[n].fd = p->p_sigfd;
 	pfd[n].events = POLLIN;
@@ -119,9 +138,14 @@ loop_poll(struct profd *p, int timeout)
 		pfd[n].events = POLLIN;
 		ws[n++] = &p->p_workers[i];
 	}
+	nmsg = n;
+	n = loop_poll_logs(p, pfd, ws, n);
 	if (poll(pfd, n, timeout) == -1 && errno != EINTR)
 		fatal("poll: %s", strerror(errno));
-	for (nfds_t i = 2; i < n; i++)
+	for (nfds_t i = nmsg; i < n; i++)
+		if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+			wlog_read(ws[i]);
+	for (nfds_t i = 2; i < nmsg; i++)
 		if (pfd[i].revents & POLLIN)
 			workers_recv(p, ws[i]);
 	if (pfd[1].revents & POLLIN)
@@ -143,6 +167,8 @@ loop_close(struct profd *p)
 		if (w->w_cg_ok)
 			cgroup_destroy(&w->w_cg);
 		w->w_cg_ok = 0;
+		wlog_read(w);
+		wlog_close(w);
 	}
 	control_close(p);
 	cgroup_remove_parent();

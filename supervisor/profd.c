@@ -82,8 +82,9 @@ setup_signals(struct profd *p)
 	return p->p_sigfd == -1 ? -1 : 0;
 }
 
-/* Makes the runtime worker of each table entry. */
-static void
+/* Makes the runtime worker of each table entry, with its user: each
+ * worker its own (profd-NAME) unless the table or --user names one. */
+static int
 add_workers(struct profd *p)
 {
 	for (size_t i = 0; i < p->p_opts.po_ntable; i++) {
@@ -95,7 +96,11 @@ add_workers(struct profd *p)
 		w->w_profiler = w->w_spec.ws_profiler;
 		w->w_state = W_IDLE;
 		w->w_fd = -1;
+		w->w_logfd = -1;
+		if (spawn_user(p, w) == -1)
+			return -1;
 	}
+	return 0;
 }
 
 /* Worker cgroups go under "profd", or under a name of their own for a
@@ -155,7 +160,7 @@ profd_shutdown(struct profd *p, int rv)
 static int
 setup(struct profd *p)
 {
-	if (sandbox_lookup_user(p->p_opts.po_user, &p->p_uid, &p->p_gid) == -1)
+	if (add_workers(p) == -1)
 		return -1;
 	if (rundir_setup(p) == -1) {
 		rundir_cleanup(p);
@@ -167,7 +172,6 @@ setup(struct profd *p)
 		rundir_cleanup(p);
 		return -1;
 	}
-	add_workers(p);
 	remote_init(p);
 	/* What a dead worker leaves behind (perf) becomes profd's to reap. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);

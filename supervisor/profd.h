@@ -9,6 +9,7 @@
 #include <nng/nng.h>
 
 #include "cgroup.h"
+#include "ipc.h"
 #include "procfs.h"
 #include "profd.pb-c.h"
 #include "util.h"
@@ -34,8 +35,10 @@
 #define PROFD_ARG_LEN	     256 /* bytes of one of them, with its NUL */
 #define PROFD_UPLOAD_ARGS    40	 /* upload options passed to profd-upload */
 #define PROFD_TOKEN_ENV	     "PROFD_TOKEN" /* the token, to profd-upload */
-#define PROFD_CMD_ID_MAX     64 /* characters of a remote command's id */
-#define PROFD_CMD_SEEN	     32 /* remote command ids remembered */
+#define PROFD_CMD_ID_MAX     64	  /* characters of a remote command's id */
+#define PROFD_CMD_SEEN	     32	  /* remote command ids remembered */
+#define PROFD_LOG_LINE	     1024 /* bytes of a worker's output line kept */
+#define PROFD_LOG_RATE	     50	  /* a worker's output lines logged a second */
 
 enum restart_policy {
 	RESTART_ALWAYS,
@@ -186,8 +189,16 @@ struct worker {
 	struct cgroup w_cg;
 	int w_cg_ok;
 	char w_path[PATH_MAX];
-	char w_channel[PROFD_NAME_MAX + 16]; /* its socket in the runtime dir */
-	unsigned w_gen;			     /* incarnations so far */
+	char w_channel[PROFD_NAME_MAX + 40]; /* its socket in the runtime dir */
+	int w_logfd; /* read end of its stdout/stderr pipe; -1 none */
+	char w_logbuf[PROFD_LOG_LINE]; /* a partial line from it */
+	size_t w_loglen;
+	unsigned w_loglines;	/* lines logged in the current second */
+	int64_t w_logsec;	/* that second */
+	unsigned w_logdropped;	/* lines dropped over the rate limit */
+	unsigned w_gen;		/* incarnations so far */
+	char w_chanenv[80];	/* PROFD_CHANNEL=its socket */
+	struct ipc_peer w_peer; /* who may use its socket */
 };
 
 struct profd {
@@ -198,8 +209,6 @@ struct profd {
 	int p_outfd;
 	int p_lockfd;
 	int p_made_rundir;
-	uid_t p_uid;
-	gid_t p_gid;
 	enum cgroup_mode p_cgmode;
 	nng_socket p_ctl; /* profctl's socket */
 	int p_ctl_fd;
@@ -268,6 +277,8 @@ int spawn_worker(struct profd *p, struct worker *w);
 int spawn_upload_file(struct profd *p, const char *file);
 /* Sends sig to w's whole tree (its cgroup, or its process group). */
 void spawn_kill(struct worker *w, int sig);
+/* Resolves w's user (table, --user, else profd-NAME) into w_uid/w_gid. */
+int spawn_user(struct profd *p, struct worker *w);
 
 /* fsm.c */
 /* Feeds event ev to w's state machine. */
@@ -335,6 +346,15 @@ void remote_tick(struct profd *p);
 void remote_session_end(struct profd *p);
 /* Keeps profd's own perf mode before any command changes it. */
 void remote_init(struct profd *p);
+
+/* wlog.c */
+/* Makes the pipe w's next incarnation writes its stdout and stderr to:
+ * keeps the read end, stores the write end in *wfd. 0 or -1. */
+int wlog_open(struct worker *w, int *wfd);
+/* Logs what w wrote, line by line, until its pipe is empty. */
+void wlog_read(struct worker *w);
+/* Logs what is left of a partial line and closes w's pipe. */
+void wlog_close(struct worker *w);
 
 /* loop.c */
 /* Runs the event loop until every worker is gone; returns exit status. */

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -12,6 +13,7 @@
 
 #include "log.h"
 #include "profd.h"
+#include "sandbox.h"
 
 #define LOCK_NAME "profd.pid"
 
@@ -69,6 +71,30 @@ rundir_reachable(const char *dir, uid_t uid)
 	return 0;
 }
 
+/* Removes the worker sockets a profd killed before its clean-up left
+ * (their names are random): the lock is ours, so their profd is gone. */
+static void
+rundir_remove_stale(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *d;
+	size_t len;
+	DIR *dp;
+
+	if ((dp = opendir(dir)) == NULL)
+		return;
+	while ((d = readdir(dp)) != NULL) {
+		len = strlen(d->d_name);
+		if (d->d_type != DT_SOCK || len < 5 ||
+		    strcmp(d->d_name + len - 4, ".ctl") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		if (unlink(path) == -1)
+			log_warn("cannot remove %s: %s", path, strerror(errno));
+	}
+	closedir(dp);
+}
+
 int
 rundir_setup(struct profd *p)
 {
@@ -93,22 +119,59 @@ rundir_setup(struct profd *p)
 			  dir);
 		return -1;
 	}
-	if (chmod(dir, 0711) == -1 || rundir_reachable(dir, p->p_uid) == -1)
+	if (chmod(dir, 0711) == -1)
 		return -1;
-	return rundir_lock(p);
+	for (size_t i = 0; i < p->p_nworkers; i++)
+		if (rundir_reachable(dir, p->p_workers[i].w_uid) == -1)
+			return -1;
+	if (rundir_lock(p) == -1)
+		return -1;
+	rundir_remove_stale(dir);
+	return 0;
+}
+
+/* The uploader's directory holds its chunk socket: group profd-chunks
+ * (which every profiler keeps) may pass through it, and the socket made
+ * in it takes that group (setgid). Without that group, only workers of
+ * the uploader's own uid could reach it. */
+static int
+rundir_upload_group(struct profd *p, const struct worker *w, gid_t *gid,
+		    mode_t *mode)
+{
+	struct group *gr = getgrnam(SANDBOX_CHUNK_GROUP);
+
+	if (gr != NULL) {
+		*gid = gr->gr_gid;
+		*mode = 02710;
+		return 0;
+	}
+	for (size_t i = 0; i < p->p_nworkers; i++)
+		if (p->p_workers[i].w_profiler &&
+		    p->p_workers[i].w_uid != w->w_uid) {
+			log_error("group %s does not exist, so profd-%s cannot "
+				  "reach the uploader (contrib/setup.sh or "
+				  "systemd-sysusers creates it)",
+				  SANDBOX_CHUNK_GROUP, p->p_workers[i].w_name);
+			return -1;
+		}
+	return 0;
 }
 
 int
 rundir_worker(struct profd *p, const struct worker *w)
 {
 	char path[PATH_MAX];
+	gid_t gid = w->w_gid;
+	mode_t mode = 0700;
 
+	if (!w->w_profiler && rundir_upload_group(p, w, &gid, &mode) == -1)
+		return -1;
 	snprintf(path, sizeof(path), "%s/%s", p->p_opts.po_rundir, w->w_name);
 	if (mkdir(path, 0700) == -1 && errno != EEXIST) {
 		log_error("cannot create %s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (chown(path, w->w_uid, w->w_gid) == -1 || chmod(path, 0700) == -1) {
+	if (chown(path, w->w_uid, gid) == -1 || chmod(path, mode) == -1) {
 		log_error("cannot hand %s to uid %u: %s", path,
 			  (unsigned)w->w_uid, strerror(errno));
 		return -1;
@@ -176,38 +239,58 @@ dir_writable(const struct stat *st, uid_t uid, gid_t gid)
 	return (st->st_mode & S_IWOTH) && (st->st_mode & S_IXOTH);
 }
 
+/* An output directory that profd did not make is used only if it is
+ * owned by root or by the uploader's user and nobody else may write in
+ * it; root's becomes the uploader's. NULL, or why it is refused. */
+static const char *
+outdir_refused(int fd, const struct stat *st, const struct worker *up)
+{
+	if (st->st_uid != 0 && st->st_uid != up->w_uid)
+		return "it is owned by another user";
+	if (st->st_mode & S_IWOTH)
+		return "others may write in it";
+	if ((st->st_mode & S_IWGRP) && st->st_gid != up->w_gid &&
+	    st->st_gid != 0)
+		return "another group may write in it";
+	if (st->st_uid == 0 && !dir_writable(st, up->w_uid, up->w_gid) &&
+	    fchown(fd, up->w_uid, (gid_t)-1) == -1)
+		return "it cannot be handed to the uploader's user";
+	return NULL;
+}
+
 int
 outdir_open(struct profd *p)
 {
-	const char *dir = p->p_opts.po_outdir;
+	const char *dir = p->p_opts.po_outdir, *why;
+	struct worker *up = workers_find(p, "upload");
 	struct stat st;
 	int made = 0;
 
-	if (dir == NULL)
+	if (dir == NULL || up == NULL)
 		return 0; /* uploads only */
-	if (mkdir(dir, 0755) == 0)
+	if (mkdir(dir, 0750) == 0)
 		made = 1;
 	else if (errno != EEXIST) {
 		log_error("cannot create the output directory %s: %s", dir,
 			  strerror(errno));
 		return -1;
 	}
-	p->p_outfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	p->p_outfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (p->p_outfd == -1 || fstat(p->p_outfd, &st) == -1) {
 		log_error("cannot open the output directory %s: %s", dir,
 			  strerror(errno));
 		return -1;
 	}
-	if (made && fchown(p->p_outfd, p->p_uid, p->p_gid) == -1) {
+	if (made && fchown(p->p_outfd, up->w_uid, up->w_gid) == -1) {
 		log_error("cannot hand %s to uid %u: %s", dir,
-			  (unsigned)p->p_uid, strerror(errno));
+			  (unsigned)up->w_uid, strerror(errno));
 		return -1;
 	}
-	if (!made && !dir_writable(&st, p->p_uid, p->p_gid)) {
-		log_error("the output directory %s is not writable by the "
-			  "profiler user (uid %u): chown it to that user or "
-			  "give a new directory",
-			  dir, (unsigned)p->p_uid);
+	if (!made && (why = outdir_refused(p->p_outfd, &st, up)) != NULL) {
+		log_error("the output directory %s is refused: %s (use a new "
+			  "directory, or one owned by root or by the "
+			  "uploader's user that only they may write in)",
+			  dir, why);
 		return -1;
 	}
 	return 0;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -43,14 +44,13 @@ spawn_path(struct profd *p, struct worker *w)
 	return -1;
 }
 
-/* Resolves the worker's user into w_uid and w_gid. */
-static int
+int
 spawn_user(struct profd *p, struct worker *w)
 {
 	const char *user =
 	    w->w_spec.ws_user[0] ? w->w_spec.ws_user : p->p_opts.po_user;
 
-	return sandbox_lookup_user(user, &w->w_uid, &w->w_gid);
+	return sandbox_lookup_user(user, w->w_name, &w->w_uid, &w->w_gid);
 }
 
 /* Opens the worker's socket, once: its fds stay the same for good. */
@@ -61,8 +61,13 @@ spawn_socket(struct worker *w)
 
 	if (w->w_open)
 		return 0;
+	/* Its own uid and the pid of its current incarnation only. */
+	memset(&w->w_peer, 0, sizeof(w->w_peer));
+	w->w_peer.ip_uids[0] = w->w_uid;
+	w->w_peer.ip_nuids = 1;
+	w->w_peer.ip_pid = &w->w_pid;
 	if ((rv = ipc_open(&w->w_sock, IPC_PAIR, IPC_CTL_MAX, 1000)) != 0 ||
-	    (rv = ipc_allow_uid(w->w_sock, w->w_uid)) != 0 ||
+	    (rv = ipc_allow_peer(w->w_sock, &w->w_peer)) != 0 ||
 	    (rv = ipc_recv_fd(w->w_sock, &w->w_fd)) != 0) {
 		log_error("cannot open a socket for profd-%s: %s", w->w_name,
 			  nng_strerror(rv));
@@ -71,6 +76,26 @@ spawn_socket(struct worker *w)
 		return -1;
 	}
 	w->w_open = 1;
+	return 0;
+}
+
+/* Names the socket of w's next incarnation NAME.<random>.ctl: nobody can
+ * guess it (the runtime directory cannot be listed by others, and the
+ * worker finds it in its environment, not on its command line). */
+static int
+spawn_channel_name(struct worker *w)
+{
+	unsigned char r[8];
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+		log_error("getrandom: %s", strerror(errno));
+		return -1;
+	}
+	snprintf(w->w_channel, sizeof(w->w_channel),
+		 "%s.%02x%02x%02x%02x%02x%02x%02x%02x.ctl", w->w_name, r[0],
+		 r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+	snprintf(w->w_chanenv, sizeof(w->w_chanenv), WORKER_CHANNEL_ENV "=%s",
+		 w->w_channel);
 	return 0;
 }
 
@@ -90,8 +115,8 @@ spawn_listen(struct profd *p, struct worker *w)
 		nng_listener_close(w->w_listener);
 	w->w_listening = 0;
 	w->w_gen++;
-	snprintf(w->w_channel, sizeof(w->w_channel), "%s.%u.ctl", w->w_name,
-		 w->w_gen);
+	if (spawn_channel_name(w) == -1)
+		return -1;
 	snprintf(path, sizeof(path), "%s/%s", p->p_opts.po_rundir,
 		 w->w_channel);
 	snprintf(url, sizeof(url), "ipc://%s", path);
@@ -108,6 +133,29 @@ spawn_listen(struct profd *p, struct worker *w)
 	return 0;
 }
 
+/* The uploader lets in the profilers' uids on its chunk socket. */
+static size_t
+spawn_peer_args(struct profd *p, char **argv, size_t n)
+{
+	static char uids[PROFD_MAX_WORKERS][16];
+	size_t k = 0;
+
+	for (size_t i = 0; i < p->p_nworkers && k < IPC_PEER_UIDS; i++) {
+		const struct worker *w = &p->p_workers[i];
+		int seen = 0;
+
+		for (size_t j = 0; j < i && w->w_profiler; j++)
+			seen |= p->p_workers[j].w_profiler &&
+				p->p_workers[j].w_uid == w->w_uid;
+		if (!w->w_profiler || seen)
+			continue;
+		snprintf(uids[k], sizeof(uids[k]), "%u", (unsigned)w->w_uid);
+		argv[n++] = "--peer-uid";
+		argv[n++] = uids[k++];
+	}
+	return n;
+}
+
 static void
 spawn_args(struct profd *p, struct worker *w, char **argv)
 {
@@ -119,8 +167,6 @@ spawn_args(struct profd *p, struct worker *w, char **argv)
 	argv[n++] = w->w_path;
 	argv[n++] = "--supervised";
 	argv[n++] = (char *)o->po_rundir;
-	argv[n++] = "--channel";
-	argv[n++] = w->w_channel;
 	if (user != NULL) {
 		argv[n++] = "--user";
 		argv[n++] = (char *)user;
@@ -147,6 +193,7 @@ spawn_args(struct profd *p, struct worker *w, char **argv)
 			argv[n++] = "--no-flamegraph";
 		if (o->po_rotating)
 			argv[n++] = "--rotating-output";
+		n = spawn_peer_args(p, argv, n);
 		for (size_t i = 0; i < o->po_nupload_args; i++)
 			argv[n++] = (char *)o->po_upload_args[i];
 	}
@@ -155,7 +202,6 @@ spawn_args(struct profd *p, struct worker *w, char **argv)
 	argv[n] = NULL;
 }
 
-/* The child between fork and exec: async-signal-safe calls only. */
 /* The uploader's environment carries the token (its command line would
  * show it to every user); the other workers' does not. */
 static void
@@ -164,48 +210,79 @@ spawn_env(struct profd *p, struct worker *w, char **envp)
 	extern char **environ;
 	size_t n = 0;
 
-	for (char **e = environ; *e != NULL && n < SPAWN_MAXENV - 2; e++)
-		envp[n++] = *e;
+	for (char **e = environ; *e != NULL && n < SPAWN_MAXENV - 3; e++)
+		if (strncmp(*e, WORKER_CHANNEL_ENV "=",
+			    sizeof(WORKER_CHANNEL_ENV)) != 0)
+			envp[n++] = *e;
+	if (w->w_chanenv[0] != '\0')
+		envp[n++] = w->w_chanenv;
 	if (!w->w_profiler && p->p_opts.po_token_env != NULL)
 		envp[n++] = p->p_opts.po_token_env;
 	envp[n] = NULL;
 }
 
+/* The fds the child starts from, all close-on-exec in profd. */
+struct spawn_fds {
+	int sf_err;  /* the exec-status pipe */
+	int sf_null; /* /dev/null, its stdin */
+	int sf_log;  /* its stdout and stderr: a pipe profd reads */
+};
+
+/* Puts stdin, stdout, stderr, the output directory (uploader) and the
+ * exec-status pipe in place and closes every other fd. Each is first
+ * moved above 10 so that none overwrites another. */
+static int
+spawn_child_fds(struct profd *p, struct worker *w, struct spawn_fds *f)
+{
+	int outfd = -1;
+
+	if ((f->sf_err = fcntl(f->sf_err, F_DUPFD_CLOEXEC, 10)) == -1 ||
+	    (f->sf_null = fcntl(f->sf_null, F_DUPFD_CLOEXEC, 10)) == -1 ||
+	    (f->sf_log = fcntl(f->sf_log, F_DUPFD_CLOEXEC, 10)) == -1)
+		return -1;
+	if (!w->w_profiler && p->p_outfd >= 0 &&
+	    (outfd = fcntl(p->p_outfd, F_DUPFD, 10)) == -1)
+		return -1;
+	if (dup2(f->sf_null, 0) == -1 || dup2(f->sf_log, 1) == -1 ||
+	    dup2(f->sf_log, 2) == -1 ||
+	    (outfd != -1 && dup2(outfd, PROFD_OUTFD) == -1) ||
+	    dup3(f->sf_err, PROFD_OUTFD + 1, O_CLOEXEC) == -1)
+		return -1;
+	f->sf_err = PROFD_OUTFD + 1;
+	close_from(PROFD_OUTFD + 2);
+	if (outfd == -1)
+		close(PROFD_OUTFD);
+	return 0;
+}
+
+/* The child between fork and exec: async-signal-safe calls only. It
+ * leaves profd's session (no worker keeps profd's terminal, or can reach
+ * it), so it leads a new session and process group. */
 static void __attribute__((noreturn))
 spawn_child(struct profd *p, struct worker *w, char **argv, char **envp,
-	    int errfd)
+	    struct spawn_fds *f)
 {
 	struct rlimit core = {0, 0};
 	sigset_t none;
-	int err, outfd;
+	int err;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
-	setpgid(0, 0);
+	if (setsid() == -1)
+		goto fail;
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() == 1)
 		_exit(127);
 	setrlimit(RLIMIT_CORE, &core);
 	if (w->w_cg_ok && cgroup_join_child(&w->w_cg) == -1)
 		goto fail;
-	/* Move both fds above the ones they go to, then into place. */
-	if ((errfd = fcntl(errfd, F_DUPFD_CLOEXEC, 10)) == -1)
+	if (spawn_child_fds(p, w, f) == -1)
 		goto fail;
-	if (!w->w_profiler && p->p_outfd >= 0 &&
-	    ((outfd = fcntl(p->p_outfd, F_DUPFD, 10)) == -1 ||
-	     dup2(outfd, PROFD_OUTFD) == -1))
-		goto fail;
-	if (dup3(errfd, PROFD_OUTFD + 1, O_CLOEXEC) == -1)
-		goto fail;
-	errfd = PROFD_OUTFD + 1;
-	close_from(PROFD_OUTFD + 2);
-	if (w->w_profiler || p->p_outfd < 0)
-		close(PROFD_OUTFD);
 	execve(w->w_path, argv, envp);
 fail:
 	err = errno;
-	(void)write(errfd, &err, sizeof(err));
+	(void)write(f->sf_err, &err, sizeof(err));
 	_exit(127);
 }
 
@@ -248,33 +325,68 @@ spawn_prepare(struct profd *p, struct worker *w)
 	return 0;
 }
 
+/* Opens what the child needs from profd: the exec-status pipe,
+ * /dev/null and the output pipe. 0 or -1. */
+static int
+spawn_fds_open(struct worker *w, struct spawn_fds *f, int *errr)
+{
+	int pfd[2];
+
+	f->sf_null = f->sf_log = -1;
+	if (pipe2(pfd, O_CLOEXEC) == -1)
+		return -1;
+	*errr = pfd[0];
+	f->sf_err = pfd[1];
+	if ((f->sf_null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 ||
+	    wlog_open(w, &f->sf_log) == -1) {
+		log_error("cannot prepare profd-%s's stdio: %s", w->w_name,
+			  strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+spawn_fds_close(struct spawn_fds *f)
+{
+	if (f->sf_err != -1)
+		close(f->sf_err);
+	if (f->sf_null != -1)
+		close(f->sf_null);
+	if (f->sf_log != -1)
+		close(f->sf_log);
+}
+
 int
 spawn_worker(struct profd *p, struct worker *w)
 {
 	char *argv[SPAWN_MAXARGS], *envp[SPAWN_MAXENV];
-	int pfd[2];
+	struct spawn_fds f = {-1, -1, -1};
+	int errr = -1;
 
-	if (spawn_prepare(p, w) == -1 || pipe2(pfd, O_CLOEXEC) == -1)
+	if (spawn_prepare(p, w) == -1 || spawn_fds_open(w, &f, &errr) == -1)
 		goto failed;
 	spawn_args(p, w, argv);
 	spawn_env(p, w, envp);
 	if ((w->w_pid = fork()) == -1) {
 		log_error("cannot fork: %s", strerror(errno));
-		close(pfd[0]);
-		close(pfd[1]);
 		goto failed;
 	}
 	if (w->w_pid == 0)
-		spawn_child(p, w, argv, envp, pfd[1]);
-	close(pfd[1]);
-	/* Also in the parent, so a signal sent before the child ran its
-	 * setpgid still reaches the group. */
-	setpgid(w->w_pid, w->w_pid);
+		spawn_child(p, w, argv, envp, &f);
+	spawn_fds_close(&f);
 	log_debug("started profd-%s (pid %d)", w->w_name, (int)w->w_pid);
-	if (spawn_check_exec(w, pfd[0]) == 0)
+	if (spawn_check_exec(w, errr) == 0)
 		return 0;
 	spawn_reap_failed(w);
+	wlog_read(w);
+	goto out;
 failed:
+	spawn_fds_close(&f);
+	if (errr != -1)
+		close(errr);
+	w->w_pid = 0;
+out:
 	snprintf(w->w_last_exit, sizeof(w->w_last_exit), "exec-failed");
 	return -1;
 }
@@ -284,7 +396,9 @@ spawn_kill(struct worker *w, int sig)
 {
 	if (w->w_pid <= 0)
 		return;
-	kill(-w->w_pid, sig);
+	/* Before its setsid() it leads no group yet. */
+	if (kill(-w->w_pid, sig) == -1 && errno == ESRCH)
+		kill(w->w_pid, sig);
 	if (sig == SIGKILL && w->w_cg_ok)
 		cgroup_kill(&w->w_cg, w->w_pid);
 }

@@ -1,10 +1,11 @@
 # Who may talk to profd's sockets. The control socket: root and group
-# profd, never another user, never the user the workers run as. The
-# worker sockets (the uploader's chunks.sock, each worker's channel):
-# only the worker's own uid. Another uid is stopped by the file modes, and
-# with those bypassed (CAP_DAC_OVERRIDE) by the peer-uid check: its chunk
-# is dropped unanswered and never lands in a window, while the same chunk
-# from the worker's uid is acknowledged and merged.
+# profd, never another user, never a user a worker runs as. Each worker's
+# channel: only that worker's uid and pid. The uploader's chunks.sock:
+# the profilers' uids (group profd-chunks reaches it). Another uid is
+# stopped by the file modes, and with those bypassed (CAP_DAC_OVERRIDE) by
+# the peer checks: its chunk is dropped unanswered and never lands in a
+# window, while the same chunk from a profiler's uid is acknowledged and
+# merged.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/supervisor_lib.sh"
 require_root
@@ -80,10 +81,21 @@ fi
 CHUNKS="$RUN/upload/chunks.sock"
 CHAN=$(ls "$RUN"/upload.*.ctl | tail -1)
 [ -S "$CHUNKS" ] && [ -S "$CHAN" ] || fail "no $CHUNKS or upload channel"
-for s in "$CHUNKS" "$CHAN"; do
-	[ "$(stat -c '%a %u' "$s")" = "600 $WUID" ] ||
-		fail "$s is $(stat -c '%a %u' "$s")"
-done
+PUID=$(ps -o uid= -p "$(field calm pid)" | tr -d ' ')
+PGID=$(ps -o gid= -p "$(field calm pid)" | tr -d ' ')
+echo "the calm profiler runs as uid $PUID, gid $PGID"
+if getent group profd-chunks >/dev/null; then
+	GROUPS_OK="--groups profd-chunks"
+	[ "$(stat -c '%a %u %G' "$RUN/upload")" = "2710 $WUID profd-chunks" ] ||
+		fail "$RUN/upload is $(stat -c '%a %u %G' "$RUN/upload")"
+	[ "$(stat -c '%a %u %G' "$CHUNKS")" = "660 $WUID profd-chunks" ] ||
+		fail "$CHUNKS is $(stat -c '%a %u %G' "$CHUNKS")"
+else
+	[ "$PUID" = "$WUID" ] || fail "no group profd-chunks, yet profd ran"
+	GROUPS_OK="--clear-groups"
+fi
+[ "$(stat -c '%a %u' "$CHAN")" = "600 $WUID" ] ||
+	fail "$CHAN is $(stat -c '%a %u' "$CHAN")"
 # A window a little ahead, that both test chunks would go to.
 end=$(($(date +%s) + 20 * SLOW))
 until grep -q "window [0-9]* written" "$T/profd.err"; do
@@ -99,7 +111,11 @@ out=$(as "$OTHER" "$OTHER" --clear-groups -- "$PY" "$CLIENT" "$CHUNKS" req chunk
 [ "$out" = denied ] || fail "chunks.sock, uid $OTHER: $out"
 out=$(as "$OTHER" "$OTHER" --clear-groups -- "$PY" "$CLIENT" "$CHAN" pair hello)
 [ "$out" = denied ] || fail "the upload channel, uid $OTHER: $out"
-pass "worker sockets: uid $OTHER cannot even connect (file modes)"
+# shellcheck disable=SC2086
+out=$(as "$PUID" "$PGID" $GROUPS_OK -- "$PY" "$CLIENT" "$CHAN" pair hello)
+[ "$PUID" = "$WUID" ] || [ "$out" = denied ] ||
+	fail "the upload channel, a profiler's uid $PUID: $out"
+pass "worker sockets: uid $OTHER cannot even connect (file modes); nor a profiler to the uploader's channel"
 
 # shellcheck disable=SC2086
 out=$(as "$OTHER" "$OTHER" --clear-groups $DAC -- "$PY" "$CLIENT" "$CHUNKS" req chunk intruder "$win" "$BAD_MARK")
@@ -113,19 +129,27 @@ grep -q "^profd: warning: refused a connection from uid $OTHER" "$T/profd.err" |
 	fail "profd did not refuse uid $OTHER on the upload channel"
 pass "worker sockets: uid $OTHER past the file modes is refused by its uid"
 
-# The same chunk from the workers' uid is stored and merged.
-out=$(as "$WUID" "$WGID" --clear-groups -- "$PY" "$CLIENT" "$CHUNKS" req chunk probe "$win" "$OK_MARK")
-[ "$out" = "ack 1" ] || fail "chunks.sock, the workers' uid: $out"
+# The uploader's own uid, but not its pid: refused by the pid check.
+out=$(as "$WUID" "$WGID" --clear-groups -- "$PY" "$CLIENT" "$CHAN" pair hello)
+[ "$out" = closed ] || fail "the upload channel, uid $WUID from another pid: $out"
+grep -q "^profd: warning: refused a connection from uid $WUID pid " "$T/profd.err" ||
+	fail "profd did not refuse another process of uid $WUID"
+pass "worker sockets: the worker's uid from another process is refused by its pid"
+
+# The same chunk from a profiler's uid is stored and merged.
+# shellcheck disable=SC2086
+out=$(as "$PUID" "$PGID" $GROUPS_OK -- "$PY" "$CLIENT" "$CHUNKS" req chunk probe "$win" "$OK_MARK")
+[ "$out" = "ack 1" ] || fail "chunks.sock, a profiler's uid: $out"
 end=$(($(date +%s) + 30 * SLOW))
 until grep -q "$OK_MARK 7$" "$T/out"/profile_*.col 2>/dev/null; do
-	[ "$(date +%s)" -le "$end" ] || fail "the workers' chunk never landed"
+	[ "$(date +%s)" -le "$end" ] || fail "the profiler's chunk never landed"
 	sleep 0.2
 done
 if grep -l "$BAD_MARK" "$T/out"/*; then fail "the refused chunk landed"; fi
-grep -q "refused a connection from uid $WUID" "$T/profd.err" &&
-	fail "a connection from the workers' uid was refused"
+grep -q "profd-upload: warning: refused a connection from uid $PUID" "$T/profd.err" &&
+	fail "a connection from a profiler's uid was refused"
 [ "$(field upload restarts)" = 0 ] || fail "the uploader restarted"
-pass "worker sockets: the workers' uid is let in; the refused chunk is nowhere"
+pass "worker sockets: a profiler's uid is let in; the refused chunk is nowhere"
 
 stop_profd 0
 pass "clean stop"

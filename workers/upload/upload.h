@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ipc.h"
 #include "output.h"
 #include "sender.h"
 #include "spool.h"
@@ -46,6 +47,7 @@ enum {
 	OPT_OUTPUT_FORMAT,
 	OPT_HEARTBEAT,
 	OPT_HEARTBEAT_INTERVAL,
+	OPT_PEER_UID,
 };
 
 struct upload_args {
@@ -55,6 +57,7 @@ struct upload_args {
 	const char *ua_rundir;	/* supervised when set */
 	const char *ua_channel; /* socket to profd in ua_rundir */
 	const char *ua_user;
+	struct ipc_peer ua_peers; /* --peer-uid: who may send chunks */
 	int ua_syslog;
 	int ua_verbose;
 	char **ua_files;

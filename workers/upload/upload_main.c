@@ -60,6 +60,7 @@ static const struct option upload_longopts[] = {
     {"version", no_argument, NULL, OPT_VERSION},
     {"caps", required_argument, NULL, OPT_CAPS},
     {"channel", required_argument, NULL, OPT_CHANNEL},
+    {"peer-uid", required_argument, NULL, OPT_PEER_UID},
     {"upload-results", no_argument, NULL, 'u'},
     {"server-host", required_argument, NULL, OPT_SERVER_HOST},
     {"token", required_argument, NULL, OPT_TOKEN},
@@ -144,6 +145,13 @@ upload_opt(struct upload_args *a, int c, char *arg)
 		return 0;
 	case OPT_CHANNEL:
 		return worker_opt_channel(arg, &a->ua_channel);
+	case OPT_PEER_UID:
+		if (parse_u64(arg, 0, UINT32_MAX - 1, &v) == -1 ||
+		    a->ua_peers.ip_nuids >= IPC_PEER_UIDS)
+			return worker_badarg("--peer-uid", arg,
+					     "a uid, at most 8 times");
+		a->ua_peers.ip_uids[a->ua_peers.ip_nuids++] = (uid_t)v;
+		return 0;
 	case OPT_CAPS:
 		return worker_opt_caps(arg);
 	case 'v':
@@ -177,6 +185,8 @@ upload_parse(struct upload_args *a, int argc, char **argv)
 	}
 	a->ua_files = argv + optind;
 	a->ua_nfiles = argc - optind;
+	if (a->ua_rundir != NULL && worker_env_channel(&a->ua_channel) == -1)
+		return 2;
 	if (upload_net_check(a) == -1)
 		return 2;
 	if (a->ua_outdir == NULL && a->ua_outfd == -1 && !a->ua_net_on) {

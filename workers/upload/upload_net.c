@@ -239,7 +239,7 @@ upload_net_prepare(struct upload_args *a)
 	snprintf(n->nc_hostname, sizeof(n->nc_hostname), "%s", u.nodename);
 	fmt_iso8601(time(NULL), n->nc_spawn_time, sizeof(n->nc_spawn_time));
 	if (geteuid() == 0 && !sandbox_disabled() &&
-	    sandbox_lookup_user(a->ua_user, &uid, &gid) == -1)
+	    sandbox_lookup_user(a->ua_user, "upload", &uid, &gid) == -1)
 		return -1;
 	sender_queues(n, names);
 	return spool_open(&a->ua_spool, a->ua_spool_dir, names, uid, gid);

@@ -212,9 +212,15 @@ upsrv_open(struct upsrv *s)
 
 	if (ipc_url(url, sizeof(url), rundir, WORKER_UPLOAD_SOCKET) == -1)
 		return -1;
+	/* The profilers' uids (--peer-uid), else only its own. Their group
+	 * reaches the socket: its directory is profd-chunks' (setgid). */
+	s->us_args->ua_peers.ip_root = 1;
+	if (s->us_args->ua_peers.ip_nuids == 0)
+		s->us_args->ua_peers.ip_uids[s->us_args->ua_peers.ip_nuids++] =
+		    geteuid();
 	if ((rv = ipc_open(&s->us_rep, IPC_REP, IPC_CHUNK_MAX, 1000)) != 0 ||
-	    (rv = ipc_allow_uid(s->us_rep, geteuid())) != 0 ||
-	    (rv = ipc_listen(s->us_rep, url, 0600)) != 0) {
+	    (rv = ipc_allow_peer(s->us_rep, &s->us_args->ua_peers)) != 0 ||
+	    (rv = ipc_listen(s->us_rep, url, 0660)) != 0) {
 		log_error("cannot listen on %s: %s", url, nng_strerror(rv));
 		return -1;
 	}
