@@ -30,23 +30,46 @@ log_level(void)
 	return log_lvl;
 }
 
+/* Copies src into dst (of len bytes) with every byte outside printable
+ * ASCII written as \xNN. */
+static void
+log_escape(char *dst, size_t len, const char *src)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+
+	for (const unsigned char *c = (const unsigned char *)src;
+	     *c != '\0' && n + 5 < len; c++) {
+		if (*c >= 0x20 && *c < 0x7f) {
+			dst[n++] = (char)*c;
+			continue;
+		}
+		dst[n++] = '\\';
+		dst[n++] = 'x';
+		dst[n++] = hex[*c >> 4];
+		dst[n++] = hex[*c & 15];
+	}
+	dst[n] = '\0';
+}
+
 static void
 log_vemit(int level, const char *fmt, va_list ap)
 {
 	static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
 	static const char *const tag[] = {"error: ", "warning: ", "", ""};
+	char line[2048], esc[4096];
 	int saved = errno;
 
 	if (level > log_lvl)
 		return;
-	if (log_syslog) {
-		vsyslog(prio[level], fmt, ap);
-	} else {
-		char line[2048];
-
-		vsnprintf(line, sizeof(line), fmt, ap);
-		fprintf(stderr, "%s: %s%s\n", log_prog, tag[level], line);
-	}
+	/* Outside text (process names, server answers) goes into lines:
+	 * none may forge a line or reach a terminal as control codes. */
+	vsnprintf(line, sizeof(line), fmt, ap);
+	log_escape(esc, sizeof(esc), line);
+	if (log_syslog)
+		syslog(prio[level], "%s", esc);
+	else
+		fprintf(stderr, "%s: %s%s\n", log_prog, tag[level], esc);
 	errno = saved;
 }
 
@@ -63,28 +86,6 @@ LOG_FN(log_error, LOGL_ERROR)
 LOG_FN(log_warn, LOGL_WARN)
 LOG_FN(log_info, LOGL_INFO)
 LOG_FN(log_debug, LOGL_DEBUG)
-
-/* Copies src into dst (of len bytes) with every byte outside printable
- * ASCII (and backslash) written as \xNN. */
-static void
-log_escape(char *dst, size_t len, const char *src)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t n = 0;
-
-	for (const unsigned char *c = (const unsigned char *)src;
-	     *c != '\0' && n + 5 < len; c++) {
-		if (*c >= 0x20 && *c < 0x7f && *c != '\\') {
-			dst[n++] = (char)*c;
-			continue;
-		}
-		dst[n++] = '\\';
-		dst[n++] = 'x';
-		dst[n++] = hex[*c >> 4];
-		dst[n++] = hex[*c & 15];
-	}
-	dst[n] = '\0';
-}
 
 void
 log_relay(const char *prog, const char *line)
