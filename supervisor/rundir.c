@@ -206,6 +206,12 @@ rundir_cleanup(struct profd *p)
 {
 	char path[PATH_MAX];
 
+	/* Without the lock, what is there belongs to another profd. */
+	if (p->p_lockfd == -1) {
+		if (p->p_made_rundir)
+			rmdir(p->p_opts.po_rundir);
+		return;
+	}
 	for (size_t i = 0; i < p->p_nworkers; i++) {
 		snprintf(path, sizeof(path), "%s/%s", p->p_opts.po_rundir,
 			 p->p_workers[i].w_name);
@@ -217,13 +223,10 @@ rundir_cleanup(struct profd *p)
 	}
 	snprintf(path, sizeof(path), "%s/control.sock", p->p_opts.po_rundir);
 	unlink(path);
-	if (p->p_lockfd != -1) {
-		snprintf(path, sizeof(path), "%s/" LOCK_NAME,
-			 p->p_opts.po_rundir);
-		unlink(path);
-		close(p->p_lockfd);
-		p->p_lockfd = -1;
-	}
+	snprintf(path, sizeof(path), "%s/" LOCK_NAME, p->p_opts.po_rundir);
+	unlink(path);
+	close(p->p_lockfd);
+	p->p_lockfd = -1;
 	if (p->p_made_rundir)
 		rmdir(p->p_opts.po_rundir);
 }

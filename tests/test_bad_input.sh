@@ -66,6 +66,9 @@ if command -v perf >/dev/null; then
 	# shellcheck disable=SC2086
 	expect 1 "another profd is running \\(pid $first" \
 		"$PROFD" -d 1 -o "$T/o4" $COMMON
+	# The refused one leaves the first one's files alone.
+	[ -S "$RUN/control.sock" ] && [ -d "$RUN/perf" ] && [ -d "$RUN/upload" ] ||
+		{ ls -la "$RUN"; fail "the refused profd removed the first one's files"; }
 	kill -TERM "$first"
 	wait "$first" || { cat "$T/first.err"; fail "the first profd did not stop cleanly"; }
 	[ -e "$RUN/profd.pid" ] && fail "lock file left behind"
