@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -243,19 +244,25 @@ dir_writable(const struct stat *st, uid_t uid, gid_t gid)
 }
 
 /* An output directory that profd did not make is used only if it is
- * owned by root or by the uploader's user and nobody else may write in
- * it; root's becomes the uploader's. NULL, or why it is refused. */
+ * owned by root, by the uploader's user (or an older install's shared
+ * one) and nobody else may write in it; one the uploader cannot write in
+ * becomes the uploader's. NULL, or why it is refused. */
 static const char *
 outdir_refused(int fd, const struct stat *st, const struct worker *up)
 {
-	if (st->st_uid != 0 && st->st_uid != up->w_uid)
+	const struct passwd *old = getpwnam(SANDBOX_SHARED_USER);
+
+	/* An older install's shared worker user counts as profd's own. */
+	if (st->st_uid != 0 && st->st_uid != up->w_uid &&
+	    (old == NULL || st->st_uid != old->pw_uid))
 		return "it is owned by another user";
 	if (st->st_mode & S_IWOTH)
 		return "others may write in it";
 	if ((st->st_mode & S_IWGRP) && st->st_gid != up->w_gid &&
 	    st->st_gid != 0)
 		return "another group may write in it";
-	if (st->st_uid == 0 && !dir_writable(st, up->w_uid, up->w_gid) &&
+	if (st->st_uid != up->w_uid &&
+	    !dir_writable(st, up->w_uid, up->w_gid) &&
 	    fchown(fd, up->w_uid, (gid_t)-1) == -1)
 		return "it cannot be handed to the uploader's user";
 	return NULL;

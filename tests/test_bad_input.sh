@@ -67,11 +67,29 @@ if command -v perf >/dev/null; then
 	expect 1 "another profd is running \\(pid $first" \
 		"$PROFD" -d 1 -o "$T/o4" $COMMON
 	# The refused one leaves the first one's files alone.
-	[ -S "$RUN/control.sock" ] && [ -d "$RUN/perf" ] && [ -d "$RUN/upload" ] ||
+	[ -S "$RUN/control.sock" ] && [ -d "$RUN/upload" ] && [ -s "$RUN/profd.pid" ] ||
 		{ ls -la "$RUN"; fail "the refused profd removed the first one's files"; }
 	kill -TERM "$first"
 	wait "$first" || { cat "$T/first.err"; fail "the first profd did not stop cleanly"; }
 	[ -e "$RUN/profd.pid" ] && fail "lock file left behind"
 	assert_no_process "$RUN"
 fi
+# An output directory someone else could plant files or links in is
+# refused; one of root's is handed to the uploader's user.
+mkdir -m 0755 "$T/alien" "$T/open" "$T/mine"
+chown nobody "$T/alien"
+chmod 0777 "$T/open"
+# shellcheck disable=SC2086
+expect 1 "output directory .*/alien is refused: it is owned by another user" \
+	"$PROFD" -d 1 -o "$T/alien" $COMMON
+# shellcheck disable=SC2086
+expect 1 "output directory .*/open is refused: others may write in it" \
+	"$PROFD" -d 1 -o "$T/open" $COMMON
+# shellcheck disable=SC2086
+timeout -k 5 120 "$PROFD" -d 1 --perf-mode disabled --no-python --no-java \
+	-o "$T/mine" $COMMON 2>"$T/err" || { cat "$T/err"; fail "a root-owned output directory was refused"; }
+up=$(stat -c %U "$T/mine")
+[ -f "$T/mine/last_profile.col" ] || fail "no profile in a root-owned output directory"
+echo "a root-owned output directory now belongs to $up"
+assert_no_process "$RUN"
 pass "bad input refused cleanly"
