@@ -163,6 +163,7 @@ struct worker {
 	pid_t w_pid;
 	uid_t w_uid;
 	gid_t w_gid;
+	char w_user[33]; /* the name of w_uid, passed to the worker */
 	nng_socket w_sock;
 	nng_listener w_listener; /* of the current incarnation */
 	int w_listening;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,7 +51,18 @@ spawn_user(struct profd *p, struct worker *w)
 	const char *user =
 	    w->w_spec.ws_user[0] ? w->w_spec.ws_user : p->p_opts.po_user;
 
-	return sandbox_lookup_user(user, w->w_name, &w->w_uid, &w->w_gid);
+	const struct passwd *pw;
+
+	if (sandbox_lookup_user(user, w->w_name, &w->w_uid, &w->w_gid) == -1)
+		return -1;
+	/* The worker is told the very user that profd resolved. */
+	if ((pw = getpwuid(w->w_uid)) == NULL ||
+	    strlen(pw->pw_name) >= sizeof(w->w_user)) {
+		log_error("uid %u has no usable name", (unsigned)w->w_uid);
+		return -1;
+	}
+	snprintf(w->w_user, sizeof(w->w_user), "%s", pw->pw_name);
+	return 0;
 }
 
 /* Opens the worker's socket, once: its fds stay the same for good. */
@@ -161,16 +173,13 @@ spawn_args(struct profd *p, struct worker *w, char **argv)
 {
 	const struct profd_opts *o = &p->p_opts;
 	const struct wspec *ws = &w->w_spec;
-	const char *user = ws->ws_user[0] ? ws->ws_user : o->po_user;
 	size_t n = 0;
 
 	argv[n++] = w->w_path;
 	argv[n++] = "--supervised";
 	argv[n++] = (char *)o->po_rundir;
-	if (user != NULL) {
-		argv[n++] = "--user";
-		argv[n++] = (char *)user;
-	}
+	argv[n++] = "--user";
+	argv[n++] = w->w_user;
 	if (ws->ws_caps[0] != '\0') {
 		argv[n++] = "--caps";
 		argv[n++] = (char *)ws->ws_caps;

@@ -155,6 +155,13 @@ class Api(http.server.BaseHTTPRequestHandler):
             self.answer(411, {"message": "Content-Length required"}, entry)
             return
         entry["body_len"] = len(raw)
+        # Stricter than the real server (which reads the key from its
+        # header only): proxies log URLs, so the token is never in one.
+        if st.token is not None and \
+                urllib.parse.quote(st.token, safe="") in self.path or \
+                st.token is not None and st.token in self.path:
+            self.answer(400, {"message": "the API key is in the URL"}, entry)
+            return
         if mode == "fail":
             self.answer(503, {"message": "told to fail"}, entry)
             return

@@ -33,6 +33,8 @@ studio_enabled(const struct net_conf *c)
 	return c->nc_server != NULL;
 }
 
+/* The API key goes in its header only (the server reads it there): a
+ * URL lands in proxies' logs. */
 int
 studio_url(char *url, size_t len, const struct net_conf *c, const char *path,
 	   int with_version)
@@ -41,7 +43,6 @@ studio_url(char *url, size_t len, const struct net_conf *c, const char *path,
 
 	fmt_iso8601(time(NULL), now, sizeof(now));
 	if (sender_url(url, len, c->nc_server, path) == -1 ||
-	    http_query_add(url, len, "key", c->nc_token) == -1 ||
 	    http_query_add(url, len, "service", c->nc_service) == -1 ||
 	    http_query_add(url, len, "hostname", c->nc_hostname) == -1 ||
 	    http_query_add(url, len, "timestamp", now) == -1 ||
