@@ -72,6 +72,16 @@ struct cgroup_tree {
 
 static char cgroup_parent_name[CGROUP_NAME_MAX] = "profd";
 
+/* The roots profd makes groups in; with a delegated subtree, profd's own
+ * group in each replaces root/<parent name>. */
+enum { CGROUP_R_V2, CGROUP_R_MEM, CGROUP_R_PIDS, CGROUP_NROOTS };
+static const char *const cgroup_roots[CGROUP_NROOTS] = {
+    CGROUP_ROOT, CGROUP_V1_MEMORY, CGROUP_V1_PIDS};
+static const char *const cgroup_v1_names[CGROUP_NROOTS] = {NULL, "memory",
+							   "pids"};
+static char cgroup_own[CGROUP_NROOTS][PATH_MAX];
+static int cgroup_delegated;
+
 /* --- small helpers ------------------------------------------------------ */
 
 static int
@@ -80,6 +90,22 @@ cgroup_name_ok(const char *name)
 	return name != NULL && name[0] != '\0' &&
 	       strlen(name) < CGROUP_NAME_MAX && strchr(name, '/') == NULL &&
 	       strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+}
+
+/* Whether the comma-separated list has name in it. */
+static int
+cgroup_has_name(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (const char *p = list; p != NULL; p = strchr(p, ',')) {
+		if (*p == ',')
+			p++;
+		if (strncmp(p, name, len) == 0 &&
+		    (p[len] == ',' || p[len] == '\0'))
+			return 1;
+	}
+	return 0;
 }
 
 static int
@@ -100,6 +126,22 @@ cgroup_join(char *out, size_t len, const char *dir, const char *file)
 		return -1;
 	}
 	return 0;
+}
+
+/* The directory the worker groups of root go in: profd's own group
+ * there when delegated, else root/<parent name>. */
+static int
+cgroup_parent_dir(char *out, size_t len, const char *root)
+{
+	for (int i = 0; cgroup_delegated && i < CGROUP_NROOTS; i++)
+		if (strcmp(root, cgroup_roots[i]) == 0) {
+			if (cgroup_own[i][0] == '\0') {
+				errno = ENOENT;
+				return -1;
+			}
+			return cgroup_join(out, len, cgroup_own[i], ".");
+		}
+	return cgroup_join(out, len, root, cgroup_parent_name);
 }
 
 static int
@@ -408,8 +450,7 @@ cgroup_group_dir(char *out, const char *root, const char *name)
 	char parent[PATH_MAX];
 
 	out[0] = '\0';
-	if (cgroup_join(parent, sizeof(parent), root, cgroup_parent_name) ==
-		-1 ||
+	if (cgroup_parent_dir(parent, sizeof(parent), root) == -1 ||
 	    cgroup_mkdir(parent) == -1 ||
 	    cgroup_join(out, PATH_MAX, parent, name) == -1 ||
 	    cgroup_dir_fresh(out) == -1) {
@@ -443,18 +484,36 @@ cgroup_v2_enable(const char *dir)
 	return cgroup_write(dir, "cgroup.subtree_control", CGROUP_CONTROLLERS);
 }
 
+/* In a delegated v2 group, profd moves itself into a leaf of it
+ * ("_supervisor", a name no worker can have): a group with processes
+ * cannot give its children controllers. */
+static int
+cgroup_v2_leave(const char *own)
+{
+	char leaf[PATH_MAX], pid[24];
+
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	if (cgroup_join(leaf, sizeof(leaf), own, "_supervisor") == -1 ||
+	    cgroup_mkdir(leaf) == -1 ||
+	    cgroup_write(leaf, "cgroup.procs", pid) == -1)
+		return -1;
+	return 0;
+}
+
 static int
 cgroup_v2_usable(void)
 {
 	char parent[PATH_MAX];
 
-	if (!cgroup_fs_is(CGROUP_ROOT, CGROUP2_SUPER_MAGIC) ||
-	    cgroup_has_word(CGROUP_ROOT, "cgroup.controllers", "memory") != 1 ||
-	    cgroup_has_word(CGROUP_ROOT, "cgroup.controllers", "pids") != 1)
+	if (cgroup_parent_dir(parent, sizeof(parent), CGROUP_ROOT) == -1 ||
+	    !cgroup_fs_is(CGROUP_ROOT, CGROUP2_SUPER_MAGIC) ||
+	    cgroup_has_word(cgroup_delegated ? parent : CGROUP_ROOT,
+			    "cgroup.controllers", "memory") != 1 ||
+	    cgroup_has_word(cgroup_delegated ? parent : CGROUP_ROOT,
+			    "cgroup.controllers", "pids") != 1)
 		return 0;
-	if (cgroup_v2_enable(CGROUP_ROOT) == -1 ||
-	    cgroup_join(parent, sizeof(parent), CGROUP_ROOT,
-			cgroup_parent_name) == -1 ||
+	if ((!cgroup_delegated && cgroup_v2_enable(CGROUP_ROOT) == -1) ||
+	    (cgroup_delegated && cgroup_v2_leave(parent) == -1) ||
 	    cgroup_mkdir(parent) == -1 || cgroup_v2_enable(parent) == -1) {
 		log_info("cgroup v2: cannot enable memory and pids: %s",
 			 strerror(errno));
@@ -468,8 +527,7 @@ cgroup_v2_create(struct cgroup *cg)
 {
 	char parent[PATH_MAX];
 
-	if (cgroup_join(parent, sizeof(parent), CGROUP_ROOT,
-			cgroup_parent_name) == -1 ||
+	if (cgroup_parent_dir(parent, sizeof(parent), CGROUP_ROOT) == -1 ||
 	    cgroup_mkdir(parent) == -1 || cgroup_v2_enable(parent) == -1)
 		return cgroup_fail(cg, "enabling memory and pids");
 	if (cgroup_group_dir(cg->cg_v2, CGROUP_ROOT, cg->cg_name) == -1)
@@ -571,11 +629,9 @@ cgroup_v1_usable(void)
 	if (!cgroup_fs_is(CGROUP_V1_MEMORY, CGROUP_SUPER_MAGIC) ||
 	    !cgroup_fs_is(CGROUP_V1_PIDS, CGROUP_SUPER_MAGIC))
 		return 0;
-	if (cgroup_join(parent, sizeof(parent), CGROUP_V1_MEMORY,
-			cgroup_parent_name) == -1 ||
+	if (cgroup_parent_dir(parent, sizeof(parent), CGROUP_V1_MEMORY) == -1 ||
 	    cgroup_mkdir(parent) == -1 ||
-	    cgroup_join(parent, sizeof(parent), CGROUP_V1_PIDS,
-			cgroup_parent_name) == -1 ||
+	    cgroup_parent_dir(parent, sizeof(parent), CGROUP_V1_PIDS) == -1 ||
 	    cgroup_mkdir(parent) == -1) {
 		log_info("cgroup v1: %s: %s", parent, strerror(errno));
 		return 0;
@@ -1054,13 +1110,66 @@ cgroup_destroy(struct cgroup *cg)
 void
 cgroup_remove_parent(void)
 {
-	static const char *const roots[] = {CGROUP_ROOT, CGROUP_V1_MEMORY,
-					    CGROUP_V1_PIDS};
 	char path[PATH_MAX];
 
-	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++)
-		if (cgroup_join(path, sizeof(path), roots[i],
+	if (cgroup_delegated)
+		return; /* profd's own groups: its service manager's */
+	for (size_t i = 0; i < CGROUP_NROOTS; i++)
+		if (cgroup_join(path, sizeof(path), cgroup_roots[i],
 				cgroup_parent_name) == 0 &&
 		    cgroup_is_group(path))
 			(void)rmdir(path);
+}
+
+/* Takes profd's group in hierarchy i from one line of /proc/self/cgroup
+ * ("ID:CONTROLLERS:PATH"). */
+static void
+cgroup_own_line(char *line)
+{
+	char *ctl = strchr(line, ':'), *path;
+
+	if (ctl == NULL || (path = strchr(++ctl, ':')) == NULL)
+		return;
+	*path++ = '\0';
+	path[strcspn(path, "\n")] = '\0';
+	for (int i = 0; i < CGROUP_NROOTS; i++) {
+		int hit = i == CGROUP_R_V2
+			      ? ctl[0] == '\0'
+			      : cgroup_has_name(ctl, cgroup_v1_names[i]);
+
+		if (!hit || strcmp(path, "/") == 0 ||
+		    strstr(path, "..") != NULL)
+			continue;
+		snprintf(cgroup_own[i], PATH_MAX, "%s%s", cgroup_roots[i],
+			 path);
+		if (!cgroup_is_group(cgroup_own[i]))
+			cgroup_own[i][0] = '\0';
+	}
+}
+
+int
+cgroup_delegate(void)
+{
+	char line[PATH_MAX + 64];
+	FILE *f = fopen("/proc/self/cgroup", "re");
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		cgroup_own_line(line);
+	fclose(f);
+	/* A v2 group, or both v1 groups: what a mode can work in. */
+	if (cgroup_own[CGROUP_R_V2][0] != '\0' ||
+	    (cgroup_own[CGROUP_R_MEM][0] != '\0' &&
+	     cgroup_own[CGROUP_R_PIDS][0] != '\0')) {
+		cgroup_delegated = 1;
+		for (int i = 0; i < CGROUP_NROOTS; i++)
+			if (cgroup_own[i][0] != '\0')
+				log_info("cgroups: inside profd's own %s",
+					 cgroup_own[i]);
+		return 0;
+	}
+	cgroup_delegated = 0;
+	errno = ENOENT;
+	return -1;
 }

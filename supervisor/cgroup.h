@@ -45,6 +45,12 @@ struct cgroup_usage {
 void cgroup_set_parent(const char *name);
 /* Returns the parent group name. */
 const char *cgroup_parent(void);
+/* Makes every worker group inside profd's own groups (a subtree its
+ * service manager delegated: systemd's Delegate=yes), in each hierarchy
+ * where profd is in a group other than the root; in v2 profd moves itself
+ * into a leaf "_supervisor" of its group. 0, or -1 (errno) when profd is in
+ * no such group. */
+int cgroup_delegate(void);
 /* Detects what profd can use here: v2 when the memory and pids controllers
  * can be enabled for its groups, else v1 when the memory and pids trees are
  * writable, else poll. May create the parent group. */

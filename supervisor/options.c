@@ -27,6 +27,7 @@ enum {
 	OPT_SYSLOG,
 	OPT_CONFIG,
 	OPT_CGROUP_MODE,
+	OPT_CGROUP_DELEGATED,
 	OPT_SKIP_ABOVE,
 	OPT_PERF_EVENTS,
 	OPT_RESTART_RSS,
@@ -91,6 +92,7 @@ static const struct option profd_longopts[] = {
     {"version", no_argument, NULL, OPT_VERSION},
     {"config", required_argument, NULL, OPT_CONFIG},
     {"cgroup-mode", required_argument, NULL, OPT_CGROUP_MODE},
+    {"cgroup-delegated", no_argument, NULL, OPT_CGROUP_DELEGATED},
     {"skip-system-profilers-above", required_argument, NULL, OPT_SKIP_ABOVE},
     {"perf-events", required_argument, NULL, OPT_PERF_EVENTS},
     {"perf-restart-rss", required_argument, NULL, OPT_RESTART_RSS},
@@ -147,6 +149,7 @@ usage(FILE *f)
 		"             [--runtime-dir DIR] [--user NAME] [--syslog] "
 		"[-v] [--version]\n"
 		"             [--config FILE] [--cgroup-mode auto|v2|v1|poll]\n"
+		"             [--cgroup-delegated]\n"
 		"             [--skip-system-profilers-above N] "
 		"[--perf-events EVENT]\n"
 		"             [--perf-restart-rss MB] "
@@ -538,6 +541,9 @@ parse_opt(struct profd_opts *o, int c, const char *arg)
 				      "auto, v2, v1 or poll");
 		snprintf(o->po_cgroup_mode, sizeof(o->po_cgroup_mode), "%s",
 			 arg);
+		return 0;
+	case OPT_CGROUP_DELEGATED:
+		o->po_cgroup_delegated = 1;
 		return 0;
 	}
 	return -1;

@@ -114,6 +114,11 @@ setup_cgroups(struct profd *p)
 	const char *dir = p->p_opts.po_rundir;
 	uint32_t h = 2166136261u;
 
+	if (p->p_opts.po_cgroup_delegated && cgroup_delegate() == -1) {
+		log_error("--cgroup-delegated: profd is in no cgroup of its "
+			  "own (start it from a unit with Delegate=yes)");
+		return -1;
+	}
 	if (strcmp(dir, PROFD_RUNDIR) != 0) {
 		for (const char *c = dir; *c; c++)
 			h = (h ^ (unsigned char)*c) * 16777619u;

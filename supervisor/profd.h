@@ -71,6 +71,7 @@ struct profd_opts {
 	size_t po_npids;
 	char po_perf_mode[16];
 	char po_cgroup_mode[8];	      /* auto, v2, v1, poll */
+	int po_cgroup_delegated;      /* groups inside profd's own */
 	uint32_t po_skip_above;	      /* --skip-system-profilers-above */
 	char po_perf_events[64];      /* --perf-events */
 	uint32_t po_restart_rss_mb;   /* --perf-restart-rss */
