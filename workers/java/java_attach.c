@@ -611,7 +611,7 @@ helper_attach(const struct jattach_target *t, int srcfd, const char *options,
 {
 	char lib[JATTACH_PATH_MAX];
 	struct jattach_maps maps;
-	int fds[HELPER_NNS], rv;
+	int fds[HELPER_NNS] = {-1, -1, -1}, rv;
 
 	rv = helper_check(t, fds, &maps, m);
 	if (rv == JATTACH_OK && helper_enter(t, fds) == -1)
