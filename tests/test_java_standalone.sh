@@ -7,7 +7,7 @@ require_java_worker
 
 # Profiles PID $1 for $2 seconds into $T/$3.col; checks nesting, proportion
 # (75 % +- 25 % of it), and that nothing of ours is left in $4 (the JVM's
-# /tmp) but the agent library.
+# /tmp): the agent's copy, at a random name, is removed once loaded.
 check_java() {
 	timeout -k 5 $((60 * SLOW)) "$JAVA_WORKER" --pid "$1" -d "$2" -f 100 \
 		--java-agent "$JAVA_AGENT" >"$T/$3.col" 2>"$T/$3.err" ||
@@ -19,9 +19,12 @@ check_java() {
 	[ "$SHARE" -ge 56 ] && [ "$SHARE" -le 94 ] || fail "$3: hot share $SHARE % is not 75 % +- 25 %"
 	left=$(ls -A "$4" | grep -E "^\.profd-|^\.attach_pid$1$|^\.libprofd" || true)
 	[ -z "$left" ] || fail "$3: left in the JVM's /tmp: $left"
-	[ -f "$4/libprofd-jvmti-$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"/\1/p' \
-		"$top_builddir/config.h").so" ] || fail "$3: no agent library in the JVM's /tmp"
+	lib=$(awk '/libprofd-jvmti/ { print $6 }' "/proc/$1/maps" | sort -u)
+	echo "$lib" | grep -Eqx "/tmp/libprofd-jvmti-$VERSION-[0-9a-f]{16}\.so" ||
+		fail "$3: the agent is not loaded from a random name in /tmp: $lib"
+	[ ! -e "$4/${lib#/tmp/}" ] || fail "$3: the agent's copy was left in the JVM's /tmp"
 }
+VERSION=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"/\1/p' "$top_builddir/config.h")
 
 ran=0
 for jdk in "$JDK17:17" "$JDK25:25"; do
@@ -65,14 +68,13 @@ unshare -m --propagation private sh -c \
 jvm=$!
 track "$jvm"
 wait_ready "$T/ns.out"
-# Another user's file under the agent's name in that /tmp is never loaded:
-# the agent goes to a name of the JVM's uid instead.
-agent_name=libprofd-jvmti-$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"/\1/p' \
-	"$top_builddir/config.h").so
+# Another user's file under the agent's old name in that /tmp is neither
+# loaded nor replaced (tests/test_attack_java.sh plants more).
+agent_name=libprofd-jvmti-$VERSION.so
 echo "not an agent" >"/proc/$jvm/root/tmp/$agent_name"
 chown nobody "/proc/$jvm/root/tmp/$agent_name"
 check_java "$jvm" 3 mntns "/proc/$jvm/root/tmp"
-grep -q "/tmp/$agent_name.0$" "/proc/$jvm/maps" || fail "the agent was not loaded from $agent_name.0"
+grep -q "/tmp/$agent_name$" "/proc/$jvm/maps" && fail "the planted $agent_name was loaded"
 [ "$(cat "/proc/$jvm/root/tmp/$agent_name")" = "not an agent" ] || fail "another user's file was replaced"
 [ -S "/proc/$jvm/root/tmp/.java_pid$jvm" ] || fail "no attach socket in the private /tmp"
 [ ! -e "/tmp/.java_pid$jvm" ] || fail "the attach socket is in the host's /tmp"

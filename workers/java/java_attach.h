@@ -2,6 +2,9 @@
  * HotSpot dynamic attach, done in a forked helper that enters the JVM's
  * mount (and net, ipc) namespaces and takes the JVM's effective uid and
  * gid, so that JVMs in containers and under other users can be attached.
+ * The helper first checks the JVM (its namespaces belong to profd's user
+ * namespace, its executable and libjvm.so to root), and gives up every
+ * capability, bounding set included, before it touches a file of the JVM.
  */
 #ifndef PROFD_JAVA_ATTACH_H
 #define PROFD_JAVA_ATTACH_H
@@ -13,7 +16,19 @@
 #define JATTACH_SOCKET_WAIT_MS 6000	   /* for the attach socket */
 #define JATTACH_MAX_REPLY      8192	   /* bytes of the JVM's answer */
 #define JATTACH_MAX_OUTPUT     (16u << 20) /* bytes of one agent dump */
-#define JATTACH_AGENT_NAME     "libprofd-jvmti-" PACKAGE_VERSION ".so"
+/* The agent's copy in the JVM's /tmp: this prefix, 16 random hex digits
+ * chosen at each copy, ".so"; created O_EXCL by the JVM's user, removed
+ * once loaded (later loads name the loaded copy). */
+#define JATTACH_AGENT_PREFIX "/tmp/libprofd-jvmti-" PACKAGE_VERSION "-"
+#define JATTACH_AGENT_RANDOM 16 /* hex digits */
+#define JATTACH_PATH_MAX     160
+
+/* What the helper reads from the JVM's /proc/PID/maps. */
+struct jattach_maps {
+	char jm_libjvm[4096]; /* libjvm.so's path, as the JVM sees it */
+	char jm_range[48];    /* its mapping's "start-end" (map_files) */
+	char jm_agent[JATTACH_PATH_MAX]; /* our agent's loaded copy, or "" */
+};
 
 /* What the worker knows of a JVM before attaching (from /proc). */
 struct jattach_target {
@@ -39,6 +54,7 @@ enum jattach_status {
 	JATTACH_REFUSED,    /* the JVM refused the load (text in jr_msg) */
 	JATTACH_OUTPUT,	    /* the agent's output could not be read */
 	JATTACH_INTERNAL,   /* fork, pipe, helper died */
+	JATTACH_UNTRUSTED,  /* not attached to: the reason in jr_msg */
 };
 
 struct jattach_result {
@@ -61,6 +77,9 @@ int jattach_load(const struct jattach_target *t, const char *options,
  * text. */
 int jattach_jcmd(const struct jattach_target *t, const char *command,
 		 int timeout_ms, struct jattach_result *r);
+/* Finds libjvm.so and our loaded agent in pid's maps; 0, or -1 when
+ * the maps cannot be read or map no libjvm.so. */
+int jattach_maps(pid_t pid, struct jattach_maps *m);
 /* Reads the JVM's answer to load, reply (NUL-ended): "0\nreturn code: N"
  * (JDK 9+, the line may come after other text) or "0\nN" (JDK 8). 0
  * with the agent's code N in *rc, or -1 (a refusal, or not an answer);

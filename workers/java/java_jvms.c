@@ -13,8 +13,6 @@
 #include "procfs.h"
 #include "util.h"
 
-#define MAPS_MAX (8u << 20) /* bytes of /proc/PID/maps read at most */
-
 /* The second (effective) value of a "Uid:" or "Gid:" line. */
 static int
 status_id(const char *buf, const char *key, unsigned *out)
@@ -62,30 +60,14 @@ java_target(pid_t pid, struct jattach_target *t)
 static int
 java_libjvm(pid_t pid, char *path, size_t len)
 {
-	char name[64], line[4096];
-	size_t total = 0;
-	FILE *f;
+	struct jattach_maps *m = malloc(sizeof(*m));
 	int rv = -1;
 
-	snprintf(name, sizeof(name), "/proc/%d/maps", (int)pid);
-	if ((f = fopen(name, "re")) == NULL)
-		return -1;
-	while (total < MAPS_MAX && fgets(line, sizeof(line), f) != NULL) {
-		char *p = strchr(line, '/');
-		size_t n;
-
-		total += strlen(line);
-		if (p == NULL)
-			continue;
-		p[strcspn(p, "\n")] = '\0';
-		n = strlen(p);
-		if (n >= 10 && strcmp(p + n - 10, "/libjvm.so") == 0) {
-			snprintf(path, len, "%s", p);
-			rv = 0;
-			break;
-		}
+	if (m != NULL && jattach_maps(pid, m) == 0) {
+		snprintf(path, len, "%s", m->jm_libjvm);
+		rv = 0;
 	}
-	fclose(f);
+	free(m);
 	return rv;
 }
 

@@ -19,18 +19,32 @@
 #define PROFD_AGENT_DIR "/usr/local/lib/profd"
 #endif
 
-/* Attach needs: the JVM's ids (setuid/setgid), its namespaces (sys_admin,
- * sys_chroot for setns), its /proc entries (sys_ptrace, dac_*). */
-static const int java_caps[] = {
-    CAP_SETUID,		 CAP_SETGID,	 CAP_SYS_ADMIN,
-    CAP_SYS_CHROOT,	 CAP_SYS_PTRACE, CAP_DAC_OVERRIDE,
-    CAP_DAC_READ_SEARCH, CAP_KILL,	 -1};
+/* What attaching needs, and only in the forked helper, which gives all of
+ * it up (bounding set included) before it touches a file of the JVM:
+ *  CAP_SYS_PTRACE       /proc/PID/{maps,ns,exe,root,map_files} of JVMs of
+ *                       other users (also read by the worker);
+ *  CAP_SYS_ADMIN        setns into a JVM's namespaces, and opening
+ *                       /proc/PID/map_files (libjvm.so's owner);
+ *  CAP_SYS_CHROOT       setns into a mount namespace;
+ *  CAP_SETGID, SETUID   taking the JVM's gid (no groups) and uid;
+ *  CAP_DAC_READ_SEARCH  the JDK's release file and hs_err files in
+ *                       directories of other users, and the agent.
+ * No CAP_KILL (SIGQUIT is sent by the helper as the JVM's user), no
+ * CAP_DAC_OVERRIDE (every file in the JVM's /tmp is made as its user),
+ * no CAP_SETPCAP (the sandbox empties the bounding set already). */
+static const int java_caps[] = {CAP_SYS_PTRACE,
+				CAP_SYS_ADMIN,
+				CAP_SYS_CHROOT,
+				CAP_SETGID,
+				CAP_SETUID,
+				CAP_DAC_READ_SEARCH,
+				-1};
 
 static const char *const java_syscalls[] = {
     "setns", "setresuid", "setresgid", "setgroups", "getgroups",
     "kill",  "wait4",	  "chdir",     "fchdir",    "lstat",
     "stat",  "getresuid", "getresgid", "capget",    "setitimer",
-    "alarm", NULL,
+    "alarm", "capset",	  NULL,
 };
 
 static const struct sandbox_policy java_policy = {
@@ -128,7 +142,8 @@ java_option(struct worker_ctx *ctx, int opt, const char *arg)
 			return worker_badarg("--max-processes-runtime-profiler",
 					     arg, "0 (all) to 4096");
 		/* More JVMs than it can hold at once is "all it can". */
-		o->jo_max_procs = v > JAVA_MAX_JVMS ? JAVA_MAX_JVMS : (uint32_t)v;
+		o->jo_max_procs =
+		    v > JAVA_MAX_JVMS ? JAVA_MAX_JVMS : (uint32_t)v;
 		return 0;
 	case OPT_AGENT:
 		if (arg[0] != '/')

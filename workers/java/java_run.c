@@ -72,7 +72,8 @@ java_cmd(struct java_ctx *c, struct java_jvm *j, const char *cmd,
 			 (int)c->jc_o.jo_timeout_s * 1000, r) == -1) {
 		/* What the JVM or its flags refuse is not asked again. */
 		j->jj_retry = r->jr_status != JATTACH_NO_SIGQUIT &&
-			      r->jr_status != JATTACH_REFUSED;
+			      r->jr_status != JATTACH_REFUSED &&
+			      r->jr_status != JATTACH_UNTRUSTED;
 		jattach_describe(r, j->jj_reason, sizeof(j->jj_reason));
 		if (r->jr_status == JATTACH_TIMEOUT)
 			snprintf(j->jj_reason, sizeof(j->jj_reason),
@@ -104,19 +105,40 @@ java_banned(const struct java_state *s, uint64_t h)
 	return 0;
 }
 
+/* Copies s to out[len] with control characters as \xNN: names and
+ * reasons come from other users' processes and files. */
+static void
+java_escape(const char *s, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *s != '\0' && o + 5 < len; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f || c == '\\')
+			o += (size_t)snprintf(out + o, len - o, "\\x%02x", c);
+		else
+			out[o++] = (char)c;
+	}
+	out[o] = '\0';
+}
+
 /* Marks j skipped; logged once per reason (retries say it again). */
 static void
 java_skip(struct java_jvm *j, const char *why)
 {
-	if (why != NULL) {
-		snprintf(j->jj_reason, sizeof(j->jj_reason), "%s", why);
+	char comm[4 * sizeof(j->jj_comm)], raw[sizeof(j->jj_reason)];
+
+	snprintf(raw, sizeof(raw), "%s", why != NULL ? why : j->jj_reason);
+	java_escape(raw, j->jj_reason, sizeof(j->jj_reason));
+	if (why != NULL)
 		j->jj_retry = 0;
-	}
 	j->jj_state = JVM_SKIPPED;
 	if (strcmp(j->jj_logged, j->jj_reason) == 0)
 		return;
 	snprintf(j->jj_logged, sizeof(j->jj_logged), "%s", j->jj_reason);
-	log_warn("JVM %d (%s) not profiled: %s", (int)j->jj_pid, j->jj_comm,
+	java_escape(j->jj_comm, comm, sizeof(comm));
+	log_warn("JVM %d (%s) not profiled: %s", (int)j->jj_pid, comm,
 		 j->jj_reason);
 }
 
