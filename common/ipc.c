@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,12 +64,18 @@ int
 ipc_listen_keep(nng_socket s, const char *url, int mode, nng_listener *lp)
 {
 	nng_listener l;
+	size_t maxsz;
 	int rv;
 
+	/* The listener's own limit would override the socket's: keep the
+	 * socket's, the limit of its channel. */
+	if ((rv = nng_socket_get_size(s, NNG_OPT_RECVMAXSZ, &maxsz)) != 0)
+		return rv;
+	if (maxsz == 0 || maxsz > IPC_CHUNK_MAX)
+		return NNG_EINVAL;
 	if ((rv = nng_listener_create(&l, s, url)) != 0)
 		return rv;
-	if ((rv = nng_listener_set_size(l, NNG_OPT_RECVMAXSZ, IPC_CHUNK_MAX)) !=
-		0 ||
+	if ((rv = nng_listener_set_size(l, NNG_OPT_RECVMAXSZ, maxsz)) != 0 ||
 	    (rv = nng_listener_set_int(l, NNG_OPT_IPC_PERMISSIONS, mode)) !=
 		0 ||
 	    (rv = nng_listener_start(l, 0)) != 0) {
@@ -130,6 +137,85 @@ ipc_allow_peer(nng_socket s, const struct ipc_peer *pp)
 {
 	return nng_pipe_notify(s, NNG_PIPE_EV_ADD_PRE, ipc_check_peer,
 			       (void *)pp);
+}
+
+/* The drop watch of one socket: its current pipe, and when that pipe
+ * closed (0: it did not). Written by nng's threads. */
+struct ipc_watch {
+	uint32_t iw_sock;
+	_Atomic uint32_t iw_pipe;
+	_Atomic uint32_t iw_listener;
+	_Atomic int64_t iw_dropped_ms;
+};
+
+static struct ipc_watch ipc_watches[IPC_WATCH_MAX];
+static size_t ipc_nwatches;
+
+static void
+ipc_watch_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	struct ipc_watch *w = arg;
+
+	if (ev == NNG_PIPE_EV_ADD_POST) {
+		atomic_store(&w->iw_pipe, (uint32_t)nng_pipe_id(p));
+		return;
+	}
+	if (atomic_load(&w->iw_pipe) != (uint32_t)nng_pipe_id(p))
+		return; /* refused before it was added, or an older one */
+	atomic_store(&w->iw_listener,
+		     (uint32_t)nng_listener_id(nng_pipe_listener(p)));
+	atomic_store(&w->iw_dropped_ms, now_ms());
+}
+
+static struct ipc_watch *
+ipc_watch_find(nng_socket s)
+{
+	for (size_t i = 0; i < ipc_nwatches; i++)
+		if (ipc_watches[i].iw_sock == (uint32_t)nng_socket_id(s))
+			return &ipc_watches[i];
+	return NULL;
+}
+
+int
+ipc_watch_drops(nng_socket s)
+{
+	struct ipc_watch *w;
+	int rv;
+
+	if ((w = ipc_watch_find(s)) == NULL) {
+		if (ipc_nwatches == IPC_WATCH_MAX)
+			return NNG_ENOMEM;
+		w = &ipc_watches[ipc_nwatches++];
+		w->iw_sock = (uint32_t)nng_socket_id(s);
+	}
+	if ((rv = nng_pipe_notify(s, NNG_PIPE_EV_ADD_POST, ipc_watch_cb, w)) !=
+	    0)
+		return rv;
+	return nng_pipe_notify(s, NNG_PIPE_EV_REM_POST, ipc_watch_cb, w);
+}
+
+int64_t
+ipc_dropped(nng_socket s, nng_listener l)
+{
+	struct ipc_watch *w = ipc_watch_find(s);
+	int64_t at;
+
+	if (w == NULL || (at = atomic_load(&w->iw_dropped_ms)) == 0)
+		return 0;
+	if (atomic_load(&w->iw_listener) != (uint32_t)nng_listener_id(l)) {
+		atomic_store(&w->iw_dropped_ms, 0); /* an older incarnation's */
+		return 0;
+	}
+	return at;
+}
+
+void
+ipc_dropped_clear(nng_socket s)
+{
+	struct ipc_watch *w = ipc_watch_find(s);
+
+	if (w != NULL)
+		atomic_store(&w->iw_dropped_ms, 0);
 }
 
 int

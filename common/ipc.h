@@ -3,6 +3,7 @@
 #define PROFD_IPC_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <nng/nng.h>
@@ -13,6 +14,7 @@
 #define IPC_CTL_MAX   (64u << 10) /* supervisor <-> worker messages */
 #define IPC_CHUNK_MAX (8u << 20)  /* worker -> uploader chunks */
 #define IPC_URL_MAX   256
+#define IPC_WATCH_MAX 64 /* sockets whose dropped pipes are watched */
 
 enum ipc_proto {
 	IPC_PAIR,
@@ -24,7 +26,9 @@ enum ipc_proto {
  * times out sends and receives after timeout_ms (<0: never). 0 or an nng
  * error code. */
 int ipc_open(nng_socket *s, enum ipc_proto p, size_t maxsz, int timeout_ms);
-/* Listens on url; an ipc:// socket file gets mode. 0 or an nng error. */
+/* Listens on url; an ipc:// socket file gets mode. The listener refuses
+ * messages over the socket's own NNG_OPT_RECVMAXSZ (set by ipc_open), the
+ * limit of its channel. 0 or an nng error. */
 int ipc_listen(nng_socket s, const char *url, int mode);
 /* Same, and stores the listener in *lp so it can be closed alone. */
 int ipc_listen_keep(nng_socket s, const char *url, int mode, nng_listener *lp);
@@ -44,6 +48,15 @@ struct ipc_peer {
 /* Closes every pipe whose peer pp does not allow, with a warning; pp must
  * outlive the socket. 0 or an nng error. */
 int ipc_allow_peer(nng_socket s, const struct ipc_peer *pp);
+/* Watches the pipes of s: nng closes a pipe that brings a message over the
+ * socket's limit, and so does a peer that breaks its connection. Only the
+ * pipe added last counts. 0 or an nng error. */
+int ipc_watch_drops(nng_socket s);
+/* When (now_ms) the watched pipe of s that listener l accepted closed, or
+ * 0 if it did not. */
+int64_t ipc_dropped(nng_socket s, nng_listener l);
+/* Forgets a drop seen by ipc_dropped. */
+void ipc_dropped_clear(nng_socket s);
 /* Stores in *fd a descriptor that polls readable when a message waits. */
 int ipc_recv_fd(nng_socket s, int *fd);
 /* Encodes m and sends it. 0 or an nng error code. */

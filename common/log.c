@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,26 +31,64 @@ log_level(void)
 	return log_lvl;
 }
 
-/* Copies src into dst (of len bytes) with every byte outside printable
- * ASCII written as \xNN. */
-static void
+/* The length of the valid UTF-8 sequence of two to four bytes at s that
+ * is no C1 control (U+0080-U+009F), or 0. */
+static size_t
+log_utf8_len(const unsigned char *s)
+{
+	uint32_t c;
+	size_t n;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, c = s[0] & 0x1fu;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, c = s[0] & 0x0fu;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, c = s[0] & 0x07u;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0; /* also stops at the NUL */
+		c = c << 6 | (s[i] & 0x3fu);
+	}
+	if (c < 0xa0 || (n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
+	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+		return 0; /* C1, overlong, surrogate or out of range */
+	return n;
+}
+
+size_t
 log_escape(char *dst, size_t len, const char *src)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t n = 0;
+	const unsigned char *s = (const unsigned char *)src;
+	size_t o = 0, n;
 
-	for (const unsigned char *c = (const unsigned char *)src;
-	     *c != '\0' && n + 5 < len; c++) {
-		if (*c >= 0x20 && *c < 0x7f) {
-			dst[n++] = (char)*c;
+	if (len == 0)
+		return 0;
+	while (*s != '\0') {
+		if (*s >= 0x20 && *s < 0x7f)
+			n = 1;
+		else
+			n = log_utf8_len(s);
+		if (n == 0) {
+			if (o + 4 >= len)
+				break;
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = hex[*s >> 4];
+			dst[o++] = hex[*s & 0xf];
+			s++;
 			continue;
 		}
-		dst[n++] = '\\';
-		dst[n++] = 'x';
-		dst[n++] = hex[*c >> 4];
-		dst[n++] = hex[*c & 15];
+		if (o + n >= len)
+			break;
+		for (size_t i = 0; i < n; i++)
+			dst[o++] = (char)*s++;
 	}
-	dst[n] = '\0';
+	dst[o] = '\0';
+	return o;
 }
 
 static void
@@ -57,19 +96,17 @@ log_vemit(int level, const char *fmt, va_list ap)
 {
 	static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
 	static const char *const tag[] = {"error: ", "warning: ", "", ""};
-	char line[2048], esc[4096];
+	char line[LOG_LINE_MAX], safe[4 * LOG_LINE_MAX];
 	int saved = errno;
 
 	if (level > log_lvl)
 		return;
-	/* Outside text (process names, server answers) goes into lines:
-	 * none may forge a line or reach a terminal as control codes. */
 	vsnprintf(line, sizeof(line), fmt, ap);
-	log_escape(esc, sizeof(esc), line);
+	log_escape(safe, sizeof(safe), line);
 	if (log_syslog)
-		syslog(prio[level], "%s", esc);
+		syslog(prio[level], "%s", safe);
 	else
-		fprintf(stderr, "%s: %s%s\n", log_prog, tag[level], esc);
+		fprintf(stderr, "%s: %s%s\n", log_prog, tag[level], safe);
 	errno = saved;
 }
 

@@ -2,6 +2,8 @@
 #ifndef PROFD_LOG_H
 #define PROFD_LOG_H
 
+#include <stddef.h>
+
 enum log_level {
 	LOGL_ERROR = 0,
 	LOGL_WARN = 1,
@@ -10,6 +12,7 @@ enum log_level {
 };
 
 #define PRINTFLIKE(a, b) __attribute__((format(printf, a, b)))
+#define LOG_LINE_MAX	 2048 /* bytes of one line before escaping */
 
 /* Sets the program name, the destination, and the most verbose level. */
 void log_init(const char *prog, int use_syslog, int level);
@@ -20,6 +23,12 @@ void log_error(const char *fmt, ...) PRINTFLIKE(1, 2);
 void log_warn(const char *fmt, ...) PRINTFLIKE(1, 2);
 void log_info(const char *fmt, ...) PRINTFLIKE(1, 2);
 void log_debug(const char *fmt, ...) PRINTFLIKE(1, 2);
+/* Copies src into dst (len bytes, NUL-terminated), every byte that is not
+ * printable ASCII or part of valid UTF-8 (C1 controls excluded) written as
+ * \xNN, so that no string can end a log line or drive a terminal; stops
+ * before an escape would not fit. Returns the length written. Every log
+ * line goes through it. */
+size_t log_escape(char *dst, size_t len, const char *src);
 /* Logs one line that program prog wrote (a worker's output), as it is
  * but with control characters escaped; its "error: " or "warning: " tag
  * picks the syslog priority. Not filtered by level: prog filtered it. */

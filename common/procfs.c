@@ -162,6 +162,33 @@ procfs_nspid(pid_t pid)
 	return (int64_t)v;
 }
 
+/* Keeps fd only if it is a regular file; else closes it (EINVAL). */
+static int
+procfs_only_regular(int fd)
+{
+	struct stat st;
+	int err;
+
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &st) == -1)
+		err = errno;
+	else if (S_ISREG(st.st_mode))
+		return fd;
+	else
+		err = EINVAL;
+	close(fd);
+	errno = err;
+	return -1;
+}
+
+int
+procfs_open_regular(const char *path)
+{
+	return procfs_only_regular(
+	    open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+}
+
 int
 procfs_open_in_root(pid_t pid, const char *cwd, const char *path, int nolinks)
 {
@@ -171,7 +198,6 @@ procfs_open_in_root(pid_t pid, const char *cwd, const char *path, int nolinks)
 		       (nolinks ? RESOLVE_NO_SYMLINKS : 0),
 	};
 	char root[64], full[4096];
-	struct stat st;
 	int dir, fd, err;
 
 	if (path[0] != '/' && cwd != NULL)
@@ -184,11 +210,6 @@ procfs_open_in_root(pid_t pid, const char *cwd, const char *path, int nolinks)
 	fd = (int)syscall(SYS_openat2, dir, full, &how, sizeof(how));
 	err = errno;
 	close(dir);
-	if (fd != -1 && (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))) {
-		close(fd);
-		fd = -1;
-		err = EINVAL;
-	}
 	errno = err;
-	return fd;
+	return procfs_only_regular(fd);
 }

@@ -30,6 +30,10 @@ int64_t procfs_nspid(pid_t pid);
  * (close-on-exec, non-blocking) or -1 with errno. */
 int procfs_open_in_root(pid_t pid, const char *cwd, const char *path,
 			int nolinks);
+/* Opens path read-only, close-on-exec and non-blocking (a FIFO does not
+ * hang the caller); only a regular file is returned: fd, or -1 with errno
+ * (EINVAL: not a regular file). */
+int procfs_open_regular(const char *path);
 /* Returns the resident set of pid in bytes, or -1. */
 int64_t procfs_rss(pid_t pid);
 /* Returns the number of processes on the host, or -1. */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "chunk.h"
@@ -42,6 +43,13 @@ worker_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+}
+
+void
+worker_process_init(void)
+{
+	umask(WORKER_UMASK);
+	worker_signals();
 }
 
 enum {
@@ -279,7 +287,7 @@ worker_main(int argc, char **argv, const struct profiler_ops *ops)
 		 a.wa_verbose >= 2 ? LOGL_DEBUG
 		 : a.wa_verbose	   ? LOGL_INFO
 				   : LOGL_WARN);
-	worker_signals();
+	worker_process_init();
 	if (a.wa_rundir != NULL)
 		return worker_supervised(&a);
 	return worker_standalone(&a);

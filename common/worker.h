@@ -22,6 +22,7 @@
 #define WORKER_CHUNK_BUDGET	   (24u << 20) /* bytes of one window's table */
 #define WORKER_ACK_TIMEOUT_MS	   30000
 #define WORKER_EXIT_CONFIG	   78	    /* cannot work here: exit status */
+#define WORKER_UMASK		   027	    /* of every worker and profd */
 #define WORKER_CTL_SOCKET	   "%s.ctl" /* in the runtime dir */
 #define WORKER_UPLOAD_SOCKET	   "upload/chunks.sock"
 #define WORKER_CHANNEL_ENV	   "PROFD_CHANNEL" /* profd's socket name */
@@ -106,6 +107,9 @@ struct profiler_ops {
 int worker_main(int argc, char **argv, const struct profiler_ops *ops);
 /* Catches SIGINT and SIGTERM (see worker_stopping) and ignores SIGPIPE. */
 void worker_signals(void);
+/* Sets umask WORKER_UMASK (no file a worker makes is world-readable, none
+ * group-writable) and the signals of worker_signals. First in main(). */
+void worker_process_init(void);
 /* Returns 1 once SIGINT or SIGTERM asked the worker to stop. */
 int worker_stopping(void);
 /* Returns 1 if mode is a --perf-mode profd knows: fp, dwarf, smart,

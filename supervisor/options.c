@@ -2,10 +2,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "profd.h"
 #include "worker.h"
@@ -813,6 +816,63 @@ conf_read(struct profd_opts *o, FILE *f)
 	return ferror(f) ? conf_error("read error", NULL) : 0;
 }
 
+/* Checks that the open file may configure a root daemon: a regular file
+ * owned by root (or by profd's own user) that no group or other may
+ * write. 0, or -1 with the reason told. */
+static int
+conf_check(int fd)
+{
+	char why[96];
+	struct stat st;
+
+	if (fstat(fd, &st) == -1)
+		return conf_error("cannot read the file", strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return conf_error("refused", "not a regular file");
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		snprintf(why, sizeof(why),
+			 "owned by uid %u, not root (chown root it)",
+			 (unsigned)st.st_uid);
+		return conf_error("refused", why);
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		snprintf(why, sizeof(why),
+			 "mode %04o is writable by its group or others "
+			 "(chmod go-w it)",
+			 (unsigned)(st.st_mode & 07777));
+		return conf_error("refused", why);
+	}
+	return 0;
+}
+
+/* Opens path for reading as a configuration file: no symbolic link, no
+ * FIFO to block on; NULL with the reason told, or with errno ENOENT and
+ * nothing told when it is missing and may be. */
+static FILE *
+conf_open(const char *path, int must_exist)
+{
+	FILE *f;
+	int fd;
+
+	fd = open(path,
+		  O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	if (fd == -1) {
+		if (errno == ENOENT && !must_exist)
+			return NULL;
+		conf_error("cannot read the file", errno == ELOOP
+						       ? "it is a symbolic link"
+						       : strerror(errno));
+		errno = EINVAL;
+		return NULL;
+	}
+	if (conf_check(fd) == -1 || (f = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		errno = EINVAL;
+		return NULL;
+	}
+	return f;
+}
+
 /* Reads path; a missing file is an error only when must_exist. */
 static int
 conf_load(struct profd_opts *o, const char *path, int must_exist)
@@ -820,15 +880,12 @@ conf_load(struct profd_opts *o, const char *path, int must_exist)
 	FILE *f;
 	int rv;
 
-	if ((f = fopen(path, "re")) == NULL) {
-		if (errno == ENOENT && !must_exist)
-			return 0;
-		conf_file = path;
-		conf_line = 0;
-		return conf_error("cannot read the file", strerror(errno));
-	}
 	conf_file = path;
 	conf_line = 0;
+	if ((f = conf_open(path, must_exist)) == NULL) {
+		conf_file = NULL;
+		return errno == ENOENT ? 0 : -1;
+	}
 	rv = conf_read(o, f);
 	fclose(f);
 	conf_file = NULL;

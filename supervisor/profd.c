@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -213,6 +214,7 @@ main(int argc, char **argv)
 	static struct profd p;
 	int rv;
 
+	umask(WORKER_UMASK); /* what profd makes is not world-readable */
 	p.p_sigfd = p.p_outfd = p.p_lockfd = p.p_ctl_fd = -1;
 	if ((rv = options_parse(&p.p_opts, argc, argv)) == -1 &&
 	    p.p_opts.po_upload_file != NULL) {

@@ -80,6 +80,7 @@ spawn_socket(struct worker *w)
 	w->w_peer.ip_pid = &w->w_pid;
 	if ((rv = ipc_open(&w->w_sock, IPC_PAIR, IPC_CTL_MAX, 1000)) != 0 ||
 	    (rv = ipc_allow_peer(w->w_sock, &w->w_peer)) != 0 ||
+	    (rv = ipc_watch_drops(w->w_sock)) != 0 ||
 	    (rv = ipc_recv_fd(w->w_sock, &w->w_fd)) != 0) {
 		log_error("cannot open a socket for profd-%s: %s", w->w_name,
 			  nng_strerror(rv));

@@ -10,8 +10,11 @@
 #include "ipc.h"
 #include "log.h"
 #include "pbmsg.h"
+#include "procfs.h"
 #include "profd.h"
 #include "worker.h"
+
+#define WORKERS_DROP_GRACE_MS 1000 /* a dropped channel before the exit */
 
 struct worker *
 workers_find(struct profd *p, const char *name)
@@ -201,6 +204,30 @@ workers_reaped(struct profd *p, pid_t pid, int status)
 	return 0;
 }
 
+/* A running worker whose channel nng closed sent a message over its
+ * limit (or broke the connection): fail closed. A worker that is exiting
+ * closes it too, so the reaper has WORKERS_DROP_GRACE_MS to tell first. */
+static void
+workers_check_drop(struct profd *p, struct worker *w, int64_t now)
+{
+	int64_t at;
+
+	if (!w->w_listening ||
+	    (at = ipc_dropped(w->w_sock, w->w_listener)) == 0)
+		return;
+	if (fsm_alive(w) && w->w_state != W_STOPPING &&
+	    now - at < WORKERS_DROP_GRACE_MS)
+		return;
+	ipc_dropped_clear(w->w_sock);
+	if (!fsm_alive(w) || w->w_state == W_STOPPING ||
+	    !procfs_alive(w->w_pid))
+		return;
+	log_error("profd-%s (pid %d) lost its channel while running: a "
+		  "message over the %u-byte limit, or a broken connection",
+		  w->w_name, (int)w->w_pid, IPC_CTL_MAX);
+	fsm_event(p, w, EV_BROKEN);
+}
+
 int64_t
 workers_timers(struct profd *p)
 {
@@ -208,6 +235,8 @@ workers_timers(struct profd *p)
 
 	for (size_t i = 0; i < p->p_nworkers; i++) {
 		struct worker *w = &p->p_workers[i];
+
+		workers_check_drop(p, w, now);
 
 		if (w->w_deadline != 0 && w->w_deadline <= now) {
 			w->w_deadline = 0;

@@ -566,6 +566,24 @@ START_TEST(test_budget_empty_processes)
 }
 END_TEST
 
+/* Control for the test above: the same kind of message, small enough for
+ * its budget, decodes; so the refusal is the budget's, not the bytes'. */
+START_TEST(test_budget_empty_processes_small)
+{
+	size_t n = 100;
+	uint8_t *buf = empty_fields(0x22, n);
+	ProtobufCMessage *m;
+
+	ck_assert_uint_lt(n * (sizeof(Profd__Process) + 8),
+			  PBMSG_BUDGET_BASE + 2 * n * PBMSG_BUDGET_FACTOR);
+	m = pbmsg_unpack(chunk_d, buf, 2 * n);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(((Profd__ProfileChunk *)m)->n_processes, n);
+	pbmsg_free(m);
+	free(buf);
+}
+END_TEST
+
 START_TEST(test_budget_unpacked_frames)
 {
 	size_t n = EMPTY_FIELDS, len = 1 + 3 + 2 * n;
@@ -1086,6 +1104,7 @@ proto_suite(void)
 	tcase_add_test(bad, test_unpack_mutated);
 	tcase_add_test(bad, test_budget_empty_strings);
 	tcase_add_test(bad, test_budget_empty_processes);
+	tcase_add_test(bad, test_budget_empty_processes_small);
 	tcase_add_test(bad, test_budget_unpacked_frames);
 	tcase_add_test(bad, test_roundtrip_shallow);
 	tcase_add_loop_test(val, test_validate_rejects, 0, (int)NBREAKERS);

@@ -3,8 +3,8 @@
  * installed. It misbehaves on purpose (--fault MODE) once profiling
  * starts, so the tests can prove that profd enforces each limit: memory,
  * process count, seccomp, restart backoff, the stop deadline, and the
- * rejection of messages that do not decode. Before that it completes
- * hello, configure and started like any worker.
+ * rejection of messages that do not decode or are over the size limit. Before
+ * that it completes hello, configure and started like any worker.
  */
 #include "config.h"
 
@@ -31,10 +31,12 @@
 #define FAULT_CRASH_STATUS   3
 #define FAULT_UNSTOPPED_EXIT 99 /* the forbidden syscall returned */
 #define FAULT_GARBAGE_BYTES  64
-#define FAULT_SLOW_START_MS  6000 /* slow-start: configure to started */
+#define FAULT_SLOW_START_MS  6000	 /* slow-start: configure to started */
+#define FAULT_BIG_BYTES	     (4u << 20)	 /* big-message: over IPC_CTL_MAX */
+#define FAULT_NEAR_BYTES     (60u << 10) /* near-limit: under IPC_CTL_MAX */
 #define FAULT_MODES                                                            \
 	"none, memory-hog, fork-bomb, forbidden-syscall, crash-loop, "         \
-	"hang-on-stop, garbage or slow-start"
+	"hang-on-stop, garbage, big-message, near-limit or slow-start"
 
 struct fault {
 	const char *f_name;
@@ -165,6 +167,45 @@ fault_garbage(void *arg)
 	return NULL;
 }
 
+/* Sends len bytes that never decode on the control channel. */
+static void
+fault_send_undecodable(struct worker_ctx *ctx, size_t len)
+{
+	unsigned char *buf;
+	int rv;
+
+	sleep_ms(FAULT_DELAY_MS);
+	if (nng_socket_id(ctx->wc_ctl) < 0) {
+		log_info("standalone: no control socket to send on");
+		return;
+	}
+	if ((buf = calloc(1, len)) == NULL) {
+		log_error("cannot allocate %zu bytes", len);
+		return;
+	}
+	buf[0] = 0x07; /* field 0, wire type 7: neither exists */
+	log_info("sending a message of %zu bytes to profd", len);
+	if ((rv = nng_send(ctx->wc_ctl, buf, len, 0)) != 0)
+		log_error("cannot send %zu bytes: %s", len, nng_strerror(rv));
+	free(buf);
+}
+
+/* big-message: 4 MiB on the control channel, whose limit is 64 KiB. */
+static void *
+fault_big_message(void *arg)
+{
+	fault_send_undecodable(arg, FAULT_BIG_BYTES);
+	return NULL;
+}
+
+/* near-limit: 60 KiB on the control channel: arrives, does not decode. */
+static void *
+fault_near_limit(void *arg)
+{
+	fault_send_undecodable(arg, FAULT_NEAR_BYTES);
+	return NULL;
+}
+
 static const struct fault faults[] = {
     {"none", NULL, 0, 0},
     {"memory-hog", fault_memory_hog, 0, 0},
@@ -173,6 +214,8 @@ static const struct fault faults[] = {
     {"crash-loop", fault_crash_loop, 0, 0},
     {"hang-on-stop", NULL, 1, 0},
     {"garbage", fault_garbage, 0, 0},
+    {"big-message", fault_big_message, 0, 0},
+    {"near-limit", fault_near_limit, 0, 0},
     {"slow-start", NULL, 0, 1},
     {NULL, NULL, 0, 0},
 };
@@ -307,7 +350,8 @@ static const struct profiler_ops fault_ops = {
     .po_longopts = fault_longopts,
     .po_option = fault_option,
     .po_usage = "\n       --fault none|memory-hog|fork-bomb|forbidden-syscall|"
-		"\n               crash-loop|hang-on-stop|garbage"
+		"\n               crash-loop|hang-on-stop|garbage|big-message|"
+		"\n               near-limit"
 		"\n(test-only: misbehaves on purpose once profiling starts)",
 };
 

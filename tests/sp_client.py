@@ -2,11 +2,12 @@
 
 sp_client.py PATH req|pair chunk WORKER WINDOW MARKER
 sp_client.py PATH req|pair hello
+sp_client.py PATH req|pair junk BYTES
 
 Connects to the nng ipc socket PATH as the protocol given (req0 or
 pair0), completes the SP handshake and sends one message: a ProfileChunk
 of worker WORKER for window WINDOW holding one stack whose leaf is MARKER,
-or a Control{hello}. Prints one line:
+or a Control{hello}, or BYTES bytes that never decode. Prints one line:
   denied        connect() was refused (the socket file's permissions)
   closed        the peer closed the connection without answering
   ack STORED    a ChunkAck came back (STORED is 0 or 1)
@@ -118,8 +119,12 @@ def exchange(s, proto, body):
 
 def main(argv):
     path, proto, kind = argv[1], argv[2], argv[3]
-    body = chunk(argv[4], int(argv[5]), argv[6]) if kind == "chunk" \
-        else hello()
+    if kind == "chunk":
+        body = chunk(argv[4], int(argv[5]), argv[6])
+    elif kind == "junk":
+        body = b"\x07" + bytes(int(argv[4]) - 1)  # wire type 7: no such
+    else:
+        body = hello()
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(5)
     try:

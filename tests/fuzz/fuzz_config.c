@@ -1,15 +1,17 @@
 /*
  * libFuzzer target: the profd.conf parser. The input is the file, given
- * to profd as --config through a memfd (conf_load reads a path), and read
- * both at start (options_parse) and on reload (options_reload).
+ * to profd as --config through a temporary file (conf_load reads a path,
+ * and refuses a link such as /proc/self/fd/N, and a file others may
+ * write such as a memfd), read both at start (options_parse) and on reload
+ * (options_reload).
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "profd.h"
@@ -17,7 +19,13 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int conf_fd = -1;
-static char conf_path[64];
+static char conf_path[] = "/tmp/profd-fuzz-conf.XXXXXX";
+
+static void
+conf_remove(void)
+{
+	unlink(conf_path);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -27,10 +35,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[256];
 
 	if (conf_fd == -1) {
-		if ((conf_fd = memfd_create("profd.conf", MFD_CLOEXEC)) == -1)
+		if ((conf_fd = mkostemp(conf_path, O_CLOEXEC)) == -1)
 			abort();
-		snprintf(conf_path, sizeof(conf_path), "/proc/self/fd/%d",
-			 conf_fd);
+		atexit(conf_remove);
 	}
 	if (ftruncate(conf_fd, 0) == -1 ||
 	    (size > 0 && pwrite(conf_fd, data, size, 0) != (ssize_t)size))

@@ -181,17 +181,13 @@ pyelf_sections(int fd, const Elf64_Ehdr *h, struct pyelf *e)
 }
 
 int
-pyelf_read(const char *path, struct pyelf *e)
+pyelf_read(int fd, struct pyelf *e)
 {
 	Elf64_Ehdr h;
-	int fd, rv = -1;
 
 	memset(e, 0, sizeof(*e));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
 	if (pyelf_header(fd, &h) == 0 && pyelf_bias(fd, &h, e) == 0 &&
 	    pyelf_sections(fd, &h, e) == 0)
-		rv = 0;
-	close(fd);
-	return rv;
+		return 0;
+	return -1;
 }

@@ -28,9 +28,10 @@ struct pyelf {
 	struct pyelf_range pe_bss;	 /* section .bss */
 };
 
-/* Reads the ELF file at path: load bias, the symbols of enum pyelf_sym
- * from .dynsym and .symtab, and the sections used by the fallback scan.
- * 0, or -1 with errno (ENOEXEC: not a 64-bit little-endian ELF). */
-int pyelf_read(const char *path, struct pyelf *e);
+/* Reads the ELF file open on fd (a regular file; the caller opens it, see
+ * procfs_open_in_root, and closes it): load bias, the symbols of enum
+ * pyelf_sym from .dynsym and .symtab, and the sections used by the fallback
+ * scan. 0, or -1 with errno (ENOEXEC: not a 64-bit little-endian ELF). */
+int pyelf_read(int fd, struct pyelf *e);
 
 #endif

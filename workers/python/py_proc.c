@@ -286,26 +286,51 @@ pyproc_addr(const struct pyelf *e, const struct pyobj *o, int sym)
 	return o->po_base + e->pe_sym[sym] - e->pe_load_bias;
 }
 
+/* Opens a mapped object as the process sees it: the exe through its
+ * /proc link, any other through /proc/PID/root without leaving that root;
+ * only a regular file, never blocking (a FIFO planted in its place). */
+static int
+pyproc_open_obj(const struct pyproc *p, const struct pyobj *o, int is_exe)
+{
+	char path[64];
+
+	if (!is_exe)
+		return procfs_open_in_root(p->pp_pid, NULL, o->po_path, 0);
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)p->pp_pid);
+	return procfs_open_regular(path);
+}
+
+/* Reads the ELF facts of one mapped object; 0, or -1 with err set. */
+static int
+pyproc_read_elf(const struct pyproc *p, const struct pyobj *o, int is_exe,
+		struct pyelf *e, char *err, size_t errlen)
+{
+	int fd, rv;
+
+	if ((fd = pyproc_open_obj(p, o, is_exe)) == -1) {
+		snprintf(err, errlen, "cannot open %s: %s", o->po_path,
+			 errno == EINVAL ? "not a regular file"
+					 : strerror(errno));
+		return -1;
+	}
+	if ((rv = pyelf_read(fd, e)) == -1)
+		snprintf(err, errlen, "cannot read %s: %s", o->po_path,
+			 strerror(errno));
+	close(fd);
+	return rv;
+}
+
 /* Tries one mapped object; 0 found, -1 with err set. */
 static int
 pyproc_try(struct pyproc *p, const struct pyobj *o, int is_exe, char *err,
 	   size_t errlen)
 {
 	uint32_t namev = pyproc_name_version(o->po_path);
-	char path[640];
 	struct pyelf e;
 	uint64_t rt;
 
-	if (is_exe)
-		snprintf(path, sizeof(path), "/proc/%d/exe", (int)p->pp_pid);
-	else
-		snprintf(path, sizeof(path), "/proc/%d/root%s", (int)p->pp_pid,
-			 o->po_path);
-	if (pyelf_read(path, &e) == -1) {
-		snprintf(err, errlen, "cannot read %s: %s", o->po_path,
-			 strerror(errno));
+	if (pyproc_read_elf(p, o, is_exe, &e, err, errlen) == -1)
 		return -1;
-	}
 	rt = pyproc_addr(&e, o, PYSYM_RUNTIME);
 	p->pp_code_type = pyproc_addr(&e, o, PYSYM_CODE_TYPE);
 	p->pp_str_type = pyproc_addr(&e, o, PYSYM_STR_TYPE);
@@ -343,6 +368,7 @@ int
 pyproc_attach(struct pyproc *p, pid_t pid, char *err, size_t errlen)
 {
 	struct pyobj lib, exe;
+	char exerr[256];
 	int rv = -1;
 
 	memset(p, 0, sizeof(*p));
@@ -358,9 +384,11 @@ pyproc_attach(struct pyproc *p, pid_t pid, char *err, size_t errlen)
 	pyproc_identity(p);
 	if (lib.po_found)
 		rv = pyproc_try(p, &lib, 0, err, errlen);
+	/* The exe's error is told only when there is no libpython's. */
 	if (rv == -1 && exe.po_found &&
 	    (lib.po_found || pyproc_name_version(exe.po_path) != 0))
-		rv = pyproc_try(p, &exe, 1, err, errlen);
+		rv = pyproc_try(p, &exe, 1, lib.po_found ? exerr : err,
+				lib.po_found ? sizeof(exerr) : errlen);
 	else if (rv == -1 && !lib.po_found)
 		snprintf(err, errlen, "not a Python process");
 	if (rv == 0 && !pyproc_valid_runtime(p, p->pp_runtime)) {

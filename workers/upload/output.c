@@ -96,7 +96,18 @@ write_html(FILE *f, const struct stack_table *t, const struct window_meta *m)
 	return flamegraph_write(f, t, title);
 }
 
-/* Writes name through a temporary file and a rename. */
+int
+output_create(int dirfd, const char *name, mode_t mode)
+{
+	if (unlinkat(dirfd, name, 0) == -1 && errno != ENOENT)
+		return -1;
+	return openat(dirfd, name,
+		      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		      mode);
+}
+
+/* Writes name through a new temporary file and a rename, which replaces
+ * whatever name was (a symbolic link is replaced, not followed). */
 static int
 write_atomic(struct output *o, const char *name, write_fn fn,
 	     const struct stack_table *t, const struct window_meta *m)
@@ -106,8 +117,7 @@ write_atomic(struct output *o, const char *name, write_fn fn,
 	int fd, rv;
 
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
-	fd = openat(o->ou_dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-		    0644);
+	fd = output_create(o->ou_dirfd, tmp, OUTPUT_MODE);
 	if (fd == -1 || (f = fdopen(fd, "w")) == NULL) {
 		log_error("cannot create %s/%s: %s", o->ou_dir, tmp,
 			  strerror(errno));

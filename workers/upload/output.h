@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "stacks.h"
 
@@ -36,6 +37,13 @@ struct output {
  * 0, or -1 with a logged reason. */
 int output_write(struct output *o, const struct stack_table *t,
 		 const struct window_meta *m);
+
+#define OUTPUT_MODE 0640 /* outputs: not world-readable */
+
+/* Creates name under dirfd for writing as a new file of mode: a file or
+ * symbolic link left there is removed first, never followed or truncated
+ * (O_CREAT | O_EXCL | O_NOFOLLOW). fd (close-on-exec) or -1 with errno. */
+int output_create(int dirfd, const char *name, mode_t mode);
 
 /* Writes one window as gProfiler's collapsed file (header and stacks) to
  * f; -1 on a write error. */

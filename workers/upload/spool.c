@@ -248,8 +248,7 @@ spool_write(struct spool *sp, const char *tmp, const struct window_meta *m,
 	FILE *f;
 	int fd, rv;
 
-	fd = openat(sp->sp_dirfd, tmp,
-		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = output_create(sp->sp_dirfd, tmp, 0600);
 	if (fd == -1 || (f = fdopen(fd, "w")) == NULL) {
 		if (fd != -1)
 			close(fd);
@@ -436,9 +435,7 @@ spool_journal_put(struct spool *sp, uint64_t window, const char *worker,
 	who[n] = '\0';
 	snprintf(name, sizeof(name), "%" PRIu64 ".%s" JOURNAL_EXT, window, who);
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
-	fd =
-	    openat(sp->sp_chunkfd, tmp,
-		   O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = output_create(sp->sp_chunkfd, tmp, 0600);
 	if (fd == -1)
 		return -1;
 	if (write_all(fd, buf, len) == 0 && fsync(fd) == 0 &&

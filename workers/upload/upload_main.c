@@ -236,7 +236,7 @@ main(int argc, char **argv)
 		 a.ua_verbose >= 2 ? LOGL_DEBUG
 		 : a.ua_verbose	   ? LOGL_INFO
 				   : LOGL_WARN);
-	worker_signals();
+	worker_process_init();
 	if (upload_open_outdir(&a) == -1 ||
 	    (a.ua_rundir == NULL && upload_open_inputs(&a) == -1) ||
 	    upload_net_prepare(&a) == -1)
