@@ -4,9 +4,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <linux/capability.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -26,17 +28,36 @@ static const int java_caps[] = {
     CAP_SYS_CHROOT,	 CAP_SYS_PTRACE, CAP_DAC_OVERRIDE,
     CAP_DAC_READ_SEARCH, CAP_KILL,	 -1};
 
+/* setns is allowed by java_argrules only. capset and the capability
+ * prctls: the attach helper drops every capability (libcap-ng). */
 static const char *const java_syscalls[] = {
-    "setns", "setresuid", "setresgid", "setgroups", "getgroups",
-    "kill",  "wait4",	  "chdir",     "fchdir",    "lstat",
-    "stat",  "getresuid", "getresgid", "capget",    "setitimer",
-    "alarm", NULL,
+    "setresuid", "setresgid", "setgroups", "getgroups", "kill",
+    "wait4",	 "chdir",     "fchdir",	   "lstat",	"stat",
+    "getresuid", "getresgid", "capget",	   "capset",	"setitimer",
+    "alarm",	 NULL,
 };
+
+/* The attach helper enters the JVM's mount, network and IPC namespaces,
+ * each by its type: setns with any other type (a user or PID namespace,
+ * or 0 for "any") kills. */
+static const struct sandbox_argrule java_argrules[] = {
+    {"setns", 1, SANDBOX_INT, CLONE_NEWNS, 0},
+    {"setns", 1, SANDBOX_INT, CLONE_NEWNET, 0},
+    {"setns", 1, SANDBOX_INT, CLONE_NEWIPC, 0},
+    {NULL, 0, 0, 0, 0},
+};
+
+/* The helper's parent-death signal and its capability drop. No ioctl
+ * beyond the base set. */
+static const int java_prctls[] = {PR_SET_PDEATHSIG, PR_CAPBSET_READ,
+				  PR_CAPBSET_DROP, PR_CAP_AMBIENT, -1};
 
 static const struct sandbox_policy java_policy = {
     .sp_name = "java",
     .sp_caps = java_caps,
     .sp_syscalls = java_syscalls,
+    .sp_argrules = java_argrules,
+    .sp_prctls = java_prctls,
     .sp_unix_only = 1,
 };
 
@@ -128,7 +149,8 @@ java_option(struct worker_ctx *ctx, int opt, const char *arg)
 			return worker_badarg("--max-processes-runtime-profiler",
 					     arg, "0 (all) to 4096");
 		/* More JVMs than it can hold at once is "all it can". */
-		o->jo_max_procs = v > JAVA_MAX_JVMS ? JAVA_MAX_JVMS : (uint32_t)v;
+		o->jo_max_procs =
+		    v > JAVA_MAX_JVMS ? JAVA_MAX_JVMS : (uint32_t)v;
 		return 0;
 	case OPT_AGENT:
 		if (arg[0] != '/')
