@@ -74,8 +74,11 @@ static const char *const san_syscalls[] = {
 	"lstat", "pipe", NULL,
 };
 /* clang-format on */
-static const int san_prctls[] = {PR_GET_DUMPABLE, PR_SET_DUMPABLE,
-				 PR_SET_PTRACER, -1};
+/* LeakSanitizer's tracer: its parent-death signal, and the dumpable
+ * flag and ptracer of the process it stops; thread names in reports. */
+static const int san_prctls[] = {PR_SET_PDEATHSIG, PR_GET_DUMPABLE,
+				 PR_SET_DUMPABLE,  PR_SET_PTRACER,
+				 PR_GET_NAME,	   -1};
 #endif
 
 /* Capabilities from --caps, replacing the policy's own set. */
