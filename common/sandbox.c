@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -18,14 +20,18 @@
 #include "log.h"
 #include "sandbox.h"
 
-/* What every worker needs: libc, nng's threads and its ipc transport. */
+/* What every worker needs: libc, nng's threads and its ipc transport.
+ * Not here, on purpose: ioctl, prctl, clone and clone3 (each has its own
+ * rules below), and whatever changes namespaces, mounts, keys, other
+ * processes (ptrace, process_vm_writev) or reaches io_uring, bpf,
+ * userfaultfd or file handles (open_by_handle_at). */
 /* clang-format off */
 static const char *const base_syscalls[] = {
 	"read", "write", "readv", "writev", "pread64", "close", "lseek",
 	"openat", "openat2", "newfstatat", "fstat", "statx", "fcntl", "dup", "dup2",
 	"dup3", "mmap", "munmap", "mprotect", "mremap", "madvise", "brk",
 	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack",
-	"futex", "clone", "clone3", "set_robust_list", "rseq",
+	"futex", "set_robust_list", "rseq",
 	"set_tid_address", "exit", "exit_group", "restart_syscall",
 	"getpid", "gettid", "getppid", "getuid", "geteuid", "getgid",
 	"getegid", "clock_gettime", "clock_nanosleep", "nanosleep",
@@ -33,23 +39,48 @@ static const char *const base_syscalls[] = {
 	"epoll_pwait", "eventfd2", "poll", "ppoll", "pipe2", "connect",
 	"sendmsg", "recvmsg", "sendto", "recvfrom", "shutdown", "getsockopt",
 	"setsockopt", "getsockname", "getpeername", "socketpair", "getrandom",
-	"prctl", "sched_yield", "sched_getaffinity", "uname", "sysinfo",
+	"sched_yield", "sched_getaffinity", "uname", "sysinfo",
 	"tgkill", "getrlimit", "prlimit64", "timerfd_create",
-	"timerfd_settime", "ioctl", "bind", "listen", "accept", "accept4",
+	"timerfd_settime", "bind", "listen", "accept", "accept4",
 	"unlink", "unlinkat", "mkdir", "chmod", "fchmod", "readlink",
 	"readlinkat", "socket", "access", "faccessat", "faccessat2",
 	"getdents64", "umask", "fsync", "fdatasync", "ftruncate", "renameat",
 	"renameat2", "rename", "close_range", "rmdir",
-#ifdef PROFD_SANITIZERS
-	/* The sanitizers' runtimes, at start-up, on reports, and
-	 * LeakSanitizer's check at exit. */
-	"personality", "setrlimit", "sched_setaffinity", "wait4", "waitid",
-	"execve", "ptrace", "process_vm_readv", "getdents", "open", "stat",
-	"lstat", "pipe",
-#endif
 	NULL,
 };
 /* clang-format on */
+
+/* ioctl requests of every worker: glibc's stdio asks isatty() of a
+ * stdout that is a character device (a terminal, /dev/null). */
+static const unsigned long base_ioctls[] = {TCGETS, 0};
+/* prctl options of every worker: nng names its threads. */
+static const int base_prctls[] = {PR_SET_NAME, -1};
+
+/* clone() with any of these makes a namespace: such a clone kills.
+ * CLONE_NEWTIME lies in clone()'s exit-signal byte, which no valid
+ * signal number reaches. */
+#define SANDBOX_CLONE_NS                                                       \
+	(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC |         \
+	 CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWTIME)
+
+#ifdef PROFD_SANITIZERS
+/* Sanitizer builds only (never in a release build): what the runtimes of
+ * AddressSanitizer, UBSan and LeakSanitizer call at start-up, on reports,
+ * and in LeakSanitizer's check at exit, which ptraces the process's own
+ * threads. */
+/* clang-format off */
+static const char *const san_syscalls[] = {
+	"personality", "setrlimit", "sched_setaffinity", "wait4", "waitid",
+	"execve", "ptrace", "process_vm_readv", "getdents", "open", "stat",
+	"lstat", "pipe", NULL,
+};
+/* clang-format on */
+/* LeakSanitizer's tracer: its parent-death signal, and the dumpable
+ * flag and ptracer of the process it stops; thread names in reports. */
+static const int san_prctls[] = {PR_SET_PDEATHSIG, PR_GET_DUMPABLE,
+				 PR_SET_DUMPABLE,  PR_SET_PTRACER,
+				 PR_GET_NAME,	   -1};
+#endif
 
 /* Capabilities from --caps, replacing the policy's own set. */
 static int caps_override[64];
@@ -215,17 +246,117 @@ sandbox_rule(scmp_filter_ctx ctx, const char *name,
 }
 
 static int
+sandbox_rules(scmp_filter_ctx ctx, const char *const *names,
+	      const struct sandbox_policy *p)
+{
+	int rv = 0;
+
+	for (size_t i = 0; rv == 0 && names != NULL && names[i] != NULL; i++)
+		rv = sandbox_rule(ctx, names[i], p);
+	return rv;
+}
+
+/* ioctl for these requests only: the kernel reads the request as an
+ * unsigned int, so only its low 32 bits are compared. */
+static int
+sandbox_ioctl_rules(scmp_filter_ctx ctx, const unsigned long *reqs)
+{
+	int rv = 0;
+
+	for (size_t i = 0; rv == 0 && reqs != NULL && reqs[i] != 0; i++)
+		rv = seccomp_rule_add(
+		    ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+		    SCMP_A1_64(SCMP_CMP_MASKED_EQ, SANDBOX_INT, reqs[i]));
+	return rv;
+}
+
+/* prctl for these options only (an int: low 32 bits compared). */
+static int
+sandbox_prctl_rules(scmp_filter_ctx ctx, const int *opts)
+{
+	int rv = 0;
+
+	for (size_t i = 0; rv == 0 && opts != NULL && opts[i] != -1; i++)
+		rv =
+		    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+				     SCMP_A0_64(SCMP_CMP_MASKED_EQ, SANDBOX_INT,
+						(scmp_datum_t)opts[i]));
+	return rv;
+}
+
+static int
+sandbox_argrules(scmp_filter_ctx ctx, const struct sandbox_argrule *r)
+{
+	int rv = 0, nr;
+
+	for (; rv == 0 && r != NULL && r->sa_name != NULL; r++) {
+		if ((nr = seccomp_syscall_resolve_name(r->sa_name)) ==
+		    __NR_SCMP_ERROR)
+			continue;
+		rv = seccomp_rule_add(ctx,
+				      r->sa_errno ? SCMP_ACT_ERRNO(r->sa_errno)
+						  : SCMP_ACT_ALLOW,
+				      nr, 1,
+				      SCMP_CMP64(r->sa_arg, SCMP_CMP_MASKED_EQ,
+						 r->sa_mask, r->sa_value));
+	}
+	return rv;
+}
+
+/* clone without namespace flags; clone3, whose flags sit in memory that
+ * a filter cannot read, fails with ENOSYS, and glibc falls back to
+ * clone. */
+static int
+sandbox_clone_rules(scmp_filter_ctx ctx)
+{
+	int rv;
+
+	rv = seccomp_rule_add(
+	    ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+	    SCMP_A0_64(SCMP_CMP_MASKED_EQ, SANDBOX_CLONE_NS, 0));
+	if (rv == 0)
+		rv = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
+				      SCMP_SYS(clone3), 0);
+	return rv;
+}
+
+static int
+sandbox_policy_rules(scmp_filter_ctx ctx, const struct sandbox_policy *p)
+{
+	int rv = sandbox_rules(ctx, base_syscalls, p);
+
+	if (rv == 0)
+		rv = sandbox_rules(ctx, p->sp_syscalls, p);
+	if (rv == 0)
+		rv = sandbox_argrules(ctx, p->sp_argrules);
+	if (rv == 0)
+		rv = sandbox_ioctl_rules(ctx, base_ioctls);
+	if (rv == 0)
+		rv = sandbox_ioctl_rules(ctx, p->sp_ioctls);
+	if (rv == 0)
+		rv = sandbox_prctl_rules(ctx, base_prctls);
+	if (rv == 0)
+		rv = sandbox_prctl_rules(ctx, p->sp_prctls);
+	if (rv == 0)
+		rv = sandbox_clone_rules(ctx);
+#ifdef PROFD_SANITIZERS
+	if (rv == 0)
+		rv = sandbox_rules(ctx, san_syscalls, p);
+	if (rv == 0)
+		rv = sandbox_prctl_rules(ctx, san_prctls);
+#endif
+	return rv;
+}
+
+static int
 sandbox_seccomp(const struct sandbox_policy *p)
 {
 	scmp_filter_ctx ctx;
-	int rv = 0;
+	int rv;
 
 	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
 		return -1;
-	for (size_t i = 0; rv == 0 && base_syscalls[i] != NULL; i++)
-		rv = sandbox_rule(ctx, base_syscalls[i], p);
-	for (size_t i = 0; rv == 0 && p->sp_syscalls && p->sp_syscalls[i]; i++)
-		rv = sandbox_rule(ctx, p->sp_syscalls[i], p);
+	rv = sandbox_policy_rules(ctx, p);
 	if (rv == 0)
 		rv = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1);
 	if (rv == 0)

@@ -9,14 +9,33 @@
 #define SANDBOX_FALLBACK_USER "nobody"
 #define SANDBOX_CHUNK_GROUP   "profd-chunks" /* may reach the chunk socket */
 
+/* A system call allowed, or refused with an errno, only when one argument
+ * has one value: (argument & sa_mask) == sa_value. The call with any other
+ * value is not allowed by this rule. */
+struct sandbox_argrule {
+	const char *sa_name;   /* NULL ends a list */
+	unsigned sa_arg;       /* 0-5 */
+	unsigned long sa_mask; /* SANDBOX_INT for an int argument */
+	unsigned long sa_value;
+	int sa_errno; /* 0: allowed; else refused with it, not run */
+};
+
+/* The mask for an int argument: the kernel reads only its low 32 bits. */
+#define SANDBOX_INT 0xffffffffUL
+
 struct sandbox_policy {
 	const char *sp_name;
 	const int *sp_caps; /* CAP_* values, ended by -1 */
 	const char *const
-	    *sp_syscalls;	/* allowed beyond the base set, NULL-ended */
-	int sp_unix_only;	/* socket() only for AF_UNIX */
-	const int *sp_families; /* else socket() only for these address
-				   families, ended by -1; NULL: any */
+	    *sp_syscalls; /* allowed beyond the base set, NULL-ended */
+	const struct sandbox_argrule *sp_argrules; /* NULL or sa_name-ended */
+	const unsigned long *sp_ioctls; /* ioctl requests allowed beyond
+					   the base ones, ended by 0 */
+	const int *sp_prctls;		/* prctl options allowed beyond the
+					   base ones, ended by -1 */
+	int sp_unix_only;		/* socket() only for AF_UNIX */
+	const int *sp_families;		/* else socket() only for these address
+					   families, ended by -1; NULL: any */
 };
 
 /* Replaces the policy's capabilities by a comma-separated list of names

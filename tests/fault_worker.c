@@ -230,10 +230,14 @@ static const char *const fault_syscalls[] = {
     NULL,
 };
 
+/* The parent-death signal of the bomb's children. */
+static const int fault_prctls[] = {PR_SET_PDEATHSIG, -1};
+
 static const struct sandbox_policy fault_policy = {
     .sp_name = "fault",
     .sp_caps = fault_caps,
     .sp_syscalls = fault_syscalls,
+    .sp_prctls = fault_prctls,
     .sp_unix_only = 1,
 };
 

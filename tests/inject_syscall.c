@@ -4,6 +4,11 @@
  *
  *   inject_syscall PID NAME [ARG...]
  *
+ * An ARG is a number (strtoull, base 0), or bytes that the injector
+ * writes into the thread's stack, below its stack pointer and its red
+ * zone, passing their address: zero:N (N zero bytes), hex:HEX (those
+ * bytes), str:TEXT (TEXT and its NUL). The words it overwrote are put
+ * back once the call has returned.
  * Seizes PID's main thread with ptrace, interrupts it where it waits in a
  * system call, points it at the `syscall` instruction it just ran with the
  * registers of NAME(ARG...), and follows that one call. If seccomp
@@ -29,9 +34,11 @@
 
 #include <seccomp.h>
 
-#define INJ_TRIES   200 /* seizes until the thread sits in a system call */
-#define INJ_STOPS   64	/* stops followed before giving up */
-#define INJ_TIMEOUT 30	/* seconds in all */
+#define INJ_TRIES   200	 /* seizes until the thread sits in a system call */
+#define INJ_STOPS   64	 /* stops followed before giving up */
+#define INJ_TIMEOUT 30	 /* seconds in all */
+#define INJ_MEM_MAX 512	 /* bytes of all memory arguments */
+#define INJ_MEM_GAP 1024 /* kept free below the stack pointer */
 
 #if defined(__x86_64__)
 
@@ -46,6 +53,11 @@ struct inj {
 	pid_t ij_pid;
 	long ij_nr;
 	unsigned long long ij_args[6];
+	int ij_argmem[6]; /* 1: ij_args[i] is an offset in ij_mem */
+	unsigned char ij_mem[INJ_MEM_MAX]; /* the memory arguments */
+	size_t ij_memlen;		   /* in whole words, once placed */
+	unsigned long long ij_memat;	   /* where they are in the thread */
+	long ij_memsaved[INJ_MEM_MAX / sizeof(long)]; /* what was there */
 	struct user_regs_struct ij_saved; /* the thread as we found it */
 	unsigned long long ij_at;	  /* the syscall instruction */
 };
@@ -134,6 +146,44 @@ inj_catch(struct inj *j)
 	return -1;
 }
 
+/* Writes the memory arguments below the thread's stack pointer, saving
+ * what was there, and turns their offsets into addresses. */
+static int
+inj_place(struct inj *j)
+{
+	size_t words = (j->ij_memlen + sizeof(long) - 1) / sizeof(long);
+	long w;
+
+	j->ij_memlen = words * sizeof(long);
+	j->ij_memat = (j->ij_saved.rsp - INJ_MEM_GAP - j->ij_memlen) & ~0xfULL;
+	for (size_t i = 0; i < words; i++) {
+		void *at = (void *)(j->ij_memat + i * sizeof(long));
+
+		errno = 0;
+		j->ij_memsaved[i] = ptrace(PTRACE_PEEKDATA, j->ij_pid, at, 0);
+		memcpy(&w, j->ij_mem + i * sizeof(long), sizeof(w));
+		if (errno != 0 ||
+		    ptrace(PTRACE_POKEDATA, j->ij_pid, at, (void *)w) == -1)
+			return -1;
+	}
+	for (int i = 0; i < 6; i++)
+		if (j->ij_argmem[i])
+			j->ij_args[i] += j->ij_memat;
+	return 0;
+}
+
+/* Puts back the stack words that inj_place overwrote. */
+static int
+inj_unplace(const struct inj *j)
+{
+	for (size_t i = 0; i < j->ij_memlen / sizeof(long); i++)
+		if (ptrace(PTRACE_POKEDATA, j->ij_pid,
+			   (void *)(j->ij_memat + i * sizeof(long)),
+			   (void *)j->ij_memsaved[i]) == -1)
+			return -1;
+	return 0;
+}
+
 /* Points the thread at the syscall instruction with our call in its
  * registers; orig_rax -1 keeps the kernel from restarting its own. */
 static int
@@ -212,7 +262,7 @@ static int
 inj_returned(struct inj *j, const char *name, long long rval)
 {
 	printf("%s returned %lld\n", name, rval);
-	if (inj_restore(j) == -1 ||
+	if (inj_unplace(j) == -1 || inj_restore(j) == -1 ||
 	    ptrace(PTRACE_DETACH, j->ij_pid, 0, 0) == -1)
 		return 1;
 	return 3;
@@ -270,11 +320,74 @@ inj_run(struct inj *j, const char *name)
 			(int)j->ij_pid);
 		return 1;
 	}
+	if (inj_place(j) == -1) {
+		fprintf(stderr, "cannot write below the stack pointer: %s\n",
+			strerror(errno));
+		return 1;
+	}
 	if (inj_load(j) == -1) {
 		fprintf(stderr, "cannot set registers: %s\n", strerror(errno));
 		return 1;
 	}
 	return inj_follow(j, name);
+}
+
+/* Appends n bytes to the memory arguments: their offset, or -1. */
+static long long
+inj_mem_add(struct inj *j, const void *p, size_t n)
+{
+	size_t at = (j->ij_memlen + 15) & ~(size_t)15;
+
+	if (at + n > INJ_MEM_MAX)
+		return -1;
+	memcpy(j->ij_mem + at, p, n);
+	j->ij_memlen = at + n;
+	return (long long)at;
+}
+
+static long long
+inj_mem_hex(struct inj *j, const char *hex)
+{
+	unsigned char b[INJ_MEM_MAX];
+	size_t n = strlen(hex) / 2;
+	unsigned v;
+
+	if (strlen(hex) % 2 != 0 || n > sizeof(b))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return -1;
+		b[i] = (unsigned char)v;
+	}
+	return inj_mem_add(j, b, n);
+}
+
+/* One ARG (see the head of this file) into argument i: 0, or -1. */
+static int
+inj_arg(struct inj *j, int i, const char *arg)
+{
+	static const unsigned char zeros[INJ_MEM_MAX];
+	long long off;
+	char *end;
+
+	if (strncmp(arg, "zero:", 5) == 0) {
+		unsigned long n = strtoul(arg + 5, &end, 0);
+
+		off = *end || n > INJ_MEM_MAX ? -1 : inj_mem_add(j, zeros, n);
+	} else if (strncmp(arg, "hex:", 4) == 0) {
+		off = inj_mem_hex(j, arg + 4);
+	} else if (strncmp(arg, "str:", 4) == 0) {
+		off = inj_mem_add(j, arg + 4, strlen(arg + 4) + 1);
+	} else {
+		errno = 0;
+		j->ij_args[i] = strtoull(arg, &end, 0);
+		return errno == 0 && *arg && !*end ? 0 : -1;
+	}
+	if (off < 0)
+		return -1;
+	j->ij_args[i] = (unsigned long long)off;
+	j->ij_argmem[i] = 1;
+	return 0;
 }
 
 int
@@ -294,8 +407,12 @@ main(int argc, char **argv)
 			argv[2]);
 		return 2;
 	}
-	for (int i = 3; i < argc; i++)
-		j.ij_args[i - 3] = strtoull(argv[i], NULL, 0);
+	for (int i = 3; i < argc; i++) {
+		if (inj_arg(&j, i - 3, argv[i]) == -1) {
+			fprintf(stderr, "bad argument %s\n", argv[i]);
+			return 2;
+		}
+	}
 	alarm(INJ_TIMEOUT);
 	return inj_run(&j, argv[2]);
 }

@@ -4,9 +4,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <linux/capability.h>
+#include <linux/nsfs.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -40,17 +43,39 @@ static const int java_caps[] = {CAP_SYS_PTRACE,
 				CAP_DAC_READ_SEARCH,
 				-1};
 
+/* setns is allowed by java_argrules only. capset and the capability
+ * prctls: the attach helper drops every capability (libcap-ng). */
 static const char *const java_syscalls[] = {
-    "setns", "setresuid", "setresgid", "setgroups", "getgroups",
-    "kill",  "wait4",	  "chdir",     "fchdir",    "lstat",
-    "stat",  "getresuid", "getresgid", "capget",    "setitimer",
-    "alarm", "capset",	  NULL,
+    "setresuid", "setresgid", "setgroups", "getgroups", "kill",
+    "wait4",	 "chdir",     "fchdir",	   "lstat",	"stat",
+    "getresuid", "getresgid", "capget",	   "capset",	"setitimer",
+    "alarm",	 NULL,
 };
+
+/* The attach helper enters the JVM's mount, network and IPC namespaces,
+ * each by its type: setns with any other type (a user or PID namespace,
+ * or 0 for "any") kills. */
+static const struct sandbox_argrule java_argrules[] = {
+    {"setns", 1, SANDBOX_INT, CLONE_NEWNS, 0},
+    {"setns", 1, SANDBOX_INT, CLONE_NEWNET, 0},
+    {"setns", 1, SANDBOX_INT, CLONE_NEWIPC, 0},
+    {NULL, 0, 0, 0, 0},
+};
+
+/* The helper's parent-death signal and its capability drop. */
+static const int java_prctls[] = {PR_SET_PDEATHSIG, PR_CAPBSET_READ,
+				  PR_CAPBSET_DROP, PR_CAP_AMBIENT, -1};
+
+/* The helper asks which user namespace owns a JVM's namespace. */
+static const unsigned long java_ioctls[] = {NS_GET_USERNS, 0};
 
 static const struct sandbox_policy java_policy = {
     .sp_name = "java",
     .sp_caps = java_caps,
     .sp_syscalls = java_syscalls,
+    .sp_argrules = java_argrules,
+    .sp_prctls = java_prctls,
+    .sp_ioctls = java_ioctls,
     .sp_unix_only = 1,
 };
 

@@ -2,10 +2,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <linux/bpf.h>
 #include <linux/capability.h>
+#include <linux/perf_event.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "log.h"
 #include "perf_input.h"
@@ -18,13 +22,13 @@
 static const int perf_caps[] = {CAP_PERFMON, CAP_SYSLOG, CAP_SYS_PTRACE,
 				CAP_DAC_READ_SEARCH, -1};
 
-/* perf record and perf script run inside this filter too. */
+/* perf record and perf script run inside this filter too (they inherit
+ * it through execve), with their children (addr2line, sleep). */
 static const char *const perf_syscalls[] = {
     "execve",
     "wait4",
     "kill",
     "perf_event_open",
-    "bpf",
     "capget",
     "alarm",
     "getcpu",
@@ -33,8 +37,6 @@ static const char *const perf_syscalls[] = {
     "sched_setaffinity",
     "statfs",
     "fstatfs",
-    "unshare",
-    "setns", /* perf enters mount namespaces; EPERM without CAP_SYS_ADMIN */
     "arch_prctl",
     "setpgid",
     "getpgid",
@@ -80,16 +82,43 @@ static const char *const perf_syscalls[] = {
     "open",
     "pipe",
     "copy_file_range",
-    "name_to_handle_at",
-    "open_by_handle_at",
-    "io_uring_setup",
     NULL,
 };
+
+/* What perf calls and copes with failing: refused (EPERM, as without the
+ * capability) and never run. Any other bpf command, unshare or setns
+ * kills. */
+static const struct sandbox_argrule perf_argrules[] = {
+    /* perf record lists the loaded BPF programs for its side-band data */
+    {"bpf", 0, SANDBOX_INT, BPF_PROG_GET_NEXT_ID, EPERM},
+    /* perf's side-band thread, so that it may enter mount namespaces */
+    {"unshare", 0, ~0UL, CLONE_FS, EPERM},
+    /* perf enters a process's mount namespace to read its binaries and
+     * falls back to /proc/PID/root when it cannot */
+    {"setns", 1, SANDBOX_INT, CLONE_NEWNS, EPERM},
+    {NULL, 0, 0, 0, 0},
+};
+
+/* perf's own event fds; TCGETS (isatty) is in the base set. */
+static const unsigned long perf_ioctls[] = {
+    PERF_EVENT_IOC_ENABLE,
+    PERF_EVENT_IOC_DISABLE,
+    PERF_EVENT_IOC_SET_OUTPUT,
+    PERF_EVENT_IOC_ID,
+    0,
+};
+
+/* The parent-death signal of perf's children; perf checks its
+ * capabilities (PR_CAPBSET_READ). */
+static const int perf_prctls[] = {PR_SET_PDEATHSIG, PR_CAPBSET_READ, -1};
 
 static const struct sandbox_policy perf_policy = {
     .sp_name = "perf",
     .sp_caps = perf_caps,
     .sp_syscalls = perf_syscalls,
+    .sp_argrules = perf_argrules,
+    .sp_ioctls = perf_ioctls,
+    .sp_prctls = perf_prctls,
     .sp_unix_only = 1,
 };
 

@@ -16,7 +16,8 @@
 static const int python_caps[] = {CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH, -1};
 
 /* Beyond the base set: reading other processes, and the sampling
- * thread's absolute sleeps. No exec, no network. */
+ * thread's absolute sleeps. No exec, no network, and no ioctl request or
+ * prctl option beyond the base ones. */
 static const char *const python_syscalls[] = {
     "process_vm_readv",
     "clock_nanosleep",

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,10 +31,15 @@ static const int upload_caps[] = {-1};
 static const char *const upload_syscalls[] = {"linkat", "rmdir", "wait4",
 					      "alarm", NULL};
 
+/* The parent-death signal of each HTTP request's child. No ioctl beyond
+ * the base set. */
+static const int upload_prctls[] = {PR_SET_PDEATHSIG, -1};
+
 static const struct sandbox_policy upload_policy = {
     .sp_name = "upload",
     .sp_caps = upload_caps,
     .sp_syscalls = upload_syscalls,
+    .sp_prctls = upload_prctls,
     .sp_unix_only = 1,
 };
 
@@ -44,6 +50,7 @@ static const struct sandbox_policy upload_net_policy = {
     .sp_name = "upload",
     .sp_caps = upload_caps,
     .sp_syscalls = upload_syscalls,
+    .sp_prctls = upload_prctls,
     .sp_families = upload_net_families,
 };
 
