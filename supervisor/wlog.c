@@ -107,7 +107,10 @@ wlog_open(struct worker *w, int *wfd)
 
 	if (pipe2(fds, O_CLOEXEC) == -1)
 		return -1;
-	if (fcntl(fds[0], F_SETFL, O_NONBLOCK) == -1) {
+	/* Neither side blocks: a worker whose profd is slow (or stopped)
+	 * loses lines past the pipe's 64 KiB, rather than hanging. */
+	if (fcntl(fds[0], F_SETFL, O_NONBLOCK) == -1 ||
+	    fcntl(fds[1], F_SETFL, O_NONBLOCK) == -1) {
 		close(fds[0]);
 		close(fds[1]);
 		return -1;
