@@ -213,3 +213,20 @@ procfs_open_in_root(pid_t pid, const char *cwd, const char *path, int nolinks)
 	errno = err;
 	return procfs_only_regular(fd);
 }
+
+unsigned long long
+procfs_start_time(pid_t pid)
+{
+	char buf[1024], *p;
+	unsigned long long start = 0;
+
+	/* comm may hold anything, ')' too: the fields follow the last. */
+	if (procfs_read_pid(pid, "stat", buf, sizeof(buf)) <= 0 ||
+	    (p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 2,
+		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
+		   "%*d %*d %*d %*d %*d %*d %llu",
+		   &start) != 1)
+		return 0;
+	return start;
+}

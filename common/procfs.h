@@ -16,6 +16,10 @@ struct procfs_cpu {
 ssize_t procfs_read(const char *path, char *buf, size_t len);
 /* Same for /proc/PID/NAME. */
 ssize_t procfs_read_pid(pid_t pid, const char *name, char *buf, size_t len);
+/* The start time of pid in clock ticks since boot (field 22 of
+ * /proc/PID/stat): with the pid, it names one process for good. 0 if the
+ * process is gone or its stat does not parse. */
+unsigned long long procfs_start_time(pid_t pid);
 /* Stores the comm of pid (newline removed) in buf; -1 if it is gone. */
 int procfs_comm(pid_t pid, char *buf, size_t len);
 /* Returns 1 if pid exists and is not a zombie, else 0. */

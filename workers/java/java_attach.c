@@ -112,23 +112,6 @@ jattach_maps(pid_t pid, struct jattach_maps *m)
 	return m->jm_libjvm[0] != '\0' && m->jm_range[0] != '\0' ? 0 : -1;
 }
 
-/* The start time of pid (field 22 of /proc/PID/stat); 0 if gone. */
-static unsigned long long
-helper_starttime(pid_t pid)
-{
-	char buf[1024], *p;
-	unsigned long long start = 0;
-
-	if (procfs_read_pid(pid, "stat", buf, sizeof(buf)) <= 0 ||
-	    (p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 2,
-		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
-		   "%*d %*d %*d %*d %*d %*d %llu",
-		   &start) != 1)
-		return 0;
-	return start;
-}
-
 /* Does namespace fd belong to the user namespace user (profd's own)? */
 static int
 helper_ns_owned(int fd, const struct stat *user)
@@ -232,7 +215,7 @@ static int
 helper_check(const struct jattach_target *t, int fds[HELPER_NNS],
 	     struct jattach_maps *m, struct helper_msg *msg)
 {
-	unsigned long long start = helper_starttime(t->jt_pid);
+	unsigned long long start = procfs_start_time(t->jt_pid);
 	char *why = msg->hm_msg;
 	size_t len = sizeof(msg->hm_msg);
 	int rv;
@@ -242,7 +225,7 @@ helper_check(const struct jattach_target *t, int fds[HELPER_NNS],
 	if ((rv = helper_open_ns(t->jt_pid, fds, why, len)) != JATTACH_OK ||
 	    (rv = helper_check_files(t->jt_pid, m, why, len)) != JATTACH_OK)
 		return rv;
-	if (helper_starttime(t->jt_pid) != start)
+	if (procfs_start_time(t->jt_pid) != start)
 		return JATTACH_ENTER; /* gone: the checks were of another */
 	return JATTACH_OK;
 }

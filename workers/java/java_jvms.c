@@ -197,16 +197,11 @@ hash_bytes(const char *p, size_t n)
 int
 java_identify(pid_t pid, struct java_jvm *j)
 {
-	char buf[16384], *p;
-	unsigned long long start = 0;
+	char buf[16384];
+	unsigned long long start;
 	ssize_t n;
 
-	if (procfs_read_pid(pid, "stat", buf, sizeof(buf)) <= 0 ||
-	    (p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 2,
-		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
-		   "%*d %*d %*d %*d %*d %*d %llu",
-		   &start) != 1)
+	if ((start = procfs_start_time(pid)) == 0)
 		return -1;
 	j->jj_pid = pid;
 	j->jj_starttime = start;
