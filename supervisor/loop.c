@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/signalfd.h>
@@ -11,6 +13,7 @@
 
 #include "log.h"
 #include "profd.h"
+#include "util.h"
 
 /* Reaps every child that has exited; a worker's group goes with it. */
 static void
@@ -154,9 +157,37 @@ loop_poll(struct profd *p, int timeout)
 		loop_signal(p);
 }
 
-static void
-loop_close(struct profd *p)
+/* Who finishes the clean-up: profd's thread, or the watchdog when nng's
+ * close has not returned in time (nng 1.5 can wait forever in it). */
+enum { LOOP_CLOSING, LOOP_CLOSED, LOOP_TAKEN };
+static _Atomic int loop_close_state = LOOP_CLOSING;
+
+static void *
+loop_close_watchdog(void *arg)
 {
+	struct profd *p = arg;
+	int closing = LOOP_CLOSING;
+
+	sleep_ms(PROFD_CLOSE_MS);
+	if (!atomic_compare_exchange_strong(&loop_close_state, &closing,
+					    LOOP_TAKEN))
+		return NULL;
+	log_error("nng did not close profd's sockets in %d s: exiting "
+		  "without them",
+		  PROFD_CLOSE_MS / 1000);
+	rundir_cleanup(p);
+	_exit(p->p_exit != 0 ? p->p_exit : 1);
+}
+
+/* Closes the sockets under the watchdog; returns only if they closed. */
+static void
+loop_close_sockets(struct profd *p)
+{
+	int closing = LOOP_CLOSING;
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, loop_close_watchdog, p) == 0)
+		pthread_detach(t);
 	for (size_t i = 0; i < p->p_nworkers; i++) {
 		struct worker *w = &p->p_workers[i];
 
@@ -164,14 +195,28 @@ loop_close(struct profd *p)
 			nng_close(w->w_sock);
 		w->w_open = 0;
 		w->w_fd = -1;
+	}
+	control_close(p);
+	if (!atomic_compare_exchange_strong(&loop_close_state, &closing,
+					    LOOP_CLOSED))
+		for (;;)
+			pause(); /* the watchdog exits */
+}
+
+static void
+loop_close(struct profd *p)
+{
+	for (size_t i = 0; i < p->p_nworkers; i++) {
+		struct worker *w = &p->p_workers[i];
+
 		if (w->w_cg_ok)
 			cgroup_destroy(&w->w_cg);
 		w->w_cg_ok = 0;
 		wlog_read(w);
 		wlog_close(w);
 	}
-	control_close(p);
 	cgroup_remove_parent();
+	loop_close_sockets(p);
 }
 
 int
