@@ -103,7 +103,10 @@ sender_try(struct sender *s, struct backend *b)
 		sender_failed(s, b, e.se_meta.wm_window);
 		return 0;
 	}
-	spool_remove(s->sn_spool, b->b_queue, e.se_seq);
+	if (r == SEND_REJECT)
+		spool_reject(s->sn_spool, b->b_queue, e.se_seq, b->b_reason);
+	else
+		spool_remove(s->sn_spool, b->b_queue, e.se_seq);
 	if (r == SEND_OK)
 		sender_delivered(b, e.se_meta.wm_window);
 	return 1;

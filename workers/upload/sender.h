@@ -30,9 +30,11 @@ struct net_conf {
 };
 
 enum send_result {
-	SEND_OK,    /* delivered: remove it */
-	SEND_RETRY, /* not now: keep it, back off */
-	SEND_DROP,  /* refused for good: remove it */
+	SEND_OK,     /* delivered: remove it */
+	SEND_RETRY,  /* not now: keep it, back off */
+	SEND_DROP,   /* cannot be sent at all: remove it */
+	SEND_REJECT, /* refused for good by the server: kept aside with the
+			backend's b_reason (spool_reject) */
 };
 
 struct sender;
@@ -55,7 +57,8 @@ struct backend {
 	int64_t b_backoff_ms;
 	uint64_t b_failures; /* in a row */
 	uint64_t b_sent;
-	char b_gpid[SENDER_GPID_MAX]; /* Performance Studio's, as JSON */
+	char b_gpid[SENDER_GPID_MAX];	 /* Performance Studio's, as JSON */
+	char b_reason[SPOOL_REASON_MAX]; /* why the last window was refused */
 };
 
 struct sender {
