@@ -140,6 +140,21 @@ spool_mkdir(int dirfd, const char *name, uid_t uid, gid_t gid)
 	return fd;
 }
 
+/* Numbers the next entry after those kept in the directory on fd, so that
+ * a new window never takes the name of a refused one. */
+static void
+spool_next_after(struct spool *sp, int fd)
+{
+	struct spool_item *items;
+	size_t n;
+
+	if (spool_scan(fd, &items, &n) == -1)
+		return;
+	if (n > 0 && items[n - 1].si_seq >= sp->sp_next)
+		sp->sp_next = items[n - 1].si_seq + 1;
+	free(items);
+}
+
 static int
 spool_open_queue(struct spool *sp, const char *name, uid_t uid, gid_t gid)
 {
@@ -157,6 +172,7 @@ spool_open_queue(struct spool *sp, const char *name, uid_t uid, gid_t gid)
 		return -1;
 	}
 	sp->sp_nq++;
+	spool_next_after(sp, q->sq_rejfd);
 	if (n > 0) {
 		if (items[n - 1].si_seq >= sp->sp_next)
 			sp->sp_next = items[n - 1].si_seq + 1;
