@@ -43,14 +43,15 @@ put_id(struct write_ctx *c, uint32_t id)
 static int
 write_prefix(struct write_ctx *c, const struct stack_proc *p)
 {
-	if (c->wc_fmt == COLLAPSED_GPROFILER) {
-		if (fputs("0;", c->wc_f) == EOF || put_id(c, p->sp_container) ||
-		    fputc(';', c->wc_f) == EOF)
+	if (c->wc_fmt == COLLAPSED_GPROFILER && fputs("0;", c->wc_f) == EOF)
+		return -1;
+	if (c->wc_fmt != COLLAPSED_PLAIN) {
+		if (put_id(c, p->sp_container) || fputc(';', c->wc_f) == EOF)
 			return -1;
 	}
 	if (put_id(c, p->sp_comm) == -1)
 		return -1;
-	if (c->wc_fmt == COLLAPSED_GPROFILER && p->sp_app_id != 0 &&
+	if (c->wc_fmt != COLLAPSED_PLAIN && p->sp_app_id != 0 &&
 	    (fputs(";" APPID_PREFIX, c->wc_f) == EOF ||
 	     put_id(c, p->sp_app_id)))
 		return -1;
@@ -135,13 +136,14 @@ next_field(struct cursor *c, const char **s, size_t *len)
 
 static int
 parse_gprofiler_prefix(struct cursor *c, struct stack_table *t,
-		       uint32_t *container)
+		       uint32_t *container, enum collapsed_fmt fmt)
 {
 	const char *s;
 	size_t len;
 
-	if (next_field(c, &s, &len) == -1 || len == 0 || len > 9 ||
-	    strspn(s, "0123456789") < len)
+	if (fmt == COLLAPSED_GPROFILER &&
+	    (next_field(c, &s, &len) == -1 || len == 0 || len > 9 ||
+	     strspn(s, "0123456789") < len))
 		return -1;
 	if (next_field(c, &s, &len) == -1)
 		return -1;
@@ -159,7 +161,7 @@ parse_frames(struct cursor *c, struct stack_table *t, uint32_t *frames,
 	*n = 0;
 	*app_id = 0;
 	while (next_field(c, &s, &len) == 0) {
-		if (fmt == COLLAPSED_GPROFILER && *n == 0 && *app_id == 0 &&
+		if (fmt != COLLAPSED_PLAIN && *n == 0 && *app_id == 0 &&
 		    len > strlen(APPID_PREFIX) &&
 		    memcmp(s, APPID_PREFIX, strlen(APPID_PREFIX)) == 0) {
 			*app_id = stacks_intern(t, s + strlen(APPID_PREFIX),
@@ -187,8 +189,8 @@ parse_stack(struct stack_table *t, const char *line, size_t len,
 	size_t slen, n;
 	int proc;
 
-	if (fmt == COLLAPSED_GPROFILER &&
-	    parse_gprofiler_prefix(&c, t, &container) == -1)
+	if (fmt != COLLAPSED_PLAIN &&
+	    parse_gprofiler_prefix(&c, t, &container, fmt) == -1)
 		return -1;
 	if (next_field(&c, &s, &slen) == -1 ||
 	    (comm = stacks_intern(t, s, slen)) == STACKS_NONE)
@@ -222,6 +224,23 @@ collapsed_parse_line(struct stack_table *t, const char *line, size_t len,
 		return -1;
 	}
 	return 0;
+}
+
+enum collapsed_fmt
+collapsed_header_fmt(const char *header)
+{
+	static const char key[] = "\"application_metadata_enabled\"";
+	const char *p = strstr(header, key);
+
+	if (p == NULL)
+		return COLLAPSED_GPROFILER_NOIDX;
+	p += sizeof(key) - 1;
+	p += strspn(p, " \t");
+	if (*p++ != ':')
+		return COLLAPSED_GPROFILER_NOIDX;
+	p += strspn(p, " \t");
+	return strncmp(p, "true", 4) == 0 ? COLLAPSED_GPROFILER
+					  : COLLAPSED_GPROFILER_NOIDX;
 }
 
 /* Reads one line of at most max bytes into buf, without its newline.

@@ -14,6 +14,8 @@ enum collapsed_fmt {
 	COLLAPSED_PLAIN,     /* comm;root;...;leaf count */
 	COLLAPSED_GPROFILER, /* meta;container;comm;[appid: X;]root;...;leaf
 				count */
+	COLLAPSED_GPROFILER_NOIDX, /* container;comm;[appid: X;]root;...;leaf
+				      count: application metadata off */
 };
 
 struct collapsed_stats {
@@ -31,6 +33,10 @@ int collapsed_parse_line(struct stack_table *t, const char *line, size_t len,
 /* Adds every line of f to t, counting what it skips; -1 on a read error. */
 int collapsed_read(FILE *f, struct stack_table *t, enum collapsed_fmt fmt,
 		   struct collapsed_stats *st);
+/* The format of a gProfiler collapsed file's lines from its header line
+ * ("# {...}"): with the numeric index of their application metadata
+ * exactly when the header says "application_metadata_enabled": true. */
+enum collapsed_fmt collapsed_header_fmt(const char *header);
 /* Writes s[0..len) with ';' and control characters replaced by '_'. */
 int collapsed_put_frame(FILE *f, const char *s, size_t len);
 

@@ -377,6 +377,49 @@ START_TEST(test_parse_gprofiler_bad)
 }
 END_TEST
 
+/* A gProfiler file without application metadata: container;comm;frames. */
+START_TEST(test_parse_gprofiler_noidx)
+{
+	struct stack_table *t = table_new(0);
+	struct stack_proc *p;
+	char *out;
+
+	assert_good(t, "ctr;comm;appid: x;f;g 4", COLLAPSED_GPROFILER_NOIDX, 4);
+	assert_good(t, ";comm;f 2", COLLAPSED_GPROFILER_NOIDX, 2);
+	assert_bad(t, "ctr;comm 1", COLLAPSED_GPROFILER_NOIDX);
+	assert_bad(t, "ctr 1", COLLAPSED_GPROFILER_NOIDX);
+	ck_assert_uint_eq(stacks_nproc(t), 2);
+	p = stacks_proc_at(t, 0);
+	ck_assert_str_eq(stacks_str(t, p->sp_container), "ctr");
+	ck_assert_str_eq(stacks_str(t, p->sp_comm), "comm");
+	ck_assert_str_eq(stacks_str(t, p->sp_app_id), "x");
+	out = write_str(t, COLLAPSED_GPROFILER);
+	ck_assert_str_eq(out, "0;ctr;comm;appid: x;f;g 4\n0;;comm;f 2\n");
+	free(out);
+	out = write_str(t, COLLAPSED_GPROFILER_NOIDX);
+	ck_assert_str_eq(out, "ctr;comm;appid: x;f;g 4\n;comm;f 2\n");
+	free(out);
+	stacks_free(t);
+}
+END_TEST
+
+/* The header says which: the index exactly when the flag is true. */
+START_TEST(test_header_fmt)
+{
+	ck_assert_int_eq(
+	    collapsed_header_fmt("# {\"application_metadata_enabled\": true}"),
+	    COLLAPSED_GPROFILER);
+	ck_assert_int_eq(
+	    collapsed_header_fmt("# {\"application_metadata_enabled\":true}"),
+	    COLLAPSED_GPROFILER);
+	ck_assert_int_eq(
+	    collapsed_header_fmt("# {\"application_metadata_enabled\": false}"),
+	    COLLAPSED_GPROFILER_NOIDX);
+	ck_assert_int_eq(collapsed_header_fmt("# {\"metadata\": {}}"),
+			 COLLAPSED_GPROFILER_NOIDX);
+}
+END_TEST
+
 START_TEST(test_parse_too_many_frames)
 {
 	struct stack_table *t = table_new(0);
@@ -610,6 +653,8 @@ collapsed_suite(void)
 	tcase_add_test(p, test_parse_blank_and_comments);
 	tcase_add_test(p, test_parse_gprofiler);
 	tcase_add_test(p, test_parse_gprofiler_bad);
+	tcase_add_test(p, test_parse_gprofiler_noidx);
+	tcase_add_test(p, test_header_fmt);
 	tcase_add_test(p, test_parse_too_many_frames);
 	tcase_add_test(p, test_parse_nul_bytes);
 	tcase_add_test(r, test_read_mixed);

@@ -12,8 +12,9 @@ request it answers to DIR/requests.jsonl, and obeys a control port.
         --client-ca, requires a client certificate signed by it).
     http_server.py control DIR MODE [SECONDS]
         MODE is ok, fail (503 on every request), hang (read the request,
-        never answer), or refuse (close the listening socket). The mode
-        holds for SECONDS (default: until the next control command).
+        never answer), refuse (close the listening socket), or reject
+        (400 "told to reject" to every profile). The mode holds for
+        SECONDS (default: until the next control command).
     http_server.py command DIR ID start|stop [CONFIG_JSON]
         Queues a profiling command: the next heartbeat is answered with
         command_id ID, command_type start or stop and CONFIG_JSON (an
@@ -23,6 +24,21 @@ request it answers to DIR/requests.jsonl, and obeys a control port.
         Waits until COUNT requests to PATH were answered with 200; exits
         1 on timeout.
 
+POST /api/v2/profiles is checked as strictly as Performance Studio's
+route (backend/routers/profiles_routes.py) and its models check it: the
+body's start_time, profile and gpid (else 422, FastAPI's validation
+answer); the profile's first line "#" + JSON with a "metadata" object
+that makes a valid AgentMetadata (every required field, of its type), and
+for an agent_version >= 1.2.3 a gpid that is "" or a number (else 400
+"Failed to parse v2 metadata", the server's message for all of these).
+Then what the indexer (gprofiler_indexer/callstacks.go) relies on: every
+stack line is "[idx;]container;frames count", with idx (a number naming
+an entry of application_metadata) exactly when the header says
+"application_metadata_enabled": true (else 400 with a message of this
+server's own: the real one stores such a file and its indexer misreads
+it). Unlike the real server it answers its --gpid to every agent (the real
+one answers 0 to an agent_version below 1.2.3).
+
 Each line of requests.jsonl is a JSON object: t (unix time), method,
 path, query (name -> value), headers (lower-case name -> value), status,
 answer (the JSON answered, if any), body_len (bytes received), gzip
@@ -30,10 +46,13 @@ answer (the JSON answered, if any), body_len (bytes received), gzip
 JSON, text for other bodies, or base64 under body_b64 for binary ones).
 """
 import base64
+import datetime
 import gzip
 import http.server
 import json
+import math
 import os
+import re
 import socket
 import sys
 import threading
@@ -101,6 +120,153 @@ def decode_body(raw, headers):
 
 STUDIO_FIELDS = ("start_time", "end_time", "hostname", "profile", "cpu_avg",
                  "mem_avg", "spawn_time", "gpid")
+PARSE_FAILED = "Failed to parse v2 metadata"
+GPID_SUPPORT_VERSION = (1, 2, 3)
+# gprofiler_dev/postgres/schemas.py AgentMetadata: the fields without a
+# default (public_ip and instance_type are set by the route itself).
+AGENT_METADATA = (
+    ("current_time", "datetime"), ("spawn_time", "datetime"),
+    ("spawn_uptime_ms", "int"), ("private_ip", "str"), ("hostname", "str"),
+    ("cloud_provider", "cloud"), ("processors", "int"),
+    ("memory_capacity_mb", "int"), ("system_name", "str"),
+    ("os_name", "str"), ("os_release", "str"), ("kernel_release", "str"),
+    ("kernel_version", "str"), ("hardware_type", "str"), ("pid", "int"),
+    ("mac_address", "str"), ("agent_version", "str"), ("libc_type", "str"),
+    ("libc_version", "str"), ("python_version", "str"), ("run_mode", "str"),
+    ("deployment_type", "str"), ("run_arguments", "dict"))
+AGENT_OPTIONAL = (("cloud_info", "dict"), ("big_data", "dict"))
+CLOUD_PROVIDERS = ("aws", "gcp", "azure", "unknown")  # any case
+
+
+def valid_datetime(v):
+    """pydantic's datetime: a number (unix time) or an ISO 8601 string."""
+    if isinstance(v, bool):
+        return False
+    if isinstance(v, (int, float)):
+        return math.isfinite(v)
+    if not isinstance(v, str):
+        return False
+    try:
+        datetime.datetime.fromisoformat(v)
+        return True
+    except ValueError:
+        return False
+
+
+def valid_int(v):
+    """pydantic's lax int: a number or a string of digits."""
+    if isinstance(v, (int, float)):
+        return not isinstance(v, float) or math.isfinite(v)
+    return isinstance(v, str) and re.fullmatch(r"\s*[-+]?\d+\s*", v) \
+        is not None
+
+
+VALID = {
+    "datetime": valid_datetime,
+    "int": valid_int,
+    "str": lambda v: isinstance(v, str),
+    "dict": lambda v: isinstance(v, dict),
+    "cloud": lambda v: isinstance(v, str) and v.lower() in CLOUD_PROVIDERS,
+}
+
+
+def agent_metadata_error(md):
+    """Why md is no valid AgentMetadata, or None."""
+    if not isinstance(md, dict):
+        return "metadata is not an object"
+    for name, kind in AGENT_METADATA:
+        if name not in md:
+            return "metadata.%s is missing" % name
+        if not VALID[kind](md[name]):
+            return "metadata.%s is not a %s: %r" % (name, kind, md[name])
+    for name, kind in AGENT_OPTIONAL:
+        if name in md and not VALID[kind](md[name]):
+            return "metadata.%s is not a %s" % (name, kind)
+    return None
+
+
+def version_tuple(v):
+    m = re.match(r"(\d+(?:\.\d+)*)", v)
+    if m is None:
+        return None
+    return tuple(int(x) for x in m.group(1).split("."))
+
+
+def header_error(body):
+    """Why the route would answer 400 "Failed to parse v2 metadata" to
+    body, or None; also returns the parsed header."""
+    profile = body["profile"]
+    first = profile.split("\n", 1)[0]
+    if not first.startswith("#"):
+        return "the profile's first line is no # header", None
+    try:
+        head = json.loads(first[1:])
+    except ValueError:
+        return "the header is not JSON", None
+    if not isinstance(head, dict) or not isinstance(
+            head.get("containers", []), list):
+        return "the header is not an object", None
+    md = head.get("metadata")
+    if md is None:
+        return "the header has no metadata", None
+    why = agent_metadata_error(md)
+    if why is not None:
+        return why, None
+    ver = version_tuple(md["agent_version"])
+    if ver is None:
+        return "agent_version is no version: %r" % md["agent_version"], None
+    if ver >= GPID_SUPPORT_VERSION:
+        gpid = body["gpid"]
+        if gpid not in ("", 0) and not valid_int(gpid):
+            return "gpid is no number: %r" % gpid, None
+    return None, head
+
+
+def lines_error(head, profile):
+    """Why the indexer would misread the profile's stack lines, or None."""
+    enabled = head.get("application_metadata_enabled") is True
+    appmd = head.get("application_metadata")
+    nappmd = len(appmd) if isinstance(appmd, list) else 0
+    v1 = (head["metadata"].get("run_arguments") or {}) \
+        .get("profile_api_version") == "v1"
+    for n, line in enumerate(profile.split("\n")[1:], 2):
+        if line.strip() == "" or line.startswith("#"):
+            continue
+        stack, _, count = line.strip().rpartition(" ")
+        if not count.isdigit() or stack == "":
+            return "line %d has no sample count" % n
+        fields = stack.split(";")
+        want = (1 if enabled else 0) + (0 if v1 else 1) + 1
+        if len(fields) < want:
+            return "line %d has %d fields, fewer than %d" % (
+                n, len(fields), want)
+        if enabled and not (fields[0].isdigit() and
+                            int(fields[0]) < max(nappmd, 1)):
+            return ("line %d: application_metadata_enabled is true but it "
+                    "has no index of application_metadata" % n)
+        if not enabled and not v1 and fields[0].isdigit() and \
+                len(fields) >= 3:
+            return ("line %d starts with an index but "
+                    "application_metadata_enabled is not true: the "
+                    "indexer would read %r as its container" % (n, fields[0]))
+    return None
+
+
+def agent_data_error(body):
+    """FastAPI's 422 for the body's model AgentData, or None."""
+    if not isinstance(body, dict):
+        return {"detail": [{"loc": ["body"], "msg": "not an object"}]}
+    for name, ok in (("start_time", valid_datetime),
+                     ("profile", lambda v: isinstance(v, str)),
+                     ("gpid", lambda v: isinstance(v, (str, int)) and
+                      not isinstance(v, bool))):
+        if name not in body:
+            return {"detail": [{"loc": ["body", name],
+                                "msg": "field required"}]}
+        if not ok(body[name]):
+            return {"detail": [{"loc": ["body", name],
+                                "msg": "invalid %s" % name}]}
+    return None
 
 
 class Api(http.server.BaseHTTPRequestHandler):
@@ -205,11 +371,26 @@ class Api(http.server.BaseHTTPRequestHandler):
             self.answer(400, {"message": "gzipped JSON expected"}, entry)
             return
         body = entry.get("body")
-        missing = [f for f in STUDIO_FIELDS
-                   if not isinstance(body, dict) or f not in body]
+        invalid = agent_data_error(body)
+        if invalid is not None:
+            self.answer(422, invalid, entry)
+            return
+        missing = [f for f in STUDIO_FIELDS if f not in body]
         if missing:
             self.answer(400, {"message": "missing " + ",".join(missing)},
                         entry)
+            return
+        why, head = header_error(body)
+        if why is not None:
+            entry["why"] = why
+            self.answer(400, {"message": PARSE_FAILED}, entry)
+            return
+        why = lines_error(head, body["profile"])
+        if why is not None:
+            self.answer(400, {"message": "indexer: " + why}, entry)
+            return
+        if st.current_mode() == "reject":
+            self.answer(400, {"message": "told to reject"}, entry)
             return
         self.answer(200, {"message": "ok", "gpid": st.gpid}, entry)
 
@@ -262,7 +443,7 @@ class Control(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             return
         mode = q.get("mode", "ok")
-        if mode not in ("ok", "fail", "hang", "refuse"):
+        if mode not in ("ok", "fail", "hang", "refuse", "reject"):
             self.send_error(400)
             return
         secs = float(q["seconds"]) if q.get("seconds") else None

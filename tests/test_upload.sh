@@ -10,7 +10,7 @@ UP_ARGS="-u --server-host $URL --service-name web-svc --token-file $T/token"
 
 # An existing gProfiler collapsed file: its header gives the window's times.
 cat >"$T/in.col" <<'COL'
-# {"metadata": {"start_time": "2026-01-02T03:04:05Z", "end_time": "2026-01-02T03:05:05Z"}}
+# {"metadata": {"start_time": "2026-01-02T03:04:05Z", "end_time": "2026-01-02T03:05:05Z"}, "application_metadata_enabled": true}
 0;;app;main;foo 5
 0;;app;main;bar 3
 0;cont1;app2;run;x 2

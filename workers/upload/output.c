@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 #include "flamegraph.h"
 #include "json.h"
 #include "log.h"
+#include "metadata.h"
 #include "output.h"
 #include "pprof.h"
 #include "util.h"
@@ -33,35 +33,38 @@ put_kv_str(FILE *f, const char *key, const char *val, int comma)
 static void
 write_metadata(FILE *f, const struct window_meta *m)
 {
+	const char *perf_mode = m->wm_perf_mode ? m->wm_perf_mode : "fp";
 	char start[32], end[32];
-	struct utsname u;
 
-	memset(&u, 0, sizeof(u));
-	uname(&u);
 	fmt_iso8601(m->wm_start, start, sizeof(start));
 	fmt_iso8601(m->wm_end, end, sizeof(end));
 	fputs("\"metadata\": {", f);
-	put_kv_str(f, "hostname", u.nodename, 1);
-	put_kv_str(f, "kernel_release", u.release, 1);
-	put_kv_str(f, "kernel_version", u.version, 1);
-	put_kv_str(f, "arch", u.machine, 1);
-	fprintf(f, "\"cpu_count\": %ld, ", sysconf(_SC_NPROCESSORS_ONLN));
-	put_kv_str(f, "agent_version", PACKAGE_VERSION, 1);
+	metadata_put(f, metadata_get());
+	fprintf(f, "\"arch\": ");
+	json_put_string(f, metadata_get()->am_machine);
+	fprintf(f, ", \"cpu_count\": %ld, ", sysconf(_SC_NPROCESSORS_ONLN));
 	put_kv_str(f, "profiling_mode", "cpu", 1);
 	fprintf(f, "\"sampling_frequency\": %u, ", m->wm_frequency);
 	put_kv_str(f, "start_time", start, 1);
 	put_kv_str(f, "end_time", end, 1);
 	fprintf(f, "\"window\": %llu, ", (unsigned long long)m->wm_window);
+	/* gProfiler's argparse names, then profd's own older ones. */
 	fprintf(f,
-		"\"run_arguments\": {\"profiling_frequency\": %u, "
-		"\"profiling_duration\": %u, \"continuous\": %s, ",
+		"\"run_arguments\": {\"frequency\": %u, \"duration\": %u, "
+		"\"continuous\": %s, \"profiling_mode\": \"cpu\", "
+		"\"profile_api_version\": null, ",
 		m->wm_frequency, m->wm_duration,
 		m->wm_continuous ? "true" : "false");
-	put_kv_str(f, "perf_mode", m->wm_perf_mode ? m->wm_perf_mode : "fp", 0);
+	fprintf(f, "\"profiling_frequency\": %u, \"profiling_duration\": %u, ",
+		m->wm_frequency, m->wm_duration);
+	put_kv_str(f, "perf_mode", perf_mode, 0);
 	fputs("}}, ", f);
 }
 
-/* Writes gProfiler's first line: "# " and the profile's JSON metadata. */
+/* Writes gProfiler's first line: "# " and the profile's JSON metadata.
+ * Every stack line carries the index of its application metadata ("0;",
+ * whose entry is null), so application_metadata_enabled is true: the
+ * indexer then reads the container from the second field. */
 static void
 write_header(FILE *f, const struct window_meta *m)
 {
@@ -70,7 +73,8 @@ write_header(FILE *f, const struct window_meta *m)
 	fprintf(f, "\"metrics\": {\"cpu_avg\": %.2f, \"mem_avg\": %.2f}, ",
 		m->wm_cpu_avg, m->wm_mem_avg);
 	fputs("\"application_metadata\": [null], "
-	      "\"application_metadata_enabled\": false}\n",
+	      "\"application_metadata_enabled\": true, "
+	      "\"profiling_mode\": \"cpu\"}\n",
 	      f);
 }
 

@@ -103,7 +103,11 @@ sender_try(struct sender *s, struct backend *b)
 		sender_failed(s, b, e.se_meta.wm_window);
 		return 0;
 	}
-	spool_remove(s->sn_spool, b->b_queue, e.se_seq);
+	if (r == SEND_REJECT) {
+		b->b_rejected++;
+		spool_reject(s->sn_spool, b->b_queue, e.se_seq, b->b_reason);
+	} else
+		spool_remove(s->sn_spool, b->b_queue, e.se_seq);
 	if (r == SEND_OK)
 		sender_delivered(b, e.se_meta.wm_window);
 	return 1;
@@ -241,7 +245,13 @@ sender_stop(struct sender *s, int64_t drain_ms)
 				 "the next run",
 				 s->sn_b[i].b_ops->bo_name, n,
 				 s->sn_spool->sp_dir);
-		left += n;
+		if (s->sn_b[i].b_rejected > 0)
+			log_warn(
+			    "%s: %" PRIu64 " windows refused by the server, "
+			    "kept in %s/" SPOOL_REJECTED "/%s",
+			    s->sn_b[i].b_ops->bo_name, s->sn_b[i].b_rejected,
+			    s->sn_spool->sp_dir, s->sn_b[i].b_ops->bo_name);
+		left += n + s->sn_b[i].b_rejected;
 	}
 	pthread_cond_destroy(&s->sn_cond);
 	pthread_mutex_destroy(&s->sn_lock);

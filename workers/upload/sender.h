@@ -30,9 +30,11 @@ struct net_conf {
 };
 
 enum send_result {
-	SEND_OK,    /* delivered: remove it */
-	SEND_RETRY, /* not now: keep it, back off */
-	SEND_DROP,  /* refused for good: remove it */
+	SEND_OK,     /* delivered: remove it */
+	SEND_RETRY,  /* not now: keep it, back off */
+	SEND_DROP,   /* cannot be sent at all: remove it */
+	SEND_REJECT, /* refused for good by the server: kept aside with the
+			backend's b_reason (spool_reject) */
 };
 
 struct sender;
@@ -55,7 +57,9 @@ struct backend {
 	int64_t b_backoff_ms;
 	uint64_t b_failures; /* in a row */
 	uint64_t b_sent;
+	uint64_t b_rejected;	      /* windows refused for good, this run */
 	char b_gpid[SENDER_GPID_MAX]; /* Performance Studio's, as JSON */
+	char b_reason[SPOOL_REASON_MAX]; /* why the last window was refused */
 };
 
 struct sender {
@@ -79,7 +83,8 @@ int sender_start(struct sender *s, struct net_conf *c, struct spool *sp);
 /* Says a window was spooled. */
 void sender_kick(struct sender *s);
 /* Delivers what it can within drain_ms, then stops the thread. Returns
- * the number of windows left in the spool. */
+ * the number of windows not delivered: left in the spool, or refused for
+ * good by a server during this run. */
 size_t sender_stop(struct sender *s, int64_t drain_ms);
 /* Builds "BASE/PATH" without a doubled slash into buf; -1 if too long. */
 int sender_url(char *buf, size_t len, const char *base, const char *path);

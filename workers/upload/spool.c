@@ -15,6 +15,7 @@
 #include "spool.h"
 
 #define SPOOL_EXT     ".win"
+#define REASON_EXT    ".reason"
 #define SPOOL_NAMELEN (20 + sizeof(SPOOL_EXT) - 1)
 
 struct spool_item {
@@ -139,6 +140,21 @@ spool_mkdir(int dirfd, const char *name, uid_t uid, gid_t gid)
 	return fd;
 }
 
+/* Numbers the next entry after those kept in the directory on fd, so that
+ * a new window never takes the name of a refused one. */
+static void
+spool_next_after(struct spool *sp, int fd)
+{
+	struct spool_item *items;
+	size_t n;
+
+	if (spool_scan(fd, &items, &n) == -1)
+		return;
+	if (n > 0 && items[n - 1].si_seq >= sp->sp_next)
+		sp->sp_next = items[n - 1].si_seq + 1;
+	free(items);
+}
+
 static int
 spool_open_queue(struct spool *sp, const char *name, uid_t uid, gid_t gid)
 {
@@ -147,13 +163,16 @@ spool_open_queue(struct spool *sp, const char *name, uid_t uid, gid_t gid)
 	size_t n;
 
 	snprintf(q->sq_name, sizeof(q->sq_name), "%s", name);
+	q->sq_rejfd = -1;
 	if ((q->sq_fd = spool_mkdir(sp->sp_dirfd, name, uid, gid)) == -1 ||
+	    (q->sq_rejfd = spool_mkdir(sp->sp_rejfd, name, uid, gid)) == -1 ||
 	    spool_scan(q->sq_fd, &items, &n) == -1) {
 		log_error("cannot open the spool queue %s/%s: %s", sp->sp_dir,
 			  name, strerror(errno));
 		return -1;
 	}
 	sp->sp_nq++;
+	spool_next_after(sp, q->sq_rejfd);
 	if (n > 0) {
 		if (items[n - 1].si_seq >= sp->sp_next)
 			sp->sp_next = items[n - 1].si_seq + 1;
@@ -169,7 +188,7 @@ spool_open(struct spool *sp, const char *dir, const char *const *names,
 	   uid_t uid, gid_t gid)
 {
 	sp->sp_dir = dir;
-	sp->sp_chunkfd = -1;
+	sp->sp_chunkfd = sp->sp_rejfd = -1;
 	sp->sp_nq = 0;
 	sp->sp_next = 1;
 	if (sp->sp_max_files == 0)
@@ -188,6 +207,12 @@ spool_open(struct spool *sp, const char *dir, const char *const *names,
 		log_error("cannot open %s/chunks: %s", dir, strerror(errno));
 		return -1;
 	}
+	if ((sp->sp_rejfd =
+		 spool_mkdir(sp->sp_dirfd, SPOOL_REJECTED, uid, gid)) == -1) {
+		log_error("cannot open %s/" SPOOL_REJECTED ": %s", dir,
+			  strerror(errno));
+		return -1;
+	}
 	for (size_t i = 0; names[i] != NULL; i++)
 		if (i >= SPOOL_MAX_QUEUES ||
 		    spool_open_queue(sp, names[i], uid, gid) == -1)
@@ -198,39 +223,60 @@ spool_open(struct spool *sp, const char *dir, const char *const *names,
 void
 spool_close(struct spool *sp)
 {
-	for (size_t i = 0; i < sp->sp_nq; i++)
+	for (size_t i = 0; i < sp->sp_nq; i++) {
 		close(sp->sp_q[i].sq_fd);
+		if (sp->sp_q[i].sq_rejfd >= 0)
+			close(sp->sp_q[i].sq_rejfd);
+	}
 	if (sp->sp_dirfd >= 0)
 		close(sp->sp_dirfd);
 	if (sp->sp_chunkfd >= 0)
 		close(sp->sp_chunkfd);
+	if (sp->sp_rejfd >= 0)
+		close(sp->sp_rejfd);
 	sp->sp_nq = 0;
-	sp->sp_dirfd = sp->sp_chunkfd = -1;
+	sp->sp_dirfd = sp->sp_chunkfd = sp->sp_rejfd = -1;
 	pthread_mutex_destroy(&sp->sp_lock);
 }
 
-/* Drops the oldest entries of queue q until it is within its bounds. */
-static void
-spool_bound(struct spool *sp, struct spool_queue *q)
+/* Drops the oldest entries of the directory on fd (and, with reasons,
+ * their .reason files) until it is within the spool's bounds; returns
+ * how many it dropped. */
+static uint64_t
+spool_trim(struct spool *sp, int fd, int reasons)
 {
 	struct spool_item *items;
 	uint64_t bytes = 0, dropped = 0;
 	size_t n, i;
 	char name[32];
 
-	if (spool_scan(q->sq_fd, &items, &n) == -1)
-		return;
+	if (spool_scan(fd, &items, &n) == -1)
+		return 0;
 	for (i = 0; i < n; i++)
 		bytes += items[i].si_size;
 	for (i = 0; i < n && (n - i > sp->sp_max_files ||
 			      (bytes > sp->sp_max_bytes && n - i > 1));
 	     i++) {
 		spool_name(name, sizeof(name), items[i].si_seq);
-		if (unlinkat(q->sq_fd, name, 0) == 0)
+		if (unlinkat(fd, name, 0) == 0)
 			dropped++;
+		if (reasons) {
+			snprintf(name, sizeof(name), "%020" PRIu64 REASON_EXT,
+				 items[i].si_seq);
+			unlinkat(fd, name, 0);
+		}
 		bytes -= items[i].si_size;
 	}
 	free(items);
+	return dropped;
+}
+
+/* Drops the oldest entries of queue q until it is within its bounds. */
+static void
+spool_bound(struct spool *sp, struct spool_queue *q)
+{
+	uint64_t dropped = spool_trim(sp, q->sq_fd, 0);
+
 	if (dropped > 0) {
 		q->sq_dropped += dropped;
 		log_warn("spool %s is full (%" PRIu64 " windows, %" PRIu64
@@ -390,6 +436,59 @@ spool_remove(struct spool *sp, size_t q, uint64_t seq)
 	spool_name(name, sizeof(name), seq);
 	if (unlinkat(sp->sp_q[q].sq_fd, name, 0) == 0)
 		fsync(sp->sp_q[q].sq_fd);
+}
+
+/* Writes reason, one line, to SPOOL/rejected/<queue>/<seq>.reason. */
+static int
+spool_write_reason(struct spool_queue *sq, uint64_t seq, const char *reason)
+{
+	char name[32];
+	FILE *f;
+	int fd, rv = 0;
+
+	snprintf(name, sizeof(name), "%020" PRIu64 REASON_EXT, seq);
+	fd = output_create(sq->sq_rejfd, name, 0600);
+	if (fd == -1 || (f = fdopen(fd, "w")) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	fprintf(f, "%s\n", reason);
+	if (fflush(f) == EOF || fsync(fd) == -1)
+		rv = -1;
+	if (fclose(f) == EOF)
+		rv = -1;
+	return rv;
+}
+
+int
+spool_reject(struct spool *sp, size_t q, uint64_t seq, const char *reason)
+{
+	struct spool_queue *sq = &sp->sp_q[q];
+	uint64_t dropped;
+	char name[32];
+	int rv = 0;
+
+	spool_name(name, sizeof(name), seq);
+	pthread_mutex_lock(&sp->sp_lock);
+	unlinkat(sq->sq_rejfd, name, 0);
+	if (spool_write_reason(sq, seq, reason) == -1 ||
+	    linkat(sq->sq_fd, name, sq->sq_rejfd, name, 0) == -1 ||
+	    fsync(sq->sq_rejfd) == -1) {
+		log_error("spool %s: cannot keep refused entry %" PRIu64
+			  " in %s/" SPOOL_REJECTED "/%s: %s",
+			  sq->sq_name, seq, sp->sp_dir, sq->sq_name,
+			  strerror(errno));
+		rv = -1;
+	}
+	spool_remove(sp, q, seq);
+	if ((dropped = spool_trim(sp, sq->sq_rejfd, 1)) > 0)
+		log_warn("%s/" SPOOL_REJECTED
+			 "/%s is full: dropped the %" PRIu64
+			 " oldest refused windows",
+			 sp->sp_dir, sq->sq_name, dropped);
+	pthread_mutex_unlock(&sp->sp_lock);
+	return rv;
 }
 
 void

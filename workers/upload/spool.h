@@ -25,16 +25,20 @@
 #define SPOOL_NAME_MAX	    16
 #define SPOOL_SCAN_MAX	    100000 /* directory entries read per scan */
 #define SPOOL_MAGIC	    "profd-spool 1"
+#define SPOOL_REJECTED	    "rejected" /* windows a server refused */
+#define SPOOL_REASON_MAX    256
 
 struct spool_queue {
 	char sq_name[SPOOL_NAME_MAX];
 	int sq_fd;
+	int sq_rejfd;	     /* SPOOL/rejected/<name> */
 	uint64_t sq_dropped; /* entries dropped for the bounds, this run */
 };
 
 struct spool {
 	int sp_dirfd;
 	int sp_chunkfd; /* the chunk journal, SPOOL/chunks */
+	int sp_rejfd;	/* SPOOL/rejected */
 	const char *sp_dir;
 	struct spool_queue sp_q[SPOOL_MAX_QUEUES];
 	size_t sp_nq;
@@ -73,6 +77,11 @@ int spool_put(struct spool *sp, const struct window_meta *m, spool_write_fn fn,
 int spool_head(struct spool *sp, size_t q, struct spool_entry *e);
 /* Removes entry seq from queue q (delivered, or refused for good). */
 void spool_remove(struct spool *sp, size_t q, uint64_t seq);
+/* Moves entry seq of queue q, refused for good by its server, to
+ * SPOOL/rejected/<queue>/<seq>.win with the reason in <seq>.reason next
+ * to it; that directory is bounded like the queue (oldest dropped
+ * first). 0, or -1 logged (the entry is then removed all the same). */
+int spool_reject(struct spool *sp, size_t q, uint64_t seq, const char *reason);
 /* Closes an entry opened by spool_head(). */
 void spool_entry_close(struct spool_entry *e);
 /* Returns the number of entries in queue q. */

@@ -323,6 +323,8 @@ studio_result(struct backend *b, const struct http_resp *rs, uint64_t win)
 		return SEND_OK;
 	}
 	json_find_string(rs->hr_body, "\"message\"", msg, sizeof(msg));
+	if (msg[0] == '\0') /* a validation error: {"detail": [{"msg": ..}]} */
+		json_find_string(rs->hr_body, "\"msg\"", msg, sizeof(msg));
 	if (st == 408 || st == 429 || st >= 500 || st == 401 || st == 403) {
 		log_info("studio: window %" PRIu64 ": HTTP %ld %s", win, st,
 			 msg);
@@ -332,10 +334,12 @@ studio_result(struct backend *b, const struct http_resp *rs, uint64_t win)
 				  st, msg);
 		return SEND_RETRY;
 	}
+	snprintf(b->b_reason, sizeof(b->b_reason), "HTTP %ld: %s", st, msg);
 	log_error("studio: the server refused window %" PRIu64
-		  " for good (HTTP %ld %s); dropped",
+		  " for good (HTTP %ld %s); kept in the spool's " SPOOL_REJECTED
+		  "/studio with the reason",
 		  win, st, msg);
-	return SEND_DROP;
+	return SEND_REJECT;
 }
 
 static enum send_result

@@ -94,7 +94,7 @@ int upload_net_prepare(struct upload_args *a);
 /* After the sandbox: starts delivering the spool. 0 or -1. */
 int upload_net_start(struct upload_args *a);
 /* Delivers what it can within drain_ms and stops; returns the number of
- * windows left in the spool. */
+ * windows left in the spool or refused by a server during this run. */
 size_t upload_net_stop(struct upload_args *a, int64_t drain_ms);
 /* Stores one window: the output directory's files, then the spool of
  * every backend. 0, or -1 when some part failed (logged). */

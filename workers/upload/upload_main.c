@@ -18,6 +18,7 @@
 #include "collapsed.h"
 #include "ipc.h"
 #include "log.h"
+#include "metadata.h"
 #include "pbmsg.h"
 #include "sandbox.h"
 #include "upload.h"
@@ -244,6 +245,9 @@ main(int argc, char **argv)
 		 : a.ua_verbose	   ? LOGL_INFO
 				   : LOGL_WARN);
 	worker_process_init();
+	/* The host's description reads /proc, /sys and /etc and lists the
+	 * interfaces: the sandbox allows none of it. */
+	metadata_init();
 	if (upload_open_outdir(&a) == -1 ||
 	    (a.ua_rundir == NULL && upload_open_inputs(&a) == -1) ||
 	    upload_net_prepare(&a) == -1)

@@ -62,7 +62,7 @@ upload_read_one(FILE *f, struct stack_table *t, struct window_meta *m,
 
 	if ((n = getline(&line, &cap, f)) > 0) {
 		if (strncmp(line, "# {", 3) == 0) {
-			fmt = COLLAPSED_GPROFILER;
+			fmt = collapsed_header_fmt(line);
 			if (m->wm_start == 0) {
 				m->wm_start =
 				    header_time(line, "\"start_time\"");

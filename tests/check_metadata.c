@@ -1,0 +1,86 @@
+/* The host's description in gProfiler's header: the cloud from DMI
+ * strings, and every AgentMetadata field written as JSON members. */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metadata.h"
+
+#define AZURE "7783-7084-3265-9085-8269-3286-77"
+
+START_TEST(test_cloud)
+{
+	ck_assert_str_eq(metadata_cloud("Amazon EC2", "m5.large", "", "", ""),
+			 "aws");
+	ck_assert_str_eq(
+	    metadata_cloud("Xen", "HVM domU", "", "4.2.amazon", ""), "aws");
+	ck_assert_str_eq(metadata_cloud("Google", "Google Compute Engine",
+					"Google", "Google", ""),
+			 "gcp");
+	ck_assert_str_eq(metadata_cloud("Microsoft Corporation",
+					"Virtual Machine",
+					"Microsoft Corporation",
+					"Hyper-V UEFI Release v4.1", AZURE),
+			 "azure");
+	/* Hyper-V on a desktop is no Azure; a plain VM is nothing. */
+	ck_assert_str_eq(metadata_cloud("Microsoft Corporation",
+					"Virtual Machine", "", "", "None"),
+			 "unknown");
+	ck_assert_str_eq(metadata_cloud("QEMU", "Standard PC", "", "", ""),
+			 "unknown");
+	ck_assert_str_eq(metadata_cloud("", "", "", "", ""), "unknown");
+}
+END_TEST
+
+START_TEST(test_put)
+{
+	static const char *const keys[] = {
+	    "current_time",   "spawn_time",	    "spawn_uptime_ms",
+	    "private_ip",     "hostname",	    "cloud_provider",
+	    "processors",     "memory_capacity_mb", "system_name",
+	    "os_name",	      "os_release",	    "kernel_release",
+	    "kernel_version", "hardware_type",	    "pid",
+	    "mac_address",    "agent_version",	    "libc_type",
+	    "libc_version",   "python_version",	    "run_mode",
+	    "deployment_type"};
+	const struct agent_meta *m = metadata_get();
+	char *buf = NULL, key[64];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(metadata_put(f, m), 0);
+	fclose(f);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		snprintf(key, sizeof(key), "\"%s\": ", keys[i]);
+		ck_assert_msg(strstr(buf, key) != NULL, "no %s in %s", keys[i],
+			      buf);
+	}
+	ck_assert_msg(len > 2 && strcmp(buf + len - 2, ", ") == 0, "%s", buf);
+	ck_assert_int_gt(m->am_processors, 0);
+	ck_assert_uint_gt(m->am_memory_mb, 0);
+	ck_assert_str_eq(m->am_system, "Linux");
+	free(buf);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("metadata");
+	TCase *tc = tcase_create("metadata");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, test_cloud);
+	tcase_add_test(tc, test_put);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
