@@ -27,7 +27,12 @@ grep -q "profd-big (pid [0-9]*) sent a message that does not decode" "$T/profd.e
 grep -q "sending a message of 4194304 bytes to profd" "$T/profd.err" ||
 	fail "big did not log its send"
 pass "4 MiB on a worker's control channel: refused, the sender killed"
-wait_field big restarts 1 20
+# It keeps sending and dying, so its count can pass 1 between two looks.
+end=$(($(date +%s) + 20 * SLOW))
+until [ "$(field big restarts)" -ge 1 ] 2>/dev/null; do
+	[ "$(date +%s)" -le "$end" ] || fail "big was not restarted"
+	sleep 0.2
+done
 pass "the big sender was restarted"
 
 # Positive control: 60 KiB arrives and fails on its content.
@@ -47,7 +52,21 @@ pass "control socket: 4 MiB dropped unanswered, 60 KiB answered ($r)"
 
 kill -0 "$PROFD_PID" || fail "profd died"
 [ "$(field upload pid)" = "$up" ] || fail "the uploader was restarted"
-[ "$(field calm restarts)" = 0 ] || fail "calm was restarted"
-[ "$(field calm state)" = running ] || fail "calm is not running"
+# calm is never blamed for another's message (a slow sanitizer build may
+# restart it for being late to say hello: that is not this attack).
+grep -E "profd-calm \(pid [0-9]+\) (lost its channel|sent a message)" "$T/profd.err" &&
+	fail "calm was blamed for a message"
+[ "$(field calm restarts)" = 0 ] || [ "$SLOW" -gt 1 ] || fail "calm was restarted"
+wait_field calm state running $((20 * SLOW))
 pass "profd, the uploader and the calm worker were unaffected"
+# The attackers stopped first: one dying as profd stops would be its error.
+ctl stop big >/dev/null
+ctl stop near >/dev/null
+for w in big near; do
+	end=$(($(date +%s) + 30 * SLOW))
+	until case "$(field "$w" state)" in idle | failed) true ;; *) false ;; esac do
+		[ "$(date +%s)" -le "$end" ] || fail "$w did not stop"
+		sleep 0.2
+	done
+done
 stop_profd 0

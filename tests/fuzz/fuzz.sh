@@ -42,7 +42,7 @@ tests/pyimage.c" ;;
 	upload) echo "$COMMON common/collapsed.c common/json.c \
 workers/upload/pprof.c workers/upload/gzbuf.c workers/upload/flamegraph.c \
 $builddir/proto/pprof.pb-c.c" ;;
-	attach) echo "$COMMON workers/java/java_attach.c" ;;
+	attach) echo "$COMMON common/procfs.c workers/java/java_attach.c" ;;
 	heartbeat) echo "$ALLCOMMON workers/upload/hb_parse.c supervisor/remote.c" ;;
 	*) return 1 ;;
 	esac
