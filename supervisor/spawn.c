@@ -50,7 +50,6 @@ spawn_user(struct profd *p, struct worker *w)
 {
 	const char *user =
 	    w->w_spec.ws_user[0] ? w->w_spec.ws_user : p->p_opts.po_user;
-
 	const struct passwd *pw;
 
 	if (sandbox_lookup_user(user, w->w_name, &w->w_uid, &w->w_gid) == -1)
@@ -124,6 +123,8 @@ spawn_listen(struct profd *p, struct worker *w)
 
 	if (spawn_socket(w) == -1)
 		return -1;
+	/* A reload may have given it another user since the socket opened. */
+	w->w_peer.ip_uids[0] = w->w_uid;
 	if (w->w_listening)
 		nng_listener_close(w->w_listener);
 	w->w_listening = 0;
