@@ -144,26 +144,30 @@ ipc_allow_peer(nng_socket s, const struct ipc_peer *pp)
 struct ipc_watch {
 	uint32_t iw_sock;
 	_Atomic uint32_t iw_pipe;
-	_Atomic uint32_t iw_listener;
+	_Atomic uint32_t iw_pipe_listener; /* the listener of iw_pipe */
+	_Atomic uint32_t iw_listener;	   /* that of the pipe that closed */
 	_Atomic int64_t iw_dropped_ms;
 };
 
 static struct ipc_watch ipc_watches[IPC_WATCH_MAX];
 static size_t ipc_nwatches;
 
+/* Asks nng about the pipe only while it is being added: on removal the
+ * callback runs in nng's reaper and only compares what it kept. */
 static void
 ipc_watch_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
 	struct ipc_watch *w = arg;
 
 	if (ev == NNG_PIPE_EV_ADD_POST) {
+		atomic_store(&w->iw_pipe_listener,
+			     (uint32_t)nng_listener_id(nng_pipe_listener(p)));
 		atomic_store(&w->iw_pipe, (uint32_t)nng_pipe_id(p));
 		return;
 	}
 	if (atomic_load(&w->iw_pipe) != (uint32_t)nng_pipe_id(p))
 		return; /* refused before it was added, or an older one */
-	atomic_store(&w->iw_listener,
-		     (uint32_t)nng_listener_id(nng_pipe_listener(p)));
+	atomic_store(&w->iw_listener, atomic_load(&w->iw_pipe_listener));
 	atomic_store(&w->iw_dropped_ms, now_ms());
 }
 

@@ -172,11 +172,13 @@ loop_close_watchdog(void *arg)
 	if (!atomic_compare_exchange_strong(&loop_close_state, &closing,
 					    LOOP_TAKEN))
 		return NULL;
-	log_error("nng did not close profd's sockets in %d s: exiting "
-		  "without them",
-		  PROFD_CLOSE_MS / 1000);
+	/* Every worker is gone and its cgroup removed: only nng's own
+	 * clean-up is skipped, which the exit does anyway. */
+	log_warn("nng did not close profd's sockets in %d s: exiting "
+		 "without waiting for it",
+		 PROFD_CLOSE_MS / 1000);
 	rundir_cleanup(p);
-	_exit(p->p_exit != 0 ? p->p_exit : 1);
+	_exit(p->p_exit);
 }
 
 /* Closes the sockets under the watchdog; returns only if they closed. */
