@@ -7,13 +7,110 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <syslog.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 
 static const char *log_prog = "profd";
 static int log_syslog;
 static int log_lvl = LOGL_INFO;
+
+/* The log file (--log-file): its path, size bound and backups kept. */
+static struct {
+	const char *lf_path;
+	int lf_fd;
+	uint64_t lf_max, lf_size;
+	unsigned lf_backups;
+} log_f = {NULL, -1, 0, 0, 0};
+
+static int
+log_file_open(void)
+{
+	struct stat st;
+
+	log_f.lf_fd = open(log_f.lf_path,
+			   O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+			       O_NOFOLLOW | O_NOCTTY | O_NONBLOCK,
+			   0640);
+	if (log_f.lf_fd == -1)
+		return -1;
+	if (fstat(log_f.lf_fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(log_f.lf_fd);
+		log_f.lf_fd = -1;
+		errno = EINVAL;
+		return -1;
+	}
+	log_f.lf_size = (uint64_t)st.st_size;
+	return 0;
+}
+
+int
+log_file(const char *path, uint64_t max_bytes, unsigned backups)
+{
+	log_f.lf_path = path;
+	log_f.lf_max = max_bytes;
+	log_f.lf_backups = backups;
+	return log_file_open();
+}
+
+/* Renames path.N-1 to path.N ... path to path.1 and starts afresh, as a
+ * rotating log does; with no backups kept the file is never rotated. */
+static void
+log_file_rotate(void)
+{
+	char from[4200], to[4200];
+
+	if (log_f.lf_backups == 0)
+		return;
+	close(log_f.lf_fd);
+	log_f.lf_fd = -1;
+	for (unsigned i = log_f.lf_backups; i > 0; i--) {
+		snprintf(to, sizeof(to), "%s.%u", log_f.lf_path, i);
+		if (i == 1)
+			snprintf(from, sizeof(from), "%s", log_f.lf_path);
+		else
+			snprintf(from, sizeof(from), "%s.%u", log_f.lf_path,
+				 i - 1);
+		rename(from, to);
+	}
+	log_file_open();
+}
+
+static void
+log_file_write(const char *prog, const char *tag, const char *line)
+{
+	char buf[4 * LOG_LINE_MAX + 160], when[32];
+	struct tm tm;
+	time_t t = time(NULL);
+	int n;
+
+	if (log_f.lf_fd == -1)
+		return;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	n = snprintf(buf, sizeof(buf), "[%s] %s: %s%s\n", when, prog, tag,
+		     line);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(buf))
+		n = (int)sizeof(buf) - 1, buf[n - 1] = '\n';
+	if (log_f.lf_max > 0 && log_f.lf_size + (uint64_t)n > log_f.lf_max)
+		log_file_rotate();
+	if (log_f.lf_fd != -1 && write(log_f.lf_fd, buf, (size_t)n) == n)
+		log_f.lf_size += (uint64_t)n;
+}
+
+void
+log_file_close(void)
+{
+	if (log_f.lf_fd != -1)
+		close(log_f.lf_fd);
+	log_f.lf_fd = -1;
+}
 
 void
 log_init(const char *prog, int use_syslog, int level)
@@ -103,6 +200,7 @@ log_vemit(int level, const char *fmt, va_list ap)
 		return;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	log_escape(safe, sizeof(safe), line);
+	log_file_write(log_prog, tag[level], safe);
 	if (log_syslog)
 		syslog(prio[level], "%s", safe);
 	else
@@ -136,6 +234,7 @@ log_relay(const char *prog, const char *line)
 	else if (strncmp(line, "warning: ", 9) == 0)
 		prio = LOG_WARNING;
 	log_escape(esc, sizeof(esc), line);
+	log_file_write(prog, "", esc);
 	if (log_syslog)
 		syslog(prio, "%s: %s", prog, esc);
 	else

@@ -3,6 +3,7 @@
 #define PROFD_LOG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum log_level {
 	LOGL_ERROR = 0,
@@ -18,6 +19,12 @@ enum log_level {
 void log_init(const char *prog, int use_syslog, int level);
 /* Returns the current level. */
 int log_level(void);
+/* Also writes every line to path (opened O_NOFOLLOW, mode 0640), moving
+ * it to path.1 ... path.BACKUPS when it would pass max_bytes (0: never);
+ * 0, or -1 with errno. */
+int log_file(const char *path, uint64_t max_bytes, unsigned backups);
+/* Closes the log file. */
+void log_file_close(void);
 /* Logs at a level; lines above the current level are dropped. */
 void log_error(const char *fmt, ...) PRINTFLIKE(1, 2);
 void log_warn(const char *fmt, ...) PRINTFLIKE(1, 2);

@@ -157,7 +157,7 @@ procfs_nspid(pid_t pid)
 	for (tok = strtok_r(line, " \t", &save); tok != NULL;
 	     tok = strtok_r(NULL, " \t", &save))
 		last = tok;
-	if (last == NULL || parse_u64(last, 1, 4194304, &v) == -1)
+	if (last == NULL || parse_u64(last, 1, PROFD_PID_MAX, &v) == -1)
 		return -1;
 	return (int64_t)v;
 }
@@ -229,4 +229,19 @@ procfs_start_time(pid_t pid)
 		   &start) != 1)
 		return 0;
 	return start;
+}
+
+int64_t
+procfs_age_s(pid_t pid)
+{
+	unsigned long long start = procfs_start_time(pid);
+	long hz = sysconf(_SC_CLK_TCK);
+	char buf[64];
+	double up;
+
+	if (start == 0 || hz <= 0 ||
+	    procfs_read("/proc/uptime", buf, sizeof(buf)) <= 0 ||
+	    sscanf(buf, "%lf", &up) != 1 || up * (double)hz < (double)start)
+		return -1;
+	return (int64_t)((up * (double)hz - (double)start) / (double)hz);
 }

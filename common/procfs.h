@@ -20,6 +20,8 @@ ssize_t procfs_read_pid(pid_t pid, const char *name, char *buf, size_t len);
  * /proc/PID/stat): with the pid, it names one process for good. 0 if the
  * process is gone or its stat does not parse. */
 unsigned long long procfs_start_time(pid_t pid);
+/* Seconds since pid started, or -1. */
+int64_t procfs_age_s(pid_t pid);
 /* Stores the comm of pid (newline removed) in buf; -1 if it is gone. */
 int procfs_comm(pid_t pid, char *buf, size_t len);
 /* Returns 1 if pid exists and is not a zombie, else 0. */

@@ -53,7 +53,7 @@ parse_pids(const char *s, uint32_t *pids, size_t max, size_t *n)
 		}
 		memcpy(buf, p, len);
 		buf[len] = '\0';
-		if (parse_u64(buf, 1, 4194304, &v) == -1)
+		if (parse_u64(buf, 1, PROFD_PID_MAX, &v) == -1)
 			return -1;
 		if (*n >= max) {
 			errno = E2BIG;

@@ -6,7 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define PROFD_MAX_PIDS 1024 /* PIDs in one --pids list */
+#define PROFD_MAX_PIDS 1024    /* PIDs in one --pids list */
+#define PROFD_PID_MAX  4194304 /* the kernel's pid_max limit */
 
 /* Parses a decimal integer in [min, max] into *out; -1 with errno EINVAL
  * (not a number, trailing text) or ERANGE (out of range). */

@@ -13,6 +13,7 @@
 #include "collapsed.h"
 #include "ipc.h"
 #include "log.h"
+#include "optdefs.h"
 #include "worker.h"
 #include "worker_priv.h"
 
@@ -80,8 +81,9 @@ static const struct option common_longopts[] = {
     {"channel", required_argument, NULL, OPT_CHANNEL},
 };
 
-#define NCOMMON (sizeof(common_longopts) / sizeof(common_longopts[0]))
-#define MAXOPTS 64
+#define NCOMMON	    (sizeof(common_longopts) / sizeof(common_longopts[0]))
+#define MAXOPTS	    96
+#define OPT_OPTDEFS 4000 /* + the row of optdefs.h */
 
 static void
 worker_usage(const struct profiler_ops *ops, FILE *f)
@@ -101,6 +103,17 @@ worker_merge_opts(const struct profiler_ops *ops, struct option *all)
 
 	for (size_t i = 0; i < NCOMMON; i++)
 		all[n++] = common_longopts[i];
+	for (size_t i = 0; optdefs[i].od_name != NULL; i++) {
+		const struct optdef *d = &optdefs[i];
+
+		if ((d->od_workers & ops->po_optdefs) == 0 || n >= MAXOPTS - 1)
+			continue;
+		all[n].name = d->od_name;
+		all[n].has_arg =
+		    d->od_kind == OD_FLAG ? no_argument : required_argument;
+		all[n].flag = NULL;
+		all[n++].val = d->od_short ? d->od_short : OPT_OPTDEFS + (int)i;
+	}
 	for (const struct option *o = ops->po_longopts; o && o->name; o++) {
 		if (n >= MAXOPTS - 1)
 			return -1;
@@ -110,23 +123,37 @@ worker_merge_opts(const struct profiler_ops *ops, struct option *all)
 	return 0;
 }
 
+/* An option of optdefs.h, checked by its row. */
+static int
+worker_optdef(struct worker_opts *o, const struct optdef *d, const char *arg)
+{
+	char want[96], flag[64];
+
+	if (optdef_check(d, arg, want, sizeof(want)) == -1) {
+		if (d->od_short != 0)
+			snprintf(flag, sizeof(flag), "-%c/--%s", d->od_short,
+				 d->od_name);
+		else
+			snprintf(flag, sizeof(flag), "--%s", d->od_name);
+		return worker_badarg(flag, arg, want);
+	}
+	optdef_set(d, o, arg);
+	return 0;
+}
+
 static int
 worker_common_opt(struct worker_args *a, int c, const char *arg)
 {
 	struct worker_opts *o = &a->wa_ctx.wc_opts;
-	uint64_t v;
 
+	if (c >= OPT_OPTDEFS)
+		return worker_optdef(o, &optdefs[c - OPT_OPTDEFS], arg);
 	switch (c) {
 	case 'd':
-		if (parse_u64(arg, 1, WORKER_MAX_DURATION, &v) == -1)
-			return worker_badarg("-d", arg, "1 to 3600 seconds");
-		o->wo_duration = (uint32_t)v;
-		return 0;
+		return worker_optdef(o, optdef_find("profiling-duration"), arg);
 	case 'f':
-		if (parse_u64(arg, 1, WORKER_MAX_FREQUENCY, &v) == -1)
-			return worker_badarg("-f", arg, "1 to 1000 Hz");
-		o->wo_frequency = (uint32_t)v;
-		return 0;
+		return worker_optdef(o, optdef_find("profiling-frequency"),
+				     arg);
 	case 'p':
 		if (parse_pids(arg, o->wo_pids, PROFD_MAX_PIDS, &o->wo_npids))
 			return worker_badarg("--pid", arg,
@@ -202,12 +229,10 @@ worker_opt_caps(const char *arg)
 int
 worker_perf_mode_ok(const char *mode)
 {
-	static const char *const modes[] = {"fp", "dwarf", "smart", "disabled"};
+	char want[64];
 
-	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-		if (strcmp(mode, modes[i]) == 0)
-			return 1;
-	return 0;
+	return optdef_check(optdef_find("perf-mode"), mode, want,
+			    sizeof(want)) == 0;
 }
 
 int

@@ -36,7 +36,7 @@ struct worker_opts {
 	int wo_insert_dso_name;
 	uint32_t wo_dwarf_stack_size;
 	uint32_t wo_skip_above;	     /* processes; 0: never skip perf */
-	char wo_events[64];	     /* perf event; "": discover one */
+	char wo_perf_events[64];     /* perf event; "": discover one */
 	uint32_t wo_restart_rss_mb;  /* restart perf over this RSS ... */
 	uint32_t wo_restart_after_s; /* ... once it ran this long */
 	int wo_no_memory_restart;
@@ -93,6 +93,8 @@ struct profiler_ops {
 	const struct option *po_longopts;
 	int (*po_option)(struct worker_ctx *, int opt, const char *arg);
 	const char *po_usage; /* extra usage lines */
+	/* The rows of optdefs.h this worker takes (OD_PERF, ...). */
+	unsigned po_optdefs;
 	/* 1 for a runtime profiler (Python, Java): its stacks replace perf's
 	 * for the same PIDs when profd-upload merges a window. */
 	int po_runtime;

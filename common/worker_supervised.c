@@ -10,6 +10,7 @@
 #include "chunk.h"
 #include "ipc.h"
 #include "log.h"
+#include "optdefs.h"
 #include "pbmsg.h"
 #include "worker_priv.h"
 
@@ -48,52 +49,23 @@ sup_configure(struct sup *s, const Profd__Configure *m)
 {
 	struct worker_ctx *ctx = &s->su_args->wa_ctx;
 	struct worker_opts *o = &ctx->wc_opts;
+	const char *bad = "pids";
 
-	if (s->su_started || m->frequency < 1 ||
-	    m->frequency > WORKER_MAX_FREQUENCY || m->duration < 1 ||
-	    m->duration > WORKER_MAX_DURATION || m->n_pids > PROFD_MAX_PIDS ||
-	    !worker_perf_mode_ok(m->perf_mode) ||
-	    m->perf_dwarf_stack_size > WORKER_MAX_DWARF_STACK ||
-	    m->skip_system_profilers_above > WORKER_MAX_SKIP_ABOVE ||
-	    strlen(m->perf_events) >= sizeof(o->wo_events) ||
-	    strspn(m->perf_events, WORKER_EVENT_CHARS) !=
-		strlen(m->perf_events) ||
-	    m->perf_restart_rss_mb > WORKER_MAX_RESTART_RSS_MB ||
-	    m->perf_restart_after > WORKER_MAX_RESTART_AFTER_S ||
-	    m->max_processes_runtime_profiler > WORKER_MAX_RUNTIME_PROCS ||
-	    m->min_duration > WORKER_MAX_MIN_DURATION ||
-	    m->perf_max_cgroups > WORKER_PERF_CGROUPS_LIMIT ||
-	    m->perf_max_docker_containers > WORKER_PERF_CGROUPS_LIMIT ||
+	if (s->su_started || m->n_pids > PROFD_MAX_PIDS ||
+	    optdef_check_configure(m, &bad) == -1 ||
 	    (m->perf_use_cgroups && m->n_pids > 0)) {
-		log_error("profd sent an invalid configuration");
+		log_error("profd sent an invalid configuration (%s)", bad);
 		return -1;
 	}
-	o->wo_frequency = m->frequency;
-	o->wo_duration = m->duration;
-	o->wo_npids = m->n_pids;
 	for (size_t i = 0; i < m->n_pids; i++) {
-		if (m->pids[i] == 0 || m->pids[i] > 4194304)
+		if (m->pids[i] == 0 || m->pids[i] > PROFD_PID_MAX) {
+			log_error("profd sent an invalid configuration (pids)");
 			return -1;
+		}
 		o->wo_pids[i] = m->pids[i];
 	}
-	snprintf(o->wo_perf_mode, sizeof(o->wo_perf_mode), "%s", m->perf_mode);
-	o->wo_insert_dso_name = m->insert_dso_name;
-	o->wo_dwarf_stack_size = m->perf_dwarf_stack_size;
-	o->wo_skip_above = m->skip_system_profilers_above;
-	snprintf(o->wo_events, sizeof(o->wo_events), "%s", m->perf_events);
-	if (m->perf_restart_rss_mb != 0)
-		o->wo_restart_rss_mb = m->perf_restart_rss_mb;
-	if (m->perf_restart_after != 0)
-		o->wo_restart_after_s = m->perf_restart_after;
-	o->wo_no_memory_restart = m->perf_no_memory_restart;
-	o->wo_python_idle = m->python_idle;
-	o->wo_python_gil = m->python_gil;
-	o->wo_python_no_lines = m->python_no_line_numbers;
-	o->wo_max_procs = m->max_processes_runtime_profiler;
-	o->wo_min_duration = m->min_duration;
-	o->wo_use_cgroups = m->perf_use_cgroups;
-	o->wo_max_cgroups = m->perf_max_cgroups;
-	o->wo_max_docker = m->perf_max_docker_containers;
+	o->wo_npids = m->n_pids;
+	optdef_apply(m, o);
 	if (ctx->wc_ops->po_start(ctx) == -1) {
 		sup_send_status(s, PROFD__STATUS__KIND__ERROR, 0,
 				"profiler failed to start", 0);

@@ -151,9 +151,10 @@ clock_written(struct profd *p, uint64_t id, int ok)
 {
 	if (id > p->p_written)
 		p->p_written = id;
-	if (ok)
+	if (ok) {
 		log_info("window %llu stored", (unsigned long long)id);
-	else
+		runfiles_window(p);
+	} else
 		log_error("window %llu could not be written",
 			  (unsigned long long)id);
 	if (profd_one_shot(p) && id >= 1)

@@ -224,7 +224,7 @@ loop_close(struct profd *p)
 int
 loop_run(struct profd *p)
 {
-	int64_t t[3];
+	int64_t t[4];
 
 	loop_start(p);
 	for (;;) {
@@ -233,9 +233,10 @@ loop_run(struct profd *p)
 		t[0] = clock_tick(p);
 		t[1] = workers_timers(p);
 		t[2] = limits_poll(p);
+		t[3] = runfiles_tick(p);
 		if (p->p_stopping && loop_stop(p))
 			break;
-		loop_poll(p, loop_timeout(t, 3));
+		loop_poll(p, loop_timeout(t, 4));
 	}
 	loop_close(p);
 	return p->p_exit;

@@ -1,196 +1,375 @@
 /* profd's options: the command line over the configuration file. */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "optdefs.h"
 #include "profd.h"
 #include "worker.h"
 
 #define CONF_MAX_LINE	1024 /* bytes in one line of profd.conf */
 #define CONF_MAX_VALUES 64   /* string values kept from it */
 
-enum {
-	OPT_PIDS = 1000,
-	OPT_PERF_MODE,
-	OPT_VERSION,
-	OPT_WORKER_DIR,
-	OPT_RUNTIME_DIR,
-	OPT_USER,
-	OPT_INSERT_DSO_NAME,
-	OPT_NO_FLAMEGRAPH,
-	OPT_FLAMEGRAPH,
-	OPT_ROTATING,
-	OPT_SYSLOG,
-	OPT_CONFIG,
-	OPT_CGROUP_MODE,
-	OPT_CGROUP_DELEGATED,
-	OPT_SKIP_ABOVE,
-	OPT_PERF_EVENTS,
-	OPT_RESTART_RSS,
-	OPT_RESTART_AFTER,
-	OPT_NO_MEMORY_RESTART,
-	OPT_DWARF_STACK_SIZE,
-	/* Upload options (passed on to profd-upload). */
-	OPT_UPLOAD,
-	OPT_SERVER_HOST,
-	OPT_TOKEN,
-	OPT_TOKEN_FILE,
-	OPT_SERVICE_NAME,
-	OPT_UPLOAD_TIMEOUT,
-	OPT_NO_VERIFY,
-	OPT_CA_BUNDLE,
-	OPT_CLIENT_CERT,
-	OPT_CLIENT_KEY,
-	OPT_PYRO_URL,
-	OPT_PYRO_APP,
-	OPT_PYRO_TENANT,
-	OPT_SPOOL_DIR,
-	OPT_SPOOL_FILES,
-	OPT_SPOOL_SIZE,
-	OPT_RETRY_MAX,
-	OPT_OUTPUT_FORMAT,
-	OPT_PYTHON_MODE,
-	OPT_NO_PYTHON,
-	OPT_PYTHON_IDLE,
-	OPT_PYTHON_GIL,
-	OPT_PYTHON_NO_LINES,
-	OPT_MAX_PROCS,
-	OPT_MIN_DURATION,
-	OPT_USE_CGROUPS,
-	OPT_MAX_CGROUPS,
-	OPT_MAX_DOCKER,
-	OPT_HEARTBEAT,
-	OPT_HEARTBEAT_INTERVAL,
-	OPT_JAVA_MODE,
-	OPT_NO_JAVA,
-	OPT_JAVA_AP_MODE,
-	OPT_JAVA_SAFEMODE,
-	OPT_JAVA_TIMEOUT,
+/* How a row of profd's option table is applied. */
+enum pkind {
+	PK_CFG,	   /* a row of optdefs.h, kept in po_STEM */
+	PK_FLAG,   /* sets the int at p_off */
+	PK_STR,	   /* keeps the value at p_off (a const char *) */
+	PK_FN,	   /* p_fn does it */
+	PK_UPLOAD, /* passed on to profd-upload as "p_text [value]" */
+	PK_QUIET,  /* gProfiler's: profd already does what it asks */
+	PK_NOTICE, /* gProfiler's: does not apply here; one warning line */
+	PK_REFUSE, /* gProfiler's: would change the output in a way profd
+		    * cannot; refused with the reason */
 };
 
-static const struct option profd_longopts[] = {
-    {"profiling-duration", required_argument, NULL, 'd'},
-    {"profiling-frequency", required_argument, NULL, 'f'},
-    {"output-dir", required_argument, NULL, 'o'},
-    {"continuous", no_argument, NULL, 'c'},
-    {"pids", required_argument, NULL, OPT_PIDS},
-    {"perf-mode", required_argument, NULL, OPT_PERF_MODE},
-    {"insert-dso-name", no_argument, NULL, OPT_INSERT_DSO_NAME},
-    {"flamegraph", no_argument, NULL, OPT_FLAMEGRAPH},
-    {"no-flamegraph", no_argument, NULL, OPT_NO_FLAMEGRAPH},
-    {"rotating-output", no_argument, NULL, OPT_ROTATING},
-    {"worker-dir", required_argument, NULL, OPT_WORKER_DIR},
-    {"runtime-dir", required_argument, NULL, OPT_RUNTIME_DIR},
-    {"user", required_argument, NULL, OPT_USER},
-    {"syslog", no_argument, NULL, OPT_SYSLOG},
-    {"verbose", no_argument, NULL, 'v'},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, OPT_VERSION},
-    {"config", required_argument, NULL, OPT_CONFIG},
-    {"cgroup-mode", required_argument, NULL, OPT_CGROUP_MODE},
-    {"cgroup-delegated", no_argument, NULL, OPT_CGROUP_DELEGATED},
-    {"skip-system-profilers-above", required_argument, NULL, OPT_SKIP_ABOVE},
-    {"perf-events", required_argument, NULL, OPT_PERF_EVENTS},
-    {"perf-restart-rss", required_argument, NULL, OPT_RESTART_RSS},
-    {"perf-restart-after", required_argument, NULL, OPT_RESTART_AFTER},
-    {"perf-no-memory-restart", no_argument, NULL, OPT_NO_MEMORY_RESTART},
-    {"perf-dwarf-stack-size", required_argument, NULL, OPT_DWARF_STACK_SIZE},
-    {"upload-results", no_argument, NULL, 'u'},
-    {"server-host", required_argument, NULL, OPT_SERVER_HOST},
-    {"token", required_argument, NULL, OPT_TOKEN},
-    {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
-    {"service-name", required_argument, NULL, OPT_SERVICE_NAME},
-    {"server-upload-timeout", required_argument, NULL, OPT_UPLOAD_TIMEOUT},
-    {"no-verify", no_argument, NULL, OPT_NO_VERIFY},
-    {"ca-bundle", required_argument, NULL, OPT_CA_BUNDLE},
-    {"client-cert", required_argument, NULL, OPT_CLIENT_CERT},
-    {"client-key", required_argument, NULL, OPT_CLIENT_KEY},
-    {"pyroscope-url", required_argument, NULL, OPT_PYRO_URL},
-    {"pyroscope-app", required_argument, NULL, OPT_PYRO_APP},
-    {"pyroscope-tenant", required_argument, NULL, OPT_PYRO_TENANT},
-    {"spool-dir", required_argument, NULL, OPT_SPOOL_DIR},
-    {"spool-max-files", required_argument, NULL, OPT_SPOOL_FILES},
-    {"spool-max-size", required_argument, NULL, OPT_SPOOL_SIZE},
-    {"upload-retry-max", required_argument, NULL, OPT_RETRY_MAX},
-    {"output-format", required_argument, NULL, OPT_OUTPUT_FORMAT},
-    {"python-mode", required_argument, NULL, OPT_PYTHON_MODE},
-    {"no-python", no_argument, NULL, OPT_NO_PYTHON},
-    {"python-idle", no_argument, NULL, OPT_PYTHON_IDLE},
-    {"python-gil", no_argument, NULL, OPT_PYTHON_GIL},
-    {"python-no-line-numbers", no_argument, NULL, OPT_PYTHON_NO_LINES},
-    {"max-processes-runtime-profiler", required_argument, NULL, OPT_MAX_PROCS},
-    {"min-duration", required_argument, NULL, OPT_MIN_DURATION},
-    {"perf-use-cgroups", no_argument, NULL, OPT_USE_CGROUPS},
-    {"perf-max-cgroups", required_argument, NULL, OPT_MAX_CGROUPS},
-    {"perf-max-docker-containers", required_argument, NULL, OPT_MAX_DOCKER},
-    {"enable-heartbeat-server", no_argument, NULL, OPT_HEARTBEAT},
-    {"heartbeat-interval", required_argument, NULL, OPT_HEARTBEAT_INTERVAL},
-    {"java-mode", required_argument, NULL, OPT_JAVA_MODE},
-    {"no-java", no_argument, NULL, OPT_NO_JAVA},
-    {"java-async-profiler-mode", required_argument, NULL, OPT_JAVA_AP_MODE},
-    {"java-safemode", no_argument, NULL, OPT_JAVA_SAFEMODE},
-    {"java-jattach-timeout", required_argument, NULL, OPT_JAVA_TIMEOUT},
-    {NULL, 0, NULL, 0},
+struct popt;
+typedef int (*popt_fn)(struct profd_opts *, const struct popt *, const char *);
+
+/* One option of profd: its name is also its profd.conf key and, as
+ * GPROFILER_NAME, its environment variable. */
+struct popt {
+	const char *p_name;
+	int p_short;
+	int p_arg; /* no_argument, required_argument, optional_argument */
+	enum pkind p_kind;
+	size_t p_off; /* in struct profd_opts */
+	popt_fn p_fn;
+	const char *p_text;
+	const char *p_help; /* the value's name in --help; NULL: none */
 };
+
+#define PO(f) offsetof(struct profd_opts, f)
+#define P_CFG(kind, name, sh, stem, cfg, min, max, words, workers)             \
+	{name,                                                                 \
+	 sh,                                                                   \
+	 kind == OD_FLAG ? no_argument : required_argument,                    \
+	 PK_CFG,                                                               \
+	 PO(po_##stem),                                                        \
+	 NULL,                                                                 \
+	 NULL,                                                                 \
+	 kind == OD_FLAG ? NULL : "VALUE"},
+#define P_FLAG(name, sh, f)                                                    \
+	{                                                                      \
+		name, sh, no_argument, PK_FLAG, PO(f), NULL, NULL, NULL        \
+	}
+#define P_STR(name, sh, f, help)                                               \
+	{                                                                      \
+		name, sh, required_argument, PK_STR, PO(f), NULL, NULL, help   \
+	}
+#define P_FN(name, sh, arg, fn, help)                                          \
+	{                                                                      \
+		name, sh, arg, PK_FN, 0, fn, NULL, help                        \
+	}
+#define P_UP(name, arg, help)                                                  \
+	{                                                                      \
+		name, 0, arg, PK_UPLOAD, 0, NULL, "--" name, help              \
+	}
+#define P_QUIET(name, arg, what)                                               \
+	{                                                                      \
+		name, 0, arg, PK_QUIET, 0, NULL, what, NULL                    \
+	}
+#define P_NOTE(name, arg, why)                                                 \
+	{                                                                      \
+		name, 0, arg, PK_NOTICE, 0, NULL, why, NULL                    \
+	}
+#define P_REFUSE(name, arg, why)                                               \
+	{                                                                      \
+		name, 0, arg, PK_REFUSE, 0, NULL, why, NULL                    \
+	}
+#define P_UPF(name, arg, help)                                                 \
+	{                                                                      \
+		name, 0, arg, PK_FN, 0, o_upload, "--" name, help              \
+	}
+
+static int o_outdir(struct profd_opts *, const struct popt *, const char *);
+static int o_verbose(struct profd_opts *, const struct popt *, const char *);
+static int o_pids(struct profd_opts *, const struct popt *, const char *);
+static int o_flamegraph(struct profd_opts *, const struct popt *, const char *);
+static int o_mode(struct profd_opts *, const struct popt *, const char *);
+static int o_words(struct profd_opts *, const struct popt *, const char *);
+static int o_number(struct profd_opts *, const struct popt *, const char *);
+static int o_upload(struct profd_opts *, const struct popt *, const char *);
+static int o_token(struct profd_opts *, const struct popt *, const char *);
+static int o_perf_event(struct profd_opts *, const struct popt *, const char *);
+static int o_disable(struct profd_opts *, const struct popt *, const char *);
+static int o_other_mode(struct profd_opts *, const struct popt *, const char *);
+static int o_config(struct profd_opts *, const struct popt *, const char *);
+static int o_spawned(struct profd_opts *, const struct popt *, const char *);
+
+static const struct popt popts[] = {
+    /* What profd hands its profilers (common/optdefs.h). */
+    PROFD_CONFIGURE_OPTIONS(P_CFG)
+    /* Output and what profd runs. */
+    P_FN("output-dir", 'o', required_argument, o_outdir, "DIR"),
+    P_FLAG("continuous", 'c', po_continuous),
+    P_FN("pids", 0, required_argument, o_pids, "PID,..."),
+    P_FN("flamegraph", 0, no_argument, o_flamegraph, NULL),
+    P_FN("no-flamegraph", 0, no_argument, o_flamegraph, NULL),
+    P_FLAG("rotating-output", 0, po_rotating),
+    P_STR("worker-dir", 0, po_worker_dir, "DIR"),
+    P_STR("runtime-dir", 0, po_rundir, "DIR"),
+    P_STR("user", 0, po_user, "NAME"),
+    P_FLAG("syslog", 0, po_syslog),
+    P_FN("verbose", 'v', no_argument, o_verbose, NULL),
+    P_FN("diagnostics", 0, no_argument, o_verbose, NULL),
+    P_FN("config", 0, required_argument, o_config, "FILE"),
+    P_FN("cgroup-mode", 0, required_argument, o_words, "auto|v2|v1|poll"),
+    P_FLAG("cgroup-delegated", 0, po_cgroup_delegated),
+    P_STR("pid-file", 0, po_pid_file, "FILE"),
+    P_STR("file-path", 0, po_upload_file, "FILE"),
+    P_STR("log-file", 0, po_log_file, "FILE"),
+    P_FN("log-rotate-max-size", 0, required_argument, o_number, "BYTES"),
+    P_FN("log-rotate-backup-count", 0, required_argument, o_number, "N"),
+    P_STR("heartbeat-file", 0, po_heartbeat_file, "FILE"),
+    P_FN("controller-pid", 0, required_argument, o_number, "PID"),
+    P_FN("mode", 0, required_argument, o_mode, "cpu"),
+    /* perf. */
+    P_FN("no-perf", 0, no_argument, o_disable, NULL),
+    P_FN("perf-event", 0, required_argument, o_perf_event, "EVENT"),
+    P_FN("nodejs-mode", 0, required_argument, o_words,
+	 "perf|attach-maps|disabled|none"),
+    P_FN("no-nodejs", 0, no_argument, o_disable, NULL),
+    /* Python. */
+    P_FN("python-mode", 0, required_argument, o_words,
+	 "auto|pyspy|py-spy|pyperf|disabled"),
+    P_FN("no-python", 0, no_argument, o_disable, NULL),
+    /* Java: profd-java's own arguments. */
+    P_FN("java-mode", 0, required_argument, o_words, "ap|perfmap|disabled"),
+    P_FN("no-java", 0, no_argument, o_disable, NULL),
+    P_FN("java-async-profiler-mode", 0, required_argument, o_words,
+	 "cpu|itimer|auto"),
+    P_FN("java-safemode", 0, optional_argument, o_words, "[OPTIONS]"),
+    P_FN("java-jattach-timeout", 0, required_argument, o_number, "SECONDS"),
+    P_FN("java-line-numbers", 0, required_argument, o_words,
+	 "none|line-of-function"),
+    P_FLAG("java-collect-thread-names", 0, po_java_thread_names),
+    /* Upload, heartbeat: profd-upload's options. */
+    {"upload-results", 'u', no_argument, PK_FN, 0, o_upload, "-u", NULL},
+    {"server-host", 0, required_argument, PK_FN, 0, o_upload, "--server-host",
+     "URL"},
+    {"api-server", 0, required_argument, PK_FN, 0, o_upload, "--api-server",
+     "URL"},
+    {"glogger-server", 0, required_argument, PK_FN, 0, o_upload, "--api-server",
+     "URL"},
+    {"pyroscope-url", 0, required_argument, PK_FN, 0, o_upload,
+     "--pyroscope-url", "URL"},
+    P_FN("token", 0, required_argument, o_token, "TOKEN"),
+    {"token-file", 0, required_argument, PK_FN, 0, o_upload, "--token-file",
+     "FILE"},
+    {"service-name", 0, required_argument, PK_FN, 0, o_upload, "--service-name",
+     "NAME"},
+    {"server-upload-timeout", 0, required_argument, PK_FN, 0, o_upload,
+     "--server-upload-timeout", "SECONDS"},
+    {"spool-max-files", 0, required_argument, PK_FN, 0, o_upload,
+     "--spool-max-files", "N"},
+    {"upload-retry-max", 0, required_argument, PK_FN, 0, o_upload,
+     "--upload-retry-max", "SECONDS"},
+    {"enable-heartbeat-server", 0, no_argument, PK_FN, 0, o_upload,
+     "--enable-heartbeat-server", NULL},
+    {"heartbeat-interval", 0, required_argument, PK_FN, 0, o_upload,
+     "--heartbeat-interval", "SECONDS"},
+    P_UP("no-verify", no_argument, NULL),
+    P_UP("ca-bundle", required_argument, "FILE"),
+    P_UP("client-cert", required_argument, "FILE"),
+    P_UP("client-key", required_argument, "FILE"),
+    P_UP("pyroscope-app", required_argument, "NAME"),
+    P_UP("pyroscope-tenant", required_argument, "NAME"),
+    P_UP("spool-dir", required_argument, "DIR"),
+    P_UP("spool-max-size", required_argument, "BYTES"),
+    P_UP("output-format", required_argument, "FORMAT"),
+    P_UP("disable-container-names", no_argument, NULL),
+    P_UP("disable-application-identifiers", no_argument, NULL),
+    P_UP("disable-application-metadata", no_argument, NULL),
+    P_UP("disable-metrics-collection", no_argument, NULL),
+    P_UP("disable-metadata-collection", no_argument, NULL),
+    P_UP("external-metadata", required_argument, "FILE"),
+    /* gProfiler's options that ask for what profd does anyway. */
+    P_QUIET("dont-send-logs", no_argument, "profd never sends its logs"),
+    P_QUIET("disable-pidns-check", no_argument,
+	    "profd does not check its PID namespace"),
+    P_QUIET("java-no-version-check", no_argument,
+	    "profd-java attaches to every HotSpot JVM it can read"),
+    P_QUIET("python-pyspy-process", required_argument,
+	    "profd-python reads every Python process from outside"),
+    P_QUIET("dont-disable-core-files", no_argument,
+	    "profd's workers never dump core"),
+    /* gProfiler's options for what profd does not have. */
+    P_REFUSE("rootless", no_argument,
+	     "profd runs as root, and starts each profiler as its own user"),
+    P_REFUSE("alloc-interval", required_argument,
+	     "profd has no allocation profiling (--mode allocation)"),
+    P_REFUSE("perf-event-period", required_argument,
+	     "profd samples by frequency (-f) only"),
+    P_REFUSE("profile-api-version", required_argument,
+	     "profd uploads with the v2 profile API only"),
+    P_NOTE("hw-events-file", required_argument,
+	   "profd knows perf's own event names only"),
+    P_NOTE("spark-sample-period", required_argument,
+	   "removed from gProfiler in 1.42.0"),
+    P_NOTE("collect-spark-metrics", no_argument,
+	   "removed from gProfiler in 1.42.0"),
+    P_NOTE("databricks-job-name-as-service-name", no_argument,
+	   "removed from gProfiler in 1.49.0"),
+    P_NOTE("log-usage", no_argument,
+	   "profd's and its workers' usage is in `profctl status`"),
+    P_NOTE("curlify-requests", no_argument,
+	   "profd does not log requests (they carry the token)"),
+    P_NOTE("app-id-args-filter", required_argument,
+	   "profd's application identifiers take no argument filter"),
+    P_FN("profile-spawned-processes", 0, no_argument, o_spawned, NULL),
+    P_NOTE("enable-hw-metrics-collection", no_argument,
+	   "profd does not run PerfSpect"),
+    P_NOTE("perfspect-path", required_argument, "profd does not run PerfSpect"),
+    P_NOTE("perfspect-duration", required_argument,
+	   "profd does not run PerfSpect"),
+    P_NOTE("python-skip-pyperf-profiler-above", required_argument,
+	   "profd has no PyPerf (eBPF) profiler"),
+    P_NOTE("pyperf-user-stacks-pages", required_argument,
+	   "profd has no PyPerf (eBPF) profiler"),
+    P_NOTE("python-pyperf-verbose", no_argument,
+	   "profd has no PyPerf (eBPF) profiler"),
+    P_NOTE("no-python-versions", no_argument,
+	   "profd does not add Python package versions to frames"),
+    P_NOTE("java-async-profiler-safemode", required_argument,
+	   "profd-java's agent is not async-profiler"),
+    P_NOTE("java-async-profiler-features", required_argument,
+	   "profd-java's agent is not async-profiler"),
+    P_NOTE("java-async-profiler-args", required_argument,
+	   "profd-java's agent is not async-profiler"),
+    P_NOTE("java-async-profiler-mcache", required_argument,
+	   "profd-java's agent is not async-profiler"),
+    P_NOTE("java-async-profiler-no-report-meminfo", no_argument,
+	   "profd-java's agent is not async-profiler"),
+    P_NOTE("java-collect-spark-app-name-as-appid", no_argument,
+	   "profd has no Spark application ids"),
+    P_NOTE("java-collect-jvm-flags", optional_argument,
+	   "profd does not report JVM flags"),
+    P_NOTE("java-full-hserr", no_argument,
+	   "profd does not collect JVM crash logs"),
+    P_NOTE("java-include-method-modifiers", no_argument,
+	   "profd-java does not write method modifiers"),
+    P_FN("php-mode", 0, required_argument, o_other_mode, "MODE"),
+    P_FN("no-php", 0, no_argument, o_disable, NULL),
+    P_NOTE("php-proc-filter", required_argument, "profd has no PHP profiler"),
+    P_FN("ruby-mode", 0, required_argument, o_other_mode, "MODE"),
+    P_FN("no-ruby", 0, no_argument, o_disable, NULL),
+    P_FN("dotnet-mode", 0, required_argument, o_other_mode, "MODE"),
+    P_FN("no-dotnet", 0, no_argument, o_disable, NULL),
+    {NULL, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+#define NPOPTS	    (sizeof(popts) / sizeof(popts[0]) - 1)
+#define OPT_BASE    1000 /* getopt's value of row i: OPT_BASE + i */
+#define OPT_HELP    (OPT_BASE - 1)
+#define OPT_VERSION (OPT_BASE - 2)
+
+static struct option profd_longopts[NPOPTS + 3];
+
+/* Builds getopt's table from popts once. */
+static const struct option *
+longopts(void)
+{
+	size_t i;
+
+	if (profd_longopts[0].name != NULL)
+		return profd_longopts;
+	for (i = 0; i < NPOPTS; i++) {
+		profd_longopts[i].name = popts[i].p_name;
+		profd_longopts[i].has_arg = popts[i].p_arg;
+		profd_longopts[i].val = popts[i].p_short != 0
+					    ? popts[i].p_short
+					    : OPT_BASE + (int)i;
+	}
+	profd_longopts[i++] = (struct option){"help", no_argument, NULL, 'h'};
+	profd_longopts[i] =
+	    (struct option){"version", no_argument, NULL, OPT_VERSION};
+	return profd_longopts;
+}
+
+static const struct popt *
+popt_find(const char *name)
+{
+	for (size_t i = 0; i < NPOPTS; i++)
+		if (strcmp(popts[i].p_name, name) == 0)
+			return &popts[i];
+	return NULL;
+}
+
+static const struct popt *
+popt_of(int c)
+{
+	if (c >= OPT_BASE && (size_t)(c - OPT_BASE) < NPOPTS)
+		return &popts[c - OPT_BASE];
+	for (size_t i = 0; i < NPOPTS; i++)
+		if (popts[i].p_short == c)
+			return &popts[i];
+	return NULL;
+}
 
 static void
 usage(FILE *f)
 {
-	fprintf(f,
-		"usage: profd -o DIR [-d SECONDS] [-f HZ] [-c] [--pids P,...]\n"
-		"             [--perf-mode fp|dwarf|smart|disabled] "
-		"[--insert-dso-name]\n"
-		"             [--no-flamegraph] [--rotating-output] "
-		"[--worker-dir DIR]\n"
-		"             [--runtime-dir DIR] [--user NAME] [--syslog] "
-		"[-v] [--version]\n"
-		"             [--config FILE] [--cgroup-mode auto|v2|v1|poll]\n"
-		"             [--cgroup-delegated]\n"
-		"             [--skip-system-profilers-above N] "
-		"[--perf-events EVENT]\n"
-		"             [--perf-restart-rss MB] "
-		"[--perf-restart-after SECONDS]\n"
-		"             [--perf-no-memory-restart] "
-		"[--perf-dwarf-stack-size BYTES]\n"
-		"             [--perf-use-cgroups] [--perf-max-cgroups N] "
-		"[--perf-max-docker-containers N]\n"
-		"             [--python-mode auto|disabled] [--no-python] "
-		"[--python-idle]\n"
-		"             [--python-gil] [--python-no-line-numbers]\n"
-		"             [--max-processes-runtime-profiler N] "
-		"[--min-duration SECONDS]\n"
-		"             [--java-mode ap|perfmap|disabled] [--no-java] "
-		"[--java-safemode]\n"
-		"             [--java-async-profiler-mode itimer|cpu|auto] "
-		"[--java-jattach-timeout SECONDS]\n"
-		"             [-u --server-host URL --service-name NAME "
-		"--token-file FILE]\n"
-		"             [--pyroscope-url URL] [--spool-dir DIR] "
-		"[upload options]\n"
-		"             [--enable-heartbeat-server "
-		"[--heartbeat-interval SECONDS]]\n"
-		"       profd [upload options] [-o DIR] upload-file FILE\n"
-		"Profiles this host and writes one flame graph per window "
-		"into DIR,\nuploads them, or both; or uploads a saved "
-		"collapsed FILE. See profd(8).\n");
+	fprintf(f, "usage: profd [OPTION]... (-o DIR | -u ...)\n"
+		   "       profd [OPTION]... upload-file FILE\n"
+		   "Profiles this host and writes one flame graph per window "
+		   "into DIR,\nuploads them, or both; or uploads a saved "
+		   "collapsed FILE. See profd(8).\n");
 }
 
-/* Where a value came from, when it came from the configuration file. */
+/* --help: every option, from the table. */
+static void
+help(FILE *f)
+{
+	usage(f);
+	fprintf(f, "Options:\n");
+	for (size_t i = 0; i < NPOPTS; i++) {
+		const struct popt *p = &popts[i];
+		const struct optdef *d = optdef_find(p->p_name);
+		char arg[96] = "";
+
+		if (p->p_kind == PK_QUIET || p->p_kind == PK_NOTICE)
+			continue;
+		if (d != NULL && d->od_kind == OD_WORD)
+			snprintf(arg, sizeof(arg), " %s",
+				 d->od_words ? d->od_words : "NAME");
+		else if (d != NULL && d->od_kind != OD_FLAG)
+			snprintf(arg, sizeof(arg), " %u..%u", d->od_min,
+				 d->od_max);
+		else if (p->p_help != NULL)
+			snprintf(arg, sizeof(arg), " %s", p->p_help);
+		if (p->p_short)
+			fprintf(f, "  -%c, --%s%s\n", p->p_short, p->p_name,
+				arg);
+		else
+			fprintf(f, "      --%s%s\n", p->p_name, arg);
+	}
+	fprintf(f, "gProfiler's other options are accepted; see "
+		   "\"Coming from gProfiler\" in profd(8).\n");
+}
+
+/* Where a value came from, when it came from a file or the environment. */
 static const char *conf_file;
 static unsigned conf_line;
+static const char *conf_env;
 
 static int
 badarg(const char *flag, const char *arg, const char *want)
 {
 	if (conf_file != NULL)
 		fprintf(stderr, "profd: %s:%u: ", conf_file, conf_line);
+	else if (conf_env != NULL)
+		fprintf(stderr, "profd: %s: ", conf_env);
 	else
 		fprintf(stderr, "profd: ");
 	fprintf(stderr, "invalid value '%s' for %s: expected %s\n", arg, flag,
@@ -199,91 +378,252 @@ badarg(const char *flag, const char *arg, const char *want)
 }
 
 static int
-opt_number(const char *flag, const char *arg, uint64_t min, uint64_t max,
-	   uint32_t *out)
+badopt(const struct popt *p, const char *arg, const char *want)
 {
-	uint64_t v;
-	char want[64];
+	char flag[80];
 
-	if (parse_u64(arg, min, max, &v) == -1) {
-		snprintf(want, sizeof(want), "a number from %llu to %llu",
-			 (unsigned long long)min, (unsigned long long)max);
-		return badarg(flag, arg, want);
+	if (p->p_short != 0)
+		snprintf(flag, sizeof(flag), "-%c/--%s", p->p_short, p->p_name);
+	else
+		snprintf(flag, sizeof(flag), "--%s", p->p_name);
+	return badarg(flag, arg ? arg : "", want);
+}
+
+/* A warning about an option that does not apply, once per option. */
+static void
+notice(const struct popt *p, const char *why)
+{
+	static unsigned char told[NPOPTS];
+	size_t i = (size_t)(p - popts);
+
+	if (told[i])
+		return;
+	told[i] = 1;
+	fprintf(stderr, "profd: warning: --%s is ignored: %s\n", p->p_name,
+		why);
+}
+
+static int
+o_outdir(struct profd_opts *o, const struct popt *p, const char *arg)
+{
+	(void)p;
+	o->po_outdir = arg;
+	return 0;
+}
+
+static int
+o_verbose(struct profd_opts *o, const struct popt *p, const char *arg)
+{
+	(void)p, (void)arg;
+	o->po_verbose++;
+	return 0;
+}
+
+static int
+o_config(struct profd_opts *o, const struct popt *p, const char *arg)
+{
+	(void)o, (void)p, (void)arg;
+	return 0; /* read before everything else */
+}
+
+/* gProfiler profiles a process spawned during a window in that window;
+ * profd's runtime profilers find it at the next. */
+static int
+o_spawned(struct profd_opts *o, const struct popt *p, const char *arg)
+{
+	(void)arg;
+	o->po_spawned = 1;
+	notice(p, "profd's Python and Java profilers find new processes at "
+		  "each window, not within one");
+	return 0;
+}
+
+/* --pids adds up, as gProfiler's does. */
+static int
+o_pids(struct profd_opts *o, const struct popt *p, const char *arg)
+{
+	size_t n = 0;
+
+	if (parse_pids(arg, o->po_pids + o->po_npids,
+		       PROFD_MAX_PIDS - o->po_npids, &n) == -1)
+		return badopt(p, arg, "PIDs separated by commas");
+	o->po_npids += n;
+	return 0;
+}
+
+static int
+o_flamegraph(struct profd_opts *o, const struct popt *p, const char *arg)
+{
+	(void)arg;
+	o->po_flamegraph = strcmp(p->p_name, "flamegraph") == 0;
+	return 0;
+}
+
+/* gProfiler's --mode: profd profiles the CPU only. */
+static int
+o_mode(struct profd_opts *o, const struct popt *p, const char *arg)
+{
+	(void)o;
+	if (strcmp(arg, "cpu") == 0)
+		return 0;
+	return badopt(p, arg,
+		      "cpu (profd has no allocation profiling, and "
+		      "profiles always)");
+}
+
+/* Whether word is one of the '|'-separated words. */
+static int
+word_in(const char *words, const char *word)
+{
+	size_t len = strlen(word);
+
+	for (const char *w = words; w != NULL; w = strchr(w, '|')) {
+		w += *w == '|';
+		if (strncmp(w, word, len) == 0 && (w[len] == '|' || !w[len]))
+			return 1;
 	}
-	*out = (uint32_t)v;
 	return 0;
 }
 
-static int
-opt_perf_mode(struct profd_opts *o, const char *arg)
+/* The string field an option of words is kept in. */
+static char *
+words_field(struct profd_opts *o, const char *name, size_t *len)
 {
-	if (!worker_perf_mode_ok(arg))
-		return badarg("--perf-mode", arg,
-			      "fp, dwarf, smart or disabled");
-	snprintf(o->po_perf_mode, sizeof(o->po_perf_mode), "%s", arg);
+	static const struct {
+		const char *name;
+		size_t off, len;
+	} f[] = {
+	    {"cgroup-mode", PO(po_cgroup_mode), sizeof(o->po_cgroup_mode)},
+	    {"nodejs-mode", PO(po_nodejs_mode), sizeof(o->po_nodejs_mode)},
+	    {"python-mode", PO(po_python_mode), sizeof(o->po_python_mode)},
+	    {"java-mode", PO(po_java_mode), sizeof(o->po_java_mode)},
+	    {"java-async-profiler-mode", PO(po_java_ap_mode),
+	     sizeof(o->po_java_ap_mode)},
+	    {"java-line-numbers", PO(po_java_lines), sizeof(o->po_java_lines)},
+	    {"java-safemode", PO(po_java_safemode),
+	     sizeof(o->po_java_safemode)},
+	};
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (strcmp(f[i].name, name) == 0) {
+			*len = f[i].len;
+			return (char *)o + f[i].off;
+		}
+	return NULL;
+}
+
+/* An option taking one of the words of its help text. */
+static int
+o_words(struct profd_opts *o, const struct popt *p, const char *arg)
+{
+	size_t len = 0;
+	char *dst = words_field(o, p->p_name, &len), want[96];
+
+	if (strcmp(p->p_name, "java-safemode") == 0) {
+		/* gProfiler's takes a list of its own, or nothing: either
+		 * way it asks for a safe mode, which profd's is. */
+		snprintf(dst, len, "%s", arg && *arg == '\0' ? "" : "on");
+		return 0;
+	}
+	if (arg == NULL || !word_in(p->p_help, arg)) {
+		snprintf(want, sizeof(want), "one of %s", p->p_help);
+		return badopt(p, arg, want);
+	}
+	snprintf(dst, len, "%s", arg);
 	return 0;
 }
 
-/* The perf worker's guard rails, passed on in its Configure. */
+/* A number option that is not handed to a profiler in Configure. */
 static int
-parse_perf_guard(struct profd_opts *o, int c, const char *arg)
+o_number(struct profd_opts *o, const struct popt *p, const char *arg)
 {
-	switch (c) {
-	case OPT_SKIP_ABOVE:
-		return opt_number("--skip-system-profilers-above", arg, 0,
-				  WORKER_MAX_SKIP_ABOVE, &o->po_skip_above);
-	case OPT_PERF_EVENTS:
-		if (strlen(arg) == 0 ||
-		    strlen(arg) >= sizeof(o->po_perf_events) ||
-		    strspn(arg, WORKER_EVENT_CHARS) != strlen(arg))
-			return badarg("--perf-events", arg,
-				      "a perf event name");
-		snprintf(o->po_perf_events, sizeof(o->po_perf_events), "%s",
-			 arg);
+	static const struct {
+		const char *name;
+		size_t off;
+		uint64_t min, max;
+	} f[] = {
+	    {"log-rotate-max-size", PO(po_log_max), 0, UINT32_MAX},
+	    {"log-rotate-backup-count", PO(po_log_backups), 0, 100},
+	    {"controller-pid", PO(po_controller_pid), 1, PROFD_PID_MAX},
+	    {"java-jattach-timeout", PO(po_java_timeout), 1, 3600},
+	};
+	char want[64];
+	uint64_t v;
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		if (strcmp(f[i].name, p->p_name) != 0)
+			continue;
+		if (parse_u64(arg, f[i].min, f[i].max, &v) == -1) {
+			snprintf(want, sizeof(want),
+				 "a number from %llu to %llu",
+				 (unsigned long long)f[i].min,
+				 (unsigned long long)f[i].max);
+			return badopt(p, arg, want);
+		}
+		*(uint32_t *)(void *)((char *)o + f[i].off) = (uint32_t)v;
 		return 0;
-	case OPT_RESTART_RSS:
-		return opt_number("--perf-restart-rss", arg, 1,
-				  WORKER_MAX_RESTART_RSS_MB,
-				  &o->po_restart_rss_mb);
-	case OPT_RESTART_AFTER:
-		return opt_number("--perf-restart-after", arg, 1,
-				  WORKER_MAX_RESTART_AFTER_S,
-				  &o->po_restart_after_s);
-	case OPT_NO_MEMORY_RESTART:
-		o->po_no_memory_restart = 1;
-		return 0;
-	case OPT_DWARF_STACK_SIZE:
-		return opt_number("--perf-dwarf-stack-size", arg, 1,
-				  WORKER_MAX_DWARF_STACK,
-				  &o->po_dwarf_stack_size);
-	case OPT_USE_CGROUPS:
-		o->po_use_cgroups = 1;
-		return 0;
-	case OPT_MAX_CGROUPS:
-		return opt_number("--perf-max-cgroups", arg, 0,
-				  WORKER_PERF_CGROUPS_LIMIT,
-				  &o->po_max_cgroups);
-	case OPT_MAX_DOCKER:
-		return opt_number("--perf-max-docker-containers", arg, 0,
-				  WORKER_PERF_CGROUPS_LIMIT, &o->po_max_docker);
 	}
 	return -1;
 }
 
-/* Upload options profd passes on without looking at their values. */
-static const struct {
-	int uf_opt;
-	const char *uf_flag;
-} upload_flags[] = {
-    {OPT_CA_BUNDLE, "--ca-bundle"},
-    {OPT_CLIENT_CERT, "--client-cert"},
-    {OPT_CLIENT_KEY, "--client-key"},
-    {OPT_PYRO_APP, "--pyroscope-app"},
-    {OPT_PYRO_TENANT, "--pyroscope-tenant"},
-    {OPT_SPOOL_DIR, "--spool-dir"},
-    {OPT_SPOOL_SIZE, "--spool-max-size"},
-    {OPT_OUTPUT_FORMAT, "--output-format"},
-};
+/* --no-perf, --no-python, ...: that profiler's mode becomes disabled. */
+static int
+o_disable(struct profd_opts *o, const struct popt *p, const char *arg)
+{
+	const char *what = p->p_name + 3;
+	size_t len = 0;
+	char *dst;
+
+	(void)arg;
+	if (strcmp(what, "perf") == 0) {
+		snprintf(o->po_perf_mode, sizeof(o->po_perf_mode), "disabled");
+		return 0;
+	}
+	if (strcmp(what, "nodejs") == 0)
+		what = "nodejs";
+	else if (strcmp(what, "php") == 0 || strcmp(what, "ruby") == 0 ||
+		 strcmp(what, "dotnet") == 0)
+		return 0; /* profd has none: disabled it is */
+	{
+		char name[32];
+
+		snprintf(name, sizeof(name), "%s-mode", what);
+		if ((dst = words_field(o, name, &len)) != NULL)
+			snprintf(dst, len, "disabled");
+	}
+	return 0;
+}
+
+/* --php-mode, --ruby-mode, --dotnet-mode: profd has none of these
+ * profilers; "disabled" is what it does, anything else is told. */
+static int
+o_other_mode(struct profd_opts *o, const struct popt *p, const char *arg)
+{
+	char why[96];
+
+	(void)o;
+	if (strcmp(arg, "disabled") == 0 || strcmp(arg, "none") == 0)
+		return 0;
+	snprintf(why, sizeof(why), "profd has no %.*s profiler",
+		 (int)(strlen(p->p_name) - 5), p->p_name);
+	notice(p, why);
+	return 0;
+}
+
+/* gProfiler's --perf-event: perf samples that event, and the runtime
+ * profilers are off (their stacks would mix two kinds of samples). */
+static int
+o_perf_event(struct profd_opts *o, const struct popt *p, const char *arg)
+{
+	const struct optdef *d = optdef_find("perf-events");
+	char want[96];
+
+	if (optdef_check(d, arg, want, sizeof(want)) == -1)
+		return badopt(p, arg, want);
+	snprintf(o->po_perf_events, sizeof(o->po_perf_events), "%s", arg);
+	o->po_perf_event_only = 1;
+	return 0;
+}
 
 /* Keeps "--flag [value]" for profd-upload's command line. */
 static int
@@ -299,294 +639,320 @@ upload_arg(struct profd_opts *o, const char *flag, const char *arg)
 	return 0;
 }
 
-static int
-opt_url(const char *flag, const char *arg)
-{
-	if (strncmp(arg, "http://", 7) != 0 && strncmp(arg, "https://", 8) != 0)
-		return badarg(flag, arg, "an http:// or https:// URL");
-	return 0;
-}
-
 /* Keeps a token and blanks it where it was given (the process title). */
 static int
-opt_token(struct profd_opts *o, const char *arg)
+o_token(struct profd_opts *o, const struct popt *p, const char *arg)
 {
+	(void)p;
 	free(o->po_token);
 	if ((o->po_token = strdup(arg)) == NULL)
 		return -1;
-	memset((char *)arg, 'x', strlen(arg));
+	if (conf_env == NULL)
+		memset((char *)arg, 'x', strlen(arg));
 	return 0;
 }
 
+/* Upload options profd checks before passing them on: URLs, numbers,
+ * and what check_opts needs to know. */
 static int
-parse_upload(struct profd_opts *o, int c, const char *arg)
+o_upload(struct profd_opts *o, const struct popt *p, const char *arg)
 {
-	uint32_t v;
+	static const struct {
+		const char *name;
+		uint64_t min, max;
+	} nums[] = {
+	    {"server-upload-timeout", 1, 3600},
+	    {"spool-max-files", 1, 1000000},
+	    {"upload-retry-max", 1, 86400},
+	    {"heartbeat-interval", 1, 3600},
+	};
+	const char *n = p->p_name;
+	char want[64];
+	uint64_t v;
 
-	switch (c) {
-	case 'u':
-		o->po_upload = 1;
-		return upload_arg(o, "-u", NULL);
-	case OPT_SERVER_HOST:
-		o->po_server_host = 1;
-		if (opt_url("--server-host", arg) == -1)
-			return -1;
-		return upload_arg(o, "--server-host", arg);
-	case OPT_PYRO_URL:
-		o->po_pyroscope = 1;
-		if (opt_url("--pyroscope-url", arg) == -1)
-			return -1;
-		return upload_arg(o, "--pyroscope-url", arg);
-	case OPT_TOKEN:
-		return opt_token(o, arg);
-	case OPT_TOKEN_FILE:
-		o->po_token_file = 1;
-		return upload_arg(o, "--token-file", arg);
-	case OPT_SERVICE_NAME:
-		o->po_service_name = 1;
-		return upload_arg(o, "--service-name", arg);
-	case OPT_UPLOAD_TIMEOUT:
-		if (opt_number("--server-upload-timeout", arg, 1, 3600, &v))
-			return -1;
-		return upload_arg(o, "--server-upload-timeout", arg);
-	case OPT_NO_VERIFY:
-		return upload_arg(o, "--no-verify", NULL);
-	case OPT_SPOOL_FILES:
-		if (opt_number("--spool-max-files", arg, 1, 1000000, &v))
-			return -1;
-		return upload_arg(o, "--spool-max-files", arg);
-	case OPT_RETRY_MAX:
-		if (opt_number("--upload-retry-max", arg, 1, 86400, &v))
-			return -1;
-		return upload_arg(o, "--upload-retry-max", arg);
-	case OPT_HEARTBEAT:
-		if (o->po_heartbeat)
-			return 0;
-		o->po_heartbeat = 1;
-		return upload_arg(o, "--enable-heartbeat-server", NULL);
-	case OPT_HEARTBEAT_INTERVAL:
-		if (opt_number("--heartbeat-interval", arg, 1, 3600, &v))
-			return -1;
-		return upload_arg(o, "--heartbeat-interval", arg);
-	}
-	/* The rest is checked by profd-upload, which says what is wrong. */
-	for (size_t i = 0; i < sizeof(upload_flags) / sizeof(upload_flags[0]);
-	     i++)
-		if (upload_flags[i].uf_opt == c)
-			return upload_arg(o, upload_flags[i].uf_flag, arg);
-	return -1;
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
+		if (strcmp(n, nums[i].name) == 0 &&
+		    parse_u64(arg, nums[i].min, nums[i].max, &v) == -1) {
+			snprintf(want, sizeof(want),
+				 "a number from %llu to %llu",
+				 (unsigned long long)nums[i].min,
+				 (unsigned long long)nums[i].max);
+			return badopt(p, arg, want);
+		}
+	if (p->p_help != NULL && strcmp(p->p_help, "URL") == 0 &&
+	    strncmp(arg, "http://", 7) != 0 && strncmp(arg, "https://", 8) != 0)
+		return badopt(p, arg, "an http:// or https:// URL");
+	if ((strcmp(n, "upload-results") == 0 && o->po_upload) ||
+	    (strcmp(n, "enable-heartbeat-server") == 0 && o->po_heartbeat))
+		return 0; /* given twice */
+	o->po_upload |= strcmp(n, "upload-results") == 0;
+	o->po_heartbeat |= strcmp(n, "enable-heartbeat-server") == 0;
+	o->po_server_host |= strcmp(n, "server-host") == 0;
+	o->po_pyroscope |= strcmp(n, "pyroscope-url") == 0;
+	o->po_token_file |= strcmp(n, "token-file") == 0;
+	o->po_service_name |= strcmp(n, "service-name") == 0;
+	return upload_arg(o, p->p_text, p->p_arg == no_argument ? NULL : arg);
 }
 
-/* The Python worker's options, passed on in its Configure. */
+/* Sets the po_ field of a row of optdefs.h from a checked value. */
 static int
-parse_python(struct profd_opts *o, int c, const char *arg)
+cfg_set(struct profd_opts *o, const struct popt *p, const struct optdef *d,
+	const char *arg)
 {
-	switch (c) {
-	case OPT_PYTHON_MODE:
-		if (strcmp(arg, "auto") != 0 && strcmp(arg, "disabled") != 0)
-			return badarg("--python-mode", arg, "auto or disabled");
-		snprintf(o->po_python_mode, sizeof(o->po_python_mode), "%s",
-			 arg);
+	char *dst = (char *)o + p->p_off;
+	uint64_t v = 0;
+
+	switch (d->od_kind) {
+	case OD_FLAG:
+		*(int *)(void *)dst = 1;
 		return 0;
-	case OPT_NO_PYTHON:
-		snprintf(o->po_python_mode, sizeof(o->po_python_mode),
-			 "disabled");
+	case OD_NUM:
+	case OD_NUM0:
+		parse_u64(arg, d->od_min, d->od_max, &v);
+		*(uint32_t *)(void *)dst = (uint32_t)v;
 		return 0;
-	case OPT_PYTHON_IDLE:
-		o->po_python_idle = 1;
+	case OD_WORD:
+		snprintf(dst, d->od_wo_len, "%s", arg);
 		return 0;
-	case OPT_PYTHON_GIL:
-		o->po_python_gil = 1;
-		return 0;
-	case OPT_PYTHON_NO_LINES:
-		o->po_python_no_lines = 1;
-		return 0;
-	case OPT_MAX_PROCS:
-		return opt_number("--max-processes-runtime-profiler", arg, 0,
-				  WORKER_MAX_RUNTIME_PROCS, &o->po_max_procs);
-	case OPT_MIN_DURATION:
-		return opt_number("--min-duration", arg, 0,
-				  WORKER_MAX_MIN_DURATION, &o->po_min_duration);
 	}
 	return -1;
 }
 
-/* Java's options, passed on as profd-java's arguments. */
+/* gProfiler's options profd cannot honour: a warning, or a refusal for
+ * those that would change what is profiled. */
 static int
-parse_java(struct profd_opts *o, int c, const char *arg)
+popt_notice(const struct popt *p)
 {
-	switch (c) {
-	case OPT_JAVA_MODE:
-		if (strcmp(arg, "ap") != 0 && strcmp(arg, "perfmap") != 0 &&
-		    strcmp(arg, "disabled") != 0)
-			return badarg("--java-mode", arg,
-				      "ap, perfmap or disabled");
-		snprintf(o->po_java_mode, sizeof(o->po_java_mode), "%s", arg);
+	if (p->p_kind == PK_NOTICE) {
+		notice(p, p->p_text);
 		return 0;
-	case OPT_NO_JAVA:
-		snprintf(o->po_java_mode, sizeof(o->po_java_mode), "disabled");
+	}
+	if (conf_file != NULL)
+		fprintf(stderr, "profd: %s:%u: ", conf_file, conf_line);
+	else
+		fprintf(stderr, "profd: ");
+	fprintf(stderr, "--%s is not supported: %s\n", p->p_name, p->p_text);
+	return -1;
+}
+
+/* Applies one option of the table with its value (NULL: none). */
+static int
+popt_apply(struct profd_opts *o, const struct popt *p, const char *arg)
+{
+	const struct optdef *d;
+	char want[96];
+
+	switch (p->p_kind) {
+	case PK_CFG:
+		d = optdef_find(p->p_name);
+		if (optdef_check(d, arg, want, sizeof(want)) == -1)
+			return badopt(p, arg, want);
+		return cfg_set(o, p, d, arg);
+	case PK_FLAG:
+		*(int *)(void *)((char *)o + p->p_off) = 1;
 		return 0;
-	case OPT_JAVA_AP_MODE:
-		if (strcmp(arg, "itimer") != 0 && strcmp(arg, "cpu") != 0 &&
-		    strcmp(arg, "auto") != 0)
-			return badarg("--java-async-profiler-mode", arg,
-				      "itimer, cpu or auto");
-		snprintf(o->po_java_ap_mode, sizeof(o->po_java_ap_mode), "%s",
-			 arg);
+	case PK_STR:
+		*(const char **)(void *)((char *)o + p->p_off) = arg;
 		return 0;
-	case OPT_JAVA_SAFEMODE:
-		o->po_java_safemode = 1;
+	case PK_FN:
+		return p->p_fn(o, p, arg);
+	case PK_UPLOAD:
+		return upload_arg(o, p->p_text,
+				  p->p_arg == no_argument ? NULL : arg);
+	case PK_QUIET:
+		if (o->po_verbose)
+			fprintf(stderr, "profd: --%s: %s\n", p->p_name,
+				p->p_text);
 		return 0;
-	case OPT_JAVA_TIMEOUT:
-		return opt_number("--java-jattach-timeout", arg, 1, 3600,
-				  &o->po_java_timeout);
+	case PK_NOTICE:
+	case PK_REFUSE:
+		return popt_notice(p);
 	}
 	return -1;
 }
 
-static int
-parse_opt(struct profd_opts *o, int c, const char *arg)
+/* Values read from the file live until options_free(). */
+static char *conf_values[CONF_MAX_VALUES];
+static size_t conf_nvalues;
+
+static char *
+conf_keep(const char *v)
 {
-	switch (c) {
-	case 'd':
-		return opt_number("-d", arg, 1, 3600, &o->po_duration);
-	case 'f':
-		return opt_number("-f", arg, 1, 1000, &o->po_frequency);
-	case 'o':
-		o->po_outdir = arg;
-		return 0;
-	case 'c':
-		o->po_continuous = 1;
-		return 0;
-	case 'v':
-		o->po_verbose++;
-		return 0;
-	case OPT_PIDS:
-		if (parse_pids(arg, o->po_pids, PROFD_MAX_PIDS, &o->po_npids))
-			return badarg("--pids", arg,
-				      "PIDs separated by commas");
-		return 0;
-	case OPT_PERF_MODE:
-		return opt_perf_mode(o, arg);
-	case OPT_INSERT_DSO_NAME:
-		o->po_insert_dso_name = 1;
-		return 0;
-	case OPT_FLAMEGRAPH:
-	case OPT_NO_FLAMEGRAPH:
-		o->po_flamegraph = c == OPT_FLAMEGRAPH;
-		return 0;
-	case OPT_ROTATING:
-		o->po_rotating = 1;
-		return 0;
-	case OPT_WORKER_DIR:
-		o->po_worker_dir = arg;
-		return 0;
-	case OPT_RUNTIME_DIR:
-		o->po_rundir = arg;
-		return 0;
-	case OPT_USER:
-		o->po_user = arg;
-		return 0;
-	case OPT_SYSLOG:
-		o->po_syslog = 1;
-		return 0;
-	case OPT_CONFIG:
-		return 0; /* read before everything else */
-	case OPT_SKIP_ABOVE:
-	case OPT_PERF_EVENTS:
-	case OPT_RESTART_RSS:
-	case OPT_RESTART_AFTER:
-	case OPT_NO_MEMORY_RESTART:
-	case OPT_DWARF_STACK_SIZE:
-	case OPT_USE_CGROUPS:
-	case OPT_MAX_CGROUPS:
-	case OPT_MAX_DOCKER:
-		return parse_perf_guard(o, c, arg);
-	case 'u':
-	case OPT_SERVER_HOST:
-	case OPT_TOKEN:
-	case OPT_TOKEN_FILE:
-	case OPT_SERVICE_NAME:
-	case OPT_UPLOAD_TIMEOUT:
-	case OPT_NO_VERIFY:
-	case OPT_CA_BUNDLE:
-	case OPT_CLIENT_CERT:
-	case OPT_CLIENT_KEY:
-	case OPT_PYRO_URL:
-	case OPT_PYRO_APP:
-	case OPT_PYRO_TENANT:
-	case OPT_SPOOL_DIR:
-	case OPT_SPOOL_FILES:
-	case OPT_SPOOL_SIZE:
-	case OPT_RETRY_MAX:
-	case OPT_OUTPUT_FORMAT:
-	case OPT_HEARTBEAT:
-	case OPT_HEARTBEAT_INTERVAL:
-		return parse_upload(o, c, arg);
-	case OPT_PYTHON_MODE:
-	case OPT_NO_PYTHON:
-	case OPT_PYTHON_IDLE:
-	case OPT_PYTHON_GIL:
-	case OPT_PYTHON_NO_LINES:
-	case OPT_MAX_PROCS:
-	case OPT_MIN_DURATION:
-		return parse_python(o, c, arg);
-	case OPT_JAVA_MODE:
-	case OPT_NO_JAVA:
-	case OPT_JAVA_AP_MODE:
-	case OPT_JAVA_SAFEMODE:
-	case OPT_JAVA_TIMEOUT:
-		return parse_java(o, c, arg);
-	case OPT_CGROUP_MODE:
-		if (strcmp(arg, "auto") != 0 && strcmp(arg, "v2") != 0 &&
-		    strcmp(arg, "v1") != 0 && strcmp(arg, "poll") != 0)
-			return badarg("--cgroup-mode", arg,
-				      "auto, v2, v1 or poll");
-		snprintf(o->po_cgroup_mode, sizeof(o->po_cgroup_mode), "%s",
-			 arg);
-		return 0;
-	case OPT_CGROUP_DELEGATED:
-		o->po_cgroup_delegated = 1;
-		return 0;
+	char *s;
+
+	if (conf_nvalues >= CONF_MAX_VALUES || (s = strdup(v)) == NULL)
+		return NULL;
+	return conf_values[conf_nvalues++] = s;
+}
+
+void
+options_free(void)
+{
+	while (conf_nvalues > 0)
+		free(conf_values[--conf_nvalues]);
+}
+
+static int parse_command(struct profd_opts *o, int argc, char **argv);
+
+void
+options_configure(const struct profd_opts *o, Profd__Configure *m)
+{
+	for (size_t i = 0; i < NPOPTS; i++) {
+		const struct popt *p = &popts[i];
+		const struct optdef *d;
+		const char *src = (const char *)o + p->p_off;
+		char *dst, *str;
+		protobuf_c_boolean b;
+
+		if (p->p_kind != PK_CFG || (d = optdef_find(p->p_name)) == NULL)
+			continue;
+		dst = (char *)m + d->od_cfg;
+		switch (d->od_kind) {
+		case OD_FLAG:
+			b = *(const int *)(const void *)src != 0;
+			memcpy(dst, &b, sizeof(b));
+			break;
+		case OD_NUM:
+		case OD_NUM0:
+			memcpy(dst, src, sizeof(uint32_t));
+			break;
+		case OD_WORD:
+			str = (char *)src;
+			memcpy(dst, &str, sizeof(str));
+			break;
+		}
 	}
-	return -1;
 }
 
 /* Returns -1 to go on, else an exit status. */
 static int
 parse_args(struct profd_opts *o, int argc, char **argv)
 {
+	const struct popt *p;
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:f:o:cuvh", profd_longopts,
-				NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:f:o:cuvh", longopts(), NULL)) !=
+	       -1) {
 		if (c == 'h') {
-			usage(stdout);
+			help(stdout);
 			return 0;
 		}
 		if (c == OPT_VERSION) {
 			printf("profd %s\n", PACKAGE_VERSION);
 			return 0;
 		}
-		if (c == '?') {
+		if (c == '?' || (p = popt_of(c)) == NULL) {
 			usage(stderr);
 			return 2;
 		}
-		if (parse_opt(o, c, optarg) == -1)
+		if (popt_apply(o, p, optarg) == -1)
 			return 2;
 	}
-	if (optind + 2 == argc && strcmp(argv[optind], "upload-file") == 0) {
-		o->po_upload_file = argv[optind + 1];
-		return -1;
-	}
-	if (optind < argc) {
-		fprintf(stderr, "profd: unexpected argument '%s'\n",
-			argv[optind]);
-		usage(stderr);
+	return parse_command(o, argc - optind, argv + optind);
+}
+
+/* What follows the options: nothing, or upload-file FILE (gProfiler
+ * writes it upload-file --file-path FILE). */
+static int
+parse_command(struct profd_opts *o, int argc, char **argv)
+{
+	if (argc == 0 && o->po_upload_file != NULL) {
+		fprintf(stderr, "profd: --file-path goes with upload-file\n");
 		return 2;
 	}
+	if (argc == 0)
+		return -1;
+	if (strcmp(argv[0], "upload-file") == 0) {
+		if (argc == 2 && o->po_upload_file == NULL) {
+			o->po_upload_file = argv[1];
+			return -1;
+		}
+		if (argc == 1 && o->po_upload_file != NULL)
+			return -1;
+		fprintf(stderr, "profd: upload-file takes one FILE "
+				"(or --file-path FILE)\n");
+		return 2;
+	}
+	fprintf(stderr, "profd: unexpected argument '%s'\n", argv[0]);
+	usage(stderr);
+	return 2;
+}
+
+/* A flag's value in a file or the environment, as gProfiler's
+ * configargparse reads it: 1 set, 0 not set, -1 neither. */
+static int
+flag_value(const char *v)
+{
+	static const char *const yes[] = {"true", "yes", "1"};
+	static const char *const no[] = {"false", "no", "0"};
+
+	for (size_t i = 0; i < 3; i++) {
+		if (strcasecmp(v, yes[i]) == 0)
+			return 1;
+		if (strcasecmp(v, no[i]) == 0)
+			return 0;
+	}
 	return -1;
+}
+
+/* Strips gProfiler's list brackets: "[1, 2]" is "1, 2". */
+static char *
+list_value(char *v)
+{
+	size_t n = strlen(v);
+
+	if (n >= 2 && v[0] == '[' && v[n - 1] == ']') {
+		v[n - 1] = '\0';
+		v++;
+	}
+	return v;
+}
+
+/* Applies name = value from a file or the environment (value NULL: the
+ * name alone, a flag). */
+static int
+popt_apply_named(struct profd_opts *o, const struct popt *p, char *value)
+{
+	int set;
+
+	if (p->p_arg == no_argument && value != NULL) {
+		if ((set = flag_value(value)) == -1)
+			return badopt(p, value, "true or false");
+		return set ? popt_apply(o, p, NULL) : 0;
+	}
+	if (value != NULL && strcmp(p->p_name, "pids") == 0)
+		value = list_value(value);
+	return popt_apply(o, p, value);
+}
+
+/* The GPROFILER_* variables, as gProfiler reads them: each option's
+ * long name upper-cased, '-' as '_'. */
+static int
+env_load(struct profd_opts *o)
+{
+	char name[96], *v;
+	int rv = 0;
+
+	for (size_t i = 0; i < NPOPTS && rv == 0; i++) {
+		const struct popt *p = &popts[i];
+		size_t n =
+		    snprintf(name, sizeof(name), "GPROFILER_%s", p->p_name);
+
+		for (size_t j = 10; j < n; j++)
+			name[j] = name[j] == '-' ? '_' : (char)toupper(name[j]);
+		if ((v = getenv(name)) == NULL ||
+		    strcmp(p->p_name, "config") == 0)
+			continue;
+		if ((v = conf_keep(v)) == NULL)
+			return -1;
+		conf_env = name;
+		rv = popt_apply_named(o, p, v);
+		conf_env = NULL;
+		if (strcmp(p->p_name, "token") == 0)
+			unsetenv(name); /* no child inherits it */
+	}
+	return rv;
 }
 
 static void
@@ -601,8 +967,11 @@ defaults(struct profd_opts *o)
 	snprintf(o->po_perf_mode, sizeof(o->po_perf_mode), "fp");
 	snprintf(o->po_python_mode, sizeof(o->po_python_mode), "auto");
 	snprintf(o->po_cgroup_mode, sizeof(o->po_cgroup_mode), "auto");
+	snprintf(o->po_nodejs_mode, sizeof(o->po_nodejs_mode), "disabled");
 	o->po_max_cgroups = WORKER_PERF_MAX_CGROUPS;
 	snprintf(o->po_java_mode, sizeof(o->po_java_mode), "ap");
+	o->po_log_max = PROFD_LOG_MAX_SIZE;
+	o->po_log_backups = PROFD_LOG_BACKUPS;
 }
 
 /* Adds a word to the java worker's arguments, after those of profd.conf. */
@@ -637,45 +1006,23 @@ options_java(struct profd_opts *o, char *err, size_t errlen)
 			 o->po_java_ap_mode);
 		rv |= java_arg(ws, w);
 	}
-	if (o->po_java_safemode)
+	if (o->po_java_safemode[0] != '\0')
 		rv |= java_arg(ws, "--java-safemode");
 	if (o->po_java_timeout != 0) {
 		snprintf(w, sizeof(w), "--java-jattach-timeout=%u",
 			 o->po_java_timeout);
 		rv |= java_arg(ws, w);
 	}
-	if (o->po_max_procs != 0) {
-		snprintf(w, sizeof(w), "--max-processes-runtime-profiler=%u",
-			 o->po_max_procs);
-		rv |= java_arg(ws, w);
-	}
+	if (strcmp(o->po_java_lines, "line-of-function") == 0)
+		rv |= java_arg(ws, "--java-line-numbers");
+	if (o->po_java_thread_names)
+		rv |= java_arg(ws, "--java-collect-thread-names");
 	if (rv != 0)
 		snprintf(err, errlen,
 			 "worker java: more than %d arguments with the Java "
 			 "options",
 			 PROFD_ARGS_MAX);
 	return rv != 0 ? -1 : 0;
-}
-
-/* Values read from the file live until options_free(). */
-static char *conf_values[CONF_MAX_VALUES];
-static size_t conf_nvalues;
-
-static char *
-conf_keep(const char *v)
-{
-	char *s;
-
-	if (conf_nvalues >= CONF_MAX_VALUES || (s = strdup(v)) == NULL)
-		return NULL;
-	return conf_values[conf_nvalues++] = s;
-}
-
-void
-options_free(void)
-{
-	while (conf_nvalues > 0)
-		free(conf_values[--conf_nvalues]);
 }
 
 static char *
@@ -690,6 +1037,9 @@ trim(char *s)
 		*--e = '\0';
 	return s;
 }
+
+/* Reading gProfiler's own file (its sections mean nothing). */
+static int conf_gprofiler;
 
 /* While reloading, global settings are skipped (they need a restart)
  * and errors go to profctl instead of stderr. */
@@ -706,43 +1056,35 @@ conf_error(const char *what, const char *name)
 	return -1;
 }
 
-static const struct option *
+static const struct popt *
 conf_option(const char *name)
 {
-	static const char *const refused[] = {"help", "version", "config"};
-
-	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
-		if (strcmp(name, refused[i]) == 0)
-			return NULL;
-	for (const struct option *o = profd_longopts; o->name; o++)
-		if (strcmp(o->name, name) == 0)
-			return o;
-	return NULL;
+	if (strcmp(name, "config") == 0)
+		return NULL; /* one file does not name another */
+	return popt_find(name);
 }
 
-/* Applies one "name = value" or "name" line. */
+/* Applies one "name = value" or "name" line ("name: value" and a flag's
+ * "name = true", as in gProfiler's file, too). */
 static int
 conf_apply(struct profd_opts *o, char *line)
 {
-	char *eq = strchr(line, '='), *name = line, *value = NULL;
-	const struct option *opt;
+	char *eq = line + strcspn(line, "=:"), *name = line, *value = NULL;
+	const struct popt *opt;
 
-	if (eq != NULL) {
+	if (*eq != '\0') {
 		*eq = '\0';
 		value = trim(eq + 1);
 	}
 	name = trim(name);
 	if ((opt = conf_option(name)) == NULL)
 		return conf_error("unknown setting", name);
-	if (opt->has_arg == required_argument &&
+	if (opt->p_arg == required_argument &&
 	    (value == NULL || *value == '\0'))
 		return conf_error("a value is required (name = value)", name);
-	if (opt->has_arg == no_argument && value != NULL)
-		return conf_error("takes no value (write the name alone)",
-				  name);
 	if (value != NULL && (value = conf_keep(value)) == NULL)
 		return conf_error("too many settings", name);
-	return parse_opt(o, opt->val, value);
+	return popt_apply_named(o, opt, value) == -1 ? -1 : 0;
 }
 
 /* Starts a "[worker NAME]" section; returns its table entry. */
@@ -801,8 +1143,10 @@ conf_read(struct profd_opts *o, FILE *f)
 		else if (!feof(f))
 			return conf_error("line too long", NULL);
 		line = trim(buf);
-		if (*line == '\0' || *line == '#')
+		if (*line == '\0' || *line == '#' || *line == ';')
 			continue;
+		if (*line == '[' && conf_gprofiler)
+			continue; /* configargparse ignores sections */
 		if (*line == '[') {
 			if ((sect = conf_section(o, line)) == NULL)
 				return -1;
@@ -873,9 +1217,25 @@ conf_open(const char *path, int must_exist)
 	return f;
 }
 
+static int conf_load_file(struct profd_opts *o, const char *path,
+			  int must_exist);
+
 /* Reads path; a missing file is an error only when must_exist. */
 static int
 conf_load(struct profd_opts *o, const char *path, int must_exist)
+{
+	size_t len = strlen(path);
+	int gp = conf_gprofiler, rv2;
+
+	/* gProfiler's files (config.ini): its sections mean nothing. */
+	conf_gprofiler |= len > 4 && strcmp(path + len - 4, ".ini") == 0;
+	rv2 = conf_load_file(o, path, must_exist);
+	conf_gprofiler = gp;
+	return rv2;
+}
+
+static int
+conf_load_file(struct profd_opts *o, const char *path, int must_exist)
 {
 	FILE *f;
 	int rv;
@@ -948,9 +1308,65 @@ upload_token(struct profd_opts *o)
 	return 0;
 }
 
-/* The command line, kept for reload. */
-static int saved_argc;
-static char **saved_argv;
+/* gProfiler's own configuration file, read where it exists (and no
+ * --config names profd's), after profd.conf. */
+static int
+conf_load_gprofiler(struct profd_opts *o)
+{
+	int rv;
+
+	conf_gprofiler = 1;
+	rv = conf_load(o, PROFD_GPROFILER_CONFIG, 0);
+	conf_gprofiler = 0;
+	return rv;
+}
+
+/* The rules between options, once all are read. */
+static int
+options_finish(struct profd_opts *o)
+{
+	if (o->po_perf_event_only) {
+		snprintf(o->po_python_mode, sizeof(o->po_python_mode),
+			 "disabled");
+		snprintf(o->po_java_mode, sizeof(o->po_java_mode), "disabled");
+	}
+	if (strcmp(o->po_nodejs_mode, "perf") == 0 ||
+	    strcmp(o->po_nodejs_mode, "attach-maps") == 0) {
+		if (strcmp(o->po_perf_mode, "fp") != 0 &&
+		    strcmp(o->po_perf_mode, "smart") != 0) {
+			fprintf(stderr,
+				"profd: --nodejs-mode %s needs "
+				"--perf-mode fp or smart\n",
+				o->po_nodejs_mode);
+			return -1;
+		}
+		if (strcmp(o->po_nodejs_mode, "attach-maps") == 0)
+			notice(popt_find("nodejs-mode"),
+			       "profd does not attach to Node.js; it reads the "
+			       "perf maps of those started with "
+			       "--perf-basic-prof");
+	}
+	if (o->po_npids > 0 && o->po_spawned) {
+		fprintf(stderr, "profd: --pids cannot go with "
+				"--profile-spawned-processes\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* The workers a disabled mode leaves out, and Java's arguments. */
+static int
+options_workers(struct profd_opts *o, char *err, size_t errlen)
+{
+	if (strcmp(o->po_perf_mode, "disabled") == 0)
+		table_entry(o, "perf", 1)->ws_enabled = 0;
+	if (strcmp(o->po_python_mode, "disabled") == 0)
+		table_entry(o, "python", 1)->ws_enabled = 0;
+	if (options_java(o, err, errlen) == -1 ||
+	    table_check(o, err, errlen) == -1)
+		return -1;
+	return 0;
+}
 
 int
 options_parse(struct profd_opts *o, int argc, char **argv)
@@ -959,23 +1375,19 @@ options_parse(struct profd_opts *o, int argc, char **argv)
 	char err[160];
 	int rv;
 
-	saved_argc = argc;
-	saved_argv = argv;
 	defaults(o);
 	table_defaults(o);
 	o->po_config = path ? path : PROFD_CONFIG;
-	if (conf_load(o, o->po_config, path != NULL) == -1)
+	if (conf_load(o, o->po_config, path != NULL) == -1 ||
+	    (path == NULL && conf_load_gprofiler(o) == -1) || env_load(o) == -1)
 		return 2;
 	if ((rv = parse_args(o, argc, argv)) != -1)
 		return rv;
 	if (upload_token(o) == -1)
 		return 1;
-	if (strcmp(o->po_perf_mode, "disabled") == 0)
-		table_entry(o, "perf", 1)->ws_enabled = 0;
-	if (strcmp(o->po_python_mode, "disabled") == 0)
-		table_entry(o, "python", 1)->ws_enabled = 0;
-	if (options_java(o, err, sizeof(err)) == -1 ||
-	    table_check(o, err, sizeof(err)) == -1) {
+	if (options_finish(o) == -1)
+		return 2;
+	if (options_workers(o, err, sizeof(err)) == -1) {
 		fprintf(stderr, "profd: %s: %s\n", o->po_config, err);
 		return 2;
 	}
@@ -994,13 +1406,8 @@ options_reload(const struct profd_opts *cur, struct profd_opts *fresh,
 	conf_lasterr[0] = '\0';
 	rv = conf_load(fresh, cur->po_config, 0);
 	conf_reload = 0;
-	if (rv == 0 && strcmp(fresh->po_perf_mode, "disabled") == 0)
-		table_entry(fresh, "perf", 1)->ws_enabled = 0;
-	if (rv == 0 && strcmp(fresh->po_python_mode, "disabled") == 0)
-		table_entry(fresh, "python", 1)->ws_enabled = 0;
 	if (rv == 0 &&
-	    (options_java(fresh, conf_lasterr, sizeof(conf_lasterr)) == -1 ||
-	     table_check(fresh, conf_lasterr, sizeof(conf_lasterr)) == -1))
+	    options_workers(fresh, conf_lasterr, sizeof(conf_lasterr)) == -1)
 		rv = -1;
 	snprintf(err, errlen, "%s", conf_lasterr);
 	return rv;

@@ -194,10 +194,17 @@ run(struct profd *p)
 		return 2;
 	log_init("profd", p->p_opts.po_syslog,
 		 p->p_opts.po_verbose ? LOGL_DEBUG : LOGL_INFO);
-	if (setup(p) == -1)
+	if (runfiles_start(p) == -1) {
+		runfiles_stop(p);
 		return 1;
+	}
+	if (setup(p) == -1) {
+		runfiles_stop(p);
+		return 1;
+	}
 	rv = loop_run(p);
 	rundir_cleanup(p);
+	runfiles_stop(p);
 	if (rv == 0 && p->p_written > 0 && p->p_opts.po_outdir != NULL)
 		printf("%s: %s/%s\n",
 		       p->p_opts.po_flamegraph ? "flame graph" : "profile",

@@ -25,21 +25,24 @@
 #define PROFD_DEFAULT_FREQUENCY 11
 #define PROFD_OUTFD		3 /* the output directory, in profd-upload */
 
-#define PROFD_HEALTHY_MS     2000 /* up this long after hello: healthy */
-#define PROFD_MIN_GAP_MS     1000 /* between two starts of a worker */
-#define PROFD_BACKOFF_MAX_MS 60000
-#define PROFD_GIVE_UP_DEATHS 5	    /* unhealthy deaths ... */
-#define PROFD_GIVE_UP_MS     300000 /* ... within this time: given up */
-#define PROFD_LIMIT_POLL_MS  250    /* usage checks */
-#define PROFD_NAME_MAX	     16
-#define PROFD_ARGS_MAX	     8	 /* extra arguments of a worker */
-#define PROFD_ARG_LEN	     256 /* bytes of one of them, with its NUL */
-#define PROFD_UPLOAD_ARGS    40	 /* upload options passed to profd-upload */
-#define PROFD_TOKEN_ENV	     "PROFD_TOKEN" /* the token, to profd-upload */
-#define PROFD_CMD_ID_MAX     64	  /* characters of a remote command's id */
-#define PROFD_CMD_SEEN	     32	  /* remote command ids remembered */
-#define PROFD_LOG_LINE	     1024 /* bytes of a worker's output line kept */
-#define PROFD_LOG_RATE	     50	  /* a worker's output lines logged a second */
+#define PROFD_HEALTHY_MS       2000 /* up this long after hello: healthy */
+#define PROFD_MIN_GAP_MS       1000 /* between two starts of a worker */
+#define PROFD_BACKOFF_MAX_MS   60000
+#define PROFD_GIVE_UP_DEATHS   5      /* unhealthy deaths ... */
+#define PROFD_GIVE_UP_MS       300000 /* ... within this time: given up */
+#define PROFD_LIMIT_POLL_MS    250    /* usage checks */
+#define PROFD_NAME_MAX	       16
+#define PROFD_ARGS_MAX	       8   /* extra arguments of a worker */
+#define PROFD_ARG_LEN	       256 /* bytes of one of them, with its NUL */
+#define PROFD_UPLOAD_ARGS      40  /* upload options passed to profd-upload */
+#define PROFD_TOKEN_ENV	       "PROFD_TOKEN" /* the token, to profd-upload */
+#define PROFD_CMD_ID_MAX       64   /* characters of a remote command's id */
+#define PROFD_CMD_SEEN	       32   /* remote command ids remembered */
+#define PROFD_LOG_LINE	       1024 /* bytes of a worker's output line kept */
+#define PROFD_LOG_RATE	       50 /* a worker's output lines logged a second */
+#define PROFD_LOG_MAX_SIZE     (5u << 20) /* --log-rotate-max-size */
+#define PROFD_LOG_BACKUPS      1	  /* --log-rotate-backup-count */
+#define PROFD_GPROFILER_CONFIG "/etc/gprofiler/config.ini"
 
 enum restart_policy {
 	RESTART_ALWAYS,
@@ -99,8 +102,19 @@ struct profd_opts {
 	int po_syslog;
 	char po_java_mode[16];	  /* --java-mode: ap, perfmap, disabled */
 	char po_java_ap_mode[16]; /* --java-async-profiler-mode */
-	int po_java_safemode;	  /* --java-safemode */
+	char po_java_safemode[4]; /* --java-safemode: "on" or "" */
 	uint32_t po_java_timeout; /* --java-jattach-timeout, s; 0: default */
+	char po_java_lines[20];	  /* --java-line-numbers */
+	int po_java_thread_names; /* --java-collect-thread-names */
+	char po_nodejs_mode[16];  /* --nodejs-mode */
+	int po_perf_event_only;	  /* --perf-event: perf alone */
+	int po_spawned;		  /* --profile-spawned-processes */
+	const char *po_pid_file;  /* --pid-file */
+	const char *po_log_file;  /* --log-file */
+	uint32_t po_log_max;	  /* --log-rotate-max-size, bytes */
+	uint32_t po_log_backups;  /* --log-rotate-backup-count */
+	const char *po_heartbeat_file; /* --heartbeat-file */
+	uint32_t po_controller_pid;    /* --controller-pid */
 	struct wspec po_table[PROFD_MAX_WORKERS];
 	size_t po_ntable;
 	/* Upload options, passed on to profd-upload as they were given. */
@@ -240,6 +254,8 @@ int options_parse(struct profd_opts *o, int argc, char **argv);
  * of cur; 0, or -1 with the first error in err (cur stays as it was). */
 int options_reload(const struct profd_opts *cur, struct profd_opts *fresh,
 		   char *err, size_t errlen);
+/* Fills the fields of m that come from optdefs.h's table. */
+void options_configure(const struct profd_opts *o, Profd__Configure *m);
 /* Frees what options_parse kept from the configuration file. */
 void options_free(void);
 
@@ -362,5 +378,15 @@ void wlog_close(struct worker *w);
 /* loop.c */
 /* Runs the event loop until every worker is gone; returns exit status. */
 int loop_run(struct profd *p);
+
+/* runfiles.c: --log-file, --pid-file, --heartbeat-file, --controller-pid.
+ * Opens the log file and writes the PID file; 0, or -1 told. */
+int runfiles_start(struct profd *p);
+/* Removes the PID file if it still names profd; closes the log file. */
+void runfiles_stop(struct profd *p);
+/* Marks a stored window in the heartbeat file. */
+void runfiles_window(struct profd *p);
+/* Ends profd when its controller exited; ms to the next look, or -1. */
+int64_t runfiles_tick(struct profd *p);
 
 #endif

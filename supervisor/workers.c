@@ -44,27 +44,10 @@ workers_configure(struct profd *p, struct worker *w)
 	Profd__Control c = PROFD__CONTROL__INIT;
 	Profd__Configure m = PROFD__CONFIGURE__INIT;
 
-	m.frequency = o->po_frequency;
-	m.duration = o->po_duration;
+	options_configure(o, &m);
 	m.pids = (uint32_t *)o->po_pids;
 	m.n_pids = o->po_npids;
-	m.perf_mode = (char *)o->po_perf_mode;
 	m.continuous = o->po_continuous;
-	m.insert_dso_name = o->po_insert_dso_name;
-	m.skip_system_profilers_above = o->po_skip_above;
-	m.perf_events = (char *)o->po_perf_events;
-	m.perf_restart_rss_mb = o->po_restart_rss_mb;
-	m.perf_restart_after = o->po_restart_after_s;
-	m.perf_no_memory_restart = o->po_no_memory_restart;
-	m.perf_dwarf_stack_size = o->po_dwarf_stack_size;
-	m.python_idle = o->po_python_idle;
-	m.python_gil = o->po_python_gil;
-	m.python_no_line_numbers = o->po_python_no_lines;
-	m.max_processes_runtime_profiler = o->po_max_procs;
-	m.min_duration = o->po_min_duration;
-	m.perf_use_cgroups = o->po_use_cgroups;
-	m.perf_max_cgroups = o->po_max_cgroups;
-	m.perf_max_docker_containers = o->po_max_docker;
 	c.body_case = PROFD__CONTROL__BODY_CONFIGURE;
 	c.configure = &m;
 	return workers_send(p, w, &c);

@@ -34,13 +34,14 @@ expect 2 "unrecognized option" "$UPLOAD_WORKER" --bogus
 expect 2 "output directory" "$UPLOAD_WORKER"
 printf 'profiling-duration = 2\nno-such-setting = 1\n' >"$T/bad1.conf"
 printf '\n# comment\nprofiling-frequency = fast\n' >"$T/bad2.conf"
-printf 'continuous = yes\n' >"$T/bad3.conf"
+printf 'continuous = perhaps\n' >"$T/bad3.conf"
 printf 'output-dir\n' >"$T/bad4.conf"
 expect 2 "bad1.conf:2: unknown setting: no-such-setting" \
 	"$PROFD" --config "$T/bad1.conf" -o "$T/o"
 expect 2 "bad2.conf:3: invalid value 'fast'" \
 	"$PROFD" --config "$T/bad2.conf" -o "$T/o"
-expect 2 "bad3.conf:1: takes no value" "$PROFD" --config "$T/bad3.conf"
+expect 2 "bad3.conf:1: invalid value 'perhaps' for -c/--continuous: expected true or false" \
+	"$PROFD" --config "$T/bad3.conf"
 expect 2 "bad4.conf:1: a value is required" "$PROFD" --config "$T/bad4.conf"
 expect 2 "none.conf:0: cannot read the file" "$PROFD" --config "$T/none.conf"
 [ ! -e "$RUN" ] || fail "a refused start left $RUN behind"

@@ -48,8 +48,9 @@ struct java_opts {
 	int jo_cpu;	     /* --java-async-profiler-mode cpu */
 	int jo_safemode;
 	uint32_t jo_timeout_s;
-	uint32_t jo_max_procs; /* --max-processes-runtime-profiler; 0: all */
-	const char *jo_agent;  /* path of libprofd-jvmti.so */
+	uint32_t jo_max_procs;	  /* --max-processes-runtime-profiler; 0: all */
+	uint32_t jo_min_duration; /* --min-duration: seconds a JVM has run */
+	const char *jo_agent;	  /* path of libprofd-jvmti.so */
 };
 
 struct java_state {

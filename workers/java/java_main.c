@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "java.h"
+#include "optdefs.h"
 #include "log.h"
 #include "procfs.h"
 #include "worker.h"
@@ -85,7 +86,6 @@ enum {
 	OPT_AP_MODE,
 	OPT_SAFEMODE,
 	OPT_TIMEOUT,
-	OPT_MAX_PROCS,
 	OPT_AGENT,
 };
 
@@ -95,7 +95,6 @@ static const struct option java_longopts[] = {
     {"java-async-profiler-mode", required_argument, NULL, OPT_AP_MODE},
     {"java-safemode", no_argument, NULL, OPT_SAFEMODE},
     {"java-jattach-timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"max-processes-runtime-profiler", required_argument, NULL, OPT_MAX_PROCS},
     {"java-agent", required_argument, NULL, OPT_AGENT},
     {NULL, 0, NULL, 0},
 };
@@ -162,14 +161,6 @@ java_option(struct worker_ctx *ctx, int opt, const char *arg)
 					     "1 to 3600 seconds");
 		o->jo_timeout_s = (uint32_t)v;
 		return 0;
-	case OPT_MAX_PROCS:
-		if (parse_u64(arg, 0, WORKER_MAX_RUNTIME_PROCS, &v) == -1)
-			return worker_badarg("--max-processes-runtime-profiler",
-					     arg, "0 (all) to 4096");
-		/* More JVMs than it can hold at once is "all it can". */
-		o->jo_max_procs =
-		    v > JAVA_MAX_JVMS ? JAVA_MAX_JVMS : (uint32_t)v;
-		return 0;
 	case OPT_AGENT:
 		if (arg[0] != '/')
 			return worker_badarg("--java-agent", arg,
@@ -188,6 +179,11 @@ java_start(struct worker_ctx *ctx)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return -1;
 	c->jc_o = java_o;
+	/* More JVMs than it can hold at once is "all it can". */
+	c->jc_o.jo_max_procs = ctx->wc_opts.wo_max_procs > JAVA_MAX_JVMS
+				   ? JAVA_MAX_JVMS
+				   : ctx->wc_opts.wo_max_procs;
+	c->jc_o.jo_min_duration = ctx->wc_opts.wo_min_duration;
 	if (c->jc_o.jo_agent == NULL)
 		c->jc_o.jo_agent = java_default_agent();
 	c->jc_frequency = ctx->wc_opts.wo_frequency;
@@ -228,6 +224,7 @@ static const struct profiler_ops java_ops = {
     .po_longopts = java_longopts,
     .po_option = java_option,
     .po_runtime = 1,
+    .po_optdefs = OD_JAVA,
     .po_usage =
 	"\n       [--java-mode ap|perfmap|disabled] [--no-java]"
 	"\n       [--java-async-profiler-mode itimer|cpu|auto]"

@@ -253,6 +253,19 @@ java_find(struct java_state *s, pid_t pid)
 	return NULL;
 }
 
+/* Whether pid has run --min-duration seconds (a JVM younger than that
+ * is looked at again in a later window). */
+static int
+java_old_enough(const struct java_ctx *c, pid_t pid)
+{
+	int64_t age;
+
+	if (c->jc_o.jo_min_duration == 0)
+		return 1;
+	age = procfs_age_s(pid);
+	return age >= 0 && age >= (int64_t)c->jc_o.jo_min_duration;
+}
+
 /* Candidate JVMs: the --pids given, or every process mapping libjvm.so
  * (JVMs already tracked are not looked at again). */
 static size_t
@@ -277,7 +290,7 @@ java_candidates(struct java_ctx *c, struct java_cand *out, size_t max)
 		if (!isdigit((unsigned char)d->d_name[0]))
 			continue;
 		pid = (pid_t)atoi(d->d_name);
-		if (pid != getpid() &&
+		if (pid != getpid() && java_old_enough(c, pid) &&
 		    (java_find(&c->jc_s, pid) || java_is_jvm(pid)))
 			out[n++].jc_pid = pid;
 	}

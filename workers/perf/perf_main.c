@@ -12,6 +12,7 @@
 #include <sys/prctl.h>
 
 #include "log.h"
+#include "optdefs.h"
 #include "perf_input.h"
 #include "perf_cgroups.h"
 #include "perf_record.h"
@@ -123,126 +124,22 @@ static const struct sandbox_policy perf_policy = {
 };
 
 enum {
-	OPT_PERF_MODE = 2000,
-	OPT_INSERT_DSO_NAME,
-	OPT_DWARF_STACK_SIZE,
-	OPT_SKIP_ABOVE,
-	OPT_EVENTS,
-	OPT_RESTART_RSS,
-	OPT_RESTART_AFTER,
-	OPT_NO_MEMORY_RESTART,
-	OPT_USE_CGROUPS,
-	OPT_MAX_CGROUPS,
-	OPT_MAX_DOCKER,
-	OPT_SCRIPT_INPUT,
+	OPT_SCRIPT_INPUT = 2000,
 };
 
+/* Its own options beside those of optdefs.h. */
 static const struct option perf_longopts[] = {
-    {"perf-mode", required_argument, NULL, OPT_PERF_MODE},
-    {"insert-dso-name", no_argument, NULL, OPT_INSERT_DSO_NAME},
-    {"perf-dwarf-stack-size", required_argument, NULL, OPT_DWARF_STACK_SIZE},
-    {"skip-system-profilers-above", required_argument, NULL, OPT_SKIP_ABOVE},
-    {"perf-events", required_argument, NULL, OPT_EVENTS},
-    {"perf-restart-rss", required_argument, NULL, OPT_RESTART_RSS},
-    {"perf-restart-after", required_argument, NULL, OPT_RESTART_AFTER},
-    {"perf-no-memory-restart", no_argument, NULL, OPT_NO_MEMORY_RESTART},
-    {"perf-use-cgroups", no_argument, NULL, OPT_USE_CGROUPS},
-    {"perf-max-cgroups", required_argument, NULL, OPT_MAX_CGROUPS},
-    {"perf-max-docker-containers", required_argument, NULL, OPT_MAX_DOCKER},
     {"perf-script-input", required_argument, NULL, OPT_SCRIPT_INPUT},
     {NULL, 0, NULL, 0},
 };
 
-/* --perf-use-cgroups and its limits. */
-static int
-perf_cgroup_option(struct worker_opts *o, int opt, const char *arg)
-{
-	uint64_t v;
-
-	switch (opt) {
-	case OPT_USE_CGROUPS:
-		o->wo_use_cgroups = 1;
-		return 0;
-	case OPT_MAX_CGROUPS:
-	case OPT_MAX_DOCKER:
-		if (parse_u64(arg, 0, WORKER_PERF_CGROUPS_LIMIT, &v) == -1)
-			return worker_badarg(
-			    opt == OPT_MAX_CGROUPS
-				? "--perf-max-cgroups"
-				: "--perf-max-docker-containers",
-			    arg, "0 to 128 cgroups");
-		*(opt == OPT_MAX_CGROUPS ? &o->wo_max_cgroups
-					 : &o->wo_max_docker) = (uint32_t)v;
-		return 0;
-	}
-	return -1;
-}
-
-/* The options of perf's guard rails. */
-static int
-perf_guard_option(struct worker_opts *o, int opt, const char *arg)
-{
-	uint64_t v;
-
-	switch (opt) {
-	case OPT_SKIP_ABOVE:
-		if (parse_u64(arg, 0, WORKER_MAX_SKIP_ABOVE, &v) == -1)
-			return worker_badarg("--skip-system-profilers-above",
-					     arg, "a number of processes");
-		o->wo_skip_above = (uint32_t)v;
-		return 0;
-	case OPT_EVENTS:
-		if (strlen(arg) == 0 || strlen(arg) >= sizeof(o->wo_events) ||
-		    strspn(arg, WORKER_EVENT_CHARS) != strlen(arg))
-			return worker_badarg("--perf-events", arg,
-					     "a perf event name");
-		snprintf(o->wo_events, sizeof(o->wo_events), "%s", arg);
-		return 0;
-	case OPT_RESTART_RSS:
-		if (parse_u64(arg, 1, WORKER_MAX_RESTART_RSS_MB, &v) == -1)
-			return worker_badarg("--perf-restart-rss", arg,
-					     "1 to 1048576 MB");
-		o->wo_restart_rss_mb = (uint32_t)v;
-		return 0;
-	case OPT_RESTART_AFTER:
-		if (parse_u64(arg, 1, WORKER_MAX_RESTART_AFTER_S, &v) == -1)
-			return worker_badarg("--perf-restart-after", arg,
-					     "a number of seconds");
-		o->wo_restart_after_s = (uint32_t)v;
-		return 0;
-	case OPT_NO_MEMORY_RESTART:
-		o->wo_no_memory_restart = 1;
-		return 0;
-	}
-	return perf_cgroup_option(o, opt, arg);
-}
-
 static int
 perf_option(struct worker_ctx *ctx, int opt, const char *arg)
 {
-	struct worker_opts *o = &ctx->wc_opts;
-	uint64_t v;
-
-	switch (opt) {
-	case OPT_PERF_MODE:
-		if (!worker_perf_mode_ok(arg))
-			return worker_badarg("--perf-mode", arg,
-					     "fp, dwarf, smart or disabled");
-		snprintf(o->wo_perf_mode, sizeof(o->wo_perf_mode), "%s", arg);
-		return 0;
-	case OPT_INSERT_DSO_NAME:
-		o->wo_insert_dso_name = 1;
-		return 0;
-	case OPT_DWARF_STACK_SIZE:
-		if (parse_u64(arg, 1, WORKER_MAX_DWARF_STACK, &v) == -1)
-			return worker_badarg("--perf-dwarf-stack-size", arg,
-					     "1 to 65528 bytes");
-		o->wo_dwarf_stack_size = (uint32_t)v;
-		return 0;
-	case OPT_SCRIPT_INPUT:
+	(void)ctx;
+	if (opt == OPT_SCRIPT_INPUT)
 		return perf_input_option(arg);
-	}
-	return perf_guard_option(o, opt, arg);
+	return -1;
 }
 
 /* Drops PIDs that do not exist, naming them; returns how many remain. */
@@ -288,9 +185,9 @@ struct perf_state {
 static int
 perf_choose_event(struct perf_record *r, const struct worker_opts *o)
 {
-	if (o->wo_events[0] == '\0')
+	if (o->wo_perf_events[0] == '\0')
 		return perf_discover_event(r, o);
-	snprintf(r->pr_event, sizeof(r->pr_event), "%s", o->wo_events);
+	snprintf(r->pr_event, sizeof(r->pr_event), "%s", o->wo_perf_events);
 	return 0;
 }
 
@@ -470,6 +367,7 @@ static const struct profiler_ops perf_ops = {
     .po_stop = perf_stop,
     .po_longopts = perf_longopts,
     .po_option = perf_option,
+    .po_optdefs = OD_PERF,
     .po_idle = perf_idle,
     .po_usage =
 	"\n       [--perf-mode fp|dwarf|smart|disabled] [--insert-dso-name]"

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "optdefs.h"
 #include "py_sample.h"
 #include "worker.h"
 
@@ -32,23 +33,6 @@ static const struct sandbox_policy python_policy = {
     .sp_unix_only = 1,
 };
 
-enum {
-	OPT_IDLE = 3000,
-	OPT_GIL,
-	OPT_NO_LINES,
-	OPT_MAX_PROCS,
-	OPT_MIN_DURATION,
-};
-
-static const struct option python_longopts[] = {
-    {"python-idle", no_argument, NULL, OPT_IDLE},
-    {"python-gil", no_argument, NULL, OPT_GIL},
-    {"python-no-line-numbers", no_argument, NULL, OPT_NO_LINES},
-    {"max-processes-runtime-profiler", required_argument, NULL, OPT_MAX_PROCS},
-    {"min-duration", required_argument, NULL, OPT_MIN_DURATION},
-    {NULL, 0, NULL, 0},
-};
-
 #define PYTHON_WINDOW_BUDGET (WORKER_CHUNK_BUDGET / 2)
 
 struct python_state {
@@ -64,38 +48,6 @@ struct python_state {
 	const uint32_t *ps_pids;
 	size_t ps_npids;
 };
-
-static int
-python_option(struct worker_ctx *ctx, int opt, const char *arg)
-{
-	struct worker_opts *o = &ctx->wc_opts;
-	uint64_t v;
-
-	switch (opt) {
-	case OPT_IDLE:
-		o->wo_python_idle = 1;
-		return 0;
-	case OPT_GIL:
-		o->wo_python_gil = 1;
-		return 0;
-	case OPT_NO_LINES:
-		o->wo_python_no_lines = 1;
-		return 0;
-	case OPT_MAX_PROCS:
-		if (parse_u64(arg, 0, WORKER_MAX_RUNTIME_PROCS, &v) == -1)
-			return worker_badarg("--max-processes-runtime-profiler",
-					     arg, "0 (all) to 4096 processes");
-		o->wo_max_procs = (uint32_t)v;
-		return 0;
-	case OPT_MIN_DURATION:
-		if (parse_u64(arg, 0, WORKER_MAX_MIN_DURATION, &v) == -1)
-			return worker_badarg("--min-duration", arg,
-					     "0 to 86400 seconds");
-		o->wo_min_duration = (uint32_t)v;
-		return 0;
-	}
-	return -1;
-}
 
 static void
 timespec_add_ns(struct timespec *t, int64_t ns)
@@ -272,8 +224,7 @@ static const struct profiler_ops python_ops = {
     .po_start = python_start,
     .po_snapshot = python_snapshot,
     .po_stop = python_stop,
-    .po_longopts = python_longopts,
-    .po_option = python_option,
+    .po_optdefs = OD_PYTHON,
     .po_runtime = 1, /* its stacks replace perf's for the same PID */
     .po_usage = "\n       [--python-idle] [--python-gil] "
 		"[--python-no-line-numbers]"
