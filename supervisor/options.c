@@ -73,6 +73,8 @@ enum {
 	OPT_JAVA_AP_MODE,
 	OPT_JAVA_SAFEMODE,
 	OPT_JAVA_TIMEOUT,
+	OPT_API_SERVER,
+	OPT_CLOUD_METADATA_URL,
 };
 
 static const struct option profd_longopts[] = {
@@ -137,6 +139,8 @@ static const struct option profd_longopts[] = {
     {"java-async-profiler-mode", required_argument, NULL, OPT_JAVA_AP_MODE},
     {"java-safemode", no_argument, NULL, OPT_JAVA_SAFEMODE},
     {"java-jattach-timeout", required_argument, NULL, OPT_JAVA_TIMEOUT},
+    {"api-server", required_argument, NULL, OPT_API_SERVER},
+    {"cloud-metadata-url", required_argument, NULL, OPT_CLOUD_METADATA_URL},
     {NULL, 0, NULL, 0},
 };
 
@@ -283,6 +287,8 @@ static const struct {
     {OPT_SPOOL_DIR, "--spool-dir"},
     {OPT_SPOOL_SIZE, "--spool-max-size"},
     {OPT_OUTPUT_FORMAT, "--output-format"},
+    {OPT_API_SERVER, "--api-server"},
+    {OPT_CLOUD_METADATA_URL, "--cloud-metadata-url"},
 };
 
 /* Keeps "--flag [value]" for profd-upload's command line. */
@@ -522,6 +528,8 @@ parse_opt(struct profd_opts *o, int c, const char *arg)
 	case OPT_OUTPUT_FORMAT:
 	case OPT_HEARTBEAT:
 	case OPT_HEARTBEAT_INTERVAL:
+	case OPT_API_SERVER:
+	case OPT_CLOUD_METADATA_URL:
 		return parse_upload(o, c, arg);
 	case OPT_PYTHON_MODE:
 	case OPT_NO_PYTHON:

@@ -76,6 +76,10 @@ upload_net_opt(struct upload_args *a, int c, char *arg)
 		return 0;
 	case OPT_SERVER_HOST:
 		return opt_url("--server-host", arg, &n->nc_server);
+	case OPT_API_SERVER:
+		return opt_url("--api-server", arg, &n->nc_api_server);
+	case OPT_CLOUD_METADATA_URL:
+		return opt_url("--cloud-metadata-url", arg, &a->ua_cloud_url);
 	case OPT_TOKEN:
 		free(n->nc_token);
 		n->nc_token = keep_secret(arg);
@@ -151,6 +155,10 @@ upload_net_check(struct upload_args *a)
 	}
 	if (a->ua_upload && n->nc_service == NULL) {
 		fprintf(stderr, "profd-upload: -u needs --service-name\n");
+		return -1;
+	}
+	if (n->nc_api_server != NULL && !a->ua_upload) {
+		fprintf(stderr, "profd-upload: --api-server needs -u\n");
 		return -1;
 	}
 	if (a->ua_heartbeat && (!a->ua_upload || a->ua_rundir == NULL)) {
