@@ -263,11 +263,18 @@ remote_start(struct profd *p, const Profd__RemoteCommand *c)
 			 "pauses until its window is written",
 			 c->id);
 	remote_set_next(r, c);
-	log_info("remote start %s: %u s windows at %u Hz, perf %s, python %s, "
-		 "java %s",
-		 c->id, c->duration, c->frequency,
-		 r->r_perf ? r->r_perf_mode : "off", r->r_python ? "on" : "off",
-		 r->r_java ? "on" : "off");
+	log_info(
+	    "remote start %s: %u s windows at %u Hz%s, perf %s, python %s, "
+	    "java %s, top %u processes per runtime profiler (0: all)",
+	    c->id, c->duration, c->frequency,
+	    c->continuous ? " (continuous)" : " (one window)",
+	    r->r_perf ? r->r_perf_mode : "off", r->r_python ? "on" : "off",
+	    r->r_java ? "on" : "off", c->max_processes);
+	if (c->perf_limits)
+		log_info("remote start %s: perf only below %u host processes, "
+			 "at most %u containers",
+			 c->id, c->skip_system_profilers_above,
+			 c->perf_max_docker_containers);
 	/* Whatever runs now goes first; the new settings start after. */
 	remote_stop_all(p);
 }

@@ -15,11 +15,12 @@ request it answers to DIR/requests.jsonl, and obeys a control port.
         never answer), refuse (close the listening socket), or reject
         (400 "told to reject" to every profile). The mode holds for
         SECONDS (default: until the next control command).
-    http_server.py command DIR ID start|stop [CONFIG_JSON]
+    http_server.py command DIR ID start|stop|- [CONFIG_JSON]
         Queues a profiling command: the next heartbeat is answered with
-        command_id ID, command_type start or stop and CONFIG_JSON (an
-        object) as its combined_config; each queued command is answered
-        once, in order. Without one, a heartbeat gets no command.
+        command_id ID, command_type start or stop (- : left out) and
+        CONFIG_JSON (an object) as its combined_config; each queued
+        command is answered once, in order. Without one, a heartbeat
+        gets no command.
     http_server.py wait DIR PATH COUNT SECONDS
         Waits until COUNT requests to PATH were answered with 200; exits
         1 on timeout.
@@ -39,8 +40,21 @@ server's own: the real one stores such a file and its indexer misreads
 it). Unlike the real server it answers its --gpid to every agent (the real
 one answers 0 to an agent_version below 1.2.3).
 
+POST /api/metrics/heartbeat and /api/metrics/command_completion are
+checked against the Studio's models (backend/models/metrics_models.py,
+pydantic 1.10): HeartbeatRequest needs ip_address, hostname and
+service_name as strings, and takes last_command_id (string or null),
+received_command_ids and executed_command_ids (lists of strings or
+null), status (string) and timestamp (a datetime or null);
+CommandCompletionRequest needs command_id, hostname and a status of
+"completed" or "failed", and takes execution_time (an integer or null),
+error_message and results_path (strings or null). Anything else is 422,
+FastAPI's validation answer. This server is stricter than pydantic in
+one way: a number is not taken for a string. With --token, both need
+"Authorization: Bearer TOKEN" (else 401).
+
 Each line of requests.jsonl is a JSON object: t (unix time), method,
-path, query (name -> value), headers (lower-case name -> value), status,
+url (the request target as sent), path, query (name -> value), headers (lower-case name -> value), status,
 answer (the JSON answered, if any), body_len (bytes received), gzip
 (whether the body was gzip-encoded) and body (decoded: JSON object for
 JSON, text for other bodies, or base64 under body_b64 for binary ones).
@@ -252,6 +266,53 @@ def lines_error(head, profile):
     return None
 
 
+def is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def str_list(v):
+    return isinstance(v, list) and all(isinstance(x, str) for x in v)
+
+
+# The Studio's heartbeat models: name -> (required, check of a value
+# that is present and not null; None: null allowed only when optional).
+HEARTBEAT_REQUEST = {
+    "ip_address": (True, lambda v: isinstance(v, str)),
+    "hostname": (True, lambda v: isinstance(v, str)),
+    "service_name": (True, lambda v: isinstance(v, str)),
+    "last_command_id": (False, lambda v: isinstance(v, str)),
+    "received_command_ids": (False, str_list),
+    "executed_command_ids": (False, str_list),
+    "status": (False, lambda v: isinstance(v, str)),
+    "timestamp": (False, valid_datetime),
+}
+COMPLETION_REQUEST = {
+    "command_id": (True, lambda v: isinstance(v, str)),
+    "hostname": (True, lambda v: isinstance(v, str)),
+    "status": (True, lambda v: v in ("completed", "failed")),
+    "execution_time": (False, is_int),
+    "error_message": (False, lambda v: isinstance(v, str)),
+    "results_path": (False, lambda v: isinstance(v, str)),
+}
+
+
+def model_error(body, model):
+    """FastAPI's 422 for a body that does not make the model, or None."""
+    if not isinstance(body, dict):
+        return {"detail": [{"loc": ["body"], "msg": "not an object"}]}
+    for name, (required, ok) in model.items():
+        v = body.get(name)
+        if v is None and not required:
+            continue
+        if v is None:
+            return {"detail": [{"loc": ["body", name],
+                                "msg": "field required"}]}
+        if not ok(v):
+            return {"detail": [{"loc": ["body", name],
+                                "msg": "invalid %s: %r" % (name, v)}]}
+    return None
+
+
 def agent_data_error(body):
     """FastAPI's 422 for the body's model AgentData, or None."""
     if not isinstance(body, dict):
@@ -307,6 +368,7 @@ class Api(http.server.BaseHTTPRequestHandler):
         entry = {
             "t": time.time(),
             "method": method,
+            "url": self.path,
             "path": url.path,
             "query": dict(urllib.parse.parse_qsl(url.query,
                                                  keep_blank_values=True)),
@@ -347,18 +409,44 @@ class Api(http.server.BaseHTTPRequestHandler):
         elif method == "POST" and path == "/api/v2/profiles":
             self.studio_profile(headers, entry)
         elif method == "POST" and path == "/api/metrics/heartbeat":
-            with self.state.lock:
-                cmd = self.state.commands.pop(0) \
-                    if self.state.commands else None
-            if cmd is None:
-                cmd = {"success": True, "message": "no command"}
-            self.answer(200, cmd, entry)
+            self.heartbeat(headers, entry)
         elif method == "POST" and path == "/api/metrics/command_completion":
+            if self.metrics_refused(headers, entry, COMPLETION_REQUEST):
+                return
             self.answer(200, {"success": True}, entry)
         elif method == "POST" and path == "/ingest":
             self.answer(200, {}, entry)
         else:
             self.answer(404, {"message": "no such endpoint"}, entry)
+
+    def metrics_refused(self, headers, entry, model):
+        """Answers 401 or 422 and returns True when the request is not
+        what the Studio's metrics routes take."""
+        st = self.state
+        if st.token is not None and \
+                headers.get("authorization") != "Bearer " + st.token:
+            self.answer(401, {"message": "bad bearer token"}, entry)
+            return True
+        if "json" not in headers.get("content-type", ""):
+            self.answer(422, {"detail": [{"loc": ["body"],
+                                          "msg": "JSON expected"}]}, entry)
+            return True
+        invalid = model_error(entry.get("body"), model)
+        if invalid is not None:
+            self.answer(422, invalid, entry)
+            return True
+        return False
+
+    def heartbeat(self, headers, entry):
+        if self.metrics_refused(headers, entry, HEARTBEAT_REQUEST):
+            return
+        with self.state.lock:
+            cmd = self.state.commands.pop(0) \
+                if self.state.commands else None
+        if cmd is None:
+            cmd = {"success": True, "message": "no command",
+                   "profiling_command": None, "command_id": None}
+        self.answer(200, cmd, entry)
 
     def studio_profile(self, headers, entry):
         st = self.state
@@ -511,6 +599,8 @@ def command(argv):
     answer = {"success": True, "message": "command", "command_id": cid,
               "profiling_command": {"command_type": ctype,
                                     "combined_config": config}}
+    if ctype == "-":
+        del answer["profiling_command"]["command_type"]
     with open(os.path.join(directory, "control_port"), encoding="ascii") as f:
         port = int(f.read())
     url = "http://127.0.0.1:%d/?%s" % (
