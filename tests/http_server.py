@@ -13,7 +13,7 @@ request it answers to DIR/requests.jsonl, and obeys a control port.
     http_server.py control DIR MODE [SECONDS]
         MODE is ok, fail (503 on every request), hang (read the request,
         never answer), refuse (close the listening socket), or reject
-        (400 "told to reject" to every profile). The mode holds for
+        (400 "told to reject" to every profile and every /ingest). The mode holds for
         SECONDS (default: until the next control command).
     http_server.py command DIR ID start|stop|- [CONFIG_JSON]
         Queues a profiling command: the next heartbeat is answered with
@@ -415,7 +415,11 @@ class Api(http.server.BaseHTTPRequestHandler):
                 return
             self.answer(200, {"success": True}, entry)
         elif method == "POST" and path == "/ingest":
-            self.answer(200, {}, entry)
+            if self.state.current_mode() == "reject":
+                self.answer(400, {"code": "invalid_argument",
+                                  "message": "told to reject"}, entry)
+            else:
+                self.answer(200, {}, entry)
         else:
             self.answer(404, {"message": "no such endpoint"}, entry)
 
