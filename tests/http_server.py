@@ -7,9 +7,13 @@ request it answers to DIR/requests.jsonl, and obeys a control port.
 
     http_server.py serve DIR [--token T] [--gpid N] [--max-body BYTES]
                          [--tls-cert PEM --tls-key PEM [--client-ca PEM]]
+                         [--cloud aws|gcp|azure]
         Writes DIR/port (the API) and DIR/control_port, then serves
         until killed; with --tls-cert, the API speaks HTTPS (and with
-        --client-ca, requires a client certificate signed by it).
+        --client-ca, requires a client certificate signed by it); with
+        --cloud, it also answers as that cloud's instance metadata
+        service (GET, gProfiler's paths, with the header each cloud
+        requires; the other clouds' paths answer 404).
     http_server.py control DIR MODE [SECONDS]
         MODE is ok, fail (503 on every request), hang (read the request,
         never answer), refuse (close the listening socket), or reject
@@ -76,12 +80,33 @@ import urllib.request
 
 MAX_BODY = 4 * 1024 * 1024  # Performance Studio refuses larger bodies
 
+# Instance metadata services as gProfiler (granulate_utils) asks them:
+# path -> (cloud, header that must be sent or None, answer).
+CLOUD_PATHS = {
+    "/latest/dynamic/instance-identity/document": ("aws", None, {
+        "region": "eu-west-1", "availabilityZone": "eu-west-1b",
+        "instanceType": "m5.large", "accountId": "123456789012",
+        "imageId": "ami-0abc", "instanceId": "i-0123456789"}),
+    "/latest/meta-data/instance-life-cycle": ("aws", None, "on-demand"),
+    "/computeMetadata/v1/instance/": ("gcp", ("metadata-flavor", "Google"), {
+        "zone": "projects/1234/zones/us-central1-a",
+        "machineType": "projects/1234/machineTypes/n2-standard-4",
+        "id": 4321987654321, "image": "debian-12", "name": "vm-1",
+        "scheduling": {"preemptible": "FALSE"}, "preempted": "FALSE"}),
+    "/metadata/instance/compute/": ("azure", ("metadata", "true"), {
+        "vmSize": "Standard_D2s_v3", "zone": "1", "location": "westeurope",
+        "subscriptionId": "sub-1", "resourceGroupName": "rg-1",
+        "resourceId": "/subscriptions/sub-1/vm-1", "vmId": "vm-id-1",
+        "name": "vm-1"}),
+}
+
 
 class State:
     """Mode, its end, and the request log, shared by every thread."""
 
     def __init__(self, directory, token, gpid, max_body):
         self.tls = None
+        self.cloud = None
         self.dir = directory
         self.token = token
         self.gpid = gpid
@@ -404,6 +429,8 @@ class Api(http.server.BaseHTTPRequestHandler):
     def route(self, method, path, headers, entry):
         if "body_error" in entry:
             self.answer(400, {"message": entry["body_error"]}, entry)
+        elif method == "GET" and path in CLOUD_PATHS:
+            self.cloud_metadata(path, headers, entry)
         elif method == "GET" and path == "/api/v1/health_check":
             self.answer(200, {"message": "healthy"}, entry)
         elif method == "POST" and path == "/api/v2/profiles":
@@ -422,6 +449,25 @@ class Api(http.server.BaseHTTPRequestHandler):
                 self.answer(200, {}, entry)
         else:
             self.answer(404, {"message": "no such endpoint"}, entry)
+
+    def cloud_metadata(self, path, headers, entry):
+        cloud, need, doc = CLOUD_PATHS[path]
+        if cloud != self.state.cloud:
+            self.answer(404, {"message": "not this cloud"}, entry)
+        elif need is not None and headers.get(need[0]) != need[1]:
+            self.answer(400, {"message": "missing header %s" % need[0]},
+                        entry)
+        elif isinstance(doc, str):
+            data = doc.encode()
+            entry["status"] = 200
+            self.state.record(entry)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        else:
+            self.answer(200, doc, entry)
 
     def metrics_refused(self, headers, entry, model):
         """Answers 401 or 422 and returns True when the request is not
@@ -575,6 +621,7 @@ def serve(argv):
             ctx.verify_mode = ssl.CERT_REQUIRED
             ctx.load_verify_locations(opts["--client-ca"])
         st.tls = ctx
+    st.cloud = opts.get("--cloud")
     Api.state = st
     Control.state = st
     ctl = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Control)

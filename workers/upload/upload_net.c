@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cloudmeta.h"
 #include "collapsed.h"
 #include "heartbeat.h"
 #include "log.h"
@@ -167,6 +168,11 @@ upload_net_check(struct upload_args *a)
 		return -1;
 	}
 	a->ua_net_on = a->ua_upload || n->nc_pyro_url != NULL;
+	if (a->ua_cloud_url != NULL && !a->ua_net_on) {
+		fprintf(stderr, "profd-upload: --cloud-metadata-url needs an "
+				"upload (-u or --pyroscope-url)\n");
+		return -1;
+	}
 	if (n->nc_timeout_s == 0)
 		n->nc_timeout_s = SENDER_TIMEOUT_S;
 	if (n->nc_retry_max_s == 0)
@@ -258,6 +264,9 @@ upload_net_start(struct upload_args *a)
 {
 	if (!a->ua_net_on)
 		return 0;
+	/* Before any window: every header carries what it says. */
+	if (a->ua_cloud_url != NULL)
+		cloudmeta_fetch(a->ua_cloud_url, &a->ua_net.nc_tls);
 	return sender_start(&a->ua_sender, &a->ua_net, &a->ua_spool);
 }
 
