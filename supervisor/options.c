@@ -162,6 +162,8 @@ static const struct popt popts[] = {
      "URL"},
     {"glogger-server", 0, required_argument, PK_FN, 0, o_upload, "--api-server",
      "URL"},
+    {"cloud-metadata-url", 0, required_argument, PK_FN, 0, o_upload,
+     "--cloud-metadata-url", "URL"},
     {"pyroscope-url", 0, required_argument, PK_FN, 0, o_upload,
      "--pyroscope-url", "URL"},
     P_FN("token", 0, required_argument, o_token, "TOKEN"),

@@ -145,6 +145,15 @@ struct remote {
 	char r_perf_mode[16];
 	int r_perf, r_python, r_java;
 	char r_default_mode[16]; /* profd's own --perf-mode */
+	uint32_t r_base_skip;	 /* profd's own perf limits, when a START */
+	uint32_t r_base_docker;	 /* has none */
+	/* The continuous START in force, kept while an ad-hoc (one-window)
+	 * START pauses it, and resumed when that ends (r_resume). */
+	Profd__RemoteCommand r_cont;
+	uint32_t r_cont_pids[PROFD_MAX_PIDS];
+	char r_cont_mode[16];
+	int r_has_cont;
+	int r_resume;
 	char r_seen[PROFD_CMD_SEEN][PROFD_CMD_ID_MAX + 1];
 	unsigned r_nseen;
 };

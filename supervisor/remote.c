@@ -4,7 +4,10 @@
  * against the ranges of profd's own flags, and nothing in a command names
  * a path or a program. Every command is answered with a CommandDone once
  * it has really finished (START: its profilers run; STOP: they are gone)
- * or failed.
+ * or failed. As in gProfiler's DynamicGProfilerManager, an ad-hoc START
+ * (continuous false) that comes while a continuous one is in force
+ * pauses it: its profilers stop, the ad-hoc window runs, and then the
+ * continuous settings start again (without a new answer).
  */
 #include "config.h"
 
@@ -22,8 +25,12 @@
 void
 remote_init(struct profd *p)
 {
-	snprintf(p->p_remote.r_default_mode, sizeof(p->p_remote.r_default_mode),
-		 "%s", p->p_opts.po_perf_mode);
+	struct remote *r = &p->p_remote;
+
+	snprintf(r->r_default_mode, sizeof(r->r_default_mode), "%s",
+		 p->p_opts.po_perf_mode);
+	r->r_base_skip = p->p_opts.po_skip_above;
+	r->r_base_docker = p->p_opts.po_max_docker;
 }
 
 static int
@@ -97,6 +104,24 @@ remote_any_profiler(const struct profd *p, const Profd__RemoteCommand *c,
 	return 0;
 }
 
+/* Checks a START's limits and mode; NULL, or what is wrong. */
+static const char *
+remote_check_limits(const Profd__RemoteCommand *c)
+{
+	if (c->profiling_mode[0] != '\0' && strcmp(c->profiling_mode, "cpu"))
+		return "profiling mode must be cpu (profd profiles no "
+		       "allocations)";
+	if (c->max_processes > WORKER_MAX_RUNTIME_PROCS)
+		return "max_processes must be 0 to 4096";
+	if (!c->perf_limits && (c->skip_system_profilers_above != 0 ||
+				c->perf_max_docker_containers != 0))
+		return "perf limits without perf_limits";
+	if (c->skip_system_profilers_above > WORKER_MAX_SKIP_ABOVE ||
+	    c->perf_max_docker_containers > WORKER_PERF_CGROUPS_LIMIT)
+		return "perf limits out of range";
+	return NULL;
+}
+
 /* Checks a START's settings; NULL, or what is wrong. */
 static const char *
 remote_check_start(const struct profd *p, const Profd__RemoteCommand *c,
@@ -105,6 +130,8 @@ remote_check_start(const struct profd *p, const Profd__RemoteCommand *c,
 	const char *mode =
 	    c->perf_mode[0] ? c->perf_mode : p->p_remote.r_default_mode;
 
+	if (remote_check_limits(c) != NULL)
+		return remote_check_limits(c);
 	if (c->duration < 1 || c->duration > WORKER_MAX_DURATION)
 		return "duration must be 1 to 3600 seconds";
 	if (c->frequency < 1 || c->frequency > WORKER_MAX_FREQUENCY)
@@ -165,9 +192,57 @@ remote_stop(struct profd *p, const char *id)
 		remote_done(p, r->r_stop, 0, why);
 	r->r_start[0] = '\0';
 	r->r_apply = 0;
+	r->r_has_cont = r->r_resume = 0;
 	snprintf(r->r_stop, sizeof(r->r_stop), "%s", id);
 	log_info("remote stop %s", id);
 	remote_stop_all(p);
+}
+
+/* Makes c's settings the next to apply, in storage of r's own: c may be
+ * freed after the call, or be r_cont. */
+static void
+remote_set_next(struct remote *r, const Profd__RemoteCommand *c)
+{
+	r->r_next = *c;
+	if (c->n_pids > 0)
+		memmove(r->r_pids, c->pids, c->n_pids * sizeof(c->pids[0]));
+	snprintf(r->r_perf_mode, sizeof(r->r_perf_mode), "%s",
+		 c->perf_mode[0] ? c->perf_mode : r->r_default_mode);
+	r->r_next.id = r->r_start;
+	r->r_next.pids = r->r_pids;
+	r->r_next.perf_mode = r->r_perf_mode;
+	r->r_next.profiling_mode = (char *)""; /* checked: "" or "cpu" */
+	r->r_perf = c->perf && strcmp(r->r_perf_mode, "disabled") != 0;
+	r->r_python = c->python;
+	r->r_java = c->java;
+	r->r_apply = 1;
+}
+
+/* Keeps the continuous settings being applied, to resume them. */
+static void
+remote_keep_cont(struct remote *r)
+{
+	r->r_cont = r->r_next;
+	memcpy(r->r_cont_pids, r->r_pids,
+	       r->r_next.n_pids * sizeof(r->r_pids[0]));
+	snprintf(r->r_cont_mode, sizeof(r->r_cont_mode), "%s", r->r_perf_mode);
+	r->r_cont.id = (char *)"";
+	r->r_cont.pids = r->r_cont_pids;
+	r->r_cont.perf_mode = r->r_cont_mode;
+	r->r_has_cont = 1;
+}
+
+/* After an ad-hoc START: the paused continuous one starts again. */
+static void
+remote_resume(struct profd *p)
+{
+	struct remote *r = &p->p_remote;
+
+	if (!r->r_resume)
+		return;
+	r->r_resume = 0;
+	log_info("ad-hoc profiling over: continuous profiling resumes");
+	remote_set_next(r, &r->r_cont);
 }
 
 static void
@@ -180,24 +255,26 @@ remote_start(struct profd *p, const Profd__RemoteCommand *c)
 	if (r->r_start[0] != '\0')
 		remote_done(p, r->r_start, 0, why);
 	snprintf(r->r_start, sizeof(r->r_start), "%s", c->id);
-	r->r_next = *c;
-	if (c->n_pids > 0)
-		memcpy(r->r_pids, c->pids, c->n_pids * sizeof(c->pids[0]));
-	snprintf(r->r_perf_mode, sizeof(r->r_perf_mode), "%s",
-		 c->perf_mode[0] ? c->perf_mode : r->r_default_mode);
-	/* c is freed after this call: keep nothing that points into it. */
-	r->r_next.id = r->r_start;
-	r->r_next.pids = r->r_pids;
-	r->r_next.perf_mode = r->r_perf_mode;
-	r->r_perf = c->perf && strcmp(r->r_perf_mode, "disabled") != 0;
-	r->r_python = c->python;
-	r->r_java = c->java;
-	r->r_apply = 1;
-	log_info("remote start %s: %u s windows at %u Hz, perf %s, python %s, "
-		 "java %s",
-		 c->id, c->duration, c->frequency,
-		 r->r_perf ? r->r_perf_mode : "off", r->r_python ? "on" : "off",
-		 r->r_java ? "on" : "off");
+	r->r_resume = !c->continuous && r->r_has_cont;
+	if (c->continuous)
+		r->r_has_cont = 0;
+	else if (r->r_resume)
+		log_info("remote start %s is ad-hoc: continuous profiling "
+			 "pauses until its window is written",
+			 c->id);
+	remote_set_next(r, c);
+	log_info(
+	    "remote start %s: %u s windows at %u Hz%s, perf %s, python %s, "
+	    "java %s, top %u processes per runtime profiler (0: all)",
+	    c->id, c->duration, c->frequency,
+	    c->continuous ? " (continuous)" : " (one window)",
+	    r->r_perf ? r->r_perf_mode : "off", r->r_python ? "on" : "off",
+	    r->r_java ? "on" : "off", c->max_processes);
+	if (c->perf_limits)
+		log_info("remote start %s: perf only below %u host processes, "
+			 "at most %u containers",
+			 c->id, c->skip_system_profilers_above,
+			 c->perf_max_docker_containers);
 	/* Whatever runs now goes first; the new settings start after. */
 	remote_stop_all(p);
 }
@@ -265,6 +342,15 @@ remote_apply(struct profd *p)
 	memcpy(o->po_pids, r->r_pids, o->po_npids * sizeof(o->po_pids[0]));
 	snprintf(o->po_perf_mode, sizeof(o->po_perf_mode), "%s",
 		 r->r_perf_mode);
+	o->po_max_procs = r->r_next.max_processes;
+	o->po_skip_above = r->r_next.perf_limits
+			       ? r->r_next.skip_system_profilers_above
+			       : r->r_base_skip;
+	o->po_max_docker = r->r_next.perf_limits
+			       ? r->r_next.perf_max_docker_containers
+			       : r->r_base_docker;
+	if (r->r_next.continuous)
+		remote_keep_cont(r);
 	r->r_once = !r->r_next.continuous;
 	r->r_apply = 0;
 	r->r_active = 1;
@@ -310,6 +396,9 @@ remote_check_started(struct profd *p)
 	if (running == 0) {
 		remote_done(p, r->r_start, 0, err[0] ? err : "no profiler ran");
 		remote_stop_all(p);
+		if (r->r_next.continuous)
+			r->r_has_cont = 0;
+		remote_resume(p);
 	} else {
 		remote_done(p, r->r_start, 1, err);
 	}
@@ -332,7 +421,7 @@ remote_tick(struct profd *p)
 		remote_done(p, r->r_stop, 1, NULL);
 		r->r_stop[0] = '\0';
 	}
-	if (r->r_start[0] != '\0' && r->r_apply)
+	if (r->r_apply)
 		remote_apply(p);
 	else if (r->r_start[0] != '\0')
 		remote_check_started(p);
@@ -345,4 +434,5 @@ remote_session_end(struct profd *p)
 		return;
 	log_info("one-window session over: stopping the profilers");
 	remote_stop_all(p);
+	remote_resume(p);
 }

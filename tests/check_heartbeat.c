@@ -11,16 +11,26 @@
 #include "jread.h"
 #include "util.h"
 
-static Profd__RemoteCommand C;
-static char Id[HB_ID_MAX + 1], Mode[HB_MODE_MAX + 1], Err[128];
-static uint32_t Pids[PROFD_MAX_PIDS];
+static struct hb_cmd H;
+#define C    H.hc_c
+#define Id   H.hc_id
+#define Err  H.hc_err
+#define HOST "here-1"
 
+/* 1 for a command, 0 for none, -1 refused, 2 for other hosts. */
 static int
 parse(const char *s)
 {
-	Err[0] = '\0';
-	return heartbeat_parse(s, strlen(s), &C, Id, Mode, Pids, Err,
-			       sizeof(Err));
+	switch (heartbeat_parse(s, strlen(s), HOST, &H)) {
+	case HB_COMMAND:
+		return 1;
+	case HB_REFUSED:
+		return -1;
+	case HB_ELSEWHERE:
+		return 2;
+	default:
+		return 0;
+	}
 }
 
 /* An answer with command id and a start whose combined_config is cfg. */
@@ -73,7 +83,8 @@ START_TEST(test_start_fields)
 	ck_assert_uint_eq(C.pids[1], 22);
 	ck_assert_int_eq(C.perf, 1);
 	ck_assert_str_eq(C.perf_mode, "");
-	ck_assert_int_eq(C.python, 0);
+	/* pyperf is left out, so it is on (gProfiler's "enabled"). */
+	ck_assert_int_eq(C.python, 1);
 	ck_assert_int_eq(C.java, 1);
 }
 END_TEST
@@ -106,7 +117,13 @@ START_TEST(test_start_defaults)
 	ck_assert_int_eq(start("d", "{}"), 1);
 	ck_assert_uint_eq(C.duration, 60);
 	ck_assert_uint_eq(C.frequency, 11);
-	ck_assert_int_eq(C.continuous, 1);
+	/* gProfiler: a start without continuous is ad-hoc, and takes the
+	 * top 10 processes per runtime profiler. No profiler_configs: no
+	 * perf limits. */
+	ck_assert_int_eq(C.continuous, 0);
+	ck_assert_uint_eq(C.max_processes, 10);
+	ck_assert_int_eq(C.perf_limits, 0);
+	ck_assert_str_eq(C.profiling_mode, "");
 	ck_assert_uint_eq(C.n_pids, 0);
 	ck_assert_int_eq(C.perf, 1);
 	ck_assert_int_eq(C.python, 1);
@@ -124,6 +141,95 @@ START_TEST(test_start_defaults)
 	ck_assert_int_eq(C.perf, 0);
 	ck_assert_int_eq(start("q", "{\"perf_mode\": \"smart\"}"), 1);
 	ck_assert_str_eq(C.perf_mode, "smart");
+}
+END_TEST
+
+/* What gProfiler reads as defaults: command_type start, continuous
+ * false. */
+START_TEST(test_gprofiler_defaults)
+{
+	ck_assert_int_eq(parse("{\"success\": true, \"command_id\": \"g1\", "
+			       "\"profiling_command\": {\"combined_config\": "
+			       "{\"duration\": 5}}}"),
+			 1);
+	ck_assert_int_eq(C.kind, PROFD__REMOTE_COMMAND__KIND__START);
+	ck_assert_int_eq(C.continuous, 0);
+	ck_assert_uint_eq(C.duration, 5);
+	ck_assert_int_eq(parse("{\"success\": true, \"command_id\": \"g2\", "
+			       "\"profiling_command\": {\"command_type\": "
+			       "null}}"),
+			 1);
+	ck_assert_int_eq(C.kind, PROFD__REMOTE_COMMAND__KIND__START);
+	ck_assert_int_eq(start("g3", "{\"continuous\": true, "
+				     "\"max_processes\": 0, "
+				     "\"profiling_mode\": \"cpu\"}"),
+			 1);
+	ck_assert_int_eq(C.continuous, 1);
+	ck_assert_uint_eq(C.max_processes, 0);
+	ck_assert_str_eq(C.profiling_mode, "cpu");
+}
+END_TEST
+
+/* Settings as objects ({"mode": ...}, {"enabled": ...}) as well as
+ * strings and bools; perf's levels carry gProfiler's limits. */
+START_TEST(test_dict_configs)
+{
+	ck_assert_int_eq(start("d1", "{\"profiler_configs\": {\"perf\": "
+				     "{\"mode\": \"fp\"}, \"python\": "
+				     "{\"mode\": \"auto\"}}}"),
+			 1);
+	ck_assert_int_eq(C.perf, 1);
+	ck_assert_str_eq(C.perf_mode, "fp");
+	ck_assert_int_eq(C.perf_limits, 0);
+	ck_assert_int_eq(C.python, 1);
+	ck_assert_int_eq(start("d2", "{\"profiler_configs\": {\"perf\": "
+				     "{\"mode\": \"enabled_aggressive\"}, "
+				     "\"pyperf\": {\"mode\": \"disabled\"}, "
+				     "\"pyspy\": {\"enabled\": false}}}"),
+			 1);
+	ck_assert_int_eq(C.perf, 1);
+	ck_assert_str_eq(C.perf_mode, "");
+	ck_assert_int_eq(C.perf_limits, 1);
+	ck_assert_uint_eq(C.skip_system_profilers_above, 1500);
+	ck_assert_uint_eq(C.perf_max_docker_containers, 50);
+	ck_assert_int_eq(C.python, 0);
+	ck_assert_int_eq(start("d3", "{\"profiler_configs\": {\"perf\": "
+				     "\"enabled_restricted\"}}"),
+			 1);
+	ck_assert_int_eq(C.perf_limits, 1);
+	ck_assert_uint_eq(C.skip_system_profilers_above, 600);
+	ck_assert_uint_eq(C.perf_max_docker_containers, 2);
+	/* Any profiler_configs without perf: enabled_restricted. */
+	ck_assert_int_eq(start("d4", "{\"profiler_configs\": {\"pyspy\": "
+				     "\"disabled\"}}"),
+			 1);
+	ck_assert_int_eq(C.perf, 1);
+	ck_assert_uint_eq(C.skip_system_profilers_above, 600);
+	/* Python runs unless pyperf and pyspy are both off. */
+	ck_assert_int_eq(C.python, 1);
+	ck_assert_int_eq(start("d5",
+			       "{\"profiler_configs\": {\"perf\": "
+			       "{\"enabled\": false}, \"async_profiler\": "
+			       "{\"mode\": \"disabled\"}}}"),
+			 1);
+	ck_assert_int_eq(C.perf, 0);
+	ck_assert_int_eq(C.java, 0);
+	ck_assert_int_eq(C.perf_limits, 0);
+}
+END_TEST
+
+/* target_hostnames: a start for other hosts is not for this one. */
+START_TEST(test_targets)
+{
+	ck_assert_int_eq(
+	    start("h1", "{\"target_hostnames\": [\"a\", \"" HOST "\"]}"), 1);
+	ck_assert_int_eq(start("h2", "{\"target_hostnames\": []}"), 1);
+	ck_assert_int_eq(start("h3", "{\"target_hostnames\": null}"), 1);
+	ck_assert_int_eq(start("h4", "{\"target_hostnames\": [\"a\", \"b\"], "
+				     "\"frequency\": \"bad\"}"),
+			 2);
+	ck_assert_str_eq(Id, "h4");
+	ck_assert_str_eq(Err, "this host is not in target_hostnames");
 }
 END_TEST
 
@@ -169,6 +275,15 @@ static const struct {
     {"t10", "{\"profiler_configs\": {\"perf\": 3}}", "bad profiler_configs"},
     {"t11", "{\"perf_mode\": \"0123456789abcdef\"}", "bad perf_mode"},
     {"t12", "[1]", "combined_config is not an object"},
+    {"t13", "{\"max_processes\": -1}", "bad max_processes"},
+    {"t14", "{\"profiling_mode\": 1}", "bad profiling_mode"},
+    {"t15", "{\"target_hostnames\": \"here-1\"}", "bad target_hostnames"},
+    {"t16", "{\"target_hostnames\": [\"here-1\", 2]}", "bad target_hostnames"},
+    {"t17", "{\"profiler_configs\": {\"perf\": {\"mode\": 1}}}",
+     "bad profiler_configs"},
+    {"t18", "{\"profiler_configs\": {\"pyspy\": {\"enabled\": \"no\"}}}",
+     "bad profiler_configs"},
+    {"t19", "{\"profiler_configs\": [\"perf\"]}", "bad profiler_configs"},
 };
 #define NREFUSED (int)(sizeof(refused) / sizeof(refused[0]))
 
@@ -206,15 +321,26 @@ START_TEST(test_bad_ids_and_types)
 			       "01234567890123456789012345",
 			       "{}"),
 			 -1);
-	ck_assert_int_eq(parse("{\"success\": true, \"command_id\": 7}"), -1);
+	ck_assert_int_eq(parse("{\"success\": true, \"command_id\": 7, "
+			       "\"profiling_command\": {\"command_type\": "
+			       "\"stop\"}}"),
+			 -1);
 	ck_assert_int_eq(parse("{\"success\": true, \"command_id\": \"k\", "
 			       "\"profiling_command\": {\"command_type\": "
 			       "\"restart\"}}"),
 			 -1);
 	ck_assert_str_eq(Id, "k");
 	ck_assert_str_eq(Err, "unknown command_type");
+	/* No profiling_command, or an empty one: no command (gProfiler). */
 	ck_assert_int_eq(parse("{\"success\": true, \"command_id\": \"k\"}"),
+			 0);
+	ck_assert_int_eq(parse("{\"success\": true, \"command_id\": \"k\", "
+			       "\"profiling_command\": {}}"),
+			 0);
+	ck_assert_int_eq(parse("{\"success\": true, \"command_id\": \"k\", "
+			       "\"profiling_command\": \"start\"}"),
 			 -1);
+	ck_assert_str_eq(Err, "profiling_command is not an object");
 	/* As many PIDs as profd takes, then one more. */
 	ck_assert_int_eq(
 	    start("max", pid_list(many, sizeof(many), PROFD_MAX_PIDS)), 1);
@@ -241,6 +367,9 @@ heartbeat_suite(void)
 	tcase_add_test(tc, test_start_defaults);
 	tcase_add_test(tc, test_java_setting);
 	tcase_add_test(tc, test_stop);
+	tcase_add_test(tc, test_gprofiler_defaults);
+	tcase_add_test(tc, test_dict_configs);
+	tcase_add_test(tc, test_targets);
 	tcase_add_test(tc, test_passed_on);
 	tcase_add_loop_test(tc, test_refused, 0, NREFUSED);
 	tcase_add_test(tc, test_bad_ids_and_types);

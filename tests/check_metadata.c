@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "metadata.h"
 
@@ -32,6 +33,54 @@ START_TEST(test_cloud)
 	ck_assert_str_eq(metadata_cloud("QEMU", "Standard PC", "", "", ""),
 			 "unknown");
 	ck_assert_str_eq(metadata_cloud("", "", "", "", ""), "unknown");
+}
+END_TEST
+
+/* Writes len bytes of b to a temporary file; returns its path. */
+static const char *
+tmpfile_with(const char *b, size_t len)
+{
+	static char path[] = "/tmp/check_metadata.XXXXXX";
+	int fd;
+
+	strcpy(path, "/tmp/check_metadata.XXXXXX");
+	fd = mkstemp(path);
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(write(fd, b, len), (ssize_t)len);
+	close(fd);
+	return path;
+}
+
+/* musl's version from its loader: "musl libc" and a version string of
+ * its own among the others. */
+START_TEST(test_musl)
+{
+	static const char musl[] = "\177ELF\0\0abc\0/lib/ld-musl\0"
+				   "musl libc (x86_64)\nVersion %s\n\0"
+				   "x1.2\0"
+				   "10.2.a\0"
+				   "1..2\0"
+				   "7\0"
+				   "1.2.4\0"
+				   "9.9.9\0";
+	static const char glibc[] = "\177ELF\0GNU C Library\0"
+				    "2.36\0";
+	char v[32];
+	const char *p;
+
+	p = tmpfile_with(musl, sizeof(musl));
+	ck_assert_int_eq(metadata_musl_version(p, v, sizeof(v)), 0);
+	unlink(p);
+	ck_assert_str_eq(v, "1.2.4");
+	p = tmpfile_with(glibc, sizeof(glibc));
+	ck_assert_int_eq(metadata_musl_version(p, v, sizeof(v)), -1);
+	unlink(p);
+	ck_assert_int_eq(metadata_musl_version("/nonexistent", v, sizeof(v)),
+			 -1);
+	/* A real musl, where one is installed. */
+	if (metadata_musl_version("/lib/ld-musl-x86_64.so.1", v, sizeof(v)) ==
+	    0)
+		fprintf(stderr, "musl here: %s\n", v);
 }
 END_TEST
 
@@ -77,6 +126,7 @@ main(void)
 
 	tcase_add_test(tc, test_cloud);
 	tcase_add_test(tc, test_put);
+	tcase_add_test(tc, test_musl);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

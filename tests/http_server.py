@@ -7,19 +7,24 @@ request it answers to DIR/requests.jsonl, and obeys a control port.
 
     http_server.py serve DIR [--token T] [--gpid N] [--max-body BYTES]
                          [--tls-cert PEM --tls-key PEM [--client-ca PEM]]
+                         [--cloud aws|gcp|azure]
         Writes DIR/port (the API) and DIR/control_port, then serves
         until killed; with --tls-cert, the API speaks HTTPS (and with
-        --client-ca, requires a client certificate signed by it).
+        --client-ca, requires a client certificate signed by it); with
+        --cloud, it also answers as that cloud's instance metadata
+        service (GET, gProfiler's paths, with the header each cloud
+        requires; the other clouds' paths answer 404).
     http_server.py control DIR MODE [SECONDS]
         MODE is ok, fail (503 on every request), hang (read the request,
         never answer), refuse (close the listening socket), or reject
-        (400 "told to reject" to every profile). The mode holds for
+        (400 "told to reject" to every profile and every /ingest). The mode holds for
         SECONDS (default: until the next control command).
-    http_server.py command DIR ID start|stop [CONFIG_JSON]
+    http_server.py command DIR ID start|stop|- [CONFIG_JSON]
         Queues a profiling command: the next heartbeat is answered with
-        command_id ID, command_type start or stop and CONFIG_JSON (an
-        object) as its combined_config; each queued command is answered
-        once, in order. Without one, a heartbeat gets no command.
+        command_id ID, command_type start or stop (- : left out) and
+        CONFIG_JSON (an object) as its combined_config; each queued
+        command is answered once, in order. Without one, a heartbeat
+        gets no command.
     http_server.py wait DIR PATH COUNT SECONDS
         Waits until COUNT requests to PATH were answered with 200; exits
         1 on timeout.
@@ -39,8 +44,21 @@ server's own: the real one stores such a file and its indexer misreads
 it). Unlike the real server it answers its --gpid to every agent (the real
 one answers 0 to an agent_version below 1.2.3).
 
+POST /api/metrics/heartbeat and /api/metrics/command_completion are
+checked against the Studio's models (backend/models/metrics_models.py,
+pydantic 1.10): HeartbeatRequest needs ip_address, hostname and
+service_name as strings, and takes last_command_id (string or null),
+received_command_ids and executed_command_ids (lists of strings or
+null), status (string) and timestamp (a datetime or null);
+CommandCompletionRequest needs command_id, hostname and a status of
+"completed" or "failed", and takes execution_time (an integer or null),
+error_message and results_path (strings or null). Anything else is 422,
+FastAPI's validation answer. This server is stricter than pydantic in
+one way: a number is not taken for a string. With --token, both need
+"Authorization: Bearer TOKEN" (else 401).
+
 Each line of requests.jsonl is a JSON object: t (unix time), method,
-path, query (name -> value), headers (lower-case name -> value), status,
+url (the request target as sent), path, query (name -> value), headers (lower-case name -> value), status,
 answer (the JSON answered, if any), body_len (bytes received), gzip
 (whether the body was gzip-encoded) and body (decoded: JSON object for
 JSON, text for other bodies, or base64 under body_b64 for binary ones).
@@ -62,12 +80,33 @@ import urllib.request
 
 MAX_BODY = 4 * 1024 * 1024  # Performance Studio refuses larger bodies
 
+# Instance metadata services as gProfiler (granulate_utils) asks them:
+# path -> (cloud, header that must be sent or None, answer).
+CLOUD_PATHS = {
+    "/latest/dynamic/instance-identity/document": ("aws", None, {
+        "region": "eu-west-1", "availabilityZone": "eu-west-1b",
+        "instanceType": "m5.large", "accountId": "123456789012",
+        "imageId": "ami-0abc", "instanceId": "i-0123456789"}),
+    "/latest/meta-data/instance-life-cycle": ("aws", None, "on-demand"),
+    "/computeMetadata/v1/instance/": ("gcp", ("metadata-flavor", "Google"), {
+        "zone": "projects/1234/zones/us-central1-a",
+        "machineType": "projects/1234/machineTypes/n2-standard-4",
+        "id": 4321987654321, "image": "debian-12", "name": "vm-1",
+        "scheduling": {"preemptible": "FALSE"}, "preempted": "FALSE"}),
+    "/metadata/instance/compute/": ("azure", ("metadata", "true"), {
+        "vmSize": "Standard_D2s_v3", "zone": "1", "location": "westeurope",
+        "subscriptionId": "sub-1", "resourceGroupName": "rg-1",
+        "resourceId": "/subscriptions/sub-1/vm-1", "vmId": "vm-id-1",
+        "name": "vm-1"}),
+}
+
 
 class State:
     """Mode, its end, and the request log, shared by every thread."""
 
     def __init__(self, directory, token, gpid, max_body):
         self.tls = None
+        self.cloud = None
         self.dir = directory
         self.token = token
         self.gpid = gpid
@@ -252,6 +291,53 @@ def lines_error(head, profile):
     return None
 
 
+def is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def str_list(v):
+    return isinstance(v, list) and all(isinstance(x, str) for x in v)
+
+
+# The Studio's heartbeat models: name -> (required, check of a value
+# that is present and not null; None: null allowed only when optional).
+HEARTBEAT_REQUEST = {
+    "ip_address": (True, lambda v: isinstance(v, str)),
+    "hostname": (True, lambda v: isinstance(v, str)),
+    "service_name": (True, lambda v: isinstance(v, str)),
+    "last_command_id": (False, lambda v: isinstance(v, str)),
+    "received_command_ids": (False, str_list),
+    "executed_command_ids": (False, str_list),
+    "status": (False, lambda v: isinstance(v, str)),
+    "timestamp": (False, valid_datetime),
+}
+COMPLETION_REQUEST = {
+    "command_id": (True, lambda v: isinstance(v, str)),
+    "hostname": (True, lambda v: isinstance(v, str)),
+    "status": (True, lambda v: v in ("completed", "failed")),
+    "execution_time": (False, is_int),
+    "error_message": (False, lambda v: isinstance(v, str)),
+    "results_path": (False, lambda v: isinstance(v, str)),
+}
+
+
+def model_error(body, model):
+    """FastAPI's 422 for a body that does not make the model, or None."""
+    if not isinstance(body, dict):
+        return {"detail": [{"loc": ["body"], "msg": "not an object"}]}
+    for name, (required, ok) in model.items():
+        v = body.get(name)
+        if v is None and not required:
+            continue
+        if v is None:
+            return {"detail": [{"loc": ["body", name],
+                                "msg": "field required"}]}
+        if not ok(v):
+            return {"detail": [{"loc": ["body", name],
+                                "msg": "invalid %s: %r" % (name, v)}]}
+    return None
+
+
 def agent_data_error(body):
     """FastAPI's 422 for the body's model AgentData, or None."""
     if not isinstance(body, dict):
@@ -307,6 +393,7 @@ class Api(http.server.BaseHTTPRequestHandler):
         entry = {
             "t": time.time(),
             "method": method,
+            "url": self.path,
             "path": url.path,
             "query": dict(urllib.parse.parse_qsl(url.query,
                                                  keep_blank_values=True)),
@@ -342,23 +429,74 @@ class Api(http.server.BaseHTTPRequestHandler):
     def route(self, method, path, headers, entry):
         if "body_error" in entry:
             self.answer(400, {"message": entry["body_error"]}, entry)
+        elif method == "GET" and path in CLOUD_PATHS:
+            self.cloud_metadata(path, headers, entry)
         elif method == "GET" and path == "/api/v1/health_check":
             self.answer(200, {"message": "healthy"}, entry)
         elif method == "POST" and path == "/api/v2/profiles":
             self.studio_profile(headers, entry)
         elif method == "POST" and path == "/api/metrics/heartbeat":
-            with self.state.lock:
-                cmd = self.state.commands.pop(0) \
-                    if self.state.commands else None
-            if cmd is None:
-                cmd = {"success": True, "message": "no command"}
-            self.answer(200, cmd, entry)
+            self.heartbeat(headers, entry)
         elif method == "POST" and path == "/api/metrics/command_completion":
+            if self.metrics_refused(headers, entry, COMPLETION_REQUEST):
+                return
             self.answer(200, {"success": True}, entry)
         elif method == "POST" and path == "/ingest":
-            self.answer(200, {}, entry)
+            if self.state.current_mode() == "reject":
+                self.answer(400, {"code": "invalid_argument",
+                                  "message": "told to reject"}, entry)
+            else:
+                self.answer(200, {}, entry)
         else:
             self.answer(404, {"message": "no such endpoint"}, entry)
+
+    def cloud_metadata(self, path, headers, entry):
+        cloud, need, doc = CLOUD_PATHS[path]
+        if cloud != self.state.cloud:
+            self.answer(404, {"message": "not this cloud"}, entry)
+        elif need is not None and headers.get(need[0]) != need[1]:
+            self.answer(400, {"message": "missing header %s" % need[0]},
+                        entry)
+        elif isinstance(doc, str):
+            data = doc.encode()
+            entry["status"] = 200
+            self.state.record(entry)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        else:
+            self.answer(200, doc, entry)
+
+    def metrics_refused(self, headers, entry, model):
+        """Answers 401 or 422 and returns True when the request is not
+        what the Studio's metrics routes take."""
+        st = self.state
+        if st.token is not None and \
+                headers.get("authorization") != "Bearer " + st.token:
+            self.answer(401, {"message": "bad bearer token"}, entry)
+            return True
+        if "json" not in headers.get("content-type", ""):
+            self.answer(422, {"detail": [{"loc": ["body"],
+                                          "msg": "JSON expected"}]}, entry)
+            return True
+        invalid = model_error(entry.get("body"), model)
+        if invalid is not None:
+            self.answer(422, invalid, entry)
+            return True
+        return False
+
+    def heartbeat(self, headers, entry):
+        if self.metrics_refused(headers, entry, HEARTBEAT_REQUEST):
+            return
+        with self.state.lock:
+            cmd = self.state.commands.pop(0) \
+                if self.state.commands else None
+        if cmd is None:
+            cmd = {"success": True, "message": "no command",
+                   "profiling_command": None, "command_id": None}
+        self.answer(200, cmd, entry)
 
     def studio_profile(self, headers, entry):
         st = self.state
@@ -483,6 +621,7 @@ def serve(argv):
             ctx.verify_mode = ssl.CERT_REQUIRED
             ctx.load_verify_locations(opts["--client-ca"])
         st.tls = ctx
+    st.cloud = opts.get("--cloud")
     Api.state = st
     Control.state = st
     ctl = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Control)
@@ -511,6 +650,8 @@ def command(argv):
     answer = {"success": True, "message": "command", "command_id": cid,
               "profiling_command": {"command_type": ctype,
                                     "combined_config": config}}
+    if ctype == "-":
+        del answer["profiling_command"]["command_type"]
     with open(os.path.join(directory, "control_port"), encoding="ascii") as f:
         port = int(f.read())
     url = "http://127.0.0.1:%d/?%s" % (

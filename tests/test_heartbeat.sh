@@ -69,7 +69,7 @@ b = r["body"]
 assert r["method"] == "POST", r["method"]
 assert r["headers"].get("authorization") == "Bearer " + sys.argv[2], \
     "no bearer token"
-assert r["query"].get("service") == "hb-svc", r["query"]
+assert r["query"] == {}, r["query"]  # gProfiler's heartbeat URL has none
 assert b["hostname"] == sys.argv[3] and b["service_name"] == "hb-svc", b
 assert b["status"] == "active" and b["last_command_id"] is None, b
 assert b["received_command_ids"] == [] and \
@@ -165,7 +165,7 @@ bad bad-java "bad profiler_configs" '{"duration": 2, "frequency": 11,
 bad bad-kind "unknown command_type" '{"duration": 2, "frequency": 11}' exec
 # An unknown profiler is no profiler: nothing to run.
 bad bad-prof "no profiler enabled" '{"duration": 2, "frequency": 11,
-	"profiler_configs": {"perf": "disabled", "pyspy": "disabled",
+	"profiler_configs": {"perf": "disabled", "pyspy": "disabled", "pyperf": "disabled",
 	"async_profiler": {"enabled": false}, "rbspy": "enabled"}}'
 # An id over 64 characters cannot even be answered: ignored.
 command "id-$long" start '{"duration": 2, "frequency": 11}'
@@ -186,10 +186,10 @@ pass "bad fields ($(wc -l <"$T/bad.list") kinds): failed completions with reason
 # ignored (so that real backends work); none of them runs anything.
 printf '#!/bin/sh\ntouch "%s"\n' "$T/pwned" >"$T/evil.sh"
 chmod 0755 "$T/evil.sh"
-command unknown-1 start "{\"duration\": 2, \"frequency\": 11, \"pids\": [$BUSY_PID],
+command unknown-1 start "{\"duration\": 2, \"frequency\": 11, \"pids\": [$BUSY_PID], \"continuous\": true,
 	\"exec\": \"$T/evil.sh\", \"perf_binary\": \"$T/evil.sh\",
 	\"profiling_mode\": \"cpu\", \"target_hostnames\": [\"$(uname -n)\"],
-	\"profiler_configs\": {\"perf\": \"fp\", \"pyspy\": \"disabled\",
+	\"profiler_configs\": {\"perf\": \"fp\", \"pyspy\": \"disabled\", \"pyperf\": \"disabled\",
 	\"async_profiler\": {\"enabled\": false}, \"rbspy\": \"$T/evil.sh\"}}"
 wait_completion unknown-1 completed 30
 [ "$(children)" = "profd-perf profd-upload " ] || fail "children: $(children)"
@@ -201,9 +201,9 @@ wait_completion stop-u completed 30
 pass "unknown keys naming a program are ignored and run nothing"
 
 # The same id twice: acted on once.
-command dup-1 start '{"duration": 2, "frequency": 11, "profiler_configs":
+command dup-1 start '{"duration": 2, "frequency": 11, "continuous": true, "profiler_configs":
 	{"perf": "fp", "pyspy": "disabled", "pyperf": "disabled", "async_profiler": {"enabled": false}}}'
-command dup-1 start '{"duration": 2, "frequency": 11, "profiler_configs":
+command dup-1 start '{"duration": 2, "frequency": 11, "continuous": true, "profiler_configs":
 	{"perf": "fp", "pyspy": "disabled", "pyperf": "disabled", "async_profiler": {"enabled": false}}}'
 wait_completion dup-1 completed 30
 sleep 3
@@ -224,7 +224,7 @@ pass "a repeated command id is acted on once"
 # continuous false: one window, then the profilers stop by themselves.
 n0=$(grep -c '"/api/v2/profiles"' "$REQS")
 command once-1 start '{"duration": 2, "frequency": 11, "continuous": false,
-	"profiler_configs": {"perf": "enabled_aggressive", "pyspy": "disabled", "async_profiler": {"enabled": false}}}'
+	"profiler_configs": {"perf": "enabled_aggressive", "pyspy": "disabled", "pyperf": "disabled", "async_profiler": {"enabled": false}}}'
 wait_completion once-1 completed 30
 wait_field perf state idle 20
 sleep 3
@@ -250,7 +250,7 @@ command py-only start '{"duration": 2, "frequency": 11, "profiler_configs":
 wait_completion py-only failed 20
 completions py-only | grep -q "no profiler enabled" ||
 	fail "py-only: $(completions py-only)"
-command slow-1 start '{"duration": 2, "frequency": 11, "profiler_configs":
+command slow-1 start '{"duration": 2, "frequency": 11, "continuous": true, "profiler_configs":
 	{"perf": "fp", "pyspy": "disabled", "async_profiler": {"enabled": false}}}'
 wait_field perf state starting 20
 command stop-slow stop

@@ -351,29 +351,33 @@ send_command(const Profd__RemoteCommand *c)
 static void
 heartbeat(const char *body, size_t len)
 {
-	static uint32_t pids[PROFD_MAX_PIDS];
-	char id[HB_ID_MAX + 1], mode[HB_MODE_MAX + 1], err[128];
+	static struct hb_cmd h;
 	Profd__RemoteCommand c;
-	int rv;
+	const char *id = h.hc_id, *mode = h.hc_mode;
+	const uint32_t *pids = h.hc_pids;
+	enum hb_parsed rv;
 
-	err[0] = '\0';
-	rv = heartbeat_parse(body, len, &c, id, mode, pids, err, sizeof(err));
-	if (c.id != id || c.perf_mode != mode ||
+	rv = heartbeat_parse(body, len, "fuzzhost", &h);
+	c = h.hc_c;
+	if (c.id != h.hc_id || c.perf_mode != h.hc_mode ||
+	    c.profiling_mode != h.hc_pmode ||
 	    (id[0] != '\0' && !heartbeat_id_ok(id)))
 		abort();
 	switch (rv) {
-	case 0:
+	case HB_NONE:
 		return;
-	case -1:
-		if (err[0] == '\0')
+	case HB_REFUSED:
+	case HB_ELSEWHERE:
+		if (h.hc_err[0] == '\0')
 			abort();
 		return;
-	case 1:
+	case HB_COMMAND:
 		break;
 	default:
 		abort();
 	}
 	if (!heartbeat_id_ok(id) || strlen(mode) > HB_MODE_MAX ||
+	    strlen(h.hc_pmode) > HB_MODE_MAX ||
 	    (c.kind != PROFD__REMOTE_COMMAND__KIND__START &&
 	     c.kind != PROFD__REMOTE_COMMAND__KIND__STOP) ||
 	    c.n_pids > PROFD_MAX_PIDS || (c.n_pids > 0 && c.pids != pids))

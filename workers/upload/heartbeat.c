@@ -22,6 +22,12 @@
 #define HB_PATH	      "/api/metrics/heartbeat"
 #define HB_COMPLETION "/api/metrics/command_completion"
 
+const char *
+heartbeat_server(const struct net_conf *c)
+{
+	return c->nc_api_server != NULL ? c->nc_api_server : c->nc_server;
+}
+
 /* Adds id to a ring of remembered ids. */
 static void
 hb_remember(char ids[HB_IDS][HB_ID_MAX + 1], unsigned *n, const char *id)
@@ -99,7 +105,9 @@ hb_should_stop(void *arg)
 	return stop;
 }
 
-/* POSTs body as JSON to path; 0 on a 2xx answer (kept in rs). */
+/* POSTs body as JSON to path on the API server (--api-server, else the
+ * server host), without a query: gProfiler's heartbeat URLs carry none,
+ * and the token goes only in the header. 0 on a 2xx answer (in rs). */
 static int
 hb_post(struct heartbeat *h, const char *path, const char *body, size_t len,
 	struct http_resp *rs)
@@ -110,8 +118,11 @@ hb_post(struct heartbeat *h, const char *path, const char *body, size_t len,
 	char url[HTTP_URL_MAX];
 	int rv = -1;
 
-	if (studio_url(url, sizeof(url), h->hb_conf, path, 0) == -1)
+	if (sender_url(url, sizeof(url), heartbeat_server(h->hb_conf), path) ==
+	    -1) {
+		log_error("heartbeat: the API server URL is too long");
 		return -1;
+	}
 	memset(&hdr, 0, sizeof(hdr));
 	rq.hq_url = url;
 	rq.hq_stop = hb_should_stop;
@@ -202,10 +213,12 @@ hb_report_one(struct heartbeat *h)
 	json_put_string(f, d.hd_id);
 	fputs(", \"hostname\": ", f);
 	json_put_string(f, h->hb_conf->nc_hostname);
+	/* The Studio's model takes whole seconds. */
 	fprintf(f,
-		", \"status\": \"%s\", \"execution_time\": %.3f, "
+		", \"status\": \"%s\", \"execution_time\": %lld, "
 		"\"error_message\": ",
-		d.hd_ok ? "completed" : "failed", d.hd_seconds);
+		d.hd_ok ? "completed" : "failed",
+		(long long)(d.hd_seconds + 0.5));
 	if (d.hd_error[0] != '\0')
 		json_put_string(f, d.hd_error);
 	else
@@ -251,14 +264,14 @@ hb_pass(struct heartbeat *h, Profd__RemoteCommand *c)
 		hb_queue_done(h, c->id, 0, "profd cannot be reached");
 }
 
-/* Acts on a heartbeat answer: a new command goes to profd once. */
+/* Acts on a heartbeat answer: a new command goes to profd once. A start
+ * for other hosts (target_hostnames) is not passed on; it is reported
+ * completed with the reason, as gProfiler reports it. */
 static void
 hb_answer(struct heartbeat *h, const struct http_resp *rs)
 {
-	static uint32_t pids[PROFD_MAX_PIDS];
-	Profd__RemoteCommand c;
-	char id[HB_ID_MAX + 1], mode[HB_MODE_MAX + 1], err[128];
-	int rv;
+	static struct hb_cmd c;
+	enum hb_parsed rv;
 
 	if (rs->hr_len >= HTTP_ANSWER_MAX) {
 		log_warn("heartbeat: an answer of %u bytes or more was "
@@ -266,25 +279,29 @@ hb_answer(struct heartbeat *h, const struct http_resp *rs)
 			 HTTP_ANSWER_MAX);
 		return;
 	}
-	rv = heartbeat_parse(rs->hr_body, rs->hr_len, &c, id, mode, pids, err,
-			     sizeof(err));
-	if (rv == 0 || (rv == -1 && id[0] == '\0')) {
-		if (rv == -1)
-			log_warn("heartbeat: a command was ignored: %s", err);
+	rv = heartbeat_parse(rs->hr_body, rs->hr_len, h->hb_conf->nc_hostname,
+			     &c);
+	if (rv == HB_NONE || (rv == HB_REFUSED && c.hc_id[0] == '\0')) {
+		if (rv == HB_REFUSED)
+			log_warn("heartbeat: a command was ignored: %s",
+				 c.hc_err);
 		return;
 	}
 	pthread_mutex_lock(&h->hb_lock);
-	if (hb_known(h->hb_received, h->hb_nreceived, id)) {
+	if (hb_known(h->hb_received, h->hb_nreceived, c.hc_id)) {
 		pthread_mutex_unlock(&h->hb_lock);
-		log_debug("heartbeat: command %s already received", id);
+		log_debug("heartbeat: command %s already received", c.hc_id);
 		return;
 	}
-	hb_remember(h->hb_received, &h->hb_nreceived, id);
-	snprintf(h->hb_last, sizeof(h->hb_last), "%s", id);
-	if (rv == -1)
-		hb_queue_done(h, id, 0, err);
+	hb_remember(h->hb_received, &h->hb_nreceived, c.hc_id);
+	snprintf(h->hb_last, sizeof(h->hb_last), "%s", c.hc_id);
+	if (rv == HB_ELSEWHERE)
+		log_info("heartbeat: command %s ignored: %s (%s)", c.hc_id,
+			 c.hc_err, h->hb_conf->nc_hostname);
+	if (rv == HB_COMMAND)
+		hb_pass(h, &c.hc_c);
 	else
-		hb_pass(h, &c);
+		hb_queue_done(h, c.hc_id, rv == HB_ELSEWHERE, c.hc_err);
 	pthread_mutex_unlock(&h->hb_lock);
 }
 
@@ -377,7 +394,7 @@ heartbeat_start(struct heartbeat *h, struct net_conf *c, nng_socket ctl,
 		return -1;
 	}
 	h->hb_running = 1;
-	log_info("heartbeat: polling %s every %u s", c->nc_server,
+	log_info("heartbeat: polling %s every %u s", heartbeat_server(c),
 		 h->hb_interval_s);
 	return 0;
 }

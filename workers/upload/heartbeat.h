@@ -53,6 +53,8 @@ struct heartbeat {
 	unsigned hb_ndone;
 };
 
+/* The heartbeat's server: --api-server, else --server-host. */
+const char *heartbeat_server(const struct net_conf *c);
 /* Starts the heartbeat thread; commands go to profd on ctl. 0 or -1. */
 int heartbeat_start(struct heartbeat *h, struct net_conf *c, nng_socket ctl,
 		    uint32_t interval_s);

@@ -19,6 +19,7 @@
 #define DMI_DIR	      "/sys/class/dmi/id/"
 #define AZURE_ASSET   "7783-7084-3265-9085-8269-3286-77"
 #define META_LINE_MAX 512
+#define MUSL_FILE_MAX (8u << 20) /* bytes of musl's loader read */
 
 static struct agent_meta meta_self;
 
@@ -82,8 +83,83 @@ gather_os(struct agent_meta *m)
 	fclose(f);
 }
 
-/* libc_type and libc_version: "glibc" and its version, as gProfiler
- * reads them from "ldd --version"; "unknown" and "" elsewhere. */
+/* Is s[0..n) a version, digits and dots such as "1.2.4"? */
+static int
+musl_is_version(const char *s, size_t n)
+{
+	size_t dots = 0;
+
+	if (n < 3 || n > 15 || !isdigit((unsigned char)s[0]) ||
+	    !isdigit((unsigned char)s[n - 1]))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '.' && s[i - 1] == '.')
+			return 0;
+		if (s[i] == '.')
+			dots++;
+		else if (!isdigit((unsigned char)s[i]))
+			return 0;
+	}
+	return dots >= 1 && dots <= 2;
+}
+
+/* Finds musl's version in its loader's bytes: the file says "musl libc"
+ * (the start of what its ldd --version prints) and holds the version as
+ * a string of its own. */
+static int
+musl_scan(const char *b, size_t n, char *out, size_t len)
+{
+	if (memmem(b, n, "musl libc", 9) == NULL)
+		return -1;
+	for (size_t i = 0; i < n;) {
+		size_t k = strnlen(b + i, n - i);
+
+		if (i > 0 && k < n - i && musl_is_version(b + i, k)) {
+			snprintf(out, len, "%.*s", (int)k, b + i);
+			return 0;
+		}
+		i += k + 1;
+	}
+	return -1;
+}
+
+int
+metadata_musl_version(const char *path, char *out, size_t len)
+{
+	FILE *f = fopen(path, "rbe");
+	char *b;
+	size_t n;
+	int rv = -1;
+
+	if (f == NULL)
+		return -1;
+	if ((b = malloc(MUSL_FILE_MAX)) != NULL) {
+		n = fread(b, 1, MUSL_FILE_MAX, f);
+		rv = musl_scan(b, n, out, len);
+		free(b);
+	}
+	fclose(f);
+	return rv;
+}
+
+/* musl: its loader for this machine, as "ldd --version" would name. */
+static int
+gather_musl(struct agent_meta *m)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/lib/ld-musl-%s.so.1", m->am_machine);
+	if (metadata_musl_version(path, m->am_libc_version,
+				  sizeof(m->am_libc_version)) == -1)
+		return -1;
+	snprintf(m->am_libc_type, sizeof(m->am_libc_type), "musl");
+	return 0;
+}
+
+/* libc_type and libc_version as gProfiler reads them from "ldd
+ * --version": "glibc" and its version (confstr), or "musl" and its
+ * version (from its loader's file; profd does not exec ldd); "unknown"
+ * and "" elsewhere. */
 static void
 gather_libc(struct agent_meta *m)
 {
@@ -95,8 +171,10 @@ gather_libc(struct agent_meta *m)
 #ifdef _CS_GNU_LIBC_VERSION
 	n = confstr(_CS_GNU_LIBC_VERSION, buf, sizeof(buf));
 #endif
-	if (n == 0 || n > sizeof(buf) || strncmp(buf, "glibc ", 6) != 0)
+	if (n == 0 || n > sizeof(buf) || strncmp(buf, "glibc ", 6) != 0) {
+		gather_musl(m);
 		return;
+	}
 	snprintf(m->am_libc_type, sizeof(m->am_libc_type), "glibc");
 	snprintf(m->am_libc_version, sizeof(m->am_libc_version), "%s", buf + 6);
 }
@@ -274,7 +352,7 @@ metadata_gather(struct agent_meta *m)
 	snprintf(m->am_version, sizeof(m->am_version), "%s", u.version);
 	snprintf(m->am_machine, sizeof(m->am_machine), "%s", u.machine);
 	gather_os(m);
-	gather_libc(m);
+	gather_libc(m); /* after am_machine */
 	gather_net(m);
 	gather_cloud(m);
 	gather_mode(m);
@@ -294,6 +372,16 @@ metadata_init(void)
 {
 	if (!meta_self.am_ready)
 		metadata_gather(&meta_self);
+}
+
+void
+metadata_set_cloud(const char *provider, const char *info)
+{
+	metadata_init();
+	snprintf(meta_self.am_cloud, sizeof(meta_self.am_cloud), "%s",
+		 provider);
+	if (strlen(info) < sizeof(meta_self.am_cloud_info))
+		memcpy(meta_self.am_cloud_info, info, strlen(info) + 1);
 }
 
 const struct agent_meta *
@@ -336,6 +424,8 @@ metadata_put(FILE *f, const struct agent_meta *m)
 	put_str(f, "private_ip", m->am_private_ip);
 	put_str(f, "hostname", m->am_hostname);
 	put_str(f, "cloud_provider", m->am_cloud);
+	if (m->am_cloud_info[0] != '\0')
+		fprintf(f, "\"cloud_info\": %s, ", m->am_cloud_info);
 	fprintf(f, "\"processors\": %ld, \"memory_capacity_mb\": %llu, ",
 		m->am_processors, (unsigned long long)m->am_memory_mb);
 	put_str(f, "system_name", m->am_system);

@@ -21,11 +21,12 @@ struct agent_meta {
 	char am_machine[65];	/* hardware_type */
 	char am_os_name[128];	/* os-release NAME */
 	char am_os_release[64]; /* os-release VERSION_ID */
-	char am_libc_type[16];	/* "glibc" or "unknown" */
+	char am_libc_type[16];	/* "glibc", "musl" or "unknown" */
 	char am_libc_version[32];
-	char am_private_ip[48]; /* the default route's interface's */
-	char am_mac[32];	/* "AA:BB:..", upper case */
-	char am_cloud[16];	/* aws, gcp, azure or unknown (from DMI) */
+	char am_private_ip[48];	  /* the default route's interface's */
+	char am_mac[32];	  /* "AA:BB:..", upper case */
+	char am_cloud[16];	  /* aws, gcp, azure or unknown (from DMI) */
+	char am_cloud_info[2048]; /* cloud_info's JSON object; "": none */
 	char am_run_mode[32];
 	char am_deployment[16];
 	long am_processors;
@@ -47,6 +48,12 @@ void metadata_gather(struct agent_meta *m);
 const char *metadata_cloud(const char *sys_vendor, const char *product_name,
 			   const char *board_vendor, const char *bios_version,
 			   const char *asset_tag);
+/* Copies musl's version from its loader's file at path into out[len]; 0,
+ * or -1 when path is no musl loader. */
+int metadata_musl_version(const char *path, char *out, size_t len);
+/* Sets cloud_provider and cloud_info (a JSON object's text; dropped if
+ * it does not fit) from the cloud's metadata service. */
+void metadata_set_cloud(const char *provider, const char *info);
 /* Writes the AgentMetadata members of m (and current_time: now) as JSON
  * object members, each followed by ", ". -1 on a write error. */
 int metadata_put(FILE *f, const struct agent_meta *m);

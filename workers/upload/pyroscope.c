@@ -111,9 +111,34 @@ pyro_headers(struct http_headers *h, const struct net_conf *c)
 	return 0;
 }
 
-static enum send_result
-pyro_result(const struct http_resp *rs, uint64_t win)
+/* The start of the server's answer (text or JSON), made printable, in
+ * out[len]. */
+static void
+pyro_message(const struct http_resp *rs, char *out, size_t len)
 {
+	size_t n = 0;
+
+	for (size_t i = 0; i < rs->hr_len && i < HTTP_ANSWER_MAX && n + 1 < len;
+	     i++) {
+		unsigned char ch = (unsigned char)rs->hr_body[i];
+
+		if (ch == '\n' || ch == '\r' || ch == '\t')
+			ch = ' ';
+		out[n++] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+	}
+	while (n > 0 && out[n - 1] == ' ')
+		n--;
+	out[n] = '\0';
+}
+
+/* Another answer than 2xx and the ones worth retrying is a refusal for
+ * good (Pyroscope answers 4xx to what it cannot ingest): the
+ * window is kept in the spool's rejected/pyroscope with the reason, as
+ * the Studio's refused windows are. */
+static enum send_result
+pyro_result(struct backend *b, const struct http_resp *rs, uint64_t win)
+{
+	char msg[160];
 	long st = rs->hr_status;
 
 	if (st >= 200 && st < 300)
@@ -122,10 +147,13 @@ pyro_result(const struct http_resp *rs, uint64_t win)
 		log_info("pyroscope: window %" PRIu64 ": HTTP %ld", win, st);
 		return SEND_RETRY;
 	}
+	pyro_message(rs, msg, sizeof(msg));
+	snprintf(b->b_reason, sizeof(b->b_reason), "HTTP %ld: %s", st, msg);
 	log_error("pyroscope: the server refused window %" PRIu64
-		  " for good (HTTP %ld); dropped",
-		  win, st);
-	return SEND_DROP;
+		  " for good (HTTP %ld %s); kept in the spool's " SPOOL_REJECTED
+		  "/pyroscope with the reason",
+		  win, st, msg);
+	return SEND_REJECT;
 }
 
 static enum send_result
@@ -163,7 +191,7 @@ pyro_send(struct sender *s, struct backend *b, struct spool_entry *e)
 	if (pyro_headers(&hdr, s->sn_conf) == -1)
 		log_error("pyroscope: the tenant id is too long");
 	else if (http_do(&s->sn_conf->nc_tls, &rq, &rs) == 0)
-		r = pyro_result(&rs, e->se_meta.wm_window);
+		r = pyro_result(b, &rs, e->se_meta.wm_window);
 	else
 		log_info("pyroscope: window %" PRIu64 ": %s",
 			 e->se_meta.wm_window, rs.hr_error);

@@ -17,6 +17,7 @@
 /* What the backends need to know, from the options. */
 struct net_conf {
 	const char *nc_server;	 /* Performance Studio URL; NULL: none */
+	const char *nc_api_server; /* --api-server (heartbeat); NULL: nc_server */
 	const char *nc_service;	 /* --service-name */
 	char *nc_token;		 /* from --token-file or the environment */
 	const char *nc_pyro_url; /* Pyroscope URL; NULL: none */

@@ -48,6 +48,8 @@ enum {
 	OPT_HEARTBEAT,
 	OPT_HEARTBEAT_INTERVAL,
 	OPT_PEER_UID,
+	OPT_API_SERVER,
+	OPT_CLOUD_METADATA_URL,
 };
 
 struct upload_args {
@@ -74,6 +76,7 @@ struct upload_args {
 	int ua_net_on;		 /* some backend is configured */
 	int ua_heartbeat;	 /* --enable-heartbeat-server */
 	uint32_t ua_hb_interval; /* --heartbeat-interval, seconds */
+	const char *ua_cloud_url; /* --cloud-metadata-url; NULL: not asked */
 };
 
 /* Opens the input files of standalone mode; 0, or -1 with a message. */

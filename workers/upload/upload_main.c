@@ -89,6 +89,8 @@ static const struct option upload_longopts[] = {
     {"output-format", required_argument, NULL, OPT_OUTPUT_FORMAT},
     {"enable-heartbeat-server", no_argument, NULL, OPT_HEARTBEAT},
     {"heartbeat-interval", required_argument, NULL, OPT_HEARTBEAT_INTERVAL},
+    {"api-server", required_argument, NULL, OPT_API_SERVER},
+    {"cloud-metadata-url", required_argument, NULL, OPT_CLOUD_METADATA_URL},
     {NULL, 0, NULL, 0},
 };
 
@@ -102,7 +104,9 @@ upload_usage(FILE *f)
 		   "         [--pyroscope-url URL [--pyroscope-app NAME]] "
 		   "[--spool-dir DIR] [FILE...]\n"
 		   "         [--enable-heartbeat-server "
-		   "[--heartbeat-interval SECONDS]] (under profd)\n"
+		   "[--heartbeat-interval SECONDS]\n"
+		   "          [--api-server URL]] (under profd) "
+		   "[--cloud-metadata-url URL]\n"
 		   "Writes collapsed stacks (from FILEs or stdin, as "
 		   "profd-perf prints them,\nor gProfiler's collapsed files) "
 		   "into DIR and uploads them as one profile\nwindow. See "

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cloudmeta.h"
 #include "collapsed.h"
 #include "heartbeat.h"
 #include "log.h"
@@ -76,6 +77,10 @@ upload_net_opt(struct upload_args *a, int c, char *arg)
 		return 0;
 	case OPT_SERVER_HOST:
 		return opt_url("--server-host", arg, &n->nc_server);
+	case OPT_API_SERVER:
+		return opt_url("--api-server", arg, &n->nc_api_server);
+	case OPT_CLOUD_METADATA_URL:
+		return opt_url("--cloud-metadata-url", arg, &a->ua_cloud_url);
 	case OPT_TOKEN:
 		free(n->nc_token);
 		n->nc_token = keep_secret(arg);
@@ -153,12 +158,21 @@ upload_net_check(struct upload_args *a)
 		fprintf(stderr, "profd-upload: -u needs --service-name\n");
 		return -1;
 	}
+	if (n->nc_api_server != NULL && !a->ua_upload) {
+		fprintf(stderr, "profd-upload: --api-server needs -u\n");
+		return -1;
+	}
 	if (a->ua_heartbeat && (!a->ua_upload || a->ua_rundir == NULL)) {
 		fprintf(stderr, "profd-upload: --enable-heartbeat-server needs "
 				"-u and runs only under profd\n");
 		return -1;
 	}
 	a->ua_net_on = a->ua_upload || n->nc_pyro_url != NULL;
+	if (a->ua_cloud_url != NULL && !a->ua_net_on) {
+		fprintf(stderr, "profd-upload: --cloud-metadata-url needs an "
+				"upload (-u or --pyroscope-url)\n");
+		return -1;
+	}
 	if (n->nc_timeout_s == 0)
 		n->nc_timeout_s = SENDER_TIMEOUT_S;
 	if (n->nc_retry_max_s == 0)
@@ -250,6 +264,9 @@ upload_net_start(struct upload_args *a)
 {
 	if (!a->ua_net_on)
 		return 0;
+	/* Before any window: every header carries what it says. */
+	if (a->ua_cloud_url != NULL)
+		cloudmeta_fetch(a->ua_cloud_url, &a->ua_net.nc_tls);
 	return sender_start(&a->ua_sender, &a->ua_net, &a->ua_spool);
 }
 
