@@ -675,3 +675,27 @@ stacks_memory(const struct stack_table *t)
 {
 	return sizeof(*t) + table_bytes(t);
 }
+
+void
+stacks_strip(struct stack_table *t, int container, int app_id)
+{
+	if (!container && !app_id)
+		return;
+	for (size_t i = 0; i < t->st_nproc; i++) {
+		if (container)
+			t->st_procs[i].sp_container = 0;
+		if (app_id)
+			t->st_procs[i].sp_app_id = 0;
+	}
+	/* Re-file every process under its new key (two may now share one:
+	 * the first is found, which only the writers look at). */
+	memset(t->st_proc_slots, 0, t->st_proc_nslots * sizeof(uint32_t));
+	for (size_t i = 0; i < t->st_nproc; i++) {
+		size_t mask = t->st_proc_nslots - 1;
+		size_t j = proc_hash_of(t, i) & mask;
+
+		while (t->st_proc_slots[j] != 0)
+			j = (j + 1) & mask;
+		t->st_proc_slots[j] = (uint32_t)i + 1;
+	}
+}

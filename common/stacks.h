@@ -101,4 +101,9 @@ uint64_t stacks_total(const struct stack_table *t);
 /* Returns the bytes the table holds now. */
 size_t stacks_memory(const struct stack_table *t);
 
+/* Forgets every process's container name and/or application id
+ * (gProfiler's --disable-container-names, --disable-application-
+ * identifiers), once the table is complete. */
+void stacks_strip(struct stack_table *t, int container, int app_id);
+
 #endif

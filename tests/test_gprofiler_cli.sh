@@ -18,6 +18,10 @@ chmod 0711 "$RUN"
 
 # 1. A real service command line.
 mkdir -p "$T/log"
+cat >"$T/ext.json" <<'EOF'
+{"static": {"team": "profiling", "replicas": 3, "canary": false},
+ "application": {"1": {"role": "init"}}}
+EOF
 "$PROFD" -cu --token="$TOKEN" --service-name=gp-svc --server-host "$URL" \
 	-d 2 -f 49 --runtime-dir "$RUN" --worker-dir "$top_builddir" \
 	--spool-dir "$T/spool" -o "$T/out" \
@@ -27,7 +31,11 @@ mkdir -p "$T/log"
 	--java-safemode= --python-skip-pyperf-profiler-above 100 \
 	--no-python-versions --nodejs-mode perf --min-duration 0 \
 	--java-line-numbers none --perf-dwarf-stack-size 8192 \
-	--pids "$$" --pids "$$" --perf-mode fp --no-java \
+	--perf-mode fp --no-java --disable-container-names \
+	--disable-metrics-collection --disable-metadata-collection \
+	--disable-application-metadata --external-metadata "$T/ext.json" \
+	--app-id-args-filter '.*' --profile-spawned-processes \
+	--java-collect-thread-names --glogger-server "$URL" \
 	2>"$T/p.err" &
 PROFD_PID=$!
 track "$PROFD_PID"
@@ -47,6 +55,8 @@ cat "$T"/log/gprofiler.log* | grep -q "window [0-9]* stored" ||
 for f in "$T"/log/gprofiler.log*; do
 	[ "$(stat -c %s "$f")" -le 400 ] || fail "$f passed its bound"
 done
+grep -q "per-process \"application\" metadata is not added" "$T/p.err" ||
+	fail "the external application metadata was dropped silently"
 grep -q "warning: --python-skip-pyperf-profiler-above is ignored: profd has no PyPerf" \
 	"$T/p.err" || fail "no warning for a PyPerf flag: $(cat "$T/p.err")"
 [ "$(grep -c "warning: --no-python-versions" "$T/p.err")" = 1 ] ||
@@ -62,9 +72,26 @@ bad = [(r["status"], r.get("why")) for r in prof if r["status"] != 200]
 assert prof and not bad, bad
 for r in reqs:
     assert "tok-" not in r.get("url", r["path"]), r
-md = json.loads(prof[-1]["body"]["profile"].splitlines()[0][2:])["metadata"]
+lines = prof[-1]["body"]["profile"].splitlines()
+hdr = json.loads(lines[0][2:])
+md = hdr["metadata"]
 assert md["run_arguments"]["duration"] == 2, md["run_arguments"]
 assert md["run_arguments"]["frequency"] == 49, md["run_arguments"]
+# --disable-application-metadata: no index field, and the header says so.
+assert hdr["application_metadata_enabled"] is False, hdr
+assert len(lines) > 1 and all(not l.split(";")[0].isdigit()
+                              for l in lines[1:]), lines[1:3]
+# --disable-container-names: the container field is there, empty.
+assert all(l.startswith(";") for l in lines[1:]), lines[1:3]
+# --disable-metrics-collection: no CPU or memory figures.
+assert hdr["metrics"] == {"cpu_avg": None, "mem_avg": None}, hdr["metrics"]
+assert prof[-1]["body"]["cpu_avg"] is None
+# --disable-metadata-collection: the host is not described beyond its name.
+assert md["os_name"] == "unknown" and md["mac_address"] == "unknown", md
+assert md["processors"] == 0 and md["private_ip"] == "unknown", md
+# --external-metadata: its static members are added.
+assert md["team"] == "profiling" and md["replicas"] == 3, md
+assert md["canary"] is False, md
 print("%d windows accepted" % len(prof))
 PY
 pass "gProfiler's service command line profiles, logs, rotates and uploads"

@@ -3,17 +3,22 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "jread.h"
 #include "json.h"
+#include "log.h"
 #include "metadata.h"
 
 #define DMI_DIR	      "/sys/class/dmi/id/"
@@ -375,6 +380,165 @@ metadata_init(void)
 }
 
 void
+metadata_withhold(void)
+{
+	struct agent_meta *m = &meta_self;
+
+	metadata_init();
+	snprintf(m->am_system, sizeof(m->am_system), META_UNKNOWN);
+	snprintf(m->am_release, sizeof(m->am_release), META_UNKNOWN);
+	snprintf(m->am_version, sizeof(m->am_version), META_UNKNOWN);
+	snprintf(m->am_os_name, sizeof(m->am_os_name), META_UNKNOWN);
+	snprintf(m->am_os_release, sizeof(m->am_os_release), META_UNKNOWN);
+	snprintf(m->am_libc_type, sizeof(m->am_libc_type), META_UNKNOWN);
+	snprintf(m->am_libc_version, sizeof(m->am_libc_version), META_UNKNOWN);
+	snprintf(m->am_private_ip, sizeof(m->am_private_ip), META_UNKNOWN);
+	snprintf(m->am_mac, sizeof(m->am_mac), META_UNKNOWN);
+	snprintf(m->am_cloud, sizeof(m->am_cloud), META_UNKNOWN);
+	m->am_cloud_info[0] = '\0';
+	m->am_processors = 0;
+	m->am_memory_mb = 0;
+}
+
+/* --external-metadata's "static" members, as JSON members ending in ", ". */
+static char meta_external[META_EXTERNAL_MAX];
+
+/* Whether key is one metadata_put writes itself. */
+static int
+meta_own_key(const char *key)
+{
+	static const char *const own[] = {"current_time",
+					  "spawn_time",
+					  "spawn_uptime_ms",
+					  "private_ip",
+					  "hostname",
+					  "cloud_provider",
+					  "cloud_info",
+					  "processors",
+					  "memory_capacity_mb",
+					  "system_name",
+					  "os_name",
+					  "os_release",
+					  "kernel_release",
+					  "kernel_version",
+					  "hardware_type",
+					  "pid",
+					  "mac_address",
+					  "agent_version",
+					  "libc_type",
+					  "libc_version",
+					  "python_version",
+					  "run_mode",
+					  "deployment_type",
+					  "run_arguments",
+					  "arch",
+					  "cpu_count",
+					  "profiling_mode",
+					  "sampling_frequency",
+					  "start_time",
+					  "end_time",
+					  "window"};
+
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if (strcmp(key, own[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Appends one member "key": value of the static object to out. */
+static int
+meta_external_member(const struct jread *j, int k, int v, FILE *out)
+{
+	char key[128], str[1024];
+	const struct jread_tok *t = &j->jr_tok[v];
+
+	if (jread_string(j, k, key, sizeof(key)) == -1)
+		return -1;
+	if (meta_own_key(key)) {
+		log_warn("--external-metadata: \"%s\" is profd's own; kept",
+			 key);
+		return 0;
+	}
+	json_put_string(out, key);
+	fputs(": ", out);
+	if (t->jt_type == JREAD_STRING) {
+		if (jread_string(j, v, str, sizeof(str)) == -1)
+			return -1;
+		json_put_string(out, str);
+	} else if (t->jt_type == JREAD_NUMBER || t->jt_type == JREAD_BOOL ||
+		   t->jt_type == JREAD_NULL) {
+		fwrite(j->jr_src + t->jt_start, 1, t->jt_end - t->jt_start,
+		       out);
+	} else {
+		return -1; /* gProfiler's static metadata is flat */
+	}
+	fputs(", ", out);
+	return 0;
+}
+
+/* Reads the whole small file at path into buf; its length or -1. */
+static ssize_t
+meta_read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
+				O_NOCTTY);
+	struct stat st;
+	ssize_t n = -1;
+
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (size_t)st.st_size < len)
+		n = read(fd, buf, len - 1);
+	else
+		errno = EFBIG;
+	close(fd);
+	return n;
+}
+
+int
+metadata_external(const char *path)
+{
+	static struct jread j;
+	static char text[META_EXTERNAL_FILE];
+	ssize_t n = meta_read_file(path, text, sizeof(text));
+	FILE *out;
+	int obj, rv = 0;
+
+	if (n < 0 || jread_parse(&j, text, (size_t)n) == -1 ||
+	    j.jr_tok[0].jt_type != JREAD_OBJECT) {
+		log_error("--external-metadata %s: %s", path,
+			  n < 0 ? strerror(errno)
+				: "not a JSON object (at most 64 KiB)");
+		return -1;
+	}
+	if (jread_get(&j, 0, "application") >= 0)
+		log_warn("--external-metadata: per-process \"application\" "
+			 "metadata is not added by profd");
+	if ((obj = jread_get(&j, 0, "static")) < 0)
+		return 0;
+	if (j.jr_tok[obj].jt_type != JREAD_OBJECT ||
+	    (out = fmemopen(meta_external, sizeof(meta_external), "w")) ==
+		NULL) {
+		log_error("--external-metadata %s: \"static\" is not an object",
+			  path);
+		return -1;
+	}
+	for (int k = obj + 1; rv == 0 && (uint32_t)k < j.jr_tok[obj].jt_next;
+	     k = (int)j.jr_tok[k + 1].jt_next)
+		rv = meta_external_member(&j, k, k + 1, out);
+	if (fclose(out) == EOF || rv == -1 ||
+	    strlen(meta_external) + 1 >= sizeof(meta_external)) {
+		meta_external[0] = '\0';
+		log_error("--external-metadata %s: \"static\" must hold "
+			  "strings, numbers or booleans, in at most %u bytes",
+			  path, (unsigned)sizeof(meta_external) - 1);
+		return -1;
+	}
+	return 0;
+}
+
+void
 metadata_set_cloud(const char *provider, const char *info)
 {
 	metadata_init();
@@ -443,5 +607,6 @@ metadata_put(FILE *f, const struct agent_meta *m)
 	put_str(f, "python_version", "none");
 	put_str(f, "run_mode", m->am_run_mode);
 	put_str(f, "deployment_type", m->am_deployment);
+	fputs(meta_external, f);
 	return ferror(f) ? -1 : 0;
 }

@@ -10,7 +10,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define META_UNKNOWN "unknown" /* gProfiler's word for what it cannot tell */
+#define META_UNKNOWN	   "unknown" /* gProfiler's word for what it cannot tell */
+#define META_EXTERNAL_FILE (64u << 10) /* bytes of --external-metadata */
+#define META_EXTERNAL_MAX  (16u << 10) /* bytes of its members written */
 
 struct agent_meta {
 	int am_ready;
@@ -54,6 +56,12 @@ int metadata_musl_version(const char *path, char *out, size_t len);
 /* Sets cloud_provider and cloud_info (a JSON object's text; dropped if
  * it does not fit) from the cloud's metadata service. */
 void metadata_set_cloud(const char *provider, const char *info);
+/* --disable-metadata-collection: what describes the host beyond its
+ * name becomes "unknown" (or 0), in the fields the server requires. */
+void metadata_withhold(void);
+/* --external-metadata: reads path's "static" object (before the sandbox)
+ * and adds its members to every header; 0, or -1 told. */
+int metadata_external(const char *path);
 /* Writes the AgentMetadata members of m (and current_time: now) as JSON
  * object members, each followed by ", ". -1 on a write error. */
 int metadata_put(FILE *f, const struct agent_meta *m);

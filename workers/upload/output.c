@@ -61,6 +61,21 @@ write_metadata(FILE *f, const struct window_meta *m)
 	fputs("}}, ", f);
 }
 
+/* gProfiler's switches for what the header and lines carry. */
+static unsigned output_gp;
+
+void
+output_gprofiler(unsigned flags)
+{
+	output_gp = flags;
+}
+
+unsigned
+output_gprofiler_flags(void)
+{
+	return output_gp;
+}
+
 /* Writes gProfiler's first line: "# " and the profile's JSON metadata.
  * Every stack line carries the index of its application metadata ("0;",
  * whose entry is null), so application_metadata_enabled is true: the
@@ -70,12 +85,22 @@ write_header(FILE *f, const struct window_meta *m)
 {
 	fputs("# {\"containers\": [], \"container_names_enabled\": false, ", f);
 	write_metadata(f, m);
-	fprintf(f, "\"metrics\": {\"cpu_avg\": %.2f, \"mem_avg\": %.2f}, ",
-		m->wm_cpu_avg, m->wm_mem_avg);
-	fputs("\"application_metadata\": [null], "
-	      "\"application_metadata_enabled\": true, "
-	      "\"profiling_mode\": \"cpu\"}\n",
-	      f);
+	if (output_gp & OUTPUT_NO_METRICS)
+		fputs("\"metrics\": {\"cpu_avg\": null, \"mem_avg\": null}, ",
+		      f);
+	else
+		fprintf(f,
+			"\"metrics\": {\"cpu_avg\": %.2f, \"mem_avg\": %.2f}, ",
+			m->wm_cpu_avg, m->wm_mem_avg);
+	if (output_gp & OUTPUT_NO_APPMD)
+		fputs("\"application_metadata\": [], "
+		      "\"application_metadata_enabled\": false, ",
+		      f);
+	else
+		fputs("\"application_metadata\": [null], "
+		      "\"application_metadata_enabled\": true, ",
+		      f);
+	fputs("\"profiling_mode\": \"cpu\"}\n", f);
 }
 
 typedef int (*write_fn)(FILE *f, const struct stack_table *t,
@@ -86,7 +111,10 @@ output_write_col(FILE *f, const struct stack_table *t,
 		 const struct window_meta *m)
 {
 	write_header(f, m);
-	return collapsed_write(f, t, COLLAPSED_GPROFILER);
+	return collapsed_write(f, t,
+			       (output_gp & OUTPUT_NO_APPMD)
+				   ? COLLAPSED_GPROFILER_NOIDX
+				   : COLLAPSED_GPROFILER);
 }
 
 static int

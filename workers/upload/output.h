@@ -40,6 +40,14 @@ int output_write(struct output *o, const struct stack_table *t,
 
 #define OUTPUT_MODE 0640 /* outputs: not world-readable */
 
+#define OUTPUT_NO_APPMD	  0x1u /* --disable-application-metadata */
+#define OUTPUT_NO_METRICS 0x2u /* --disable-metrics-collection */
+
+/* Sets what gProfiler's switches leave out of every collapsed file. */
+void output_gprofiler(unsigned flags);
+/* The flags output_gprofiler set. */
+unsigned output_gprofiler_flags(void);
+
 /* Creates name under dirfd for writing as a new file of mode: a file or
  * symbolic link left there is removed first, never followed or truncated
  * (O_CREAT | O_EXCL | O_NOFOLLOW). fd (close-on-exec) or -1 with errno. */

@@ -187,11 +187,13 @@ studio_body(FILE *f, struct sender *s, struct backend *b, struct spool_entry *e,
 	fputs(", \"profile\": \"", f);
 	if (studio_put_profile(f, e, tr) == -1)
 		return -1;
-	fprintf(f,
-		"\", \"cpu_avg\": %.2f, \"mem_avg\": %.2f, \"spawn_time\": "
-		"\"%s\", \"gpid\": %s}",
-		m->wm_cpu_avg, m->wm_mem_avg, s->sn_conf->nc_spawn_time,
-		b->b_gpid);
+	if (output_gprofiler_flags() & OUTPUT_NO_METRICS)
+		fputs("\", \"cpu_avg\": null, \"mem_avg\": null", f);
+	else
+		fprintf(f, "\", \"cpu_avg\": %.2f, \"mem_avg\": %.2f",
+			m->wm_cpu_avg, m->wm_mem_avg);
+	fprintf(f, ", \"spawn_time\": \"%s\", \"gpid\": %s}",
+		s->sn_conf->nc_spawn_time, b->b_gpid);
 	return 0;
 }
 

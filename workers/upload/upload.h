@@ -50,6 +50,12 @@ enum {
 	OPT_PEER_UID,
 	OPT_API_SERVER,
 	OPT_CLOUD_METADATA_URL,
+	OPT_NO_CONTAINER_NAMES,
+	OPT_NO_APPIDS,
+	OPT_NO_APPMD,
+	OPT_NO_METRICS,
+	OPT_NO_METADATA,
+	OPT_EXTERNAL_METADATA,
 };
 
 struct upload_args {
@@ -73,10 +79,14 @@ struct upload_args {
 	struct net_conf ua_net;
 	struct spool ua_spool;
 	struct sender ua_sender;
-	int ua_net_on;		 /* some backend is configured */
-	int ua_heartbeat;	 /* --enable-heartbeat-server */
-	uint32_t ua_hb_interval; /* --heartbeat-interval, seconds */
+	int ua_net_on;		  /* some backend is configured */
+	int ua_heartbeat;	  /* --enable-heartbeat-server */
+	uint32_t ua_hb_interval;  /* --heartbeat-interval, seconds */
 	const char *ua_cloud_url; /* --cloud-metadata-url; NULL: not asked */
+	/* gProfiler's switches of what a window carries. */
+	int ua_no_containers, ua_no_appids, ua_no_metadata;
+	unsigned ua_output_flags; /* OUTPUT_NO_APPMD, OUTPUT_NO_METRICS */
+	const char *ua_external;  /* --external-metadata FILE */
 };
 
 /* Opens the input files of standalone mode; 0, or -1 with a message. */

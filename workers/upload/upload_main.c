@@ -44,6 +44,33 @@ static const struct sandbox_policy upload_policy = {
     .sp_unix_only = 1,
 };
 
+/* gProfiler's switches of what a window carries. */
+static int
+upload_gp_opt(struct upload_args *a, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_NO_CONTAINER_NAMES:
+		a->ua_no_containers = 1;
+		return 0;
+	case OPT_NO_APPIDS:
+		a->ua_no_appids = 1;
+		return 0;
+	case OPT_NO_APPMD:
+		a->ua_output_flags |= OUTPUT_NO_APPMD;
+		return 0;
+	case OPT_NO_METRICS:
+		a->ua_output_flags |= OUTPUT_NO_METRICS;
+		return 0;
+	case OPT_NO_METADATA:
+		a->ua_no_metadata = 1;
+		return 0;
+	case OPT_EXTERNAL_METADATA:
+		a->ua_external = arg;
+		return 0;
+	}
+	return -1;
+}
+
 /* With a backend: IPv4 and IPv6 sockets too, and nothing else. */
 static const int upload_net_families[] = {AF_UNIX, AF_INET, AF_INET6, -1};
 
@@ -91,6 +118,12 @@ static const struct option upload_longopts[] = {
     {"heartbeat-interval", required_argument, NULL, OPT_HEARTBEAT_INTERVAL},
     {"api-server", required_argument, NULL, OPT_API_SERVER},
     {"cloud-metadata-url", required_argument, NULL, OPT_CLOUD_METADATA_URL},
+    {"disable-container-names", no_argument, NULL, OPT_NO_CONTAINER_NAMES},
+    {"disable-application-identifiers", no_argument, NULL, OPT_NO_APPIDS},
+    {"disable-application-metadata", no_argument, NULL, OPT_NO_APPMD},
+    {"disable-metrics-collection", no_argument, NULL, OPT_NO_METRICS},
+    {"disable-metadata-collection", no_argument, NULL, OPT_NO_METADATA},
+    {"external-metadata", required_argument, NULL, OPT_EXTERNAL_METADATA},
     {NULL, 0, NULL, 0},
 };
 
@@ -166,11 +199,32 @@ upload_opt(struct upload_args *a, int c, char *arg)
 		return 0;
 	case OPT_CAPS:
 		return worker_opt_caps(arg);
+	case OPT_NO_CONTAINER_NAMES:
+	case OPT_NO_APPIDS:
+	case OPT_NO_APPMD:
+	case OPT_NO_METRICS:
+	case OPT_NO_METADATA:
+	case OPT_EXTERNAL_METADATA:
+		return upload_gp_opt(a, c, arg);
 	case 'v':
 		a->ua_verbose++;
 		return 0;
 	}
 	return -1;
+}
+
+/* Applies gProfiler's switches, before the sandbox (the external
+ * metadata is a file). 0, or -1 told. */
+static int
+upload_gp_apply(const struct upload_args *a)
+{
+	output_gprofiler(a->ua_output_flags);
+	windows_strip(a->ua_no_containers, a->ua_no_appids);
+	if (a->ua_no_metadata)
+		metadata_withhold();
+	if (a->ua_external != NULL && metadata_external(a->ua_external) == -1)
+		return -1;
+	return 0;
 }
 
 /* Returns -1 to go on, else an exit status. */
@@ -252,7 +306,7 @@ main(int argc, char **argv)
 	/* The host's description reads /proc, /sys and /etc and lists the
 	 * interfaces: the sandbox allows none of it. */
 	metadata_init();
-	if (upload_open_outdir(&a) == -1 ||
+	if (upload_gp_apply(&a) == -1 || upload_open_outdir(&a) == -1 ||
 	    (a.ua_rundir == NULL && upload_open_inputs(&a) == -1) ||
 	    upload_net_prepare(&a) == -1)
 		return 1;

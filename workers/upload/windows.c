@@ -186,6 +186,17 @@ windows_oldest(struct windows *ws)
 	return best;
 }
 
+/* gProfiler's --disable-container-names, --disable-application-
+ * identifiers: forgotten in every window before it is stored. */
+static int strip_containers, strip_appids;
+
+void
+windows_strip(int containers, int appids)
+{
+	strip_containers = containers;
+	strip_appids = appids;
+}
+
 /* Writes window w: runtime stacks in place of perf's where there are. */
 static int
 window_write(windows_store_fn store, void *sarg, struct window *w)
@@ -193,14 +204,17 @@ window_write(windows_store_fn store, void *sarg, struct window *w)
 	struct stack_table *merged;
 	int rv;
 
-	if (w->w_runtime == NULL)
+	if (w->w_runtime == NULL) {
+		stacks_strip(w->w_table, strip_containers, strip_appids);
 		return store(sarg, w->w_table, &w->w_meta);
+	}
 	if ((merged = stacks_new(WINDOW_BUDGET)) == NULL)
 		return -1;
 	if (merge_runtime(merged, w->w_table, w->w_runtime) == -1)
 		log_warn("window %llu: merged profile is incomplete: %s",
 			 (unsigned long long)w->w_meta.wm_window,
 			 strerror(errno));
+	stacks_strip(merged, strip_containers, strip_appids);
 	rv = store(sarg, merged, &w->w_meta);
 	stacks_free(merged);
 	return rv;

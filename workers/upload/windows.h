@@ -66,4 +66,8 @@ int windows_flush(struct windows *ws, windows_store_fn store, void *sarg,
 /* Frees every open window. */
 void windows_free(struct windows *ws);
 
+/* Makes every window forget its processes' container names and/or
+ * application ids before it is stored. */
+void windows_strip(int containers, int appids);
+
 #endif
