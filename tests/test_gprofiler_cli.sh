@@ -191,4 +191,13 @@ done
 [ -z "$unknown" ] || fail "gProfiler flags profd does not know:$unknown"
 echo "$help" | grep -q -- "--log-rotate-backup-count" ||
 	fail "--help lacks a flag of the table"
-pass "all $(echo $GP_FLAGS | wc -w) flags of gProfiler's parser are known"
+# profd(8)'s "Coming from gProfiler" says what each of them does.
+sed -n '/^\.SH COMING FROM GPROFILER/,/^\.SH SANDBOX/p' \
+	"$top_srcdir/man/profd.8" | sed 's/\\-/-/g' >"$T/coming.txt"
+[ -s "$T/coming.txt" ] || fail "profd(8) has no COMING FROM GPROFILER"
+missing=""
+for f in $GP_FLAGS; do
+	grep -Eq -- "--$f([^a-z-]|\$)" "$T/coming.txt" || missing="$missing $f"
+done
+[ -z "$missing" ] || fail "profd(8)'s gProfiler table lacks:$missing"
+pass "all $(echo $GP_FLAGS | wc -w) flags of gProfiler's parser are known and in profd(8)"
