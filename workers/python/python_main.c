@@ -116,7 +116,19 @@ timespec_past(const struct timespec *t, const struct timespec *now)
 	       (t->tv_sec == now->tv_sec && t->tv_nsec < now->tv_nsec);
 }
 
-/* The sampling thread: one tick every 1/f s, whatever the window. */
+/* Whole periods from t to now (t before now). */
+static uint64_t
+timespec_periods(const struct timespec *t, const struct timespec *now,
+		 int64_t period)
+{
+	int64_t ns = (int64_t)(now->tv_sec - t->tv_sec) * 1000000000LL +
+		     (now->tv_nsec - t->tv_nsec);
+
+	return ns > 0 ? (uint64_t)(ns / period) : 0;
+}
+
+/* The sampling thread: one tick every 1/f s, whatever the window. A
+ * tick it missed because it ran late is counted, never made up. */
 static void *
 python_sampler(void *arg)
 {
@@ -137,7 +149,16 @@ python_sampler(void *arg)
 		timespec_add_ns(&next, period);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (timespec_past(&next, &now)) {
-			next = now; /* fell behind: skip the lost ticks */
+			/* Fell behind: the tick due at next is taken now; the
+			 * whole periods after it are lost, and counted. */
+			uint64_t lost = timespec_periods(&next, &now, period);
+
+			if (lost > 0) {
+				pthread_mutex_lock(&st->ps_lock);
+				pysampler_late(&st->ps_sampler, lost);
+				pthread_mutex_unlock(&st->ps_lock);
+			}
+			next = now;
 			continue;
 		}
 		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next,
@@ -232,8 +253,8 @@ python_snapshot(struct worker_ctx *ctx, uint64_t window, struct stack_table *t)
 {
 	struct python_state *st = ctx->wc_priv;
 	struct stack_table *done, *pair[2];
+	char stats[512];
 
-	(void)window;
 	pthread_mutex_lock(&st->ps_lock);
 	pysampler_window_end(&st->ps_sampler, st->ps_cur);
 	done = st->ps_cur;
@@ -241,6 +262,9 @@ python_snapshot(struct worker_ctx *ctx, uint64_t window, struct stack_table *t)
 	st->ps_spare = done;
 	pthread_mutex_unlock(&st->ps_lock);
 	st->ps_rediscover = 1;
+	log_info("window %llu: %s", (unsigned long long)window,
+		 pysampler_stats_format(&st->ps_sampler.ps_last, stats,
+					sizeof(stats)));
 	pair[0] = t;
 	pair[1] = done;
 	stacks_foreach(done, python_copy, pair);
