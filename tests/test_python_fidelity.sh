@@ -2,8 +2,12 @@
 # program alternating many very short Python calls with long C calls.
 # The short phase's share of the samples must be within +-25 % (relative)
 # of the share the program measures itself with time.perf_counter around
-# each phase, and >= 99 % of the timer's ticks must give a sample. The old
-# walker (drop a stack whose leaf moved during the walk) fails both.
+# each phase, and >= 99 % of the timer's ticks (duration x frequency, and
+# as the worker counts them) must give a sample. Ticks the sampler missed
+# because the machine kept it off the CPU ("late", counted by the worker)
+# are excused up to 5 % and printed; the walker itself gets no excuse. The
+# old walker (drop a stack whose leaf moved during the walk, after three
+# tries) gives 85-96 % of the ticks a sample.
 # PROFD_PYTHON_WORKER runs another build of the worker (e.g. main's).
 . "$top_srcdir/tests/lib.sh"
 require_root
@@ -64,18 +68,20 @@ for py in $PYTHONS; do
 	torn=$(window_field "$T/$name.err" torn)
 	ticks=$(window_field "$T/$name.err" ticks)
 	sampled=$(window_field "$T/$name.err" sampled)
+	late=$(window_field "$T/$name.err" late)
 	nosample=$(grep -o "window [0-9]*: .*" "$T/$name.err" | head -1 | sed 's/.*(//; s/)//')
 	expect=$((SECS * HZ))
 	read -r res <<EOF
-$(echo "$before $after $short $long $samples $expect ${ticks:-$expect} ${sampled:-$samples}" | awk -v tol="$TOL" '{
+$(echo "$before $after $short $long $samples $expect ${ticks:-$expect} ${sampled:-$samples} ${late:-0}" | awk -v tol="$TOL" '{
 	ds = $5 - $1; dl = $6 - $2
 	est = 100 * ds / (ds + dl)
 	got = ($9 + $10) ? 100 * $9 / ($9 + $10) : 0
 	dev = est ? 100 * (got - est) / est : 100
-	cover = 100 * $11 / $12
-	wcover = $13 ? 100 * $14 / $13 : 0
-	ok = (dev <= tol && dev >= -tol && cover >= 99 && wcover >= 99) ? "ok" : "bad"
-	printf "%s est=%.1f%% got=%.1f%% dev=%+.1f%% samples/(d*f)=%.1f%% sampled/ticks=%.1f%%\n", ok, est, got, dev, cover, wcover
+	cover = 100 * ($11 + $15) / $12
+	wcover = $13 > $15 ? 100 * $14 / ($13 - $15) : 0
+	late = 100 * $15 / $12
+	ok = (dev <= tol && dev >= -tol && cover >= 99 && wcover >= 99 && late <= 5) ? "ok" : "bad"
+	printf "%s est=%.1f%% got=%.1f%% dev=%+.1f%% (samples+late)/(d*f)=%.1f%% sampled/(ticks-late)=%.1f%% late=%.1f%%\n", ok, est, got, dev, cover, wcover, late
 }')
 EOF
 	echo "$name: short=$short long=$long tiny-leaf=$tiny samples=$samples (d*f=$expect) worker ticks=${ticks:-?} sampled=${sampled:-?} torn=${torn:-?} (marked $marked); ${res#* }; no sample: ${nosample:-?}"

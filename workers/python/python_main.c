@@ -149,16 +149,17 @@ python_sampler(void *arg)
 		timespec_add_ns(&next, period);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (timespec_past(&next, &now)) {
-			/* Fell behind: the tick due at next is taken now; the
-			 * whole periods after it are lost, and counted. */
+			/* Fell behind: of the ticks due since next, the last
+			 * is taken now and the others are lost, and counted;
+			 * the ticks stay on their grid. */
 			uint64_t lost = timespec_periods(&next, &now, period);
 
 			if (lost > 0) {
 				pthread_mutex_lock(&st->ps_lock);
 				pysampler_late(&st->ps_sampler, lost);
 				pthread_mutex_unlock(&st->ps_lock);
+				timespec_add_ns(&next, (int64_t)lost * period);
 			}
-			next = now;
 			continue;
 		}
 		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next,
