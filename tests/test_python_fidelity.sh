@@ -78,7 +78,7 @@ $(echo "$before $after $short $long $samples $expect ${ticks:-$expect} ${sampled
 	got = ($9 + $10) ? 100 * $9 / ($9 + $10) : 0
 	dev = est ? 100 * (got - est) / est : 100
 	cover = 100 * ($11 + $15) / $12
-	wcover = $13 > $15 ? 100 * $14 / ($13 - $15) : 0
+	wcover = ($13 > $15) ? 100 * $14 / ($13 - $15) : 0
 	late = 100 * $15 / $12
 	ok = (dev <= tol && dev >= -tol && cover >= 99 && wcover >= 99 && late <= 5) ? "ok" : "bad"
 	printf "%s est=%.1f%% got=%.1f%% dev=%+.1f%% (samples+late)/(d*f)=%.1f%% sampled/(ticks-late)=%.1f%% late=%.1f%%\n", ok, est, got, dev, cover, wcover, late
