@@ -47,9 +47,11 @@ window_field() {
 		sed -n "s/^$2=//p" | head -1
 }
 
-failed=""
-for py in $PYTHONS; do
-	name="$(basename "$(dirname "$(dirname "$py")")")-$(basename "$py")"
+# run_one PYTHON NAME: one profiled run; sets res ("ok ..." or "bad ...")
+# and late (ticks the worker missed late).
+run_one() {
+	py=$1
+	name=$2
 	start_fixture "$py"
 	sleep 0.5
 	before=$(cat "$T/est")
@@ -85,6 +87,20 @@ $(echo "$before $after $short $long $samples $expect ${ticks:-$expect} ${sampled
 }')
 EOF
 	echo "$name: short=$short long=$long tiny-leaf=$tiny samples=$samples (d*f=$expect) worker ticks=${ticks:-?} sampled=${sampled:-?} torn=${torn:-?} (marked $marked); ${res#* }; no sample: ${nosample:-?}"
+}
+
+failed=""
+for py in $PYTHONS; do
+	name="$(basename "$(dirname "$(dirname "$py")")")-$(basename "$py")"
+	run_one "$py" "$name"
+	# A machine so busy that the sampler missed over 5 % of its ticks
+	# says nothing of the walker: once more.
+	case $res in
+	bad*late=[5-9].[0-9]%* | bad*late=[1-9][0-9]*)
+		echo "note: $name: the sampler ran late too often; once more"
+		run_one "$py" "$name"
+		;;
+	esac
 	case $res in
 	ok*) pass "$name" ;;
 	*)

@@ -61,6 +61,7 @@ struct python_state {
 	volatile int ps_stop;
 	volatile int ps_rediscover;
 	uint32_t ps_hz;
+	struct timespec ps_t0; /* the timer's first tick */
 	const uint32_t *ps_pids;
 	size_t ps_npids;
 };
@@ -134,9 +135,8 @@ python_sampler(void *arg)
 {
 	struct python_state *st = arg;
 	int64_t period = 1000000000LL / st->ps_hz;
-	struct timespec next, now;
+	struct timespec next = st->ps_t0, now;
 
-	clock_gettime(CLOCK_MONOTONIC, &next);
 	while (!st->ps_stop) {
 		if (st->ps_rediscover) {
 			st->ps_rediscover = 0;
@@ -208,6 +208,8 @@ python_start(struct worker_ctx *ctx)
 	}
 	n = pysampler_discover(&st->ps_sampler, st->ps_pids, st->ps_npids);
 	log_info("%zu Python processes to profile at %u Hz", n, st->ps_hz);
+	/* The grid starts now: a thread slow to start misses ticks, counted. */
+	clock_gettime(CLOCK_MONOTONIC, &st->ps_t0);
 	if ((errno = pthread_create(&st->ps_thread, NULL, python_sampler,
 				    st)) != 0) {
 		log_error("cannot start the sampling thread: %s",
