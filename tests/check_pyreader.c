@@ -255,17 +255,24 @@ START_TEST(test_truncated)
 
 	setup_layout(l);
 	mk_stack(l);
-	/* main's caller lies outside any mapping. */
+	/* main's caller lies outside any mapping: what was read is kept
+	 * under a torn marker, and counted. */
 	pyimg_put64(PYIMG_FR_BASE + 0x400 + l->pl_fr_back, 0x60000000ULL);
 	sampler.ps_targets[0].pt_proc = proc;
-	ck_assert_str_eq(sample_once(), "");
-	/* A code object whose name is outside too. */
+	ck_assert_str_eq(sample_once(), "[torn stack]_[p];main (t.py:4)_[p];"
+					"leaf (t.py:4)_[p]");
+	ck_assert_uint_eq(sampler.ps_window.st_torn, 1);
+	/* A code object whose name is outside too: an unknown frame. */
 	mk_stack(l);
 	pyimg_put64(pyimg_alloc(0), 0); /* keep the allocator moving */
 	sampler.ps_targets[0].pt_proc.pp_gen = 2;
 	pyimg_put64(PYIMG_FR_BASE + 0x800 + l->pl_fr_code,
 		    PYIMG_CO_BASE + REGION_LEN - 16);
-	ck_assert_str_eq(sample_once(), "");
+	ck_assert_str_eq(sample_once(),
+			 "<module> (t.py:5)_[p];main (t.py:4)_[p];"
+			 "[unknown code]_[p]");
+	ck_assert_uint_eq(sampler.ps_window.st_torn, 2);
+	ck_assert_uint_eq(sampler.ps_window.st_unknown_frames, 1);
 	/* The runtime itself unreadable: no stack, an error for the
 	 * window. */
 	pysampler_window_end(&sampler, table);
@@ -289,9 +296,10 @@ START_TEST(test_cycles)
 	setup_layout(l);
 	mk_stack(l);
 	pyimg_put64(f1 + l->pl_fr_back, f2); /* main -> leaf -> main ... */
-	ck_assert_str_eq(sample_once(), "");
+	ck_assert_str_eq(sample_once(), "[torn stack]_[p];main (t.py:4)_[p];"
+					"leaf (t.py:4)_[p]");
 	pyimg_put64(f2 + l->pl_fr_back, f2); /* leaf -> leaf */
-	ck_assert_str_eq(sample_once(), "");
+	ck_assert_str_eq(sample_once(), "[torn stack]_[p];leaf (t.py:4)_[p]");
 	/* Thread list: a thread state whose next is itself. */
 	mk_stack(l);
 	pyimg_put64(PYIMG_TSTATE + l->pl_ts_next, PYIMG_TSTATE);
@@ -335,7 +343,9 @@ START_TEST(test_absurd_lengths)
 		    1ULL << 40);
 	pyimg_put64(pymem_u64(pyimg_at(leafco + l->pl_co_qualname, 8), 0) + 16,
 		    1ULL << 40);
-	ck_assert_str_eq(sample_once(), "");
+	ck_assert_str_eq(sample_once(),
+			 "<module> (t.py:5)_[p];main (t.py:4)_[p];"
+			 "[unknown code]_[p]");
 	/* A name longer than kept: cut, and the stack still there. */
 	sampler.ps_targets[0].pt_proc.pp_gen = 3;
 	pyimg_put64(pymem_u64(pyimg_at(leafco + l->pl_co_qualname, 8), 0) + 16,
@@ -346,7 +356,9 @@ START_TEST(test_absurd_lengths)
 	sampler.ps_targets[0].pt_proc.pp_gen = 4;
 	pyimg_put64(pymem_u64(pyimg_at(leafco + l->pl_co_linetable, 8), 0) + 16,
 		    1ULL << 40);
-	ck_assert_str_eq(sample_once(), "");
+	ck_assert_str_eq(sample_once(),
+			 "<module> (t.py:5)_[p];main (t.py:4)_[p];"
+			 "[unknown code]_[p]");
 	sampler.ps_targets[0].pt_proc.pp_gen = 6;
 	pyimg_put64(pymem_u64(pyimg_at(leafco + l->pl_co_linetable, 8), 0) + 16,
 		    1ULL << 29);
@@ -357,7 +369,48 @@ START_TEST(test_absurd_lengths)
 	leafco = pymem_u64(pyimg_at(PYIMG_FR_BASE + 0x800, 8), 0);
 	pyimg_put32(pymem_u64(pyimg_at(leafco + l->pl_co_filename, 8), 0) + 32,
 		    3u << 2 | 1u << 5);
+	ck_assert_str_eq(sample_once(),
+			 "<module> (t.py:5)_[p];main (t.py:4)_[p];"
+			 "[unknown code]_[p]");
+	teardown();
+}
+END_TEST
+
+/* Every tick is accounted for: a sample, or a reason. */
+START_TEST(test_accounting)
+{
+	const struct py_layout *l = pyver_table(PYVER(3, 11));
+	struct pystats *w = &sampler.ps_window;
+	char line[512];
+
+	setup_layout(l);
+	mk_stack(l);
+	ck_assert_str_eq(sample_once(), expect_stack);
+	/* No frame: the thread runs no Python code. */
+	pyimg_thread(l, PYIMG_TSTATE, 0, 0);
 	ck_assert_str_eq(sample_once(), "");
+	/* No thread state at all. */
+	pyimg_put64(PYIMG_INTERP + l->pl_is_threads_head, 0);
+	ck_assert_str_eq(sample_once(), "");
+	/* Two missed ticks, then an unreadable runtime. */
+	pysampler_late(&sampler, 2);
+	sampler.ps_targets[0].pt_proc.pp_runtime = 0x50000000ULL;
+	ck_assert_str_eq(sample_once(), "");
+	ck_assert_uint_eq(w->st_ticks, 6);
+	ck_assert_uint_eq(w->st_target_ticks, 6);
+	ck_assert_uint_eq(w->st_sampled, 1);
+	ck_assert_uint_eq(w->st_samples, 1);
+	ck_assert_uint_eq(w->st_nosample[PYNS_NO_FRAMES], 1);
+	ck_assert_uint_eq(w->st_nosample[PYNS_NO_THREAD], 1);
+	ck_assert_uint_eq(w->st_nosample[PYNS_LATE], 2);
+	ck_assert_uint_eq(w->st_nosample[PYNS_READ_ERROR], 1);
+	pysampler_window_end(&sampler, table);
+	ck_assert_uint_eq(w->st_ticks, 0);
+	pysampler_stats_format(&sampler.ps_last, line, sizeof(line));
+	ck_assert_str_eq(line, "ticks=6 target_ticks=6 sampled=1 no_sample=5 "
+			       "samples=1 torn=0 unknown_frames=0 (idle=0 "
+			       "no_thread=1 no_frames=1 read_error=1 gone=0 "
+			       "full=0 late=2)");
 	teardown();
 }
 END_TEST
@@ -417,6 +470,7 @@ main(void)
 	tcase_add_test(tc, test_deep_chain);
 	tcase_add_test(tc, test_absurd_lengths);
 	tcase_add_test(tc, test_garbage);
+	tcase_add_test(tc, test_accounting);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

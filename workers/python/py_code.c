@@ -354,13 +354,13 @@ pycode_hash(uint32_t gen, uint64_t addr)
 }
 
 const struct pycode *
-pycode_get(struct pycode_cache *c, struct pyproc *p, uint64_t addr)
+pycode_lookup(struct pycode_cache *c, struct pyproc *p, uint64_t addr,
+	      const uint8_t *co)
 {
 	struct pycode *s = &c->pcc_slot[pycode_hash(p->pp_gen, addr)];
 	struct pycode fresh;
-	uint8_t co[4096];
 
-	if (pycode_header(p, addr, co, sizeof(co)) == -1)
+	if (p->pp_code_type != 0 && pymem_u64(co, 8) != p->pp_code_type)
 		return NULL;
 	if (s->pc_gen == p->pp_gen && s->pc_addr == addr &&
 	    s->pc_sig == pycode_sig(&p->pp_layout, co)) {
@@ -377,4 +377,42 @@ pycode_get(struct pycode_cache *c, struct pyproc *p, uint64_t addr)
 	*s = fresh;
 	c->pcc_bytes += fresh.pc_bytes;
 	return s;
+}
+
+const struct pycode *
+pycode_get(struct pycode_cache *c, struct pyproc *p, uint64_t addr)
+{
+	uint8_t co[PYCODE_HDR_MAX];
+
+	if (pycode_header(p, addr, co, sizeof(co)) == -1)
+		return NULL;
+	return pycode_lookup(c, p, addr, co);
+}
+
+void
+pycode_headers(struct pycode_cache *c, struct pyproc *p, const uint64_t *addrs,
+	       size_t n, const uint8_t **hdr)
+{
+	size_t sz = p->pp_layout.pl_co_size, i = 0, got;
+	struct pymem_vec v[PYCODE_BATCH];
+
+	if (n > PYCODE_BATCH)
+		n = PYCODE_BATCH;
+	if (sz > PYCODE_HDR_MAX) {
+		for (i = 0; i < n; i++)
+			hdr[i] = NULL;
+		return;
+	}
+	for (size_t k = 0; k < n; k++)
+		v[k] = (struct pymem_vec){addrs[k], c->pcc_hdr + k * sz, sz};
+	while (i < n) {
+		size_t want = n - i < PYMEM_MAX_VEC ? n - i : PYMEM_MAX_VEC;
+
+		got = pymem_readv(&p->pp_mem, v + i, want);
+		for (size_t k = i; k < i + got; k++)
+			hdr[k] = c->pcc_hdr + k * sz;
+		i += got;
+		if (got < want)
+			hdr[i++] = NULL; /* unreadable: go on after it */
+	}
 }

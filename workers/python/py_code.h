@@ -15,6 +15,8 @@
 #define PYCODE_MAX_NAME	 256	     /* characters of a name kept */
 #define PYCODE_MAX_FILE	 1024	     /* characters of a file name kept */
 #define PYCODE_MAX_LINES (64u << 10) /* bytes of a line table kept */
+#define PYCODE_BATCH	 512	     /* code headers read at once, at most */
+#define PYCODE_HDR_MAX	 512	     /* bytes of one batched code header */
 
 struct pycode {
 	uint32_t pc_gen;  /* process generation; 0: empty slot */
@@ -32,6 +34,7 @@ struct pycode_cache {
 	struct pycode pcc_slot[PYCODE_SLOTS];
 	size_t pcc_bytes;
 	uint64_t pcc_hits, pcc_misses;
+	uint8_t pcc_hdr[PYCODE_BATCH * PYCODE_HDR_MAX]; /* scratch */
 };
 
 /* Returns the code object at addr of p, read or cached; NULL when it
@@ -40,6 +43,17 @@ struct pycode_cache {
  * code objects are reused. */
 const struct pycode *pycode_get(struct pycode_cache *c, struct pyproc *p,
 				uint64_t addr);
+/* Reads the headers of the n (<= PYCODE_BATCH) code objects at addrs[]
+ * of p into the cache's scratch with as few batched reads as it can:
+ * hdr[k] points at the copy, or is NULL where unreadable. Valid until
+ * the next call. */
+void pycode_headers(struct pycode_cache *c, struct pyproc *p,
+		    const uint64_t *addrs, size_t n, const uint8_t **hdr);
+/* Returns the entry of the code object at addr whose header copy is co
+ * (see pycode_headers), cached or read now, checked as pycode_get checks
+ * it; NULL when unreadable. Valid until the next lookup. */
+const struct pycode *pycode_lookup(struct pycode_cache *c, struct pyproc *p,
+				   uint64_t addr, const uint8_t *co);
 /* Forgets every entry of process generation gen (0: all). */
 void pycode_forget(struct pycode_cache *c, uint32_t gen);
 /* Frees everything the cache holds. */

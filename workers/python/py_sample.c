@@ -265,17 +265,26 @@ sample_filter(void *arg, struct pyproc *p, struct pythread *t)
 	return 1;
 }
 
-/* Interns frame i of thread t; STACKS_NONE when its code is unreadable. */
+#define TORN_FRAME    "[torn stack]_[p]"
+#define UNKNOWN_FRAME "[unknown code]_[p]"
+
+/* Interns the frame f whose code header copy is hdr (NULL: unreadable);
+ * an unreadable code object gives UNKNOWN_FRAME, counted. */
 static uint32_t
-sample_frame(struct pysampler *s, struct pyproc *p, const struct pyframe *f)
+sample_frame(struct pysampler *s, struct pyproc *p, const struct pyframe *f,
+	     const uint8_t *hdr)
 {
-	const struct pycode *co = pycode_get(s->ps_codes, p, f->pf_code);
+	const struct pycode *co = NULL;
 	char buf[PYSAMPLE_FRAME_MAX];
 	size_t n;
 	int line;
 
-	if (co == NULL)
-		return STACKS_NONE;
+	if (hdr != NULL)
+		co = pycode_lookup(s->ps_codes, p, f->pf_code, hdr);
+	if (co == NULL) {
+		s->ps_window.st_unknown_frames++;
+		return stacks_intern_str(s->ps_table, UNKNOWN_FRAME);
+	}
 	line = s->ps_opts.po_no_lines
 		   ? -1
 		   : pycode_line(&p->pp_layout, co, f->pf_pos);
@@ -284,54 +293,114 @@ sample_frame(struct pysampler *s, struct pyproc *p, const struct pyframe *f)
 	return stacks_intern(s->ps_table, buf, n);
 }
 
+/* Adds the walked frames of thread t: everything that was read is kept;
+ * what could not be read shows as a marked frame. */
 static void
 sample_frames(void *arg, struct pyproc *p, struct pythread *t)
 {
 	struct pysampler *s = arg;
 	struct pytarget *tg = (struct pytarget *)p; /* pt_proc is first */
-	uint32_t ids[PY_MAX_DEPTH + 1];
-	size_t n = 0;
+	uint32_t ids[PY_MAX_DEPTH + 2];
+	const uint8_t *hdr[PY_MAX_DEPTH];
+	uint64_t addrs[PY_MAX_DEPTH];
+	size_t n = 0, unknown = s->ps_window.st_unknown_frames;
 	int proc;
 
+	for (size_t i = 0; i < t->pt_depth; i++)
+		addrs[i] = t->pt_frames[i].pf_code;
+	pycode_headers(s->ps_codes, p, addrs, t->pt_depth, hdr);
 	if (t->pt_truncated)
 		ids[n++] = stacks_intern_str(s->ps_table, "[truncated]_[p]");
-	for (size_t i = t->pt_depth; i-- > 0;) {
-		if ((ids[n++] = sample_frame(s, p, &t->pt_frames[i])) ==
-		    STACKS_NONE) {
-			tg->pt_failed++; /* torn or garbage: drop it */
-			return;
-		}
-	}
+	if (t->pt_torn & PYTORN_CHAIN)
+		ids[n++] = stacks_intern_str(s->ps_table, TORN_FRAME);
+	for (size_t i = t->pt_depth; i-- > 0;)
+		ids[n++] = sample_frame(s, p, &t->pt_frames[i], hdr[i]);
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] == STACKS_NONE)
+			goto full;
 	if ((proc = sample_proc_index(s, p)) < 0 ||
-	    stacks_add(s->ps_table, proc, ids, n, 1) == -1) {
-		s->ps_dropped++;
-		return;
-	}
+	    stacks_add(s->ps_table, proc, ids, n, 1) == -1)
+		goto full;
 	tg->pt_samples++;
 	s->ps_stacks++;
+	s->ps_tick_added++;
+	s->ps_window.st_samples++;
+	if (t->pt_torn || s->ps_window.st_unknown_frames != unknown)
+		s->ps_window.st_torn++;
+	return;
+full:
+	s->ps_dropped++;
+	s->ps_tick_full = 1;
 }
 
-static void
-sample_target(struct pysampler *s, struct pytarget *tg)
+/* The reason a walk that returned n threads (counts wc) gave nothing. */
+static enum pyns
+sample_reason(int n, const struct pywalk_counts *wc, int full)
+{
+	if (full)
+		return PYNS_FULL;
+	if (n == 0)
+		return PYNS_NO_THREAD;
+	if (wc->wc_passed == 0)
+		return PYNS_IDLE;
+	if (wc->wc_unreadable == wc->wc_passed)
+		return PYNS_READ_ERROR;
+	return PYNS_NO_FRAMES;
+}
+
+/* Samples target tg once; returns why it gave no sample, or PYNS_COUNT
+ * when it gave one. */
+static enum pyns
+sample_walk(struct pysampler *s, struct pytarget *tg)
 {
 	struct pyproc *p = &tg->pt_proc;
-	int err;
+	struct pywalk_counts wc;
+	int n, err;
 
 	s->ps_proc = -1;
-	if (pythread_walk(p, s->ps_thread, sample_filter, sample_frames, s) >=
-	    0) {
+	s->ps_tick_added = 0;
+	s->ps_tick_full = 0;
+	n = pythread_walk(p, s->ps_thread, sample_filter, sample_frames, s,
+			  &wc);
+	if (n >= 0) {
 		tg->pt_ok++;
-		return;
+		return s->ps_tick_added > 0
+			   ? PYNS_COUNT
+			   : sample_reason(n, &wc, s->ps_tick_full);
 	}
 	err = errno;
 	if (!pyproc_alive(p)) {
 		target_detach(s, tg);
 		snprintf(tg->pt_err, sizeof(tg->pt_err), "process exited");
-		return;
+		return PYNS_GONE;
 	}
 	tg->pt_failed++;
 	snprintf(tg->pt_err, sizeof(tg->pt_err), "cannot read memory: %s",
 		 strerror(err));
+	return PYNS_READ_ERROR;
+}
+
+static void
+sample_target(struct pysampler *s, struct pytarget *tg)
+{
+	enum pyns why = sample_walk(s, tg);
+
+	s->ps_window.st_target_ticks++;
+	if (why == PYNS_COUNT)
+		s->ps_window.st_sampled++;
+	else
+		s->ps_window.st_nosample[why]++;
+}
+
+/* Attached targets. */
+static uint64_t
+sample_attached(const struct pysampler *s)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < s->ps_ntargets; i++)
+		n += s->ps_targets[i].pt_attached != 0;
+	return n;
 }
 
 void
@@ -339,10 +408,50 @@ pysampler_tick(struct pysampler *s, struct stack_table *t)
 {
 	s->ps_table = t;
 	s->ps_ticks++;
+	s->ps_window.st_ticks++;
 	for (size_t i = 0; i < s->ps_ntargets; i++)
 		if (s->ps_targets[i].pt_attached)
 			sample_target(s, &s->ps_targets[i]);
 	s->ps_table = NULL;
+}
+
+void
+pysampler_late(struct pysampler *s, uint64_t n)
+{
+	uint64_t targets = sample_attached(s);
+
+	s->ps_window.st_ticks += n;
+	s->ps_window.st_target_ticks += n * targets;
+	s->ps_window.st_nosample[PYNS_LATE] += n * targets;
+}
+
+const char *
+pysampler_stats_format(const struct pystats *st, char *buf, size_t len)
+{
+	const uint64_t *ns = st->st_nosample;
+	uint64_t none = 0;
+
+	for (int i = 0; i < PYNS_COUNT; i++)
+		none += ns[i];
+	snprintf(buf, len,
+		 "ticks=%llu target_ticks=%llu sampled=%llu no_sample=%llu "
+		 "samples=%llu torn=%llu unknown_frames=%llu (idle=%llu "
+		 "no_thread=%llu no_frames=%llu read_error=%llu gone=%llu "
+		 "full=%llu late=%llu)",
+		 (unsigned long long)st->st_ticks,
+		 (unsigned long long)st->st_target_ticks,
+		 (unsigned long long)st->st_sampled, (unsigned long long)none,
+		 (unsigned long long)st->st_samples,
+		 (unsigned long long)st->st_torn,
+		 (unsigned long long)st->st_unknown_frames,
+		 (unsigned long long)ns[PYNS_IDLE],
+		 (unsigned long long)ns[PYNS_NO_THREAD],
+		 (unsigned long long)ns[PYNS_NO_FRAMES],
+		 (unsigned long long)ns[PYNS_READ_ERROR],
+		 (unsigned long long)ns[PYNS_GONE],
+		 (unsigned long long)ns[PYNS_FULL],
+		 (unsigned long long)ns[PYNS_LATE]);
+	return buf;
 }
 
 static void
@@ -378,4 +487,6 @@ pysampler_window_end(struct pysampler *s, struct stack_table *t)
 			window_error(t, tg);
 		tg->pt_samples = tg->pt_failed = tg->pt_ok = 0;
 	}
+	s->ps_last = s->ps_window;
+	memset(&s->ps_window, 0, sizeof(s->ps_window));
 }

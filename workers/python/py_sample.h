@@ -24,6 +24,31 @@ struct pyopts {
 	uint32_t po_min_duration; /* --min-duration, seconds */
 };
 
+/* Why a tick gave no sample of a process. */
+enum pyns {
+	PYNS_IDLE,	 /* no thread passed the filter: off CPU, or not
+			    holding the GIL with --python-gil */
+	PYNS_NO_THREAD,	 /* no thread state (none yet, or none left) */
+	PYNS_NO_FRAMES,	 /* threads on the CPU, none in Python code */
+	PYNS_READ_ERROR, /* the runtime or every newest frame unreadable */
+	PYNS_GONE,	 /* the process exited */
+	PYNS_FULL,	 /* the window's stack table is full */
+	PYNS_LATE,	 /* the sampler missed the tick (it ran late) */
+	PYNS_COUNT
+};
+
+/* One window's accounting: every tick of every target either gave a
+ * sample or is counted under its reason. */
+struct pystats {
+	uint64_t st_ticks;	    /* timer ticks, late ones included */
+	uint64_t st_target_ticks;   /* ticks x processes attached */
+	uint64_t st_sampled;	    /* target ticks with >= 1 sample */
+	uint64_t st_samples;	    /* stacks added (one per thread) */
+	uint64_t st_torn;	    /* ... of them torn, kept */
+	uint64_t st_unknown_frames; /* frames whose code was unreadable */
+	uint64_t st_nosample[PYNS_COUNT];
+};
+
 struct pytarget {
 	struct pyproc pt_proc;
 	int pt_attached;
@@ -44,6 +69,10 @@ struct pysampler {
 	struct stack_table *ps_table; /* during a tick */
 	int ps_proc;		      /* process index in ps_table */
 	uint64_t ps_ticks, ps_stacks, ps_dropped;
+	struct pystats ps_window; /* this window so far */
+	struct pystats ps_last;	  /* the window pysampler_window_end ended */
+	uint64_t ps_tick_added;	  /* stacks added for this target and tick */
+	int ps_tick_full;	  /* ... and the table refused one */
 };
 
 /* Prepares a sampler with options o; 0 or -1 (ENOMEM). */
@@ -57,9 +86,16 @@ void pysampler_free(struct pysampler *s);
 size_t pysampler_discover(struct pysampler *s, const uint32_t *pids, size_t n);
 /* Samples every target once into t. */
 void pysampler_tick(struct pysampler *s, struct stack_table *t);
+/* Counts n ticks the caller's timer missed (it ran late). */
+void pysampler_late(struct pysampler *s, uint64_t n);
 /* Ends a window in t: a "[Profiling error: reason]" stack for each target
- * that failed and produced nothing; resets the window's counters. */
+ * that failed and produced nothing; moves the window's accounting to
+ * ps_last and resets it. */
 void pysampler_window_end(struct pysampler *s, struct stack_table *t);
+/* Formats the accounting st as one line of "key=value" words into buf
+ * (see profd-python(8)); returns buf. */
+const char *pysampler_stats_format(const struct pystats *st, char *buf,
+				   size_t len);
 /* Formats one frame as "name (file:line)_[p]" (or "(file)" without
  * lines) into buf; returns its length. */
 size_t pysampler_frame(char *buf, size_t len, const char *name,

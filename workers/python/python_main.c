@@ -45,6 +45,7 @@ struct python_state {
 	volatile int ps_stop;
 	volatile int ps_rediscover;
 	uint32_t ps_hz;
+	struct timespec ps_t0; /* the timer's first tick */
 	const uint32_t *ps_pids;
 	size_t ps_npids;
 };
@@ -68,15 +69,26 @@ timespec_past(const struct timespec *t, const struct timespec *now)
 	       (t->tv_sec == now->tv_sec && t->tv_nsec < now->tv_nsec);
 }
 
-/* The sampling thread: one tick every 1/f s, whatever the window. */
+/* Whole periods from t to now (t before now). */
+static uint64_t
+timespec_periods(const struct timespec *t, const struct timespec *now,
+		 int64_t period)
+{
+	int64_t ns = (int64_t)(now->tv_sec - t->tv_sec) * 1000000000LL +
+		     (now->tv_nsec - t->tv_nsec);
+
+	return ns > 0 ? (uint64_t)(ns / period) : 0;
+}
+
+/* The sampling thread: one tick every 1/f s, whatever the window. A
+ * tick it missed because it ran late is counted, never made up. */
 static void *
 python_sampler(void *arg)
 {
 	struct python_state *st = arg;
 	int64_t period = 1000000000LL / st->ps_hz;
-	struct timespec next, now;
+	struct timespec next = st->ps_t0, now;
 
-	clock_gettime(CLOCK_MONOTONIC, &next);
 	while (!st->ps_stop) {
 		if (st->ps_rediscover) {
 			st->ps_rediscover = 0;
@@ -89,7 +101,17 @@ python_sampler(void *arg)
 		timespec_add_ns(&next, period);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (timespec_past(&next, &now)) {
-			next = now; /* fell behind: skip the lost ticks */
+			/* Fell behind: of the ticks due since next, the last
+			 * is taken now and the others are lost, and counted;
+			 * the ticks stay on their grid. */
+			uint64_t lost = timespec_periods(&next, &now, period);
+
+			if (lost > 0) {
+				pthread_mutex_lock(&st->ps_lock);
+				pysampler_late(&st->ps_sampler, lost);
+				pthread_mutex_unlock(&st->ps_lock);
+				timespec_add_ns(&next, (int64_t)lost * period);
+			}
 			continue;
 		}
 		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next,
@@ -138,6 +160,8 @@ python_start(struct worker_ctx *ctx)
 	}
 	n = pysampler_discover(&st->ps_sampler, st->ps_pids, st->ps_npids);
 	log_info("%zu Python processes to profile at %u Hz", n, st->ps_hz);
+	/* The grid starts now: a thread slow to start misses ticks, counted. */
+	clock_gettime(CLOCK_MONOTONIC, &st->ps_t0);
 	if ((errno = pthread_create(&st->ps_thread, NULL, python_sampler,
 				    st)) != 0) {
 		log_error("cannot start the sampling thread: %s",
@@ -184,8 +208,8 @@ python_snapshot(struct worker_ctx *ctx, uint64_t window, struct stack_table *t)
 {
 	struct python_state *st = ctx->wc_priv;
 	struct stack_table *done, *pair[2];
+	char stats[512];
 
-	(void)window;
 	pthread_mutex_lock(&st->ps_lock);
 	pysampler_window_end(&st->ps_sampler, st->ps_cur);
 	done = st->ps_cur;
@@ -193,6 +217,9 @@ python_snapshot(struct worker_ctx *ctx, uint64_t window, struct stack_table *t)
 	st->ps_spare = done;
 	pthread_mutex_unlock(&st->ps_lock);
 	st->ps_rediscover = 1;
+	log_info("window %llu: %s", (unsigned long long)window,
+		 pysampler_stats_format(&st->ps_sampler.ps_last, stats,
+					sizeof(stats)));
 	pair[0] = t;
 	pair[1] = done;
 	stacks_foreach(done, python_copy, pair);
