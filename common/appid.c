@@ -5,13 +5,21 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "appid.h"
 #include "procfs.h"
 
-#define APPID_MAX_ARGS 64
+#define APPID_MAX_ARGS	   64
+#define APPID_STATE_MAX	   (1u << 20) /* bytes of a runtime's state file */
+#define APPID_NAME_CACHE   64	      /* containers named, per thread */
+#define APPID_NAME_TTL_S   60	      /* seconds a name is trusted */
+#define APPID_DOCKER_ROOT  "/var/lib/docker"
+#define APPID_STORAGE_ROOT "/var/lib/containers/storage"
 
 static const char *
 base_name(const char *path)
@@ -420,9 +428,10 @@ appid_of_pid(pid_t pid, char *buf, size_t len)
 	return appid_cmd(&c);
 }
 
-/* Finds a run of at least 32 hex digits after a container marker. */
+/* Finds a run of 32 to 64 hex digits after a container marker and
+ * copies it to id[65]. */
 static int
-container_id(const char *line, char *buf, size_t len)
+container_id(const char *line, char *id)
 {
 	static const char *const marks[] = {"docker-",	       "docker/",
 					    "cri-containerd-", "crio-",
@@ -435,27 +444,169 @@ container_id(const char *line, char *buf, size_t len)
 		if (p == NULL)
 			continue;
 		p += strlen(marks[i]);
-		for (hex = 0; isxdigit((unsigned char)p[hex]); hex++)
+		for (hex = 0; hex < 64 && isxdigit((unsigned char)p[hex]);
+		     hex++)
 			;
 		if (hex >= 32) {
-			snprintf(buf, len, "%.12s", p);
+			memcpy(id, p, hex);
+			id[hex] = '\0';
 			return 0;
 		}
 	}
 	return -1;
 }
 
+/* Reads the regular file root/rel (no link followed at its end) into a
+ * new NUL-ended buffer of at most APPID_STATE_MAX bytes; NULL if absent,
+ * unreadable or larger. */
+static char *
+state_read(const char *root, const char *rel)
+{
+	char path[512], *buf;
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/%s", root, rel) >=
+	    (int)sizeof(path))
+		return NULL;
+	fd = open(path,
+		  O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	if (fd == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size > (off_t)APPID_STATE_MAX ||
+	    (buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	n = read(fd, buf, (size_t)st.st_size);
+	close(fd);
+	if (n < 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Copies the JSON string starting at p (after its opening quote) to
+ * name[len] if it is a container name as runtimes allow them. */
+static int
+name_copy(const char *p, char *name, size_t len)
+{
+	size_t n =
+	    strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		      "0123456789_.-");
+
+	if (n == 0 || n >= len || p[n] != '"')
+		return -1;
+	memcpy(name, p, n);
+	name[n] = '\0';
+	return 0;
+}
+
+/* Docker: "Name":"/NAME" in containers/ID/config.v2.json (the only
+ * "Name" whose value starts with '/': volume names do not). */
+static int
+docker_name(const char *root, const char *id, char *name, size_t len)
+{
+	char rel[128], *buf, *p;
+	int rv = -1;
+
+	snprintf(rel, sizeof(rel), "containers/%s/config.v2.json", id);
+	if ((buf = state_read(root, rel)) == NULL)
+		return -1;
+	if ((p = strstr(buf, "\"Name\":\"/")) != NULL)
+		rv = name_copy(p + 9, name, len);
+	free(buf);
+	return rv;
+}
+
+/* CRI-O and Podman (containers/storage): the first of "names" in the
+ * object of overlay-containers/containers.json whose "id" is ID. */
+static int
+storage_name(const char *root, const char *id, char *name, size_t len)
+{
+	char key[96], *buf, *p, *end, *names;
+	int rv = -1;
+
+	if ((buf = state_read(root, "overlay-containers/containers.json")) ==
+	    NULL)
+		return -1;
+	snprintf(key, sizeof(key), "\"id\":\"%s\"", id);
+	if ((p = strstr(buf, key)) != NULL) {
+		end = strchr(p, '}');
+		names = strstr(p, "\"names\":[\"");
+		if (names != NULL && (end == NULL || names < end))
+			rv = name_copy(names + 10, name, len);
+	}
+	free(buf);
+	return rv;
+}
+
+int
+appid_container_name(const char *docker_root, const char *storage_root,
+		     const char *id, char *name, size_t len)
+{
+	if (strlen(id) != 64 || strspn(id, "0123456789abcdef") != 64)
+		return -1;
+	if (docker_root != NULL && docker_name(docker_root, id, name, len) == 0)
+		return 0;
+	if (storage_root != NULL &&
+	    storage_name(storage_root, id, name, len) == 0)
+		return 0;
+	return -1;
+}
+
+/* Names found (or not) lately, per thread: a runtime's state is read once
+ * a minute at most for each container. */
+struct cname {
+	char cn_id[65];
+	char cn_name[APPID_NAME_MAX]; /* "": none, the short id is used */
+	time_t cn_at;
+};
+static __thread struct cname cname_cache[APPID_NAME_CACHE];
+static __thread unsigned cname_next;
+
+static void
+container_label(const char *id, char *buf, size_t len)
+{
+	struct cname *c = NULL;
+	time_t now = time(NULL);
+
+	for (size_t i = 0; i < APPID_NAME_CACHE && c == NULL; i++)
+		if (strcmp(cname_cache[i].cn_id, id) == 0 &&
+		    now - cname_cache[i].cn_at < APPID_NAME_TTL_S)
+			c = &cname_cache[i];
+	if (c == NULL) {
+		c = &cname_cache[cname_next++ % APPID_NAME_CACHE];
+		snprintf(c->cn_id, sizeof(c->cn_id), "%s", id);
+		c->cn_at = now;
+		if (appid_container_name(APPID_DOCKER_ROOT, APPID_STORAGE_ROOT,
+					 id, c->cn_name,
+					 sizeof(c->cn_name)) == -1)
+			c->cn_name[0] = '\0';
+	}
+	if (c->cn_name[0] != '\0')
+		snprintf(buf, len, "%s", c->cn_name);
+	else
+		snprintf(buf, len, "%.12s", id);
+}
+
 int
 appid_container(pid_t pid, char *buf, size_t len)
 {
-	char cg[4096], *save = NULL, *line;
+	char cg[4096], id[65], *save = NULL, *line;
 
 	if (procfs_read_pid(pid, "cgroup", cg, sizeof(cg)) <= 0)
 		return -1;
 	for (line = strtok_r(cg, "\n", &save); line != NULL;
 	     line = strtok_r(NULL, "\n", &save))
-		if (container_id(line, buf, len) == 0)
+		if (container_id(line, id) == 0) {
+			container_label(id, buf, len);
 			return 0;
+		}
 	errno = 0;
 	return -1;
 }

@@ -405,6 +405,12 @@ stacks_proc_at(struct stack_table *t, size_t idx)
 	return idx < t->st_nproc ? &t->st_procs[idx] : NULL;
 }
 
+const struct stack_proc *
+stacks_proc_get(const struct stack_table *t, size_t idx)
+{
+	return idx < t->st_nproc ? &t->st_procs[idx] : NULL;
+}
+
 size_t
 stacks_nproc(const struct stack_table *t)
 {

@@ -65,6 +65,9 @@ int stacks_proc(struct stack_table *t, uint32_t pid, uint32_t comm,
 struct stack_proc *stacks_proc_at(struct stack_table *t, size_t idx);
 /* Returns the number of processes. */
 size_t stacks_nproc(const struct stack_table *t);
+/* The process at idx, read-only, or NULL. */
+const struct stack_proc *stacks_proc_get(const struct stack_table *t,
+					 size_t idx);
 
 /* Adds count samples of the stack frames[0..n) (root first) to process
  * proc. 0 on success; -1 with errno EINVAL (bad id, n == 0 or n too

@@ -214,6 +214,86 @@ START_TEST(test_container)
 }
 END_TEST
 
+/* Writes text to dir/rel, making the directories on the way. */
+static void
+put_file(const char *dir, const char *rel, const char *text)
+{
+	char path[512], *slash;
+	FILE *f;
+
+	mkdir(dir, 0755);
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	for (slash = strchr(path + strlen(dir) + 1, '/'); slash != NULL;
+	     slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		mkdir(path, 0755);
+		*slash = '/';
+	}
+	ck_assert_ptr_nonnull(f = fopen(path, "we"));
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Container names from the runtimes' state: Docker's config.v2.json (its
+ * "/name", not a volume's "Name"), containers/storage's containers.json
+ * (the object of that id); nothing from a link, a bad name or another
+ * container's entry. */
+START_TEST(test_container_names)
+{
+	char tmpl[] = "/tmp/check_appid.XXXXXX", name[APPID_NAME_MAX], cmd[64];
+	char *dir = mkdtemp(tmpl), docker[256], storage[256];
+	const char *other =
+	    "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
+
+	ck_assert_ptr_nonnull(dir);
+	snprintf(docker, sizeof(docker), "%s/docker", dir);
+	snprintf(storage, sizeof(storage), "%s/storage", dir);
+	put_file(docker, "containers/" FAKE_ID "/config.v2.json",
+		 "{\"MountPoints\":{\"/d\":{\"Name\":\"vol1\"}},"
+		 "\"ID\":\"" FAKE_ID
+		 "\",\"Name\":\"/web-1\",\"Driver\":\"x\"}");
+	ck_assert_int_eq(
+	    appid_container_name(docker, NULL, FAKE_ID, name, sizeof(name)), 0);
+	ck_assert_str_eq(name, "web-1");
+	put_file(storage, "overlay-containers/containers.json",
+		 "[{\"id\":\"" FAKE_ID "\",\"names\":[\"k8s_api_pod\"]},"
+		 "{\"id\":\"abc\"},{\"id\":\"x\",\"names\":[\"late\"]}]");
+	ck_assert_int_eq(
+	    appid_container_name(NULL, storage, FAKE_ID, name, sizeof(name)),
+	    0);
+	ck_assert_str_eq(name, "k8s_api_pod");
+	/* Docker first; an id neither knows; not an id at all. */
+	ck_assert_int_eq(
+	    appid_container_name(docker, storage, FAKE_ID, name, sizeof(name)),
+	    0);
+	ck_assert_str_eq(name, "web-1");
+	ck_assert_int_eq(
+	    appid_container_name(docker, storage, other, name, sizeof(name)),
+	    -1);
+	ck_assert_int_eq(appid_container_name(docker, storage, "../../etc",
+					      name, sizeof(name)),
+			 -1);
+	/* A name with characters no runtime allows is not taken. */
+	put_file(docker, "containers/" FAKE_ID "/config.v2.json",
+		 "{\"Name\":\"/a\\u001b[2Jb\"}");
+	ck_assert_int_eq(
+	    appid_container_name(docker, NULL, FAKE_ID, name, sizeof(name)),
+	    -1);
+	/* A link in place of the file is not followed. */
+	snprintf(name, sizeof(name), "%s/containers/%s/config.v2.json", docker,
+		 FAKE_ID);
+	unlink(name);
+	put_file(dir, "elsewhere.json", "{\"Name\":\"/linked\"}");
+	snprintf(cmd, sizeof(cmd), "%s/elsewhere.json", dir);
+	ck_assert_int_eq(symlink(cmd, name), 0);
+	ck_assert_int_eq(
+	    appid_container_name(docker, NULL, FAKE_ID, name, sizeof(name)),
+	    -1);
+	snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -228,6 +308,7 @@ main(void)
 	tcase_add_test(tc, test_uwsgi_ini);
 	tcase_add_test(tc, test_self);
 	tcase_add_test(tc, test_container);
+	tcase_add_test(tc, test_container_names);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

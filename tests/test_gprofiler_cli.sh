@@ -83,6 +83,7 @@ assert len(lines) > 1 and all(not l.split(";")[0].isdigit()
                               for l in lines[1:]), lines[1:3]
 # --disable-container-names: the container field is there, empty.
 assert all(l.startswith(";") for l in lines[1:]), lines[1:3]
+assert hdr["container_names_enabled"] is False and hdr["containers"] == []
 # --disable-metrics-collection: no CPU or memory figures.
 assert hdr["metrics"] == {"cpu_avg": None, "mem_avg": None}, hdr["metrics"]
 assert prof[-1]["body"]["cpu_avg"] is None

@@ -80,10 +80,36 @@ output_gprofiler_flags(void)
  * Every stack line carries the index of its application metadata ("0;",
  * whose entry is null), so application_metadata_enabled is true: the
  * indexer then reads the container from the second field. */
+/* gProfiler's "containers": the names of the window's containers, each
+ * once (at most OUTPUT_MAX_CONTAINERS). */
 static void
-write_header(FILE *f, const struct window_meta *m)
+write_containers(FILE *f, const struct stack_table *t)
 {
-	fputs("# {\"containers\": [], \"container_names_enabled\": false, ", f);
+	uint32_t seen[OUTPUT_MAX_CONTAINERS];
+	size_t n = 0, i, j;
+
+	fputs("\"containers\": [", f);
+	for (i = 0; i < stacks_nproc(t) && n < OUTPUT_MAX_CONTAINERS; i++) {
+		uint32_t c = stacks_proc_get(t, i)->sp_container;
+
+		for (j = 0; j < n && seen[j] != c; j++)
+			;
+		if (c == 0 || stacks_strlen(t, c) == 0 || j < n)
+			continue;
+		if (n > 0)
+			fputs(", ", f);
+		seen[n++] = c;
+		json_put_string(f, stacks_str(t, c));
+	}
+	fprintf(f, "], \"container_names_enabled\": %s, ",
+		(output_gp & OUTPUT_NO_CONTAINERS) ? "false" : "true");
+}
+
+static void
+write_header(FILE *f, const struct stack_table *t, const struct window_meta *m)
+{
+	fputs("# {", f);
+	write_containers(f, t);
 	write_metadata(f, m);
 	if (output_gp & OUTPUT_NO_METRICS)
 		fputs("\"metrics\": {\"cpu_avg\": null, \"mem_avg\": null}, ",
@@ -110,7 +136,7 @@ int
 output_write_col(FILE *f, const struct stack_table *t,
 		 const struct window_meta *m)
 {
-	write_header(f, m);
+	write_header(f, t, m);
 	return collapsed_write(f, t,
 			       (output_gp & OUTPUT_NO_APPMD)
 				   ? COLLAPSED_GPROFILER_NOIDX

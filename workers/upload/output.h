@@ -40,8 +40,10 @@ int output_write(struct output *o, const struct stack_table *t,
 
 #define OUTPUT_MODE 0640 /* outputs: not world-readable */
 
-#define OUTPUT_NO_APPMD	  0x1u /* --disable-application-metadata */
-#define OUTPUT_NO_METRICS 0x2u /* --disable-metrics-collection */
+#define OUTPUT_NO_APPMD	      0x1u /* --disable-application-metadata */
+#define OUTPUT_NO_METRICS     0x2u /* --disable-metrics-collection */
+#define OUTPUT_NO_CONTAINERS  0x4u /* --disable-container-names */
+#define OUTPUT_MAX_CONTAINERS 256  /* names listed in a header */
 
 /* Sets what gProfiler's switches leave out of every collapsed file. */
 void output_gprofiler(unsigned flags);

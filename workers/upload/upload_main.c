@@ -51,6 +51,7 @@ upload_gp_opt(struct upload_args *a, int c, const char *arg)
 	switch (c) {
 	case OPT_NO_CONTAINER_NAMES:
 		a->ua_no_containers = 1;
+		a->ua_output_flags |= OUTPUT_NO_CONTAINERS;
 		return 0;
 	case OPT_NO_APPIDS:
 		a->ua_no_appids = 1;
