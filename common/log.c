@@ -122,12 +122,6 @@ log_init(const char *prog, int use_syslog, int level)
 		openlog(prog, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
-int
-log_level(void)
-{
-	return log_lvl;
-}
-
 /* The length of the valid UTF-8 sequence of two to four bytes at s that
  * is no C1 control (U+0080-U+009F), or 0. */
 static size_t

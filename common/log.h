@@ -17,8 +17,6 @@ enum log_level {
 
 /* Sets the program name, the destination, and the most verbose level. */
 void log_init(const char *prog, int use_syslog, int level);
-/* Returns the current level. */
-int log_level(void);
 /* Also writes every line to path (opened O_NOFOLLOW, mode 0640), moving
  * it to path.1 ... path.BACKUPS when it would pass max_bytes (0: never);
  * 0, or -1 with errno. */

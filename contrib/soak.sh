@@ -22,7 +22,7 @@ MINUTES=30
 [ "$(id -u)" = 0 ] || { echo "soak: run as root" >&2; exit 2; }
 
 PROFD="$top_builddir/supervisor/profd"
-PROFCTL="$top_builddir/supervisor/profctl"
+PROFCTL="$top_builddir/profctl/profctl"
 BUSY_C="$top_builddir/tests/fixtures/busy_c"
 SRV_PY="$top_srcdir/tests/http_server.py"
 PY=$(command -v python3) || { echo "soak: python3 is needed" >&2; exit 2; }

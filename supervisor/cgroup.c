@@ -542,8 +542,7 @@ cgroup_v2_create(struct cgroup *cg)
 		log_debug("cgroup %s: memory.oom.group: %s", cg->cg_name,
 			  strerror(errno));
 	cg->cg_join_fd[0] = cgroup_open(cg->cg_v2, "cgroup.procs", O_WRONLY);
-	cg->cg_dir_fd = open(cg->cg_v2, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (cg->cg_join_fd[0] == -1 || cg->cg_dir_fd == -1)
+	if (cg->cg_join_fd[0] == -1)
 		return cgroup_fail(cg, "opening the group");
 	return 0;
 }
@@ -1011,7 +1010,6 @@ cgroup_init(struct cgroup *cg)
 	memset(cg, 0, sizeof(*cg));
 	cg->cg_mode = CGROUP_POLL;
 	cg->cg_join_fd[0] = cg->cg_join_fd[1] = -1;
-	cg->cg_dir_fd = -1;
 }
 
 int
@@ -1099,9 +1097,6 @@ cgroup_destroy(struct cgroup *cg)
 			close(cg->cg_join_fd[i]);
 		cg->cg_join_fd[i] = -1;
 	}
-	if (cg->cg_dir_fd >= 0)
-		close(cg->cg_dir_fd);
-	cg->cg_dir_fd = -1;
 	cgroup_remove(cg->cg_v2);
 	cgroup_remove(cg->cg_mem);
 	cgroup_remove(cg->cg_pids);

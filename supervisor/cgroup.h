@@ -21,7 +21,6 @@ struct cgroup {
 	char cg_mem[PATH_MAX];	/* v1 memory directory, "" when unused */
 	char cg_pids[PATH_MAX]; /* v1 pids directory, "" when unused */
 	int cg_join_fd[2];     /* cgroup.procs, O_WRONLY|O_CLOEXEC; -1 unused */
-	int cg_dir_fd;	       /* v2 directory, for clone3(CLONE_INTO_CGROUP) */
 	uint64_t cg_mem_max;   /* hard memory limit, bytes; 0 = unlimited */
 	uint64_t cg_mem_high;  /* soft memory limit, bytes; 0 = unlimited */
 	uint64_t cg_pids_max;  /* tasks (threads); 0 = unlimited */

@@ -565,7 +565,6 @@ START_TEST(test_destroy)
 	}
 	ck_assert_int_eq(cg.cg_join_fd[0], -1);
 	ck_assert_int_eq(cg.cg_join_fd[1], -1);
-	ck_assert_int_eq(cg.cg_dir_fd, -1);
 	cgroup_destroy(&cg);
 }
 END_TEST

@@ -2,7 +2,7 @@
 # Helpers for the supervisor tests: run profd in the background, ask
 # profctl, wait for a worker's state. Sourced after lib.sh.
 
-PROFCTL="$top_builddir/supervisor/profctl"
+PROFCTL="$top_builddir/profctl/profctl"
 FAULT="$top_builddir/tests/fault_worker"
 RUN="$T/run"
 

@@ -12,7 +12,7 @@
 : "${top_builddir:=$(pwd)}"
 : "${top_srcdir:=$top_builddir}"
 PROFD="$top_builddir/supervisor/profd"
-PROFCTL="$top_builddir/supervisor/profctl"
+PROFCTL="$top_builddir/profctl/profctl"
 PERF_WORKER="$top_builddir/workers/perf/profd-perf"
 BUSY_C="$top_builddir/tests/fixtures/busy_c"
 FAULT="$top_builddir/tests/fault_worker"
