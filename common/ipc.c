@@ -261,7 +261,7 @@ ipc_recv_pb(nng_socket s, const ProtobufCMessageDescriptor *d, int flags,
 
 int
 ipc_send_status(nng_socket s, Profd__Status__Kind kind, uint64_t window,
-		const char *msg, uint64_t samples)
+		const char *msg, uint64_t samples, uint64_t lost)
 {
 	Profd__Control c = PROFD__CONTROL__INIT;
 	Profd__Status st = PROFD__STATUS__INIT;
@@ -271,6 +271,7 @@ ipc_send_status(nng_socket s, Profd__Status__Kind kind, uint64_t window,
 	st.window = window;
 	st.message = (char *)(msg ? msg : "");
 	st.samples = samples;
+	st.errors = lost;
 	c.body_case = PROFD__CONTROL__BODY_STATUS;
 	c.status = &st;
 	if ((rv = ipc_send_pb(s, &c.base)) != 0)

@@ -69,7 +69,7 @@ ProtobufCMessage *ipc_recv_pb(nng_socket s, const ProtobufCMessageDescriptor *d,
 /* Sends a Status of kind for window (msg may be NULL) wrapped in a Control
  * message; 0 or an nng error code, logged. */
 int ipc_send_status(nng_socket s, Profd__Status__Kind kind, uint64_t window,
-		    const char *msg, uint64_t samples);
+		    const char *msg, uint64_t samples, uint64_t lost);
 /* Writes "ipc://DIR/NAME" into url; -1 if it does not fit. */
 int ipc_url(char *url, size_t len, const char *dir, const char *name);
 

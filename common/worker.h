@@ -72,6 +72,9 @@ struct worker_ctx {
 	const struct profiler_ops *wc_ops;
 	const char *wc_name; /* table name: socket and chunk names */
 	struct worker_opts wc_opts;
+	/* Set by po_snapshot: the window's ticks or records that gave no
+	 * sample (threads off the CPU aside), reported to profd. */
+	uint64_t wc_lost;
 	const char *wc_workdir; /* private directory for scratch files */
 	int wc_supervised;
 	nng_socket wc_ctl; /* to profd, when supervised */

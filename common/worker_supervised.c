@@ -26,8 +26,12 @@ static int
 sup_send_status(struct sup *s, Profd__Status__Kind kind, uint64_t window,
 		const char *msg, uint64_t samples)
 {
-	return ipc_send_status(s->su_ctl, kind, window, msg, samples) == 0 ? 0
-									   : -1;
+	return ipc_send_status(s->su_ctl, kind, window, msg, samples,
+			       kind == PROFD__STATUS__KIND__SNAPSHOT_SENT
+				   ? s->su_args->wa_ctx.wc_lost
+				   : 0) == 0
+		   ? 0
+		   : -1;
 }
 
 static int

@@ -573,17 +573,24 @@ ctl_widen(struct ctl_widths *w, const Profd__WorkerStatus *s)
 static void
 ctl_print_worker(const struct ctl_widths *cw, const Profd__WorkerStatus *w)
 {
-	char pid[24], rss[24], mmax[24], pmax[24];
+	char pid[24], rss[24], mmax[24], pmax[24], smp[24], lost[24];
 
 	ctl_fmt_num(pid, sizeof(pid), w->pid);
 	ctl_fmt_size(rss, sizeof(rss), w->rss_bytes);
 	ctl_fmt_size(mmax, sizeof(mmax), w->memory_max);
 	ctl_fmt_num(pmax, sizeof(pmax), w->pids_max);
+	ctl_fmt_num(smp, sizeof(smp), w->window_samples);
+	/* A window with samples shows its lost ones, 0 too. */
+	if (w->window_samples > 0)
+		snprintf(lost, sizeof(lost), "%llu",
+			 (unsigned long long)w->window_lost);
+	else
+		ctl_fmt_num(lost, sizeof(lost), w->window_lost);
 	ctl_put_col(w->name, cw->cw_name);
 	ctl_put_col(w->state, cw->cw_state);
 	printf("%7s %8u ", pid, w->restarts);
 	ctl_put_col(w->last_exit, cw->cw_exit);
-	printf("%7s %10s %8s\n", rss, mmax, pmax);
+	printf("%7s %10s %8s %8s %8s\n", rss, mmax, pmax, smp, lost);
 }
 
 static void
@@ -596,9 +603,10 @@ ctl_print_text(const Profd__CtlReply *r)
 	fputs("cgroups: ", stdout);
 	ctl_put_text(stdout, ctl_or_dash(r->cgroup_mode));
 	putchar('\n');
-	printf("%-*s %-*s %7s %8s %-*s %7s %10s %8s\n", (int)cw.cw_name, "NAME",
-	       (int)cw.cw_state, "STATE", "PID", "RESTARTS", (int)cw.cw_exit,
-	       "LAST_EXIT", "RSS", "MEMORY_MAX", "PIDS_MAX");
+	printf("%-*s %-*s %7s %8s %-*s %7s %10s %8s %8s %8s\n", (int)cw.cw_name,
+	       "NAME", (int)cw.cw_state, "STATE", "PID", "RESTARTS",
+	       (int)cw.cw_exit, "LAST_EXIT", "RSS", "MEMORY_MAX", "PIDS_MAX",
+	       "SAMPLES", "LOST");
 	for (size_t i = 0; i < r->n_workers; i++)
 		ctl_print_worker(&cw, r->workers[i]);
 }
@@ -629,11 +637,14 @@ ctl_json_worker(const Profd__WorkerStatus *w)
 	       w->restarts);
 	ctl_json_last_exit(w->last_exit);
 	printf(",\"rss_bytes\":%llu,\"memory_max\":%llu,\"memory_high\":%llu,"
-	       "\"pids_max\":%llu,\"enabled\":%s}",
+	       "\"pids_max\":%llu,\"enabled\":%s,\"window_samples\":%llu,"
+	       "\"window_lost\":%llu}",
 	       (unsigned long long)w->rss_bytes,
 	       (unsigned long long)w->memory_max,
 	       (unsigned long long)w->memory_high,
-	       (unsigned long long)w->pids_max, w->enabled ? "true" : "false");
+	       (unsigned long long)w->pids_max, w->enabled ? "true" : "false",
+	       (unsigned long long)w->window_samples,
+	       (unsigned long long)w->window_lost);
 }
 
 static void

@@ -68,6 +68,8 @@ control_status_of(const struct profd *p, const struct worker *w,
 	s->memory_high = w->w_spec.ws_mem_high;
 	s->pids_max = w->w_spec.ws_pids_max;
 	s->enabled = w->w_spec.ws_enabled;
+	s->window_samples = w->w_win_samples;
+	s->window_lost = w->w_win_lost;
 }
 
 static void

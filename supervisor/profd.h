@@ -208,10 +208,11 @@ struct worker {
 	int64_t w_deaths[PROFD_GIVE_UP_DEATHS];
 	unsigned w_ndeaths;
 	int64_t w_backoff_ms;
-	int w_soft;	     /* over its soft limit: restart after the window */
-	uint64_t w_rss;	     /* last measured memory of its tree */
-	uint64_t w_oom_seen; /* OOM kills already acted on */
-	uint64_t w_pids_seen; /* refused forks already acted on */
+	int w_soft;	/* over its soft limit: restart after the window */
+	uint64_t w_rss; /* last measured memory of its tree */
+	uint64_t w_win_samples, w_win_lost; /* its last window's, as it said */
+	uint64_t w_oom_seen;		    /* OOM kills already acted on */
+	uint64_t w_pids_seen;		    /* refused forks already acted on */
 	struct cgroup w_cg;
 	int w_cg_ok;
 	char w_path[PATH_MAX];

@@ -99,6 +99,9 @@ workers_status(struct profd *p, struct worker *w, const Profd__Status *s)
 		fsm_event(p, w, EV_STARTED);
 		return;
 	case PROFD__STATUS__KIND__SNAPSHOT_SENT:
+		w->w_win_samples = s->samples;
+		w->w_win_lost = s->errors;
+		/* fall through */
 	case PROFD__STATUS__KIND__WINDOW_WRITTEN:
 	case PROFD__STATUS__KIND__ERROR:
 		if (s->kind == PROFD__STATUS__KIND__ERROR)

@@ -49,3 +49,29 @@ pass "Python stacks replace perf's for PID $PY_PID ($share % hot, $total samples
 sleep 0.5
 assert_no_process "$RUN"
 pass "nothing left running"
+
+# profctl status tells each window's samples and lost ticks as the
+# Python worker counted them: about 2 s x 49 Hz of one thread, none lost.
+. "$top_srcdir/tests/supervisor_lib.sh"
+RUN="$T/run2"
+start_profd -d 2 -f 49 --pids "$PY_PID" --perf-mode disabled --no-java
+got=0
+for _ in $(seq $((150 * SLOW))); do
+	# One answer for both numbers: they are of the same window.
+	set -- $(ctl status --json | python3 -c '
+import json, sys
+w = {x["name"]: x for x in json.load(sys.stdin)["workers"]}["python"]
+print(w["window_samples"], w["window_lost"])' 2>/dev/null)
+	got=${1:-0} lost=${2:-0}
+	[ "$got" -gt 0 ] && break
+	sleep 0.1
+done
+ctl status | sed -n '2,$p'
+[ "$got" -ge 80 ] && [ "$got" -le 110 ] ||
+	fail "profctl status: python's window had $got samples, not about 98"
+# A busy machine may make the sampler late now and then (counted as lost).
+[ "$lost" -le 3 ] || fail "profctl status: python lost $lost ticks"
+ctl status | grep -E '^python +running .* [0-9]+ +[0-9]+$' >/dev/null ||
+	fail "profctl status's text lacks SAMPLES and LOST"
+stop_profd
+pass "profctl status: python's last window had $got samples, $lost lost"

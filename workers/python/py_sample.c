@@ -425,6 +425,17 @@ pysampler_late(struct pysampler *s, uint64_t n)
 	s->ps_window.st_nosample[PYNS_LATE] += n * targets;
 }
 
+uint64_t
+pysampler_stats_lost(const struct pystats *st)
+{
+	uint64_t lost = 0;
+
+	for (int i = 0; i < PYNS_COUNT; i++)
+		if (i != PYNS_IDLE)
+			lost += st->st_nosample[i];
+	return lost;
+}
+
 const char *
 pysampler_stats_format(const struct pystats *st, char *buf, size_t len)
 {

@@ -92,6 +92,8 @@ void pysampler_late(struct pysampler *s, uint64_t n);
  * that failed and produced nothing; moves the window's accounting to
  * ps_last and resets it. */
 void pysampler_window_end(struct pysampler *s, struct stack_table *t);
+/* The window's ticks that gave no sample, threads off the CPU aside. */
+uint64_t pysampler_stats_lost(const struct pystats *st);
 /* Formats the accounting st as one line of "key=value" words into buf
  * (see profd-python(8)); returns buf. */
 const char *pysampler_stats_format(const struct pystats *st, char *buf,

@@ -217,6 +217,7 @@ python_snapshot(struct worker_ctx *ctx, uint64_t window, struct stack_table *t)
 	st->ps_spare = done;
 	pthread_mutex_unlock(&st->ps_lock);
 	st->ps_rediscover = 1;
+	ctx->wc_lost = pysampler_stats_lost(&st->ps_sampler.ps_last);
 	log_info("window %llu: %s", (unsigned long long)window,
 		 pysampler_stats_format(&st->ps_sampler.ps_last, stats,
 					sizeof(stats)));

@@ -31,7 +31,7 @@ static void
 upsrv_status(struct upsrv *s, Profd__Status__Kind kind, uint64_t window,
 	     const char *msg)
 {
-	(void)ipc_send_status(s->us_ctl, kind, window, msg, 0);
+	(void)ipc_send_status(s->us_ctl, kind, window, msg, 0, 0);
 }
 
 static void
