@@ -43,6 +43,15 @@ sup_hello(struct sup *s)
 	return ipc_send_pb(s->su_ctl, &c.base) == 0 ? 0 : -1;
 }
 
+/* Returns 1 for a perf engine profd may ask for: "" (auto), auto, perf,
+ * native. */
+static int
+sup_perf_engine_ok(const char *e)
+{
+	return e[0] == '\0' || strcmp(e, "auto") == 0 ||
+	       strcmp(e, "perf") == 0 || strcmp(e, "native") == 0;
+}
+
 static int
 sup_configure(struct sup *s, const Profd__Configure *m)
 {
@@ -64,7 +73,8 @@ sup_configure(struct sup *s, const Profd__Configure *m)
 	    m->min_duration > WORKER_MAX_MIN_DURATION ||
 	    m->perf_max_cgroups > WORKER_PERF_CGROUPS_LIMIT ||
 	    m->perf_max_docker_containers > WORKER_PERF_CGROUPS_LIMIT ||
-	    (m->perf_use_cgroups && m->n_pids > 0)) {
+	    (m->perf_use_cgroups && m->n_pids > 0) ||
+	    !sup_perf_engine_ok(m->perf_engine)) {
 		log_error("profd sent an invalid configuration");
 		return -1;
 	}
@@ -94,6 +104,8 @@ sup_configure(struct sup *s, const Profd__Configure *m)
 	o->wo_use_cgroups = m->perf_use_cgroups;
 	o->wo_max_cgroups = m->perf_max_cgroups;
 	o->wo_max_docker = m->perf_max_docker_containers;
+	snprintf(o->wo_perf_engine, sizeof(o->wo_perf_engine), "%s",
+		 strcmp(m->perf_engine, "auto") == 0 ? "" : m->perf_engine);
 	if (ctx->wc_ops->po_start(ctx) == -1) {
 		sup_send_status(s, PROFD__STATUS__KIND__ERROR, 0,
 				"profiler failed to start", 0);

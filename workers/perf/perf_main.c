@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "perf_input.h"
+#include "perf_native.h"
 #include "perf_cgroups.h"
 #include "perf_record.h"
 #include "perf_smart.h"
@@ -135,6 +136,7 @@ enum {
 	OPT_MAX_CGROUPS,
 	OPT_MAX_DOCKER,
 	OPT_SCRIPT_INPUT,
+	OPT_ENGINE,
 };
 
 static const struct option perf_longopts[] = {
@@ -150,6 +152,7 @@ static const struct option perf_longopts[] = {
     {"perf-max-cgroups", required_argument, NULL, OPT_MAX_CGROUPS},
     {"perf-max-docker-containers", required_argument, NULL, OPT_MAX_DOCKER},
     {"perf-script-input", required_argument, NULL, OPT_SCRIPT_INPUT},
+    {"perf-engine", required_argument, NULL, OPT_ENGINE},
     {NULL, 0, NULL, 0},
 };
 
@@ -241,6 +244,14 @@ perf_option(struct worker_ctx *ctx, int opt, const char *arg)
 		return 0;
 	case OPT_SCRIPT_INPUT:
 		return perf_input_option(arg);
+	case OPT_ENGINE:
+		if (strcmp(arg, "auto") != 0 && strcmp(arg, "perf") != 0 &&
+		    strcmp(arg, "native") != 0)
+			return worker_badarg("--perf-engine", arg,
+					     "perf, native or auto");
+		snprintf(o->wo_perf_engine, sizeof(o->wo_perf_engine), "%s",
+			 strcmp(arg, "auto") == 0 ? "" : arg);
+		return 0;
 	}
 	return perf_guard_option(o, opt, arg);
 }
@@ -282,6 +293,7 @@ struct perf_state {
 	struct perf_record ps_rec[2];
 	size_t ps_n;
 	struct stack_table *ps_tmp[2]; /* smart: each record's window */
+	struct perf_native *ps_native; /* the native engine, or NULL */
 };
 
 /* Uses --perf-events as given, or finds an event that yields samples. */
@@ -318,6 +330,7 @@ perf_state_free(struct perf_state *s)
 		perf_record_stop(&s->ps_rec[i]);
 		stacks_free(s->ps_tmp[i]);
 	}
+	perf_native_stop(s->ps_native);
 	free(s);
 }
 
@@ -360,6 +373,54 @@ perf_state_start(struct perf_state *s, const struct worker_opts *o)
 	return 0;
 }
 
+/* Why the native engine cannot do what o asks, or NULL when it can. */
+static const char *
+perf_native_unfit(const struct worker_opts *o)
+{
+	if (worker_perf_mode_dwarf(o->wo_perf_mode))
+		return "--perf-mode dwarf and smart";
+	if (o->wo_use_cgroups)
+		return "--perf-use-cgroups";
+	return NULL;
+}
+
+/* Starts the native engine when --perf-engine asks for it or auto allows
+ * it: 0 (started), -1 (native asked for and refused), or 1 (the perf
+ * engine is to run). */
+static int
+perf_engine_native(struct perf_state *s, const struct worker_opts *o)
+{
+	const char *unfit = perf_native_unfit(o);
+	int native = strcmp(o->wo_perf_engine, "native") == 0;
+
+	if (strcmp(o->wo_perf_engine, "perf") == 0)
+		return 1;
+	if (unfit != NULL) {
+		if (native) {
+			log_error("--perf-engine native: %s need the perf "
+				  "engine",
+				  unfit);
+			return -1;
+		}
+		log_info("%s: the perf engine is used", unfit);
+		return 1;
+	}
+	if ((s->ps_native = perf_native_start(o)) != NULL) {
+		log_info("native engine: sampling %s at %u Hz",
+			 perf_native_event(s->ps_native), o->wo_frequency);
+		return 0;
+	}
+	if (native) {
+		log_error("native engine: perf_event_open refused: %s",
+			  strerror(errno));
+		return -1;
+	}
+	log_warn("native engine unavailable (perf_event_open: %s): falling "
+		 "back to the perf engine",
+		 strerror(errno));
+	return 1;
+}
+
 static int
 perf_start(struct worker_ctx *ctx)
 {
@@ -388,6 +449,13 @@ perf_start(struct worker_ctx *ctx)
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return -1;
+	if ((rv = perf_engine_native(s, o)) != 1) {
+		if (rv == 0)
+			ctx->wc_priv = s;
+		else
+			free(s);
+		return rv;
+	}
 	perf_state_init(s, ctx->wc_workdir, o->wo_perf_mode);
 	s->ps_rec[0].pr_cache = ctx->wc_supervised;
 	if ((rv = perf_state_start(s, o)) != 0) {
@@ -428,6 +496,8 @@ perf_snapshot(struct worker_ctx *ctx, uint64_t window, struct stack_table *t)
 		return perf_input_parse(ctx, t);
 	if (s == NULL)
 		return 0; /* disabled: an empty window */
+	if (s->ps_native != NULL)
+		return perf_native_snapshot(s->ps_native, &ctx->wc_opts, t);
 	if (s->ps_n == 2)
 		return perf_snapshot_smart(s, &ctx->wc_opts, t);
 	return perf_record_rotate(&s->ps_rec[0], &ctx->wc_opts, t);
@@ -453,6 +523,15 @@ perf_idle(struct worker_ctx *ctx)
 	struct perf_state *s = ctx->wc_priv;
 	int64_t timeout = perf_rotate_timeout_ms(&ctx->wc_opts);
 
+	if (s != NULL && s->ps_native != NULL) {
+		if (now_ms() - perf_native_last_ms(s->ps_native) < timeout)
+			return;
+		log_warn("no window asked for in %lld s: the native engine's "
+			 "stacks are dropped",
+			 (long long)(timeout / 1000));
+		perf_native_drop(s->ps_native);
+		return;
+	}
 	if (s == NULL || s->ps_rec[0].pr_pid == 0 ||
 	    now_ms() - s->ps_rec[0].pr_rotated_ms < timeout)
 		return;
@@ -478,7 +557,7 @@ static const struct profiler_ops perf_ops = {
 	"\n       [--perf-restart-rss MB] [--perf-restart-after SECONDS]"
 	"\n       [--perf-no-memory-restart] [--perf-use-cgroups]"
 	"\n       [--perf-max-cgroups N] [--perf-max-docker-containers N]"
-	"\n       [--perf-script-input FILE]",
+	"\n       [--perf-script-input FILE] [--perf-engine perf|native|auto]",
 };
 
 int
