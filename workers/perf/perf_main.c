@@ -29,7 +29,6 @@ static const char *const perf_syscalls[] = {
     "execve",
     "wait4",
     "kill",
-    "perf_event_open",
     "capget",
     "alarm",
     "getcpu",
@@ -90,6 +89,11 @@ static const char *const perf_syscalls[] = {
  * capability) and never run. Any other bpf command, unshare or setns
  * kills. */
 static const struct sandbox_argrule perf_argrules[] = {
+    /* perf_event_open with close-on-exec fds (the native engine and perf)
+     * and cgroup targets (perf record -G) only: no FD_OUTPUT, no
+     * FD_NO_GROUP. */
+    {"perf_event_open", 4,
+     ~(unsigned long)(PERF_FLAG_FD_CLOEXEC | PERF_FLAG_PID_CGROUP), 0, 0},
     /* perf record lists the loaded BPF programs for its side-band data */
     {"bpf", 0, SANDBOX_INT, BPF_PROG_GET_NEXT_ID, EPERM},
     /* perf's side-band thread, so that it may enter mount namespaces */
