@@ -303,16 +303,24 @@ nat_purge(struct perf_native *n, int every)
 	}
 }
 
-/* Over half full: marks the processes gone whose EXIT was lost. */
+/* Over half full: marks the processes and threads gone whose EXIT was
+ * lost (a thread's /proc/TID is there as long as it runs). */
 static void
 nat_sweep(struct perf_native *n)
 {
-	if (n->pn_nprocs < PERF_NATIVE_MAX_PROCS / 2)
-		return;
-	for (size_t b = 0; b < NAT_PROC_BUCKETS; b++)
-		for (struct nat_proc *p = n->pn_procs[b]; p; p = p->np_next)
-			if (!procfs_alive((pid_t)p->np_pid))
-				p->np_dead = 1;
+	if (n->pn_nprocs >= PERF_NATIVE_MAX_PROCS / 2)
+		for (size_t b = 0; b < NAT_PROC_BUCKETS; b++)
+			for (struct nat_proc *p = n->pn_procs[b]; p;
+			     p = p->np_next)
+				if (!procfs_alive((pid_t)p->np_pid))
+					p->np_dead = 1;
+	if (n->pn_ntasks >= PERF_NATIVE_MAX_TASKS / 2)
+		for (size_t b = 0; b < NAT_TASK_BUCKETS; b++)
+			for (struct nat_task *t = n->pn_tasks[b]; t;
+			     t = t->nt_next)
+				if (t->nt_tid != 0 &&
+				    !procfs_alive((pid_t)t->nt_tid))
+					t->nt_dead = 1;
 }
 
 /* ---- records ------------------------------------------------------------ */
@@ -321,6 +329,17 @@ struct nat_ids {
 	uint32_t pid, ppid, tid, ptid;
 };
 
+/* Returns whether the records of pid matter: every process's
+ * system-wide, else only those of the --pids and their children. */
+static int
+nat_followed(struct perf_native *n, uint32_t pid)
+{
+	struct nat_proc *p;
+
+	return !n->pn_pids ||
+	       ((p = nat_proc_get(n, pid, 0)) != NULL && p->np_wanted);
+}
+
 /* A new process gets its parent's mappings; a thread, its comm. */
 static void
 nat_fork(struct perf_native *n, const struct nat_ids *r)
@@ -328,12 +347,12 @@ nat_fork(struct perf_native *n, const struct nat_ids *r)
 	struct nat_task *pt = *nat_task_slot(n, r->ptid);
 	struct nat_proc *parent, *child;
 
+	if (!nat_followed(n, r->ppid))
+		return;
 	nat_task_get(n, r->pid, r->tid, pt != NULL ? pt->nt_comm : NULL);
 	if (r->pid == r->ppid)
 		return;
 	parent = nat_proc_get(n, r->ppid, 0);
-	if (n->pn_pids && (parent == NULL || !parent->np_wanted))
-		return;
 	if ((child = nat_proc_get(n, r->pid, 1)) == NULL)
 		return;
 	child->np_wanted = 1;
@@ -371,6 +390,8 @@ nat_comm(struct perf_native *n, const struct perf_event_header *h)
 	memcpy(&pid, b, 4);
 	memcpy(&tid, b + 4, 4);
 	snprintf(comm, sizeof(comm), "%.*s", (int)(end - b - 8), b + 8);
+	if (!nat_followed(n, pid))
+		return;
 	if ((t = nat_task_get(n, pid, tid, comm)) != NULL)
 		snprintf(t->nt_comm, NAT_COMM, "%s", comm);
 	/* exec: a new image, whose MMAP2 records follow */
