@@ -36,11 +36,10 @@ pass "native engine: both leaves by name, under their callers, 2:1"
 
 # A process that exited in the window keeps its name and its symbols: the
 # child exec'd itself, named itself split_short and ended after 1.5 s.
-kill -0 "$(pgrep -f -- "$SPLIT_C --short" || echo 0)" 2>/dev/null &&
-	fail "the short-lived child still runs"
+pgrep -x split_short >/dev/null && fail "the short-lived child still runs"
 short=$(count_matching "$T/native.col" '^split_short;.*;main;run_short;short_leaf ')
 echo "short-lived child: $short samples"
-[ "$short" -gt 100 ] || fail "the exited child's stacks are missing: $short"
+[ "$short" -gt 30 ] || fail "the exited child's stacks are missing: $short"
 pass "a process that exited in the window keeps its name and symbols"
 
 # The perf engine on the same process agrees within 10 % of its share.

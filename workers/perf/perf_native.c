@@ -49,6 +49,7 @@ struct nat_proc {
 	uint8_t np_loaded;	 /* maps read from /proc or inherited */
 	uint8_t np_dead;	 /* exited: freed after the next window */
 	uint8_t np_wanted;	 /* sampled (--pids and their children) */
+	uint32_t np_ppid;	 /* the parent, when a FORK record told it */
 	struct nat_map *np_maps; /* sorted by start, not overlapping */
 	uint32_t np_n, np_cap;
 	struct nat_proc *np_next;
@@ -179,8 +180,8 @@ nat_maps_line(char *line, struct nat_map *m)
 	return 1;
 }
 
-/* Reads the executable mappings of p from /proc. */
-static void
+/* Reads the executable mappings of p from /proc; -1 if p is gone. */
+static int
 nat_maps_load(struct nat_proc *p)
 {
 	char path[64], line[PATH_MAX + 128];
@@ -190,11 +191,12 @@ nat_maps_load(struct nat_proc *p)
 	p->np_loaded = 1;
 	snprintf(path, sizeof(path), "/proc/%u/maps", p->np_pid);
 	if ((f = fopen(path, "re")) == NULL)
-		return;
+		return -1;
 	while (fgets(line, sizeof(line), f) != NULL)
 		if (nat_maps_line(line, &m) && nat_map_add(p, &m) == -1)
 			break;
 	fclose(f);
+	return 0;
 }
 
 /* Returns process pid, adding it when create; NULL if absent or full. */
@@ -256,6 +258,17 @@ nat_task_get(struct perf_native *n, uint32_t pid, uint32_t tid,
 	return *pp;
 }
 
+/* Gives p its parent's mappings. */
+static void
+nat_maps_inherit(struct perf_native *n, struct nat_proc *p)
+{
+	struct nat_proc *parent = nat_proc_get(n, p->np_ppid, 0);
+
+	for (uint32_t i = 0; parent != NULL && i < parent->np_n; i++)
+		if (nat_map_add(p, &parent->np_maps[i]) == -1)
+			break;
+}
+
 /* Returns whether samples of pid are counted, following it first. */
 static struct nat_proc *
 nat_sampled(struct perf_native *n, uint32_t pid)
@@ -264,8 +277,8 @@ nat_sampled(struct perf_native *n, uint32_t pid)
 
 	if (p == NULL || !p->np_wanted)
 		return NULL;
-	if (!p->np_loaded)
-		nat_maps_load(p);
+	if (!p->np_loaded && nat_maps_load(p) == -1)
+		nat_maps_inherit(n, p);
 	return p;
 }
 
@@ -340,28 +353,24 @@ nat_followed(struct perf_native *n, uint32_t pid)
 	       ((p = nat_proc_get(n, pid, 0)) != NULL && p->np_wanted);
 }
 
-/* A new process gets its parent's mappings; a thread, its comm. */
+/* A new thread takes its parent's comm (COMM records may have named it
+ * already: the rings of two CPUs are read one after the other, not in
+ * time order). A new process of a followed one is followed; its mappings
+ * are read from /proc at its first sample (it may have exec'd since), its
+ * parent's taken only if it is gone by then. */
 static void
 nat_fork(struct perf_native *n, const struct nat_ids *r)
 {
 	struct nat_task *pt = *nat_task_slot(n, r->ptid);
-	struct nat_proc *parent, *child;
+	struct nat_proc *child;
 
-	if (!nat_followed(n, r->ppid))
-		return;
 	nat_task_get(n, r->pid, r->tid, pt != NULL ? pt->nt_comm : NULL);
-	if (r->pid == r->ppid)
+	if (r->pid == r->ppid || !nat_followed(n, r->ppid))
 		return;
-	parent = nat_proc_get(n, r->ppid, 0);
 	if ((child = nat_proc_get(n, r->pid, 1)) == NULL)
 		return;
 	child->np_wanted = 1;
-	if (parent == NULL || !parent->np_loaded || child->np_loaded)
-		return;
-	child->np_loaded = 1;
-	for (uint32_t i = 0; i < parent->np_n; i++)
-		if (nat_map_add(child, &parent->np_maps[i]) == -1)
-			break;
+	child->np_ppid = r->ppid;
 }
 
 static void
@@ -390,8 +399,6 @@ nat_comm(struct perf_native *n, const struct perf_event_header *h)
 	memcpy(&pid, b, 4);
 	memcpy(&tid, b + 4, 4);
 	snprintf(comm, sizeof(comm), "%.*s", (int)(end - b - 8), b + 8);
-	if (!nat_followed(n, pid))
-		return;
 	if ((t = nat_task_get(n, pid, tid, comm)) != NULL)
 		snprintf(t->nt_comm, NAT_COMM, "%s", comm);
 	/* exec: a new image, whose MMAP2 records follow */
