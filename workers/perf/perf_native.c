@@ -852,11 +852,12 @@ perf_native_snapshot(struct perf_native *n, const struct worker_opts *o,
 	perf_symcache_usage(n->pn_syms, &files, &bytes);
 	log_info("native engine: %llu samples, %zu stacks, %llu lost, "
 		 "%llu truncated; %zu processes, %zu threads followed; "
-		 "symbols of %zu files (%zu kB)",
+		 "symbols of %zu files (%zu kB); RSS %lld kB",
 		 (unsigned long long)n->pn_samples, n->pn_nstacks,
 		 (unsigned long long)n->pn_lost,
 		 (unsigned long long)n->pn_truncated, n->pn_nprocs,
-		 n->pn_ntasks, files, bytes >> 10);
+		 n->pn_ntasks, files, bytes >> 10,
+		 (long long)(procfs_rss(getpid()) >> 10));
 	if (n->pn_lost > 0)
 		log_warn("native engine: %llu samples lost in this window "
 			 "(ring buffers full)",

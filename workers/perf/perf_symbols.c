@@ -179,12 +179,21 @@ perf_ksyms_count(const struct perf_ksyms *k)
 /* ---- ELF files --------------------------------------------------------- */
 
 #define SYMS_BASE_BYTES (64u << 10) /* estimated per open file */
-#define SYMS_SYM_BYTES	48	    /* estimated per symbol */
+
+/* One function symbol, its name in the file's string table. */
+struct perf_sym {
+	uint64_t sy_addr, sy_size; /* module addresses */
+	const char *sy_name;
+	int sy_rank; /* among symbols at the same address: the highest wins */
+};
 
 struct perf_symfile {
 	uint64_t sf_dev, sf_ino;
 	Dwfl *sf_dwfl; /* NULL: the file could not be read */
 	Dwfl_Module *sf_mod;
+	struct perf_sym *sf_syms; /* sorted by address, built at first use */
+	size_t sf_nsyms;
+	int sf_indexed;
 	size_t sf_bytes;  /* estimated */
 	uint64_t sf_used; /* last use, for eviction */
 	struct perf_symfile *sf_next;
@@ -196,9 +205,23 @@ struct perf_symcache {
 	uint64_t sc_clock;
 };
 
+/* Every file is reported with its fd: there is nothing to find. */
+static int
+syms_no_elf(Dwfl_Module *mod, void **userdata, const char *modname,
+	    Dwarf_Addr base, char **file_name, Elf **elfp)
+{
+	(void)mod, (void)userdata, (void)modname, (void)base;
+	*file_name = NULL;
+	*elfp = NULL;
+	return -1;
+}
+
+/* Separate debug files by build-id under /usr/lib/debug/.build-id only:
+ * libdwfl's standard search would also load its debuginfod client (and
+ * with it an HTTP stack) into a worker that has no network. */
 static const Dwfl_Callbacks syms_callbacks = {
-    .find_elf = dwfl_build_id_find_elf,
-    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .find_elf = syms_no_elf,
+    .find_debuginfo = dwfl_build_id_find_debuginfo,
 };
 
 struct perf_symcache *
@@ -212,6 +235,7 @@ symfile_free(struct perf_symfile *f)
 {
 	if (f->sf_dwfl != NULL)
 		dwfl_end(f->sf_dwfl);
+	free(f->sf_syms);
 	free(f);
 }
 
@@ -300,10 +324,6 @@ symfile_load(struct perf_symfile *f, uint32_t pid, const char *path)
 		f->sf_dwfl = NULL;
 		return;
 	}
-	int n = dwfl_module_getsymtab(f->sf_mod);
-
-	if (n > 0)
-		f->sf_bytes += (size_t)n * SYMS_SYM_BYTES;
 }
 
 /* Returns the cached file (dev, ino), loading it; NULL without memory. */
@@ -358,22 +378,101 @@ symfile_addr(struct perf_symfile *f, uint64_t off, Dwarf_Addr *addr)
 	return 0;
 }
 
+static int
+sym_cmp(const void *a, const void *b)
+{
+	const struct perf_sym *x = a, *y = b;
+
+	if (x->sy_addr != y->sy_addr)
+		return x->sy_addr < y->sy_addr ? -1 : 1;
+	return (x->sy_rank > y->sy_rank) - (x->sy_rank < y->sy_rank);
+}
+
+/* Ranks a symbol among others at its address, as a name for it: a sized
+ * global function first, a local one last. */
+static int
+sym_rank(const GElf_Sym *s)
+{
+	int bind = GELF_ST_BIND(s->st_info);
+
+	return (s->st_size != 0) * 4 + (bind == STB_GLOBAL ? 2
+					: bind == STB_WEAK ? 1
+							   : 0);
+}
+
+/* Reads the file's function symbols (.symtab, else .dynsym; libdwfl takes
+ * them from a separate debug file when it has them) into one sorted array:
+ * libdwfl's own lookup walks every symbol on each call. */
+static void
+symfile_index(struct perf_symfile *f)
+{
+	int n = dwfl_module_getsymtab(f->sf_mod);
+	size_t k = 0;
+
+	f->sf_indexed = 1;
+	if (n <= 0 ||
+	    (f->sf_syms = calloc((size_t)n, sizeof(*f->sf_syms))) == NULL)
+		return;
+	for (int i = 1; i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		const char *name = dwfl_module_getsym_info(
+		    f->sf_mod, i, &sym, &addr, NULL, NULL, NULL);
+
+		if (name == NULL || name[0] == '\0' ||
+		    (GELF_ST_TYPE(sym.st_info) != STT_FUNC &&
+		     GELF_ST_TYPE(sym.st_info) != STT_GNU_IFUNC) ||
+		    sym.st_shndx == SHN_UNDEF)
+			continue;
+		f->sf_syms[k++] =
+		    (struct perf_sym){addr, sym.st_size, name, sym_rank(&sym)};
+	}
+	f->sf_nsyms = k;
+	qsort(f->sf_syms, k, sizeof(*f->sf_syms), sym_cmp);
+	log_debug("symbols: %s: %d in its table, %zu functions; RSS %lld kB",
+		  dwfl_module_info(f->sf_mod, NULL, NULL, NULL, NULL, NULL,
+				   NULL, NULL),
+		  n, k, (long long)(procfs_rss(getpid()) >> 10));
+	f->sf_bytes += k * sizeof(*f->sf_syms);
+}
+
+/* Returns the symbol containing addr: the last one starting at or before
+ * it, if it has no size or addr is inside it. */
+static const char *
+symfile_find(const struct perf_symfile *f, uint64_t addr)
+{
+	size_t lo = 0, hi = f->sf_nsyms;
+	const struct perf_sym *s;
+
+	if (hi == 0 || addr < f->sf_syms[0].sy_addr)
+		return NULL;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (f->sf_syms[mid].sy_addr <= addr)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	s = &f->sf_syms[lo];
+	if (s->sy_size != 0 && addr - s->sy_addr >= s->sy_size)
+		return NULL;
+	return s->sy_name;
+}
+
 const char *
 perf_symcache_lookup(struct perf_symcache *c, uint32_t pid, const char *path,
 		     uint64_t dev, uint64_t ino, uint64_t off)
 {
 	struct perf_symfile *f = symcache_file(c, pid, path, dev, ino);
-	GElf_Off symoff;
-	GElf_Sym sym;
 	Dwarf_Addr addr;
-	const char *name;
 
 	if (f == NULL || f->sf_mod == NULL || !symfile_addr(f, off, &addr))
 		return NULL;
-	name = dwfl_module_addrinfo(f->sf_mod, addr, &symoff, &sym, NULL, NULL,
-				    NULL);
-	/* Past the end of a sized symbol is no symbol (perf: [unknown]). */
-	if (name == NULL || (sym.st_size != 0 && symoff >= sym.st_size))
-		return NULL;
-	return name[0] != '\0' ? name : NULL;
+	if (!f->sf_indexed) {
+		c->sc_bytes -= f->sf_bytes;
+		symfile_index(f);
+		c->sc_bytes += f->sf_bytes;
+	}
+	return symfile_find(f, addr);
 }
