@@ -1,10 +1,11 @@
 /* Kernel and ELF symbols for the native engine. */
 #include "config.h"
 
-#include <elfutils/libdwfl.h>
+#include <elfutils/libdwelf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "log.h"
 #include "perf_symbols.h"
 #include "procfs.h"
+#include "stacks.h"
 
 /* ---- kernel symbols ---------------------------------------------------- */
 
@@ -178,25 +180,42 @@ perf_ksyms_count(const struct perf_ksyms *k)
 
 /* ---- ELF files --------------------------------------------------------- */
 
-#define SYMS_BASE_BYTES (64u << 10) /* estimated per open file */
+/*
+ * A file's function symbols are read once with libelf (ELF_C_READ: the
+ * sections read are freed at elf_end, nothing of the file stays mapped)
+ * into one sorted array of 16-byte entries; the names stay in the file and
+ * are read with pread(2) for the addresses looked up, once per window
+ * each. The table is the file's .symtab, else the .symtab of its separate
+ * debug file (/usr/lib/debug/.build-id/xx/yyyy.debug), else its .dynsym.
+ */
 
-/* One function symbol, its name in the file's string table. */
+#define SYMS_BASE_BYTES (4u << 10) /* estimated per file beyond its index */
+#define SYMS_MAX_LOADS	16	   /* PT_LOAD segments kept per file */
+#define SYMS_DEBUG_DIR	"/usr/lib/debug/.build-id/"
+
 struct perf_sym {
-	uint64_t sy_addr, sy_size; /* module addresses */
-	const char *sy_name;
-	int sy_rank; /* among symbols at the same address: the highest wins */
+	uint64_t sy_addr;
+	uint32_t sy_size; /* 0: up to the next symbol */
+	uint32_t sy_name; /* offset in the string table */
+};
+
+struct perf_load {
+	uint64_t pl_off, pl_filesz, pl_vaddr;
 };
 
 struct perf_symfile {
 	uint64_t sf_dev, sf_ino;
-	Dwfl *sf_dwfl; /* NULL: the file could not be read */
-	Dwfl_Module *sf_mod;
-	struct perf_sym *sf_syms; /* sorted by address, built at first use */
+	int sf_fd;	    /* the file holding the table, -1: no symbols */
+	uint64_t sf_stroff; /* its string table's offset and size */
+	uint64_t sf_strsize;
+	struct perf_load sf_loads[SYMS_MAX_LOADS];
+	size_t sf_nloads;
+	struct perf_sym *sf_syms; /* sorted by address */
 	size_t sf_nsyms;
-	int sf_indexed;
 	size_t sf_bytes;  /* estimated */
 	uint64_t sf_used; /* last use, for eviction */
 	struct perf_symfile *sf_next;
+	char sf_name[1024];
 };
 
 struct perf_symcache {
@@ -205,36 +224,22 @@ struct perf_symcache {
 	uint64_t sc_clock;
 };
 
-/* Every file is reported with its fd: there is nothing to find. */
-static int
-syms_no_elf(Dwfl_Module *mod, void **userdata, const char *modname,
-	    Dwarf_Addr base, char **file_name, Elf **elfp)
-{
-	(void)mod, (void)userdata, (void)modname, (void)base;
-	*file_name = NULL;
-	*elfp = NULL;
-	return -1;
-}
-
-/* Separate debug files by build-id under /usr/lib/debug/.build-id only:
- * libdwfl's standard search would also load its debuginfod client (and
- * with it an HTTP stack) into a worker that has no network. */
-static const Dwfl_Callbacks syms_callbacks = {
-    .find_elf = syms_no_elf,
-    .find_debuginfo = dwfl_build_id_find_debuginfo,
-};
-
 struct perf_symcache *
 perf_symcache_new(void)
 {
+	static int init;
+
+	if (!init && elf_version(EV_CURRENT) == EV_NONE)
+		return NULL;
+	init = 1;
 	return calloc(1, sizeof(struct perf_symcache));
 }
 
 static void
 symfile_free(struct perf_symfile *f)
 {
-	if (f->sf_dwfl != NULL)
-		dwfl_end(f->sf_dwfl);
+	if (f->sf_fd != -1)
+		close(f->sf_fd);
 	free(f->sf_syms);
 	free(f);
 }
@@ -264,15 +269,14 @@ perf_symcache_usage(const struct perf_symcache *c, size_t *files, size_t *bytes)
 static void
 symcache_evict(struct perf_symcache *c)
 {
-	struct perf_symfile **pp, **old = NULL;
+	struct perf_symfile **pp, **old = NULL, *f;
 
 	for (pp = &c->sc_files; *pp != NULL; pp = &(*pp)->sf_next)
 		if (old == NULL || (*pp)->sf_used < (*old)->sf_used)
 			old = pp;
 	if (old == NULL)
 		return;
-	struct perf_symfile *f = *old;
-
+	f = *old;
 	*old = f->sf_next;
 	c->sc_n--;
 	c->sc_bytes -= f->sf_bytes;
@@ -280,7 +284,7 @@ symcache_evict(struct perf_symcache *c)
 }
 
 /* Opens path as pid sees it; when pid is gone, the host's file of that
- * path if it is the same file (dev, ino). */
+ * path if it is the same file (dev, ino). Blocking, close-on-exec. */
 static int
 symfile_open(uint32_t pid, const char *path, uint64_t dev, uint64_t ino)
 {
@@ -289,49 +293,181 @@ symfile_open(uint32_t pid, const char *path, uint64_t dev, uint64_t ino)
 
 	if (path[0] != '/')
 		return -1;
-	if ((fd = procfs_open_in_root((pid_t)pid, NULL, path, 0)) != -1)
-		return fd;
-	if ((fd = procfs_open_regular(path)) == -1)
-		return -1;
-	if (fstat(fd, &st) == -1 || st.st_dev != dev || st.st_ino != ino) {
-		close(fd);
-		return -1;
+	if ((fd = procfs_open_in_root((pid_t)pid, NULL, path, 0)) == -1) {
+		if ((fd = procfs_open_regular(path)) == -1)
+			return -1;
+		if (fstat(fd, &st) == -1 || st.st_dev != dev ||
+		    st.st_ino != ino) {
+			close(fd);
+			return -1;
+		}
 	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	return fd;
 }
 
-/* Reads the file's ELF headers; its symbols are read at the first lookup. */
+/* Keeps the PT_LOAD segments of elf, to turn file offsets into
+ * addresses. */
 static void
-symfile_load(struct perf_symfile *f, uint32_t pid, const char *path)
+symfile_loads(struct perf_symfile *f, Elf *elf)
 {
-	int fd = symfile_open(pid, path, f->sf_dev, f->sf_ino);
+	size_t n;
 
-	f->sf_bytes = SYMS_BASE_BYTES;
-	if (fd == -1)
+	if (elf_getphdrnum(elf, &n) != 0)
 		return;
-	/* libdwfl's mmap of the file needs it blocking. */
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	if ((f->sf_dwfl = dwfl_begin(&syms_callbacks)) == NULL) {
-		close(fd);
-		return;
-	}
-	dwfl_report_begin(f->sf_dwfl);
-	f->sf_mod = dwfl_report_elf(f->sf_dwfl, path, path, fd, 0, false);
-	dwfl_report_end(f->sf_dwfl, NULL, NULL);
-	if (f->sf_mod == NULL) {
-		close(fd);
-		dwfl_end(f->sf_dwfl);
-		f->sf_dwfl = NULL;
-		return;
+	for (size_t i = 0; i < n && f->sf_nloads < SYMS_MAX_LOADS; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(elf, (int)i, &ph) != NULL &&
+		    ph.p_type == PT_LOAD)
+			f->sf_loads[f->sf_nloads++] = (struct perf_load){
+			    ph.p_offset, ph.p_filesz, ph.p_vaddr};
 	}
 }
 
-/* Returns the cached file (dev, ino), loading it; NULL without memory. */
+/* Returns the section of elf of type type, or NULL. */
+static Elf_Scn *
+symfile_section(Elf *elf, GElf_Word type, GElf_Shdr *sh)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(elf, scn)) != NULL)
+		if (gelf_getshdr(scn, sh) != NULL && sh->sh_type == type &&
+		    sh->sh_entsize != 0)
+			return scn;
+	return NULL;
+}
+
+static int
+sym_cmp(const void *a, const void *b)
+{
+	const struct perf_sym *x = a, *y = b;
+
+	if (x->sy_addr != y->sy_addr)
+		return x->sy_addr < y->sy_addr ? -1 : 1;
+	/* at one address, the sized symbol last: it is the one found */
+	return (x->sy_size > y->sy_size) - (x->sy_size < y->sy_size);
+}
+
+/* Reads the function symbols of table scn of elf into f; 0 or -1. */
+static int
+symfile_read_table(struct perf_symfile *f, Elf *elf, Elf_Scn *scn,
+		   const GElf_Shdr *sh)
+{
+	Elf_Data *d = elf_getdata(scn, NULL);
+	size_t n = sh->sh_size / sh->sh_entsize, k = 0;
+	Elf_Scn *str = elf_getscn(elf, sh->sh_link);
+	GElf_Shdr ssh;
+
+	if (d == NULL || str == NULL || gelf_getshdr(str, &ssh) == NULL ||
+	    n == 0 || (f->sf_syms = calloc(n, sizeof(*f->sf_syms))) == NULL)
+		return -1;
+	for (size_t i = 1; i < n; i++) {
+		GElf_Sym sym;
+		int type;
+
+		if (gelf_getsym(d, (int)i, &sym) == NULL)
+			break;
+		type = GELF_ST_TYPE(sym.st_info);
+		if ((type != STT_FUNC && type != STT_GNU_IFUNC) ||
+		    sym.st_shndx == SHN_UNDEF || sym.st_name == 0 ||
+		    sym.st_name >= ssh.sh_size)
+			continue;
+		f->sf_syms[k++] = (struct perf_sym){sym.st_value,
+						    sym.st_size > UINT32_MAX
+							? UINT32_MAX
+							: (uint32_t)sym.st_size,
+						    sym.st_name};
+	}
+	f->sf_nsyms = k;
+	qsort(f->sf_syms, k, sizeof(*f->sf_syms), sym_cmp);
+	f->sf_stroff = ssh.sh_offset;
+	f->sf_strsize = ssh.sh_size;
+	return 0;
+}
+
+/* Opens the separate debug file of elf by its build-id; fd or -1. */
+static int
+symfile_debug_fd(Elf *elf)
+{
+	const void *id;
+	const unsigned char *b;
+	char path[sizeof(SYMS_DEBUG_DIR) + 2 * 64 + 8];
+	ssize_t n = dwelf_elf_gnu_build_id(elf, &id);
+	size_t len;
+
+	if (n < 2 || n > 64)
+		return -1;
+	b = id;
+	len = (size_t)snprintf(path, sizeof(path), "%s%02x/", SYMS_DEBUG_DIR,
+			       b[0]);
+	for (ssize_t i = 1; i < n; i++)
+		len += (size_t)snprintf(path + len, sizeof(path) - len, "%02x",
+					b[i]);
+	snprintf(path + len, sizeof(path) - len, ".debug");
+	return procfs_open_regular(path);
+}
+
+/* Reads a .symtab from fd, if it has one; 1 if read, 0 if none, -1. */
+static int
+symfile_try_symtab(struct perf_symfile *f, int fd)
+{
+	Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
+	GElf_Shdr sh;
+	Elf_Scn *scn;
+	int rv = 0;
+
+	if (elf == NULL)
+		return -1;
+	if ((scn = symfile_section(elf, SHT_SYMTAB, &sh)) != NULL)
+		rv = symfile_read_table(f, elf, scn, &sh) == 0 ? 1 : -1;
+	elf_end(elf);
+	return rv;
+}
+
+/* Finds and reads the file's symbols; f->sf_fd holds the file they came
+ * from, or -1 when there are none. */
+static void
+symfile_load(struct perf_symfile *f, int fd)
+{
+	Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
+	GElf_Shdr sh;
+	Elf_Scn *scn;
+	int dfd;
+
+	if (elf == NULL || elf_kind(elf) != ELF_K_ELF) {
+		if (elf != NULL)
+			elf_end(elf);
+		close(fd);
+		return;
+	}
+	symfile_loads(f, elf);
+	if ((scn = symfile_section(elf, SHT_SYMTAB, &sh)) == NULL &&
+	    (dfd = symfile_debug_fd(elf)) != -1) {
+		if (symfile_try_symtab(f, dfd) == 1) {
+			elf_end(elf);
+			close(fd);
+			f->sf_fd = dfd;
+			return;
+		}
+		close(dfd);
+	}
+	if (scn == NULL)
+		scn = symfile_section(elf, SHT_DYNSYM, &sh);
+	if (scn != NULL && symfile_read_table(f, elf, scn, &sh) == 0)
+		f->sf_fd = fd;
+	else
+		close(fd);
+	elf_end(elf);
+}
+
+/* Returns the cached file (dev, ino), reading it; NULL without memory. */
 static struct perf_symfile *
 symcache_file(struct perf_symcache *c, uint32_t pid, const char *path,
 	      uint64_t dev, uint64_t ino)
 {
 	struct perf_symfile *f;
+	int fd;
 
 	for (f = c->sc_files; f != NULL; f = f->sf_next)
 		if (f->sf_dev == dev && f->sf_ino == ino)
@@ -344,7 +480,11 @@ symcache_file(struct perf_symcache *c, uint32_t pid, const char *path,
 			return NULL;
 		f->sf_dev = dev;
 		f->sf_ino = ino;
-		symfile_load(f, pid, path);
+		f->sf_fd = -1;
+		if ((fd = symfile_open(pid, path, dev, ino)) != -1)
+			symfile_load(f, fd);
+		f->sf_bytes =
+		    SYMS_BASE_BYTES + f->sf_nsyms * sizeof(*f->sf_syms);
 		f->sf_next = c->sc_files;
 		c->sc_files = f;
 		c->sc_n++;
@@ -354,91 +494,25 @@ symcache_file(struct perf_symcache *c, uint32_t pid, const char *path,
 	return f;
 }
 
-/* Turns a file offset into the module's address through the PT_LOAD
- * segment holding it; 0 when none does. */
+/* Turns a file offset into an address through the PT_LOAD segment
+ * holding it; 0 when none does. */
 static int
-symfile_addr(struct perf_symfile *f, uint64_t off, Dwarf_Addr *addr)
+symfile_addr(const struct perf_symfile *f, uint64_t off, uint64_t *addr)
 {
-	Dwarf_Addr bias;
-	Elf *elf = dwfl_module_getelf(f->sf_mod, &bias);
-	size_t n;
+	for (size_t i = 0; i < f->sf_nloads; i++) {
+		const struct perf_load *l = &f->sf_loads[i];
 
-	if (elf == NULL || elf_getphdrnum(elf, &n) != 0)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		GElf_Phdr ph;
-
-		if (gelf_getphdr(elf, (int)i, &ph) == NULL ||
-		    ph.p_type != PT_LOAD || off < ph.p_offset ||
-		    off >= ph.p_offset + ph.p_filesz)
-			continue;
-		*addr = off - ph.p_offset + ph.p_vaddr + bias;
-		return 1;
+		if (off >= l->pl_off && off - l->pl_off < l->pl_filesz) {
+			*addr = off - l->pl_off + l->pl_vaddr;
+			return 1;
+		}
 	}
 	return 0;
 }
 
-static int
-sym_cmp(const void *a, const void *b)
-{
-	const struct perf_sym *x = a, *y = b;
-
-	if (x->sy_addr != y->sy_addr)
-		return x->sy_addr < y->sy_addr ? -1 : 1;
-	return (x->sy_rank > y->sy_rank) - (x->sy_rank < y->sy_rank);
-}
-
-/* Ranks a symbol among others at its address, as a name for it: a sized
- * global function first, a local one last. */
-static int
-sym_rank(const GElf_Sym *s)
-{
-	int bind = GELF_ST_BIND(s->st_info);
-
-	return (s->st_size != 0) * 4 + (bind == STB_GLOBAL ? 2
-					: bind == STB_WEAK ? 1
-							   : 0);
-}
-
-/* Reads the file's function symbols (.symtab, else .dynsym; libdwfl takes
- * them from a separate debug file when it has them) into one sorted array:
- * libdwfl's own lookup walks every symbol on each call. */
-static void
-symfile_index(struct perf_symfile *f)
-{
-	int n = dwfl_module_getsymtab(f->sf_mod);
-	size_t k = 0;
-
-	f->sf_indexed = 1;
-	if (n <= 0 ||
-	    (f->sf_syms = calloc((size_t)n, sizeof(*f->sf_syms))) == NULL)
-		return;
-	for (int i = 1; i < n; i++) {
-		GElf_Sym sym;
-		GElf_Addr addr;
-		const char *name = dwfl_module_getsym_info(
-		    f->sf_mod, i, &sym, &addr, NULL, NULL, NULL);
-
-		if (name == NULL || name[0] == '\0' ||
-		    (GELF_ST_TYPE(sym.st_info) != STT_FUNC &&
-		     GELF_ST_TYPE(sym.st_info) != STT_GNU_IFUNC) ||
-		    sym.st_shndx == SHN_UNDEF)
-			continue;
-		f->sf_syms[k++] =
-		    (struct perf_sym){addr, sym.st_size, name, sym_rank(&sym)};
-	}
-	f->sf_nsyms = k;
-	qsort(f->sf_syms, k, sizeof(*f->sf_syms), sym_cmp);
-	log_debug("symbols: %s: %d in its table, %zu functions; RSS %lld kB",
-		  dwfl_module_info(f->sf_mod, NULL, NULL, NULL, NULL, NULL,
-				   NULL, NULL),
-		  n, k, (long long)(procfs_rss(getpid()) >> 10));
-	f->sf_bytes += k * sizeof(*f->sf_syms);
-}
-
 /* Returns the symbol containing addr: the last one starting at or before
  * it, if it has no size or addr is inside it. */
-static const char *
+static const struct perf_sym *
 symfile_find(const struct perf_symfile *f, uint64_t addr)
 {
 	size_t lo = 0, hi = f->sf_nsyms;
@@ -457,7 +531,24 @@ symfile_find(const struct perf_symfile *f, uint64_t addr)
 	s = &f->sf_syms[lo];
 	if (s->sy_size != 0 && addr - s->sy_addr >= s->sy_size)
 		return NULL;
-	return s->sy_name;
+	return s;
+}
+
+/* Reads the name of s from the file's string table into f->sf_name. */
+static const char *
+symfile_name(struct perf_symfile *f, const struct perf_sym *s)
+{
+	size_t want = sizeof(f->sf_name) - 1;
+	ssize_t n;
+
+	if (s->sy_name + want > f->sf_strsize)
+		want = f->sf_strsize - s->sy_name;
+	n = pread(f->sf_fd, f->sf_name, want,
+		  (off_t)(f->sf_stroff + s->sy_name));
+	if (n <= 0)
+		return NULL;
+	f->sf_name[n] = '\0';
+	return f->sf_name[0] != '\0' ? f->sf_name : NULL;
 }
 
 const char *
@@ -465,14 +556,11 @@ perf_symcache_lookup(struct perf_symcache *c, uint32_t pid, const char *path,
 		     uint64_t dev, uint64_t ino, uint64_t off)
 {
 	struct perf_symfile *f = symcache_file(c, pid, path, dev, ino);
-	Dwarf_Addr addr;
+	const struct perf_sym *s;
+	uint64_t addr;
 
-	if (f == NULL || f->sf_mod == NULL || !symfile_addr(f, off, &addr))
+	if (f == NULL || f->sf_fd == -1 || !symfile_addr(f, off, &addr) ||
+	    (s = symfile_find(f, addr)) == NULL)
 		return NULL;
-	if (!f->sf_indexed) {
-		c->sc_bytes -= f->sf_bytes;
-		symfile_index(f);
-		c->sc_bytes += f->sf_bytes;
-	}
-	return symfile_find(f, addr);
+	return symfile_name(f, s);
 }

@@ -1,8 +1,9 @@
 /*
  * Symbols for the native engine: kernel symbols from /proc/kallsyms in one
- * sorted array, and the symbols of ELF files read with elfutils (libdwfl:
- * .symtab, .dynsym, separate debug files by build-id) in a cache keyed by
- * the file's (device, inode), shared by every process that maps it.
+ * sorted array, and the function symbols of ELF files read with elfutils'
+ * libelf (.symtab, else that of the separate debug file found by build-id
+ * with libdw's dwelf, else .dynsym) in a cache keyed by the file's
+ * (device, inode), shared by every process that maps it.
  */
 #ifndef PROFD_PERF_SYMBOLS_H
 #define PROFD_PERF_SYMBOLS_H
@@ -12,8 +13,8 @@
 
 #define PERF_KSYMS_MAX	     (1u << 20)	 /* kernel symbols kept */
 #define PERF_KSYMS_MAX_BYTES (32u << 20) /* bytes of their names */
-#define PERF_SYMS_MAX_FILES  256	 /* ELF files held open */
-#define PERF_SYMS_MAX_BYTES  (64u << 20) /* estimated bytes of their symbols */
+#define PERF_SYMS_MAX_FILES  128	 /* ELF files held open */
+#define PERF_SYMS_MAX_BYTES  (32u << 20) /* bytes of their symbol indexes */
 
 struct perf_ksyms;
 struct perf_symcache;
