@@ -530,8 +530,8 @@ perf_idle(struct worker_ctx *ctx)
 	if (s != NULL && s->ps_native != NULL) {
 		if (now_ms() - perf_native_last_ms(s->ps_native) < timeout)
 			return;
-		log_warn("no window asked for in %lld s: the native engine's "
-			 "stacks are dropped",
+		log_warn("no window asked for in %lld s: perf's output is "
+			 "dropped (the native engine's stacks)",
 			 (long long)(timeout / 1000));
 		perf_native_drop(s->ps_native);
 		return;

@@ -88,6 +88,7 @@ struct perf_native {
 	size_t pn_nrings;
 	char pn_event[32];
 	int pn_pids; /* --pids given: only wanted processes are counted */
+	int pn_gone; /* every one of them exited: the events are disabled */
 	struct nat_proc *pn_procs[NAT_PROC_BUCKETS];
 	size_t pn_nprocs;
 	struct nat_task *pn_tasks[NAT_TASK_BUCKETS];
@@ -688,6 +689,16 @@ nat_dso(const char *path, char *buf, size_t len)
 	return path;
 }
 
+/* Returns 1 for anonymous memory, which perf names after the process's
+ * perf map. */
+static int
+nat_anon(const char *path)
+{
+	return strcmp(path, "//anon") == 0 ||
+	       strncmp(path, "/dev/zero", 9) == 0 ||
+	       strncmp(path, "/anon_hugepage", 14) == 0;
+}
+
 /* A user frame: "sym" (or "sym (dso)"), the JIT's name from the perf map,
  * "(dso)" without a symbol, "[unknown]" outside any known mapping. */
 static uint32_t
@@ -701,7 +712,12 @@ nat_user_name(struct perf_native *n, struct nat_window *w, uint32_t pid,
 
 	if (m == NULL)
 		return stacks_intern_str(w->nw_t, "[unknown]");
-	dso = nat_dso(m->nm_path, buf, sizeof(buf));
+	if (nat_anon(m->nm_path)) {
+		snprintf(buf, sizeof(buf), "/tmp/perf-%u.map", pid);
+		dso = buf;
+	} else {
+		dso = nat_dso(m->nm_path, buf, sizeof(buf));
+	}
 	if (perf_jit_dso(dso, strlen(dso))) {
 		sym = perf_jit_lookup(w->nw_jit, pid, addr, dso, strlen(dso),
 				      &len);
@@ -800,6 +816,25 @@ nat_emit_truncated(struct perf_native *n, struct stack_table *t)
 	return stacks_add(t, proc, &id, 1, n->pn_truncated);
 }
 
+/* --pids: once every process followed has exited, the events are
+ * disabled (nothing can be followed again) and the windows are empty. */
+static void
+nat_check_gone(struct perf_native *n)
+{
+	if (!n->pn_pids || n->pn_gone)
+		return;
+	for (size_t b = 0; b < NAT_PROC_BUCKETS; b++)
+		for (struct nat_proc *p = n->pn_procs[b]; p; p = p->np_next)
+			if (p->np_wanted && !p->np_dead &&
+			    procfs_alive((pid_t)p->np_pid))
+				return;
+	log_warn("every given PID has exited: the native engine stays "
+		 "stopped, windows are empty");
+	n->pn_gone = 1;
+	for (size_t i = 0; i < n->pn_nrings; i++)
+		perf_ring_enable(&n->pn_rings[i], 0);
+}
+
 /* Starts the next window: no stacks, no dead processes. */
 static void
 nat_reset(struct perf_native *n)
@@ -810,6 +845,7 @@ nat_reset(struct perf_native *n)
 	n->pn_samples = n->pn_truncated = n->pn_lost = n->pn_bad = 0;
 	nat_purge(n, 0);
 	nat_sweep(n);
+	nat_check_gone(n);
 	n->pn_last_ms = now_ms();
 }
 
