@@ -69,6 +69,24 @@ grep -q '_\[k\]' "$T/all.col" || fail "no kernel frame marked _[k]"
 grep -q '^split_c;.*alpha_caller;alpha_leaf ' "$T/all.col" || fail "split_c missing system-wide"
 pass "system-wide with kernel frames"
 
+# Ring buffer overrun: a worker stopped for 4 s cannot read its rings
+# (64 pages per CPU, under a second at 999 Hz); the samples the kernel
+# could not write are counted and reported with the window.
+"$PERF_WORKER" --perf-engine native --pid "$SPLIT_PID" -d 7 -f 999 -v \
+	>"$T/lost.col" 2>"$T/lost.err" &
+W=$!
+track "$W"
+sleep 1.5
+kill -STOP "$W"
+sleep 4
+kill -CONT "$W"
+wait "$W" || { cat "$T/lost.err"; fail "native engine failed after an overrun"; }
+grep 'native engine:' "$T/lost.err"
+lost=$(sed -n 's/.*native engine: \([0-9]*\) samples lost in this window.*/\1/p' "$T/lost.err")
+[ "${lost:-0}" -gt 0 ] || fail "no lost samples reported after an overrun"
+grep -q ';main;alpha_caller;alpha_leaf ' "$T/lost.col" || fail "no stacks after an overrun"
+pass "ring buffer overrun: $lost lost samples reported, the window kept"
+
 # A stripped binary: named by its file where it has no symbols, no crash.
 strip -o "$T/split_stripped" "$SPLIT_C"
 "$T/split_stripped" 30 >"$T/stripped.out" &
