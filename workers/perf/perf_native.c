@@ -37,6 +37,7 @@
 #define NAT_TASK_BUCKETS  16384
 #define NAT_STACK_BUCKETS 65536
 #define NAT_POLL_MS	  100
+#define NAT_SWEEP_WINDOWS 16 /* windows between two checks of /proc */
 #define NAT_NAME_MAX	  (STACKS_MAX_STRING)
 
 struct nat_map {
@@ -98,6 +99,7 @@ struct perf_native {
 	size_t pn_len, pn_cap, pn_nstacks;
 	uint64_t pn_samples, pn_truncated, pn_lost, pn_bad;
 	int64_t pn_last_ms;
+	uint64_t pn_windows;
 	struct perf_ksyms *pn_ksyms;
 	struct perf_symcache *pn_syms;
 	struct nat_addr *pn_addrs; /* PERF_NATIVE_ADDR_SLOTS */
@@ -117,11 +119,16 @@ nat_proc_slot(struct perf_native *n, uint32_t pid)
 	return pp;
 }
 
+/* Mappings held by all processes (one engine per worker), bounded by
+ * PERF_NATIVE_MAX_ALL_MAPS. */
+static size_t nat_all_maps;
+
 static void
 nat_maps_clear(struct nat_proc *p)
 {
 	for (uint32_t i = 0; i < p->np_n; i++)
 		free(p->np_maps[i].nm_path);
+	nat_all_maps -= p->np_n;
 	p->np_n = 0;
 }
 
@@ -138,7 +145,9 @@ nat_map_add(struct nat_proc *p, const struct nat_map *m)
 	memmove(&p->np_maps[i], &p->np_maps[j],
 		(p->np_n - j) * sizeof(*p->np_maps));
 	p->np_n -= j - i;
-	if (p->np_n >= PERF_NATIVE_MAX_MAPS)
+	nat_all_maps -= j - i;
+	if (p->np_n >= PERF_NATIVE_MAX_MAPS ||
+	    nat_all_maps >= PERF_NATIVE_MAX_ALL_MAPS)
 		return -1;
 	if (p->np_n == p->np_cap) {
 		uint32_t cap = p->np_cap ? p->np_cap * 2 : 32;
@@ -158,6 +167,7 @@ nat_map_add(struct nat_proc *p, const struct nat_map *m)
 		return -1;
 	}
 	p->np_n++;
+	nat_all_maps++;
 	return 0;
 }
 
@@ -317,18 +327,21 @@ nat_purge(struct perf_native *n, int every)
 	}
 }
 
-/* Over half full: marks the processes and threads gone whose EXIT was
- * lost (a thread's /proc/TID is there as long as it runs). */
+/* Every NAT_SWEEP_WINDOWS windows, or over half full: marks the processes
+ * and threads gone whose EXIT was lost (a thread's /proc/TID is there as
+ * long as it runs). */
 static void
 nat_sweep(struct perf_native *n)
 {
-	if (n->pn_nprocs >= PERF_NATIVE_MAX_PROCS / 2)
+	int all = ++n->pn_windows % NAT_SWEEP_WINDOWS == 0;
+
+	if (all || n->pn_nprocs >= PERF_NATIVE_MAX_PROCS / 2)
 		for (size_t b = 0; b < NAT_PROC_BUCKETS; b++)
 			for (struct nat_proc *p = n->pn_procs[b]; p;
 			     p = p->np_next)
 				if (!procfs_alive((pid_t)p->np_pid))
 					p->np_dead = 1;
-	if (n->pn_ntasks >= PERF_NATIVE_MAX_TASKS / 2)
+	if (all || n->pn_ntasks >= PERF_NATIVE_MAX_TASKS / 2)
 		for (size_t b = 0; b < NAT_TASK_BUCKETS; b++)
 			for (struct nat_task *t = n->pn_tasks[b]; t;
 			     t = t->nt_next)
@@ -377,12 +390,14 @@ nat_fork(struct perf_native *n, const struct nat_ids *r)
 static void
 nat_exit(struct perf_native *n, const struct nat_ids *r)
 {
-	struct nat_task *t = *nat_task_slot(n, r->tid);
+	struct nat_task *t = nat_task_get(n, r->pid, r->tid, NULL);
 	struct nat_proc *p;
 
+	/* An EXIT read before its FORK (another CPU's ring) leaves an entry
+	 * marked dead, which the FORK finds: nothing outlives the window. */
 	if (t != NULL)
 		t->nt_dead = 1;
-	if (r->pid == r->tid && (p = nat_proc_get(n, r->pid, 0)) != NULL)
+	if (r->pid == r->tid && (p = nat_proc_get(n, r->pid, 1)) != NULL)
 		p->np_dead = 1;
 }
 

@@ -13,11 +13,12 @@
 #include "stacks.h"
 #include "worker.h"
 
-#define PERF_NATIVE_MAX_STACKS 65536	   /* distinct stacks per window */
-#define PERF_NATIVE_MAX_BYTES  (32u << 20) /* bytes of those stacks */
-#define PERF_NATIVE_MAX_PROCS  32768	   /* processes followed */
-#define PERF_NATIVE_MAX_TASKS  131072	   /* threads followed */
-#define PERF_NATIVE_MAX_MAPS   8192	   /* executable mappings per process */
+#define PERF_NATIVE_MAX_STACKS	 65536	     /* distinct stacks per window */
+#define PERF_NATIVE_MAX_BYTES	 (32u << 20) /* bytes of those stacks */
+#define PERF_NATIVE_MAX_PROCS	 32768	     /* processes followed */
+#define PERF_NATIVE_MAX_TASKS	 131072	     /* threads followed */
+#define PERF_NATIVE_MAX_MAPS	 8192	/* executable mappings per process */
+#define PERF_NATIVE_MAX_ALL_MAPS 262144 /* ... and of all processes */
 #define PERF_NATIVE_ADDR_SLOTS                                                 \
 	32768 /* addresses named per window,                                   \
 		 cached */
