@@ -20,8 +20,10 @@
 #include "procfs.h"
 #include "worker.h"
 
-static const int perf_caps[] = {CAP_PERFMON, CAP_SYSLOG, CAP_SYS_PTRACE,
-				CAP_DAC_READ_SEARCH, -1};
+/* CAP_PERFMON becomes CAP_SYS_ADMIN on kernels before 5.8, which lack it
+ * (perf_caps_for_kernel). */
+static int perf_caps[] = {CAP_PERFMON, CAP_SYSLOG, CAP_SYS_PTRACE,
+			  CAP_DAC_READ_SEARCH, -1};
 
 /* perf record and perf script run inside this filter too (they inherit
  * it through execve), with their children (addr2line, sleep). */
@@ -564,8 +566,24 @@ static const struct profiler_ops perf_ops = {
 	"\n       [--perf-script-input FILE] [--perf-engine perf|native|auto]",
 };
 
+/* Kernels without CAP_PERFMON (before 5.8) allow perf_event_open on the
+ * whole host with CAP_SYS_ADMIN only: that one is kept instead. */
+static void
+perf_caps_for_kernel(void)
+{
+	char buf[16];
+	uint64_t last;
+
+	if (procfs_read("/proc/sys/kernel/cap_last_cap", buf, sizeof(buf)) <= 0)
+		return;
+	buf[strcspn(buf, "\n")] = '\0';
+	if (parse_u64(buf, 0, 63, &last) == 0 && last < CAP_PERFMON)
+		perf_caps[0] = CAP_SYS_ADMIN;
+}
+
 int
 main(int argc, char **argv)
 {
+	perf_caps_for_kernel();
 	return worker_main(argc, argv, &perf_ops);
 }
