@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -915,6 +916,9 @@ perf_native_snapshot(struct perf_native *n, const struct worker_opts *o,
 			 (unsigned long long)n->pn_lost);
 	nat_reset(n);
 	pthread_mutex_unlock(&n->pn_lock);
+	/* What naming the window freed goes back to the system: the RSS
+	 * follows the bounded tables, not the window's peak. */
+	malloc_trim(0);
 	if (rv == -1)
 		log_error("native engine: the window's table is full: "
 			  "window lost");
