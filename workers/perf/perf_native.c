@@ -1047,7 +1047,6 @@ nat_open_event(struct perf_native *n, const struct worker_opts *o)
 static void
 nat_want_pids(struct perf_native *n, const struct worker_opts *o)
 {
-	n->pn_pids = o->wo_npids > 0;
 	for (size_t i = 0; i < o->wo_npids; i++) {
 		struct nat_proc *p = nat_proc_get(n, o->wo_pids[i], 1);
 
@@ -1086,7 +1085,7 @@ perf_native_start(const struct worker_opts *o)
 		log_debug("native engine: perf_event_open: %s", strerror(err));
 		goto fail;
 	}
-	nat_want_pids(n, o);
+	n->pn_pids = o->wo_npids > 0;
 	n->pn_ksyms = perf_ksyms_load();
 	n->pn_last_ms = now_ms();
 	if ((err = pthread_create(&n->pn_thread, NULL, nat_thread, n)) != 0)
@@ -1098,6 +1097,10 @@ perf_native_start(const struct worker_opts *o)
 			log_debug("native engine: enable: %s", strerror(err));
 			goto fail;
 		}
+	/* Read once the events are on: an exec after this is followed. */
+	pthread_mutex_lock(&n->pn_lock);
+	nat_want_pids(n, o);
+	pthread_mutex_unlock(&n->pn_lock);
 	return n;
 fail:
 	perf_native_stop(n);
