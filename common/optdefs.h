@@ -48,6 +48,8 @@ enum optdef_kind {
 	  OD_PERF)                                                             \
 	X(OD_WORD, "perf-events", 0, perf_events, perf_events, 0, 0, NULL,     \
 	  OD_PERF)                                                             \
+	X(OD_WORD, "perf-engine", 0, perf_engine, perf_engine, 0, 0,           \
+	  "auto|perf|native", OD_PERF)                                         \
 	X(OD_NUM0, "perf-restart-rss", 0, restart_rss_mb, perf_restart_rss_mb, \
 	  1, WORKER_MAX_RESTART_RSS_MB, NULL, OD_PERF)                         \
 	X(OD_NUM0, "perf-restart-after", 0, restart_after_s,                   \

@@ -49,6 +49,7 @@ struct worker_opts {
 	int wo_use_cgroups;	  /* perf -G on the busiest cgroups ... */
 	uint32_t wo_max_cgroups;  /* ... this many in all ... */
 	uint32_t wo_max_docker;	  /* ... docker containers first */
+	char wo_perf_engine[8];	  /* profd-perf: auto, perf, native ("": auto) */
 };
 
 #define WORKER_MAX_RUNTIME_PROCS 4096

@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="build-essential autoconf automake libtool pkg-config \
 libseccomp-dev libcap-ng-dev libprotobuf-c-dev protobuf-c-compiler \
-libnng-dev libcurl4-openssl-dev zlib1g-dev check linux-perf procps \
+libnng-dev libcurl4-openssl-dev zlib1g-dev libdw-dev check linux-perf procps \
 python3 nodejs golang-go chromium openjdk-17-jdk-headless clang-14 \
 libclang-rt-14-dev"
 

@@ -967,6 +967,7 @@ defaults(struct profd_opts *o)
 	o->po_rundir = PROFD_RUNDIR;
 	o->po_worker_dir = PROFD_WORKER_DIR;
 	snprintf(o->po_perf_mode, sizeof(o->po_perf_mode), "fp");
+	snprintf(o->po_perf_engine, sizeof(o->po_perf_engine), "auto");
 	snprintf(o->po_python_mode, sizeof(o->po_python_mode), "auto");
 	snprintf(o->po_cgroup_mode, sizeof(o->po_cgroup_mode), "auto");
 	snprintf(o->po_nodejs_mode, sizeof(o->po_nodejs_mode), "disabled");

@@ -78,6 +78,7 @@ struct profd_opts {
 	int po_cgroup_delegated;      /* groups inside profd's own */
 	uint32_t po_skip_above;	      /* --skip-system-profilers-above */
 	char po_perf_events[64];      /* --perf-events */
+	char po_perf_engine[8];	      /* --perf-engine: auto, perf, native */
 	uint32_t po_restart_rss_mb;   /* --perf-restart-rss */
 	uint32_t po_restart_after_s;  /* --perf-restart-after */
 	int po_no_memory_restart;     /* --perf-no-memory-restart */

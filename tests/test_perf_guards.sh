@@ -37,11 +37,15 @@ grep -q "perf record failed to start" "$T/bad.err" ||
 pass "--perf-events: used as given; a bad one is refused clearly"
 
 # Memory restarts: with tiny thresholds perf record restarts between
-# windows, and the windows keep coming.
+# windows, and the windows keep coming. They are the perf engine's (the
+# native engine runs no perf): profd asks for it where it has
+# --perf-engine, else dwarf mode keeps auto on the perf engine.
 mkdir -p "$RUN"
+PERF_ENGINE="--perf-mode dwarf"
+"$PROFD" --help 2>&1 | grep -q -- --perf-engine && PERF_ENGINE="--perf-engine perf"
 # shellcheck disable=SC2086
 "$PROFD" -c -d 2 -o "$T/o2" --perf-restart-rss 1 --perf-restart-after 1 \
-	-v $COMMON 2>"$T/restart.err" &
+	$PERF_ENGINE -v $COMMON 2>"$T/restart.err" &
 pid=$!
 track "$pid"
 for _ in $(seq 300); do

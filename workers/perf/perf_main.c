@@ -14,14 +14,17 @@
 #include "log.h"
 #include "optdefs.h"
 #include "perf_input.h"
+#include "perf_native.h"
 #include "perf_cgroups.h"
 #include "perf_record.h"
 #include "perf_smart.h"
 #include "procfs.h"
 #include "worker.h"
 
-static const int perf_caps[] = {CAP_PERFMON, CAP_SYSLOG, CAP_SYS_PTRACE,
-				CAP_DAC_READ_SEARCH, -1};
+/* CAP_PERFMON becomes CAP_SYS_ADMIN on kernels before 5.8, which lack it
+ * (perf_caps_for_kernel). */
+static int perf_caps[] = {CAP_PERFMON, CAP_SYSLOG, CAP_SYS_PTRACE,
+			  CAP_DAC_READ_SEARCH, -1};
 
 /* perf record and perf script run inside this filter too (they inherit
  * it through execve), with their children (addr2line, sleep). */
@@ -29,7 +32,6 @@ static const char *const perf_syscalls[] = {
     "execve",
     "wait4",
     "kill",
-    "perf_event_open",
     "capget",
     "alarm",
     "getcpu",
@@ -90,6 +92,11 @@ static const char *const perf_syscalls[] = {
  * capability) and never run. Any other bpf command, unshare or setns
  * kills. */
 static const struct sandbox_argrule perf_argrules[] = {
+    /* perf_event_open with close-on-exec fds (the native engine and perf)
+     * and cgroup targets (perf record -G) only: no FD_OUTPUT, no
+     * FD_NO_GROUP. */
+    {"perf_event_open", 4,
+     ~(unsigned long)(PERF_FLAG_FD_CLOEXEC | PERF_FLAG_PID_CGROUP), 0, 0},
     /* perf record lists the loaded BPF programs for its side-band data */
     {"bpf", 0, SANDBOX_INT, BPF_PROG_GET_NEXT_ID, EPERM},
     /* perf's side-band thread, so that it may enter mount namespaces */
@@ -179,6 +186,7 @@ struct perf_state {
 	struct perf_record ps_rec[2];
 	size_t ps_n;
 	struct stack_table *ps_tmp[2]; /* smart: each record's window */
+	struct perf_native *ps_native; /* the native engine, or NULL */
 };
 
 /* Uses --perf-events as given, or finds an event that yields samples. */
@@ -215,6 +223,7 @@ perf_state_free(struct perf_state *s)
 		perf_record_stop(&s->ps_rec[i]);
 		stacks_free(s->ps_tmp[i]);
 	}
+	perf_native_stop(s->ps_native);
 	free(s);
 }
 
@@ -257,6 +266,54 @@ perf_state_start(struct perf_state *s, const struct worker_opts *o)
 	return 0;
 }
 
+/* Why the native engine cannot do what o asks, or NULL when it can. */
+static const char *
+perf_native_unfit(const struct worker_opts *o)
+{
+	if (worker_perf_mode_dwarf(o->wo_perf_mode))
+		return "--perf-mode dwarf and smart";
+	if (o->wo_use_cgroups)
+		return "--perf-use-cgroups";
+	return NULL;
+}
+
+/* Starts the native engine when --perf-engine asks for it or auto allows
+ * it: 0 (started), -1 (native asked for and refused), or 1 (the perf
+ * engine is to run). */
+static int
+perf_engine_native(struct perf_state *s, const struct worker_opts *o)
+{
+	const char *unfit = perf_native_unfit(o);
+	int native = strcmp(o->wo_perf_engine, "native") == 0;
+
+	if (strcmp(o->wo_perf_engine, "perf") == 0)
+		return 1;
+	if (unfit != NULL) {
+		if (native) {
+			log_error("--perf-engine native: %s need the perf "
+				  "engine",
+				  unfit);
+			return -1;
+		}
+		log_info("%s: the perf engine is used", unfit);
+		return 1;
+	}
+	if ((s->ps_native = perf_native_start(o)) != NULL) {
+		log_info("native engine: sampling %s at %u Hz",
+			 perf_native_event(s->ps_native), o->wo_frequency);
+		return 0;
+	}
+	if (native) {
+		log_error("native engine: perf_event_open refused: %s",
+			  strerror(errno));
+		return -1;
+	}
+	log_warn("native engine unavailable (perf_event_open: %s): falling "
+		 "back to the perf engine",
+		 strerror(errno));
+	return 1;
+}
+
 static int
 perf_start(struct worker_ctx *ctx)
 {
@@ -285,6 +342,13 @@ perf_start(struct worker_ctx *ctx)
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return -1;
+	if ((rv = perf_engine_native(s, o)) != 1) {
+		if (rv == 0)
+			ctx->wc_priv = s;
+		else
+			free(s);
+		return rv;
+	}
 	perf_state_init(s, ctx->wc_workdir, o->wo_perf_mode);
 	s->ps_rec[0].pr_cache = ctx->wc_supervised;
 	if ((rv = perf_state_start(s, o)) != 0) {
@@ -325,6 +389,8 @@ perf_snapshot(struct worker_ctx *ctx, uint64_t window, struct stack_table *t)
 		return perf_input_parse(ctx, t);
 	if (s == NULL)
 		return 0; /* disabled: an empty window */
+	if (s->ps_native != NULL)
+		return perf_native_snapshot(s->ps_native, &ctx->wc_opts, t);
 	if (s->ps_n == 2)
 		return perf_snapshot_smart(s, &ctx->wc_opts, t);
 	return perf_record_rotate(&s->ps_rec[0], &ctx->wc_opts, t);
@@ -350,6 +416,15 @@ perf_idle(struct worker_ctx *ctx)
 	struct perf_state *s = ctx->wc_priv;
 	int64_t timeout = perf_rotate_timeout_ms(&ctx->wc_opts);
 
+	if (s != NULL && s->ps_native != NULL) {
+		if (now_ms() - perf_native_last_ms(s->ps_native) < timeout)
+			return;
+		log_warn("no window asked for in %lld s: perf's output is "
+			 "dropped (the native engine's stacks)",
+			 (long long)(timeout / 1000));
+		perf_native_drop(s->ps_native);
+		return;
+	}
 	if (s == NULL || s->ps_rec[0].pr_pid == 0 ||
 	    now_ms() - s->ps_rec[0].pr_rotated_ms < timeout)
 		return;
@@ -376,11 +451,27 @@ static const struct profiler_ops perf_ops = {
 	"\n       [--perf-restart-rss MB] [--perf-restart-after SECONDS]"
 	"\n       [--perf-no-memory-restart] [--perf-use-cgroups]"
 	"\n       [--perf-max-cgroups N] [--perf-max-docker-containers N]"
-	"\n       [--perf-script-input FILE]",
+	"\n       [--perf-script-input FILE] [--perf-engine perf|native|auto]",
 };
+
+/* Kernels without CAP_PERFMON (before 5.8) allow perf_event_open on the
+ * whole host with CAP_SYS_ADMIN only: that one is kept instead. */
+static void
+perf_caps_for_kernel(void)
+{
+	char buf[16];
+	uint64_t last;
+
+	if (procfs_read("/proc/sys/kernel/cap_last_cap", buf, sizeof(buf)) <= 0)
+		return;
+	buf[strcspn(buf, "\n")] = '\0';
+	if (parse_u64(buf, 0, 63, &last) == 0 && last < CAP_PERFMON)
+		perf_caps[0] = CAP_SYS_ADMIN;
+}
 
 int
 main(int argc, char **argv)
 {
+	perf_caps_for_kernel();
 	return worker_main(argc, argv, &perf_ops);
 }

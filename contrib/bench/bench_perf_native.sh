@@ -1,0 +1,100 @@
+# profd-perf's native engine (issue 16) against the pipeline it replaces:
+# on the load of bench_perf_parse (busy_c and file-system work), sampling
+# system-wide with call graphs at 499 Hz for 8 s, the whole CPU (user +
+# system of the worker and its children) and the peak RSS of
+#   profd-perf --perf-engine native            (perf_event_open, libdwfl)
+#   perf record -F 499 -g -a + perf script      (what gProfiler runs)
+# in the same round, one after the other; the figures are the medians of
+# the rounds' ratios. profd-perf --perf-engine perf (its parser of perf
+# script, with perf record and perf script as children) is shown too.
+. "$(dirname "$0")/lib.sh"
+
+FCPU="native engine CPU / perf record + perf script CPU"
+FRSS="native engine peak RSS / largest of perf record, perf script"
+CPU_MAX=0.25
+RSS_MAX=0.5
+RECORD_S=${BENCH_RECORD_S:-8}
+HZ=499
+
+na_all() {
+	bench_na "$FCPU" "<= $CPU_MAX" "$1"
+	bench_na "$FRSS" "<= $RSS_MAX" "$1"
+	exit "${2:-0}"
+}
+
+[ "$(id -u)" = 0 ] || na_all "needs root"
+command -v perf >/dev/null 2>&1 || na_all "perf is not installed"
+for f in "$PERF_WORKER" "$BUSY_C" "$RUSAGE"; do
+	[ -x "$f" ] || na_all "$f is not built: run make bench"
+done
+
+# load SECONDS: busy_c and file-system work in the background.
+load() {
+	"$BUSY_C" "$1" >/dev/null &
+	bench_track $!
+	(
+		end=$((SECONDS + $1))
+		while [ $SECONDS -lt $end ]; do
+			find /usr/lib /usr/share -xdev -type f -size -64k 2>/dev/null |
+				head -2000 | xargs -d '\n' cat >/dev/null 2>&1
+			ls -lR /usr/share/doc >/dev/null 2>&1
+		done
+	) &
+	bench_track $!
+}
+
+# One round: sets n_cpu n_rss p_cpu p_rss (perf record + perf script: CPU
+# summed, the larger RSS) and w_cpu w_rss (profd-perf's perf engine).
+round() {
+	load $((RECORD_S + 1))
+	bench_rusage "$B/n.ru" "$PERF_WORKER" --perf-engine native -d "$RECORD_S" \
+		-f "$HZ" -v >"$B/n.col" 2>"$B/n.err" ||
+		{ cat "$B/n.err" >&2; return 1; }
+	read -r n_cpu n_rss _ <"$B/n.ru"
+	load $((RECORD_S + 1))
+	bench_rusage "$B/r.ru" perf record -F "$HZ" -g -a -e cpu-clock \
+		-o "$B/perf.data" -- sleep "$RECORD_S" >/dev/null 2>"$B/r.err" ||
+		{ cat "$B/r.err" >&2; return 1; }
+	bench_rusage "$B/s.ru" perf script -F +pid -i "$B/perf.data" \
+		>/dev/null 2>"$B/s.err" || { cat "$B/s.err" >&2; return 1; }
+	read -r r_cpu r_rss _ <"$B/r.ru"
+	read -r s_cpu s_rss _ <"$B/s.ru"
+	p_cpu=$(awk -v a="$r_cpu" -v b="$s_cpu" 'BEGIN { print a + b }')
+	p_rss=$((r_rss > s_rss ? r_rss : s_rss))
+	rm -f "$B/perf.data"
+	load $((RECORD_S + 1))
+	bench_rusage "$B/w.ru" "$PERF_WORKER" --perf-engine perf -d "$RECORD_S" \
+		-f "$HZ" >"$B/w.col" 2>"$B/w.err" || { cat "$B/w.err" >&2; return 1; }
+	read -r w_cpu w_rss _ <"$B/w.ru"
+	samples=$(awk '{ s += $NF } END { print s + 0 }' "$B/n.col")
+	say "native: ${n_cpu} s CPU, ${n_rss} KiB peak, $samples samples;" \
+		"perf record ${r_cpu} s ${r_rss} KiB, perf script ${s_cpu} s" \
+		"${s_rss} KiB; profd-perf perf engine ${w_cpu} s ${w_rss} KiB"
+}
+
+cpu_ratios=""
+rss_ratios=""
+for i in $(seq "$RUNS"); do
+	say "round $i: $RECORD_S s at $HZ Hz, system-wide, each engine"
+	round || na_all "a run failed" 1
+	cpu_ratios="$cpu_ratios $(awk -v n="$n_cpu" -v p="$p_cpu" 'BEGIN { print n / p }')"
+	rss_ratios="$rss_ratios $(awk -v n="$n_rss" -v p="$p_rss" 'BEGIN { print n / p }')"
+	echo "$n_cpu $n_rss $p_cpu $p_rss $w_cpu $w_rss" >>"$B/rounds"
+done
+say "CPU ratios:$cpu_ratios; RSS ratios:$rss_ratios"
+# shellcheck disable=SC2086 # lists of numbers
+cpu=$(bench_median $cpu_ratios)
+# shellcheck disable=SC2086
+rss=$(bench_median $rss_ratios)
+col() { bench_median $(awk -v c="$1" '{ print $c }' "$B/rounds"); }
+bench_result "native engine CPU" "$(bench_fmt 2 "$(col 1)")" s - -
+bench_result "perf record + perf script CPU" "$(bench_fmt 2 "$(col 3)")" s - -
+bench_result "profd-perf perf engine CPU (with its perf children)" \
+	"$(bench_fmt 2 "$(col 5)")" s - -
+bench_result "native engine peak RSS" "$(bench_fmt 1 "$(awk -v k="$(col 2)" 'BEGIN { print k / 1024 }')")" MB - -
+bench_result "largest of perf record, perf script peak RSS" \
+	"$(bench_fmt 1 "$(awk -v k="$(col 4)" 'BEGIN { print k / 1024 }')")" MB - -
+bench_result "profd-perf perf engine peak RSS (with its perf children)" \
+	"$(bench_fmt 1 "$(awk -v k="$(col 6)" 'BEGIN { print k / 1024 }')")" MB - -
+bench_result "$FCPU" "$(bench_fmt 3 "$cpu")" "x" "<= $CPU_MAX" "$(bench_le "$cpu" "$CPU_MAX")"
+bench_result "$FRSS" "$(bench_fmt 3 "$rss")" "x" "<= $RSS_MAX" "$(bench_le "$rss" "$RSS_MAX")"
