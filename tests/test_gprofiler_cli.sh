@@ -93,6 +93,9 @@ assert md["processors"] == 0 and md["private_ip"] == "unknown", md
 # --external-metadata: its static members are added.
 assert md["team"] == "profiling" and md["replicas"] == 3, md
 assert md["canary"] is False, md
+# gProfiler's page in the header, with its hardware-metrics members.
+assert hdr["hwmetrics"] is None and hdr["htmlblob"] is None, hdr.keys()
+assert "<html" in hdr["flamegraph_html"][:200].lower(), hdr["flamegraph_html"][:80]
 print("%d windows accepted" % len(prof))
 PY
 pass "gProfiler's service command line profiles, logs, rotates and uploads"
@@ -110,6 +113,8 @@ GPROFILER_OUTPUT_DIR="$T/env-out" GPROFILER_PROFILING_FREQUENCY=13 \
 	fail "GPROFILER_OUTPUT_DIR/NO_FLAMEGRAPH not used: $(ls "$T/env-out")"
 [ ! -e "$T/env-out/last_flamegraph.html" ] ||
 	fail "GPROFILER_NO_FLAMEGRAPH=true made a flame graph"
+head -1 "$T/env-out/last_profile.col" | grep -q '"flamegraph_html": null' ||
+	fail "no flame graph, yet the header carries one"
 head -1 "$T/env-out/last_profile.col" | grep -q '"frequency": 13' ||
 	fail "GPROFILER_PROFILING_FREQUENCY not used"
 GPROFILER_PROFILING_FREQUENCY=13 run_once -o "$T/cli-out" -f 17 ||

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -80,6 +81,33 @@ output_gprofiler_flags(void)
  * Every stack line carries the index of its application metadata ("0;",
  * whose entry is null), so application_metadata_enabled is true: the
  * indexer then reads the container from the second field. */
+static int write_html(FILE *f, const struct stack_table *t,
+		      const struct window_meta *m);
+
+/* gProfiler's "flamegraph_html": the window's flame graph page as a JSON
+ * string when flame graphs are on (null if off or over OUTPUT_HTML_MAX). */
+static void
+write_html_member(FILE *f, const struct stack_table *t,
+		  const struct window_meta *m)
+{
+	char *html = NULL;
+	size_t len = 0;
+	FILE *mem;
+	int rv;
+
+	if (!(output_gp & OUTPUT_HTML) ||
+	    (mem = open_memstream(&html, &len)) == NULL) {
+		fputs("null", f);
+		return;
+	}
+	rv = write_html(mem, t, m);
+	if (fclose(mem) == 0 && rv == 0 && len <= OUTPUT_HTML_MAX)
+		json_put_string(f, html);
+	else
+		fputs("null", f);
+	free(html);
+}
+
 /* gProfiler's "containers": the names of the window's containers, each
  * once (at most OUTPUT_MAX_CONTAINERS). */
 static void
@@ -126,7 +154,11 @@ write_header(FILE *f, const struct stack_table *t, const struct window_meta *m)
 		fputs("\"application_metadata\": [null], "
 		      "\"application_metadata_enabled\": true, ",
 		      f);
-	fputs("\"profiling_mode\": \"cpu\"}\n", f);
+	fputs("\"profiling_mode\": \"cpu\", \"hwmetrics\": null, "
+	      "\"htmlblob\": null, \"flamegraph_html\": ",
+	      f);
+	write_html_member(f, t, m);
+	fputs("}\n", f);
 }
 
 typedef int (*write_fn)(FILE *f, const struct stack_table *t,

@@ -40,10 +40,12 @@ int output_write(struct output *o, const struct stack_table *t,
 
 #define OUTPUT_MODE 0640 /* outputs: not world-readable */
 
-#define OUTPUT_NO_APPMD	      0x1u /* --disable-application-metadata */
-#define OUTPUT_NO_METRICS     0x2u /* --disable-metrics-collection */
-#define OUTPUT_NO_CONTAINERS  0x4u /* --disable-container-names */
-#define OUTPUT_MAX_CONTAINERS 256  /* names listed in a header */
+#define OUTPUT_NO_APPMD	      0x1u	 /* --disable-application-metadata */
+#define OUTPUT_NO_METRICS     0x2u	 /* --disable-metrics-collection */
+#define OUTPUT_NO_CONTAINERS  0x4u	 /* --disable-container-names */
+#define OUTPUT_MAX_CONTAINERS 256	 /* names listed in a header */
+#define OUTPUT_HTML	      0x8u	 /* the flame graph in the header too */
+#define OUTPUT_HTML_MAX	      (2u << 20) /* bytes of that HTML, at most */
 
 /* Sets what gProfiler's switches leave out of every collapsed file. */
 void output_gprofiler(unsigned flags);

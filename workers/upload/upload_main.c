@@ -219,7 +219,8 @@ upload_opt(struct upload_args *a, int c, char *arg)
 static int
 upload_gp_apply(const struct upload_args *a)
 {
-	output_gprofiler(a->ua_output_flags);
+	output_gprofiler(a->ua_output_flags |
+			 (a->ua_out.ou_flamegraph ? OUTPUT_HTML : 0));
 	windows_strip(a->ua_no_containers, a->ua_no_appids);
 	if (a->ua_no_metadata)
 		metadata_withhold();
