@@ -50,6 +50,8 @@ struct java_opts {
 	uint32_t jo_timeout_s;
 	uint32_t jo_max_procs; /* --max-processes-runtime-profiler; 0: all */
 	const char *jo_agent;  /* path of libprofd-jvmti.so */
+	int jo_lines;	       /* --java-line-numbers */
+	int jo_threads;	       /* --java-collect-thread-names */
 };
 
 struct java_state {
@@ -94,7 +96,8 @@ uint64_t java_cpu_ticks(pid_t pid);
 
 /* java_stacks.c */
 /* Adds the agent's collapsed output (lines "root;...;leaf count") as
- * stacks of process proc; returns the lines skipped as malformed. */
+ * stacks of process proc; returns the lines skipped as malformed. The
+ * agent's "# ..." line (the window's counts) is logged, not added. */
 size_t java_stacks_add(struct stack_table *t, int proc, const char *out,
 		       size_t len);
 /* Adds process j with a single frame "[Profiling TAG: reason]". */

@@ -64,9 +64,11 @@ java_cmd(struct java_ctx *c, struct java_jvm *j, const char *cmd,
 	char opts[256];
 
 	snprintf(opts, sizeof(opts),
-		 "cmd=%s,token=%s,interval=%llu,mode=%s,timeout=%u", cmd,
-		 j->jj_token, 1000000000ULL / c->jc_frequency,
-		 c->jc_o.jo_cpu ? "cpu" : "itimer", idle);
+		 "cmd=%s,token=%s,interval=%llu,mode=%s,timeout=%u,lines=%d,"
+		 "threads=%d",
+		 cmd, j->jj_token, 1000000000ULL / c->jc_frequency,
+		 c->jc_o.jo_cpu ? "cpu" : "itimer", idle, c->jc_o.jo_lines,
+		 c->jc_o.jo_threads);
 	j->jj_target.jt_agent = c->jc_o.jo_agent;
 	if (jattach_load(&j->jj_target, opts, dump ? j->jj_token : NULL,
 			 (int)c->jc_o.jo_timeout_s * 1000, r) == -1) {

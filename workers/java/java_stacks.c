@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "java.h"
+#include "log.h"
 #include "util.h"
 
 /* Adds one "root;...;leaf count" line; 0, or -1 when malformed. */
@@ -49,7 +50,11 @@ java_stacks_add(struct stack_table *t, int proc, const char *out, size_t len)
 	while (p < end) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			nl = end;
-		if (nl > p && add_line(t, proc, p, (size_t)(nl - p)) == -1)
+		if (nl > p && *p == '#')
+			log_info("JVM window: %.*s",
+				 (int)(nl - p - 1 > 300 ? 300 : nl - p - 1),
+				 p + 1);
+		else if (nl > p && add_line(t, proc, p, (size_t)(nl - p)) == -1)
 			skipped++;
 		p = nl + 1;
 	}

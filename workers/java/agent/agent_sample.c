@@ -1,4 +1,5 @@
 /* The SIGPROF handler, its timers and the two sample arenas. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <dirent.h>
 #include <signal.h>
@@ -7,12 +8,12 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <ucontext.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "agent.h"
 
-#define AGENT_NON_JAVA	   (-100) /* pseudo error: no JNIEnv on this thread */
 #define AGENT_SWAP_WAIT_MS 1000
 
 static _Atomic uint32_t agent_inflight; /* handlers inside now */
@@ -45,16 +46,112 @@ agent_timers_disarm(void)
 				NULL);
 }
 
+/* The code cache holds pc: a fixed-up context is only handed to
+ * AsyncGetCallTrace with a PC there (anything else may crash it). */
+static int
+agent_in_code(uintptr_t pc)
+{
+	return pc >= atomic_load(&agent.as_code_lo) &&
+	       pc < atomic_load(&agent.as_code_hi);
+}
+
+/* AsyncGetCallTrace could not walk from the top frame (a v/itable or
+ * other stub without a frame, a method's prologue or epilogue, code
+ * that unwinds an exception): pops the top frame and asks again. The
+ * return address is looked for in the AGENT_POP_WORDS words on top of
+ * the stack (a frameless stub: the first; a prologue or epilogue: after
+ * the saved frame pointer and a small frame), then through the frame
+ * pointer; only PCs inside the code cache are tried. The context is
+ * restored before returning. */
+#define AGENT_POP_WORDS 16
+static jint
+agent_retry_popped(agct_trace *t, ucontext_t *uc)
+{
+	greg_t *r = uc->uc_mcontext.gregs;
+	greg_t pc = r[REG_RIP], sp = r[REG_RSP], fp = r[REG_RBP];
+	uintptr_t top[AGENT_POP_WORDS], w[2];
+	jint num = t->num_frames;
+
+	if (agent_read((uintptr_t)sp, top, sizeof(top)) == 0)
+		for (int k = 0; k < AGENT_POP_WORDS && num <= 0; k++) {
+			if (!agent_in_code(top[k]))
+				continue;
+			r[REG_RIP] = (greg_t)top[k];
+			r[REG_RSP] = sp + 8 * (k + 1);
+			agent.as_agct(t, AGENT_MAX_DEPTH, uc);
+			num = t->num_frames;
+		}
+	if (num <= 0 && (uintptr_t)fp > (uintptr_t)sp &&
+	    (uintptr_t)fp - (uintptr_t)sp < (1u << 20) &&
+	    agent_read((uintptr_t)fp, w, 16) == 0 && agent_in_code(w[1])) {
+		r[REG_RIP] = (greg_t)w[1];
+		r[REG_RSP] = fp + 16;
+		r[REG_RBP] = (greg_t)w[0];
+		agent.as_agct(t, AGENT_MAX_DEPTH, uc);
+		num = t->num_frames;
+	}
+	r[REG_RIP] = pc;
+	r[REG_RSP] = sp;
+	r[REG_RBP] = fp;
+	return num;
+}
+
+/* Walks the frame-pointer chain from the interrupted context into out
+ * (libjvm and libc keep frame pointers); returns the PCs stored. */
+static jint
+agent_walk_native(ucontext_t *uc, uint64_t *out, jint max)
+{
+	greg_t *r = uc->uc_mcontext.gregs;
+	uintptr_t fp = (uintptr_t)r[REG_RBP], sp = (uintptr_t)r[REG_RSP];
+	uintptr_t w[2];
+	jint n = 0;
+
+	out[n++] = (uint64_t)r[REG_RIP];
+	while (n < max && fp > sp && fp - sp < (8u << 20) && (fp & 7) == 0 &&
+	       agent_read(fp, w, 16) == 0 && w[1] != 0) {
+		out[n++] = w[1];
+		if (w[0] <= fp)
+			break;
+		fp = w[0];
+	}
+	return n;
+}
+
+/* The Java stack of a thread with a JNIEnv, recovering what can be. */
+static jint
+agent_walk_java(JNIEnv *env, uint64_t *frames, ucontext_t *uc, uint32_t *flags)
+{
+	agct_trace trace;
+
+	trace.env_id = env;
+	trace.num_frames = 0;
+	trace.frames = (agct_frame *)frames;
+	agent.as_agct(&trace, AGENT_MAX_DEPTH, uc);
+	if ((trace.num_frames == -5 || trace.num_frames == -6) &&
+	    agent.as_safe_read) {
+		jint code = trace.num_frames;
+
+		if (agent_retry_popped(&trace, uc) > 0) {
+			*flags |= REC_RECOVERED;
+			atomic_fetch_add(&agent.as_recovered, 1);
+		} else {
+			trace.num_frames = code;
+		}
+	}
+	return trace.num_frames;
+}
+
 /* Takes one sample of the interrupted thread into arena a. */
 static void
 agent_record(struct agent_arena *a, void *uc)
 {
-	const uint64_t need = 1 + 2 * (uint64_t)AGENT_MAX_DEPTH;
-	uint64_t start, len, want;
-	agct_trace trace;
+	const uint64_t need = AGENT_REC_HEAD + 2 * (uint64_t)AGENT_MAX_DEPTH;
+	uint64_t start, len, want, *w;
+	ucontext_t *ctx = uc;
 	JNIEnv *env = NULL;
 	JavaVM *vm = agent.as_vm;
-	jint num;
+	uint32_t flags = 0;
+	jint num, code;
 
 	start = atomic_fetch_add(&a->aa_used, need);
 	if (start + need > AGENT_ARENA_WORDS) {
@@ -63,24 +160,35 @@ agent_record(struct agent_arena *a, void *uc)
 		atomic_fetch_add(&agent.as_dropped, 1);
 		return;
 	}
+	w = &a->aa_words[start];
 	/* jni_GetEnv with a JNI version only reads the current thread's
-	 * pointer: no allocation, no lock. Threads running before the
-	 * attach have had no ThreadStart event to record it. */
+	 * pointer: no allocation, no lock. JVM-internal threads (GC, VM
+	 * thread) have none. */
 	if ((*vm)->GetEnv(vm, (void **)&env, JNI_VERSION_1_6) != JNI_OK ||
-	    env == NULL) {
+	    env == NULL)
 		num = AGENT_NON_JAVA;
-	} else {
-		trace.env_id = env;
-		trace.num_frames = 0;
-		trace.frames = (agct_frame *)&a->aa_words[start + 1];
-		agent.as_agct(&trace, AGENT_MAX_DEPTH, uc);
-		num = trace.num_frames;
+	else
+		num = agent_walk_java(env, &w[AGENT_REC_HEAD], ctx, &flags);
+	code = num > 0 ? 0 : num;
+	/* No Java frame on this thread (a compiler thread, a thread in the
+	 * VM or in native code): its native stack, under its reason. */
+	if ((num == AGENT_NON_JAVA || num == 0 || num == -3 || num == -4) &&
+	    agent.as_safe_read) {
+		num = agent_walk_native(ctx, &w[AGENT_REC_HEAD],
+					AGENT_NATIVE_DEPTH);
+		flags |= REC_NATIVE;
+		atomic_fetch_add(&agent.as_native, 1);
 	}
-	len = 1 + (num > 0 ? 2 * (uint64_t)num : 0);
+	flags |= (uint32_t)(code + 128) & REC_CODE_MASK;
+	len = AGENT_REC_HEAD +
+	      (num > 0 ? (flags & REC_NATIVE ? 1 : 2) * (uint64_t)num : 0);
 	want = start + need;
 	if (!atomic_compare_exchange_strong(&a->aa_used, &want, start + len))
 		len = need; /* someone reserved after us: keep the gap */
-	a->aa_words[start] = (uint64_t)(uint32_t)num | (len << 32);
+	w[1] =
+	    (uint64_t)(uint32_t)syscall(SYS_gettid) | ((uint64_t)flags << 32);
+	w[2] = (uint64_t)ctx->uc_mcontext.gregs[REG_RIP];
+	w[0] = (uint64_t)(uint32_t)num | (len << 32);
 }
 
 static void
