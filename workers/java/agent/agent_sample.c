@@ -170,9 +170,11 @@ agent_record(struct agent_arena *a, void *uc)
 	else
 		num = agent_walk_java(env, &w[AGENT_REC_HEAD], ctx, &flags);
 	code = num > 0 ? 0 : num;
-	/* No Java frame on this thread (a compiler thread, a thread in the
-	 * VM or in native code): its native stack, under its reason. */
-	if ((num == AGENT_NON_JAVA || num == 0 || num == -3 || num == -4) &&
+	/* No Java stack for this thread (a JVM-internal or compiler thread,
+	 * a thread in the VM or in native code, a GC running, a safepoint):
+	 * its native stack, kept under its reason. Java stacks that could
+	 * not be walked (-5, -6) keep where they stopped instead. */
+	if (num <= 0 && num != -5 && num != -6 && num != -1 &&
 	    agent.as_safe_read) {
 		num = agent_walk_native(ctx, &w[AGENT_REC_HEAD],
 					AGENT_NATIVE_DEPTH);
