@@ -86,6 +86,16 @@ check_jdk() {
 	nwj=$(count_matching "$col" "${W}\[error not walkable Java\]")
 	share=$(awk -v u="$unk" -v t="$total" 'BEGIN { printf "%.2f", t ? 100 * u / t : 100 }')
 	echo "JDK $v: fidelity-worker samples=$total unknown_Java=$unk not_walkable_Java=$nwj share=$share %"
+	# What AsyncGetCallTrace alone gave (recovered: all threads' stacks
+	# re-walked after popping an unwalkable top frame).
+	rec=$(sed -n 's/.*JVM window: .* recovered=\([0-9]*\) .*/\1/p' "$T/full$v.err")
+	echo "JDK $v: recovered=$rec: without recovery unknown/not walkable Java would be $(awk -v u="$((unk + nwj + rec))" -v t="$total" 'BEGIN { printf "%.1f", t ? 100 * u / t : 0 }') %"
+	# Recovered stacks are whole: the Java thread's stacks start at
+	# Thread.run (all but a few samples in native code).
+	rooted=$(count_matching "$col" "${W}java\.lang\.Thread\.run")
+	echo "JDK $v: stacks rooted at Thread.run: $rooted of $total"
+	[ $((100 * rooted)) -ge $((95 * total)) ] ||
+		fail "JDK $v: fewer than 95 % of the Java thread's stacks are whole"
 	[ "$total" -ge 150 ] || fail "JDK $v: too few samples of the Java thread"
 	awk -v s="$share" 'BEGIN { exit !(s <= 5) }' ||
 		fail "JDK $v: [error unknown Java] is $share % of the Java thread's samples"
