@@ -35,7 +35,7 @@ profile() {
 		-f 100 -v --java-agent "$JAVA_AGENT" "$@" >"$T/$name.col" \
 		2>"$T/$name.err" ||
 		{ cat "$T/$name.err"; fail "$name: profd-java exited with $?"; }
-	grep 'JVM window' "$T/$name.err" | sed "s/^/$name: /"
+	grep 'JVM [0-9]* window' "$T/$name.err" | sed "s/^/$name: /"
 }
 
 # Fails unless collapsed file $1 has a line matching the regex $2.
@@ -88,7 +88,7 @@ check_jdk() {
 	echo "JDK $v: fidelity-worker samples=$total unknown_Java=$unk not_walkable_Java=$nwj share=$share %"
 	# What AsyncGetCallTrace alone gave (recovered: all threads' stacks
 	# re-walked after popping an unwalkable top frame).
-	rec=$(sed -n 's/.*JVM window: .* recovered=\([0-9]*\) .*/\1/p' "$T/full$v.err")
+	rec=$(sed -n 's/.*JVM [0-9]* window: .* recovered=\([0-9]*\) .*/\1/p' "$T/full$v.err")
 	echo "JDK $v: recovered=$rec: without recovery unknown/not walkable Java would be $(awk -v u="$((unk + nwj + rec))" -v t="$total" 'BEGIN { printf "%.1f", t ? 100 * u / t : 0 }') %"
 	# Recovered stacks are whole: the Java thread's stacks start at
 	# Thread.run (all but a few samples in native code).

@@ -98,8 +98,8 @@ uint64_t java_cpu_ticks(pid_t pid);
 /* Adds the agent's collapsed output (lines "root;...;leaf count") as
  * stacks of process proc; returns the lines skipped as malformed. The
  * agent's "# ..." line (the window's counts) is logged, not added. */
-size_t java_stacks_add(struct stack_table *t, int proc, const char *out,
-		       size_t len);
+size_t java_stacks_add(struct stack_table *t, int proc, pid_t pid,
+		       const char *out, size_t len);
 /* Adds process j with a single frame "[Profiling TAG: reason]". */
 int java_stacks_reason(struct stack_table *t, const struct java_jvm *j,
 		       const char *tag);

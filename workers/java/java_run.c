@@ -398,8 +398,8 @@ java_collect(struct java_ctx *c, struct java_jvm *j, struct stack_table *t)
 	}
 	proc = stacks_proc(t, (uint32_t)j->jj_pid,
 			   stacks_intern_str(t, j->jj_comm), 0, 0);
-	if (proc != -1 &&
-	    (bad = java_stacks_add(t, proc, r.jr_out, r.jr_outlen)) > 0)
+	if (proc != -1 && (bad = java_stacks_add(t, proc, j->jj_pid, r.jr_out,
+						 r.jr_outlen)) > 0)
 		log_warn("JVM %d: %zu malformed lines from the agent",
 			 (int)j->jj_pid, bad);
 	free(r.jr_out);

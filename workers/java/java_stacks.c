@@ -42,7 +42,8 @@ add_line(struct stack_table *t, int proc, const char *s, size_t len)
 }
 
 size_t
-java_stacks_add(struct stack_table *t, int proc, const char *out, size_t len)
+java_stacks_add(struct stack_table *t, int proc, pid_t pid, const char *out,
+		size_t len)
 {
 	const char *p = out, *end = out + len, *nl;
 	size_t skipped = 0;
@@ -51,7 +52,7 @@ java_stacks_add(struct stack_table *t, int proc, const char *out, size_t len)
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			nl = end;
 		if (nl > p && *p == '#')
-			log_info("JVM window: %.*s",
+			log_info("JVM %d window: %.*s", (int)pid,
 				 (int)(nl - p - 1 > 300 ? 300 : nl - p - 1),
 				 p + 1);
 		else if (nl > p && add_line(t, proc, p, (size_t)(nl - p)) == -1)

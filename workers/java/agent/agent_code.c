@@ -9,8 +9,8 @@
 #include "agent.h"
 #include <jvmticmlr.h>
 
-#define CODE_MAX_ENTS  (1u << 20) /* compiled methods and stubs */
-#define CODE_MAX_PAIRS (1u << 21) /* inlined (callee, caller, bci) */
+#define CODE_MAX_ENTS  (1u << 18) /* compiled methods and stubs */
+#define CODE_MAX_PAIRS (1u << 18) /* inlined (callee, caller, bci) */
 
 struct code_ent {
 	uintptr_t ce_lo, ce_hi;

@@ -499,6 +499,9 @@ rec_canon(uint64_t *w, struct dump_stats *st, struct role_ent *roles,
 	pid_t tid = (pid_t)(uint32_t)w[1];
 
 	st->ds_samples++;
+	if (num > (flags & REC_NATIVE ? AGENT_NATIVE_DEPTH : AGENT_MAX_DEPTH))
+		num = 0; /* cannot be: kept as AsyncGetCallTrace's 0 */
+	w[0] = (uint64_t)(uint32_t)num | (w[0] & ~0xffffffffULL);
 	if (flags & REC_NATIVE) {
 		int role = role_of(tid, roles, nroles);
 
