@@ -88,6 +88,7 @@ struct agent_state {
 	_Atomic uintptr_t as_code_lo, as_code_hi;
 	/* Counted since the last dump (the dump's "#" line). */
 	_Atomic uint64_t as_recovered, as_native;
+	_Atomic uintptr_t as_restorer; /* libc's signal trampoline */
 };
 
 extern struct agent_state agent;

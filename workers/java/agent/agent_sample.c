@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <dirent.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -96,6 +97,50 @@ agent_retry_popped(agct_trace *t, ucontext_t *uc)
 	return num;
 }
 
+/* The thread was stopped inside another signal handler while running
+ * Java code (HotSpot's suspend handler, which JFR's sampler uses, or
+ * another tool's): the kernel's signal frame of that handler lies above
+ * the stack pointer, its return address being libc's signal trampoline
+ * (as_restorer, our own handler's return address) and the context it
+ * interrupted right after it. Walks from that context; 0 if not found. */
+#define AGENT_SIGSCAN_WORDS 1024
+static jint
+agent_retry_sigframe(agct_trace *t, ucontext_t *uc, uint64_t *pc)
+{
+	uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP], w[64];
+	uintptr_t restorer = atomic_load(&agent.as_restorer);
+	greg_t g[NGREG];
+	ucontext_t copy;
+
+	if (restorer == 0)
+		return 0;
+	for (size_t base = 0; base < AGENT_SIGSCAN_WORDS; base += 64) {
+		if (agent_read(sp + 8 * base, w, sizeof(w)) == -1)
+			return 0;
+		for (size_t k = 0; k < 64; k++) {
+			uintptr_t slot = sp + 8 * (base + k);
+
+			if (w[k] != restorer ||
+			    agent_read(
+				slot + 8 +
+				    offsetof(ucontext_t, uc_mcontext.gregs),
+				g, sizeof(g)) == -1)
+				continue;
+			if ((uintptr_t)g[REG_RSP] <= slot ||
+			    (uintptr_t)g[REG_RSP] - slot > (1u << 16) ||
+			    !agent_in_code((uintptr_t)g[REG_RIP]))
+				continue;
+			memcpy(&copy, uc, sizeof(copy));
+			memcpy(copy.uc_mcontext.gregs, g, sizeof(g));
+			agent.as_agct(t, AGENT_MAX_DEPTH, &copy);
+			if (t->num_frames > 0)
+				*pc = (uint64_t)g[REG_RIP];
+			return t->num_frames;
+		}
+	}
+	return 0;
+}
+
 /* Walks the frame-pointer chain from the interrupted context into out
  * (libjvm and libc keep frame pointers); returns the PCs stored. */
 static jint
@@ -117,9 +162,11 @@ agent_walk_native(ucontext_t *uc, uint64_t *out, jint max)
 	return n;
 }
 
-/* The Java stack of a thread with a JNIEnv, recovering what can be. */
+/* The Java stack of a thread with a JNIEnv, recovering what can be;
+ * *pc becomes the PC the stack was walked from, when not uc's. */
 static jint
-agent_walk_java(JNIEnv *env, uint64_t *frames, ucontext_t *uc, uint32_t *flags)
+agent_walk_java(JNIEnv *env, uint64_t *frames, ucontext_t *uc, uint32_t *flags,
+		uint64_t *pc)
 {
 	agct_trace trace;
 
@@ -131,7 +178,11 @@ agent_walk_java(JNIEnv *env, uint64_t *frames, ucontext_t *uc, uint32_t *flags)
 	    agent.as_safe_read) {
 		jint code = trace.num_frames;
 
-		if (agent_retry_popped(&trace, uc) > 0) {
+		trace.num_frames = code;
+		if (!agent_in_code(*pc) &&
+		    agent_retry_sigframe(&trace, uc, pc) > 0) {
+			atomic_fetch_add(&agent.as_recovered, 1);
+		} else if (agent_retry_popped(&trace, uc) > 0) {
 			*flags |= REC_RECOVERED;
 			atomic_fetch_add(&agent.as_recovered, 1);
 		} else {
@@ -150,6 +201,7 @@ agent_record(struct agent_arena *a, void *uc)
 	ucontext_t *ctx = uc;
 	JNIEnv *env = NULL;
 	JavaVM *vm = agent.as_vm;
+	uint64_t pc = (uint64_t)ctx->uc_mcontext.gregs[REG_RIP];
 	uint32_t flags = 0;
 	jint num, code;
 
@@ -168,14 +220,14 @@ agent_record(struct agent_arena *a, void *uc)
 	    env == NULL)
 		num = AGENT_NON_JAVA;
 	else
-		num = agent_walk_java(env, &w[AGENT_REC_HEAD], ctx, &flags);
+		num =
+		    agent_walk_java(env, &w[AGENT_REC_HEAD], ctx, &flags, &pc);
 	code = num > 0 ? 0 : num;
 	/* No Java stack for this thread (a JVM-internal or compiler thread,
-	 * a thread in the VM or in native code, a GC running, a safepoint):
-	 * its native stack, kept under its reason. Java stacks that could
-	 * not be walked (-5, -6) keep where they stopped instead. */
-	if (num <= 0 && num != -5 && num != -6 && num != -1 &&
-	    agent.as_safe_read) {
+	 * a thread in the VM or in native code, a GC running, a safepoint,
+	 * or a Java stack that could not be walked even after the top frame
+	 * was popped): its native stack, kept under its reason. */
+	if (num <= 0 && num != -1 && agent.as_safe_read) {
 		num = agent_walk_native(ctx, &w[AGENT_REC_HEAD],
 					AGENT_NATIVE_DEPTH);
 		flags |= REC_NATIVE;
@@ -189,7 +241,7 @@ agent_record(struct agent_arena *a, void *uc)
 		len = need; /* someone reserved after us: keep the gap */
 	w[1] =
 	    (uint64_t)(uint32_t)syscall(SYS_gettid) | ((uint64_t)flags << 32);
-	w[2] = (uint64_t)ctx->uc_mcontext.gregs[REG_RIP];
+	w[2] = pc;
 	w[0] = (uint64_t)(uint32_t)num | (len << 32);
 }
 
@@ -200,6 +252,11 @@ agent_on_prof(int sig, siginfo_t *si, void *uc)
 
 	(void)sig;
 	(void)si;
+	/* Called through the kernel's signal frame: our return address is
+	 * libc's signal trampoline (see agent_retry_sigframe). */
+	if (atomic_load(&agent.as_restorer) == 0)
+		atomic_store(&agent.as_restorer,
+			     (uintptr_t)__builtin_return_address(0));
 	atomic_fetch_add(&agent_inflight, 1);
 	if (atomic_load(&agent.as_running)) {
 		if (agent_now_ms() - atomic_load(&agent.as_contact_ms) >
