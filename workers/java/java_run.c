@@ -63,12 +63,14 @@ java_cmd(struct java_ctx *c, struct java_jvm *j, const char *cmd,
 	int dump = strcmp(cmd, "dump") == 0;
 	char opts[256];
 
+	/* lines= and threads= only when asked: an agent of an older profd
+	 * still loaded in a JVM (a JVM never unloads one) rejects them. */
 	snprintf(opts, sizeof(opts),
-		 "cmd=%s,token=%s,interval=%llu,mode=%s,timeout=%u,lines=%d,"
-		 "threads=%d",
-		 cmd, j->jj_token, 1000000000ULL / c->jc_frequency,
-		 c->jc_o.jo_cpu ? "cpu" : "itimer", idle, c->jc_o.jo_lines,
-		 c->jc_o.jo_threads);
+		 "cmd=%s,token=%s,interval=%llu,mode=%s,timeout=%u%s%s", cmd,
+		 j->jj_token, 1000000000ULL / c->jc_frequency,
+		 c->jc_o.jo_cpu ? "cpu" : "itimer", idle,
+		 c->jc_o.jo_lines ? ",lines=1" : "",
+		 c->jc_o.jo_threads ? ",threads=1" : "");
 	j->jj_target.jt_agent = c->jc_o.jo_agent;
 	if (jattach_load(&j->jj_target, opts, dump ? j->jj_token : NULL,
 			 (int)c->jc_o.jo_timeout_s * 1000, r) == -1) {
