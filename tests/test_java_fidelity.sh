@@ -38,6 +38,32 @@ profile() {
 	grep 'JVM [0-9]* window' "$T/$name.err" | sed "s/^/$name: /"
 }
 
+# start_fidelity, then profile (same arguments, the JVM's seconds first,
+# "--" between the two lists). Another profd-java on the host (any JVM is
+# its business) may load its agent first, maybe an older one: when the JVM
+# was skipped and another profd-java runs, a new JVM, up to 4 times.
+run_profiled() {
+	rp_home=$1 rp_classes=$2 rp_secs=$3
+	shift 3
+	jflags=""
+	while [ "$1" != -- ]; do jflags="$jflags $1"; shift; done
+	shift
+	for try in 1 2 3 4; do
+		# shellcheck disable=SC2086
+		start_fidelity "$rp_home" "$rp_classes" "$rp_secs" $jflags
+		profile "$@"
+		grep -q 'Profiling skipped\|its agent is older' \
+			"$T/$2.col" "$T/$2.err" || return 0
+		others=$(pgrep -f 'profd-java --supervised' | wc -l)
+		[ "$others" -gt 0 ] || return 0 # ours: the checks will tell
+		echo "try $try: $others other profd-java on this host; JVM $JVM:" \
+			"$(grep -h 'Profiling skipped' "$T/$2.col")"
+		kill "$JVM"
+		wait "$JVM" 2>/dev/null
+	done
+	fail "another profd-java took every JVM of this test"
+}
+
 # Fails unless collapsed file $1 has a line matching the regex $2.
 need() {
 	grep -Eq -- "$2" "$1" || { head -c 3000 "$1"; fail "$3"; }
@@ -51,9 +77,9 @@ check_jdk() {
 
 	# From the JVM's start: the JIT compilers are busy, and the small
 	# heap keeps the GC working. cpu mode gives every thread its timer.
-	start_fidelity "$home" "$T/classes-$v" 60
-	profile 8 "full$v" --java-async-profiler-mode cpu \
-		--java-line-numbers --java-collect-thread-names
+	run_profiled "$home" "$T/classes-$v" 60 -- 8 "full$v" \
+		--java-async-profiler-mode cpu --java-line-numbers \
+		--java-collect-thread-names
 	W='^java;\[fidelity-worker tid=[0-9]+\];'
 	need "$col" "${W}java\.lang\.Thread\.run:[0-9]+_\[[01ji]\];" \
 		"JDK $v: no thread-name root frame with lines"
@@ -104,8 +130,7 @@ check_jdk() {
 	wait "$JVM" 2>/dev/null
 
 	# Not asked: no lines, no thread frames (a fresh JVM and agent).
-	start_fidelity "$home" "$T/classes-$v" 30
-	profile 3 "plain$v"
+	run_profiled "$home" "$T/classes-$v" 30 -- 3 "plain$v"
 	need "$T/plain$v.col" '^java;java\.lang\.Thread\.run_\[[01ji]\];' \
 		"JDK $v: no plain Java stack"
 	! grep -Eq ':[0-9]+_\[|tid=' "$T/plain$v.col" ||
@@ -115,11 +140,49 @@ check_jdk() {
 	wait "$JVM" 2>/dev/null
 
 	# C1 only: compiled frames are _[1].
-	start_fidelity "$home" "$T/classes-$v" 30 -XX:TieredStopAtLevel=1
-	profile 3 "c1$v"
+	run_profiled "$home" "$T/classes-$v" 30 -XX:TieredStopAtLevel=1 -- \
+		3 "c1$v"
 	need "$T/c1$v.col" 'JavaFidelity\.hotLeaf_\[1\] ' "JDK $v: no C1 hotLeaf"
 	! grep -q 'hotLeaf_\[j\] ' "$T/c1$v.col" || fail "JDK $v: hotLeaf as C2 code in a C1-only JVM"
 	pass "JDK $v: C1-compiled frames are _[1]"
+	kill "$JVM"
+	wait "$JVM" 2>/dev/null
+}
+
+# Two copies of the agent in one JVM (two profd versions): the second
+# finds SIGPROF taken and fails, and must leave the first one sampling
+# (its process-wide interval timer and its handler untouched).
+# On JDK 21 and later, -XX:-EnableDynamicAgentLoading (overridden by the
+# + that follows) keeps every profd-java on the host away from this JVM.
+two_agents() {
+	home=$1 v=$2
+	if [ "$v" -ge 21 ]; then
+		start_fidelity "$home" "$T/classes-$v" 30 \
+			-XX:-EnableDynamicAgentLoading -XX:+EnableDynamicAgentLoading
+	else
+		start_fidelity "$home" "$T/classes-$v" 30
+	fi
+	"$home/bin/jcmd" "$JVM" VM.version >/dev/null || fail "jcmd failed"
+	cp "$JAVA_AGENT" "$T/agent-a.so"
+	cp "$JAVA_AGENT" "$T/agent-b.so"
+	chmod 0644 "$T/agent-a.so" "$T/agent-b.so"
+	ta=$(printf 'a%.0s' $(seq 32)) tb=$(printf 'b%.0s' $(seq 32))
+	ra=$(python3 "$top_srcdir/tests/attach_load.py" "$JVM" "$T/agent-a.so" "cmd=start,token=$ta")
+	rb=$(python3 "$top_srcdir/tests/attach_load.py" "$JVM" "$T/agent-b.so" "cmd=start,token=$tb")
+	echo "JDK $v: first agent: $ra; second agent: $rb"
+	case $ra in *"return code: 0"*) ;; *) fail "JDK $v: the first agent did not start: $ra" ;; esac
+	case $rb in *"return code: 4"*) ;; *) fail "JDK $v: the second agent did not find SIGPROF taken: $rb" ;; esac
+	sleep 2
+	rd=$(python3 "$top_srcdir/tests/attach_load.py" "$JVM" "$T/agent-a.so" "cmd=dump,token=$ta")
+	out="/proc/$JVM/root/tmp/.profd-$ta.out"
+	n=$(sed -n 's/^# samples=\([0-9]*\) .*/\1/p' "$out")
+	rm -f "$out"
+	python3 "$top_srcdir/tests/attach_load.py" "$JVM" "$T/agent-a.so" "cmd=stop,token=$ta" >/dev/null
+	echo "JDK $v: the first agent's samples in 2 s after the second failed: ${n:-none} ($rd)"
+	# At 100 Hz over 2 s of a busy JVM: 200 and more. A failed start
+	# that disarmed the process's timer leaves those taken before it.
+	[ "${n:-0}" -ge 100 ] || fail "JDK $v: the failed second agent stopped the first one's sampling"
+	pass "JDK $v: a second agent that cannot start leaves the first sampling"
 	kill "$JVM"
 	wait "$JVM" 2>/dev/null
 }
@@ -129,6 +192,13 @@ for jdk in "$JDK17:17" "$JDK25:25"; do
 	home=${jdk%:*} v=${jdk##*:}
 	[ -x "$home/bin/javac" ] || { echo "JDK $v is not installed: skipped"; continue; }
 	check_jdk "$home" "$v"
+	# Not when another profd-java's agent may join in (a shared host).
+	if [ "$v" -ge 21 ] ||
+		[ "$(pgrep -f 'profd-java --supervised' | wc -l)" -eq 0 ]; then
+		two_agents "$home" "$v"
+	else
+		echo "JDK $v: two agents not tried: another profd-java runs here"
+	fi
 	ran=$((ran + 1))
 done
 [ "$ran" -gt 0 ] || skip "neither JDK 17 nor Temurin 25 is installed"

@@ -38,6 +38,7 @@ struct java_jvm {
 	uint32_t jj_retry_gap;	/* scans between two tries, doubling */
 	uint32_t jj_retry_wait; /* scans left before the next try */
 	char jj_token[JAVA_TOKEN_LEN + 1];
+	int jj_plain; /* an older agent: no lines= or threads= options */
 	struct jattach_target jj_target;
 	int jj_seen; /* found by the last scan */
 };

@@ -300,7 +300,7 @@ static const char *const role_frame[] = {"[JVM thread]",
 
 struct dump_stats {
 	uint64_t ds_samples, ds_java, ds_native, ds_recovered;
-	uint64_t ds_codes[256]; /* errors left as errors, by code + 128 */
+	uint64_t ds_codes[256]; /* samples under an error, by code + 128 */
 };
 
 /* A tid -> role cache for one dump (the names are read from /proc). */
@@ -510,6 +510,8 @@ rec_canon(uint64_t *w, struct dump_stats *st, struct role_ent *roles,
 		    role != ROLE_COMPILER)
 			role = ROLE_REASON;
 		st->ds_native++;
+		if (role == ROLE_REASON)
+			st->ds_codes[(flags & REC_CODE_MASK) & 0xff]++;
 		for (jint i = 0; i < num; i++)
 			w[AGENT_REC_HEAD + i] =
 			    native_start(w[AGENT_REC_HEAD + i]);

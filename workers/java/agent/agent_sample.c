@@ -19,6 +19,7 @@
 
 static _Atomic uint32_t agent_inflight; /* handlers inside now */
 static _Atomic uint32_t agent_adders;	/* agent_timer_add calls inside */
+static int agent_sampling; /* our handler and timers are installed */
 
 int64_t
 agent_now_ms(void)
@@ -443,6 +444,7 @@ agent_sample_start(void)
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGPROF, &sa, NULL);
+	agent_sampling = 1;
 	atomic_store(&agent.as_running, 1);
 	if (agent_timers_start() == -1) {
 		agent_sample_stop();
@@ -455,6 +457,15 @@ void
 agent_sample_stop(void)
 {
 	struct sigaction ign;
+
+	/* A start that failed (SIGPROF taken by another profiler, maybe
+	 * another copy of this agent) touched neither the process's
+	 * interval timer nor the SIGPROF disposition: nothing to undo. */
+	if (!agent_sampling) {
+		agent_arenas_unmap();
+		return;
+	}
+	agent_sampling = 0;
 
 	atomic_store(&agent.as_running, 0);
 	agent_timers_delete();
