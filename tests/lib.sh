@@ -103,7 +103,7 @@ wait_ready() {
 # Shares of JavaBusy's two leaves, nested under their callers through main,
 # in collapsed file $1; sets HOT, COLD and SHARE (percent).
 java_shares() {
-	HOT=$(count_matching "$1" '^java;(.*;)?JavaBusy\.main_\[j\];JavaBusy\.run_\[j\];JavaBusy\.hotCaller_\[j\];JavaBusy\.hotLeaf_\[j\] ')
-	COLD=$(count_matching "$1" '^java;(.*;)?JavaBusy\.main_\[j\];JavaBusy\.run_\[j\];JavaBusy\.coldCaller_\[j\];JavaBusy\.coldLeaf_\[j\] ')
+	HOT=$(count_matching "$1" '^java;(.*;)?JavaBusy\.main_\[[01ji]\];JavaBusy\.run_\[[01ji]\];JavaBusy\.hotCaller_\[[01ji]\];JavaBusy\.hotLeaf_\[[01ji]\] ')
+	COLD=$(count_matching "$1" '^java;(.*;)?JavaBusy\.main_\[[01ji]\];JavaBusy\.run_\[[01ji]\];JavaBusy\.coldCaller_\[[01ji]\];JavaBusy\.coldLeaf_\[[01ji]\] ')
 	SHARE=$(awk -v h="$HOT" -v c="$COLD" 'BEGIN { printf "%d", (h + c) ? 100 * h / (h + c) : 0 }')
 }

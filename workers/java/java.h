@@ -38,6 +38,7 @@ struct java_jvm {
 	uint32_t jj_retry_gap;	/* scans between two tries, doubling */
 	uint32_t jj_retry_wait; /* scans left before the next try */
 	char jj_token[JAVA_TOKEN_LEN + 1];
+	int jj_plain; /* an older agent: no lines= or threads= options */
 	struct jattach_target jj_target;
 	int jj_seen; /* found by the last scan */
 };
@@ -51,6 +52,8 @@ struct java_opts {
 	uint32_t jo_max_procs;	  /* --max-processes-runtime-profiler; 0: all */
 	uint32_t jo_min_duration; /* --min-duration: seconds a JVM has run */
 	const char *jo_agent;	  /* path of libprofd-jvmti.so */
+	int jo_lines;		  /* --java-line-numbers */
+	int jo_threads;		  /* --java-collect-thread-names */
 };
 
 struct java_state {
@@ -95,9 +98,10 @@ uint64_t java_cpu_ticks(pid_t pid);
 
 /* java_stacks.c */
 /* Adds the agent's collapsed output (lines "root;...;leaf count") as
- * stacks of process proc; returns the lines skipped as malformed. */
-size_t java_stacks_add(struct stack_table *t, int proc, const char *out,
-		       size_t len);
+ * stacks of process proc; returns the lines skipped as malformed. The
+ * agent's "# ..." line (the window's counts) is logged, not added. */
+size_t java_stacks_add(struct stack_table *t, int proc, pid_t pid,
+		       const char *out, size_t len);
 /* Adds process j with a single frame "[Profiling TAG: reason]". */
 int java_stacks_reason(struct stack_table *t, const struct java_jvm *j,
 		       const char *tag);

@@ -87,6 +87,8 @@ enum {
 	OPT_SAFEMODE,
 	OPT_TIMEOUT,
 	OPT_AGENT,
+	OPT_LINES,
+	OPT_THREADS,
 };
 
 static const struct option java_longopts[] = {
@@ -96,6 +98,8 @@ static const struct option java_longopts[] = {
     {"java-safemode", no_argument, NULL, OPT_SAFEMODE},
     {"java-jattach-timeout", required_argument, NULL, OPT_TIMEOUT},
     {"java-agent", required_argument, NULL, OPT_AGENT},
+    {"java-line-numbers", no_argument, NULL, OPT_LINES},
+    {"java-collect-thread-names", no_argument, NULL, OPT_THREADS},
     {NULL, 0, NULL, 0},
 };
 
@@ -167,6 +171,12 @@ java_option(struct worker_ctx *ctx, int opt, const char *arg)
 					     "an absolute path");
 		o->jo_agent = arg;
 		return 0;
+	case OPT_LINES:
+		o->jo_lines = 1;
+		return 0;
+	case OPT_THREADS:
+		o->jo_threads = 1;
+		return 0;
 	}
 	return -1;
 }
@@ -229,7 +239,8 @@ static const struct profiler_ops java_ops = {
 	"\n       [--java-mode ap|perfmap|disabled] [--no-java]"
 	"\n       [--java-async-profiler-mode itimer|cpu|auto]"
 	"\n       [--java-safemode] [--java-jattach-timeout SECONDS]"
-	"\n       [--max-processes-runtime-profiler N] [--java-agent FILE]",
+	"\n       [--max-processes-runtime-profiler N] [--java-agent FILE]"
+	"\n       [--java-line-numbers] [--java-collect-thread-names]",
 };
 
 int

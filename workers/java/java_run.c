@@ -61,12 +61,17 @@ java_cmd(struct java_ctx *c, struct java_jvm *j, const char *cmd,
 			    ? c->jc_duration * 3
 			    : JAVA_AGENT_IDLE_S;
 	int dump = strcmp(cmd, "dump") == 0;
+	int lines = c->jc_o.jo_lines && !j->jj_plain;
+	int threads = c->jc_o.jo_threads && !j->jj_plain;
 	char opts[256];
 
+	/* lines= and threads= only when asked: an agent of an older profd
+	 * still loaded in a JVM (a JVM never unloads one) rejects them. */
 	snprintf(opts, sizeof(opts),
-		 "cmd=%s,token=%s,interval=%llu,mode=%s,timeout=%u", cmd,
+		 "cmd=%s,token=%s,interval=%llu,mode=%s,timeout=%u%s%s", cmd,
 		 j->jj_token, 1000000000ULL / c->jc_frequency,
-		 c->jc_o.jo_cpu ? "cpu" : "itimer", idle);
+		 c->jc_o.jo_cpu ? "cpu" : "itimer", idle,
+		 lines ? ",lines=1" : "", threads ? ",threads=1" : "");
 	j->jj_target.jt_agent = c->jc_o.jo_agent;
 	if (jattach_load(&j->jj_target, opts, dump ? j->jj_token : NULL,
 			 (int)c->jc_o.jo_timeout_s * 1000, r) == -1) {
@@ -80,6 +85,16 @@ java_cmd(struct java_ctx *c, struct java_jvm *j, const char *cmd,
 				 "attach timed out after %u s",
 				 c->jc_o.jo_timeout_s);
 		return -1;
+	}
+	if (r->jr_rc == AGENT_BAD_OPTIONS && (lines || threads)) {
+		log_warn("JVM %d: its agent is older and knows neither "
+			 "--java-line-numbers nor --java-collect-thread-names: "
+			 "profiled without them",
+			 (int)j->jj_pid);
+		free(r->jr_out);
+		r->jr_out = NULL;
+		j->jj_plain = 1;
+		return java_cmd(c, j, cmd, r);
 	}
 	if (r->jr_rc != 0) {
 		/* Busy (another owner, until its agent times out), timers,
@@ -409,8 +424,8 @@ java_collect(struct java_ctx *c, struct java_jvm *j, struct stack_table *t)
 	}
 	proc = stacks_proc(t, (uint32_t)j->jj_pid,
 			   stacks_intern_str(t, j->jj_comm), 0, 0);
-	if (proc != -1 &&
-	    (bad = java_stacks_add(t, proc, r.jr_out, r.jr_outlen)) > 0)
+	if (proc != -1 && (bad = java_stacks_add(t, proc, j->jj_pid, r.jr_out,
+						 r.jr_outlen)) > 0)
 		log_warn("JVM %d: %zu malformed lines from the agent",
 			 (int)j->jj_pid, bad);
 	free(r.jr_out);

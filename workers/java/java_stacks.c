@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "java.h"
+#include "log.h"
 #include "util.h"
 
 /* Adds one "root;...;leaf count" line; 0, or -1 when malformed. */
@@ -41,7 +42,8 @@ add_line(struct stack_table *t, int proc, const char *s, size_t len)
 }
 
 size_t
-java_stacks_add(struct stack_table *t, int proc, const char *out, size_t len)
+java_stacks_add(struct stack_table *t, int proc, pid_t pid, const char *out,
+		size_t len)
 {
 	const char *p = out, *end = out + len, *nl;
 	size_t skipped = 0;
@@ -49,7 +51,11 @@ java_stacks_add(struct stack_table *t, int proc, const char *out, size_t len)
 	while (p < end) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			nl = end;
-		if (nl > p && add_line(t, proc, p, (size_t)(nl - p)) == -1)
+		if (nl > p && *p == '#')
+			log_info("JVM %d window: %.*s", (int)pid,
+				 (int)(nl - p - 1 > 300 ? 300 : nl - p - 1),
+				 p + 1);
+		else if (nl > p && add_line(t, proc, p, (size_t)(nl - p)) == -1)
 			skipped++;
 		p = nl + 1;
 	}

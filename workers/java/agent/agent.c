@@ -23,6 +23,8 @@ struct agent_cmd {
 	int64_t ac_interval_ns;
 	int64_t ac_timeout_s;
 	int ac_cpu;
+	int64_t ac_lines;   /* lines=0|1 */
+	int64_t ac_threads; /* threads=0|1 */
 };
 
 static int
@@ -60,6 +62,10 @@ agent_parse_kv(struct agent_cmd *c, const char *k, const char *v)
 		return parse_num(v, 100000, 10000000000LL, &c->ac_interval_ns);
 	if (strcmp(k, "timeout") == 0)
 		return parse_num(v, 1, 86400, &c->ac_timeout_s);
+	if (strcmp(k, "lines") == 0)
+		return parse_num(v, 0, 1, &c->ac_lines);
+	if (strcmp(k, "threads") == 0)
+		return parse_num(v, 0, 1, &c->ac_threads);
 	if (strcmp(k, "mode") == 0) {
 		c->ac_cpu = strcmp(v, "cpu") == 0;
 		return c->ac_cpu || strcmp(v, "itimer") == 0 ? 0 : -1;
@@ -67,7 +73,8 @@ agent_parse_kv(struct agent_cmd *c, const char *k, const char *v)
 	return -1;
 }
 
-/* "cmd=start,token=HEX,interval=NS,mode=itimer|cpu,timeout=S". */
+/* "cmd=start,token=HEX,interval=NS,mode=itimer|cpu,timeout=S,lines=0|1,
+ * threads=0|1". */
 static int
 agent_parse(const char *opts, struct agent_cmd *c)
 {
@@ -122,10 +129,9 @@ on_class_prepare(jvmtiEnv *j, JNIEnv *env, jthread t, jclass k)
 static void JNICALL
 on_thread_start(jvmtiEnv *j, JNIEnv *env, jthread t)
 {
-	(void)j;
-	(void)env;
-	(void)t;
 	agent_timer_add((pid_t)syscall(SYS_gettid));
+	if (agent.as_threads)
+		agent_threads_started(j, env, t);
 }
 
 static void
@@ -156,6 +162,18 @@ find_agct(void)
 	return (agct_fn)f;
 }
 
+/* Native walks and recovery read memory through agent_read: on only if
+ * process_vm_readv works here (a container's seccomp may refuse it). */
+static void
+agent_probe_read(void)
+{
+	uint64_t probe = 0x70726f6664ULL, copy = 0;
+
+	agent.as_safe_read =
+	    agent_read((uintptr_t)&probe, &copy, sizeof(copy)) == 0 &&
+	    copy == probe;
+}
+
 static int
 jvmti_setup(jvmtiEnv *j)
 {
@@ -173,6 +191,9 @@ jvmti_setup(jvmtiEnv *j)
 	cb.ClassLoad = on_class_load;
 	cb.ClassPrepare = on_class_prepare;
 	cb.ThreadStart = on_thread_start;
+	cb.CompiledMethodLoad = agent_on_compiled_load;
+	cb.CompiledMethodUnload = agent_on_compiled_unload;
+	cb.DynamicCodeGenerated = agent_on_dynamic_code;
 	if ((*j)->SetEventCallbacks(j, &cb, sizeof(cb)) != JVMTI_ERROR_NONE)
 		return -1;
 	if ((*j)->SetEventNotificationMode(j, JVMTI_ENABLE,
@@ -180,7 +201,7 @@ jvmti_setup(jvmtiEnv *j)
 	    (*j)->SetEventNotificationMode(j, JVMTI_ENABLE,
 					   JVMTI_EVENT_CLASS_PREPARE, NULL))
 		return -1;
-	if (agent.as_cpu_mode &&
+	if ((agent.as_cpu_mode || agent.as_threads) &&
 	    (*j)->SetEventNotificationMode(j, JVMTI_ENABLE,
 					   JVMTI_EVENT_THREAD_START, NULL))
 		return -1;
@@ -202,9 +223,12 @@ agent_stop(void)
 					       JVMTI_EVENT_CLASS_PREPARE, NULL);
 		(*j)->SetEventNotificationMode(j, JVMTI_DISABLE,
 					       JVMTI_EVENT_CLASS_LOAD, NULL);
+		agent_code_stop(j);
 		agent_names_free();
+		agent_threads_free();
 		(*j)->DisposeEnvironment(j);
 	}
+	agent_syms_free();
 	agent.as_jvmti = NULL;
 	agent.as_started = 0;
 	memset(agent.as_token, 0, sizeof(agent.as_token));
@@ -225,6 +249,8 @@ agent_start(JavaVM *vm, const struct agent_cmd *c)
 	agent.as_cpu_mode = c->ac_cpu;
 	agent.as_interval_ns = c->ac_interval_ns;
 	agent.as_timeout_ms = c->ac_timeout_s * 1000;
+	agent.as_lines = (int)c->ac_lines;
+	agent.as_threads = (int)c->ac_threads;
 	agent.as_started = 1;
 	memcpy(agent.as_token, c->ac_token, sizeof(agent.as_token));
 	if (jvmti_setup(agent.as_jvmti) == -1) {
@@ -233,6 +259,11 @@ agent_start(JavaVM *vm, const struct agent_cmd *c)
 	}
 	(*vm)->GetEnv(vm, (void **)&env, JNI_VERSION_1_6);
 	prepare_loaded(agent.as_jvmti, env);
+	agent_probe_read();
+	/* Without a code map, stacks lose their frame types and the
+	 * recovery of unwalkable tops; sampling goes on. */
+	agent_code_start(agent.as_jvmti);
+	agent_syms_load();
 	if ((rv = agent_sample_start()) != AGENT_OK)
 		agent_stop();
 	return rv;

@@ -1,22 +1,25 @@
 /* The SIGPROF handler, its timers and the two sample arenas. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <dirent.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <ucontext.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "agent.h"
 
-#define AGENT_NON_JAVA	   (-100) /* pseudo error: no JNIEnv on this thread */
 #define AGENT_SWAP_WAIT_MS 1000
 
 static _Atomic uint32_t agent_inflight; /* handlers inside now */
 static _Atomic uint32_t agent_adders;	/* agent_timer_add calls inside */
+static int agent_sampling; /* our handler and timers are installed */
 
 int64_t
 agent_now_ms(void)
@@ -45,16 +48,163 @@ agent_timers_disarm(void)
 				NULL);
 }
 
+/* The code cache holds pc: a fixed-up context is only handed to
+ * AsyncGetCallTrace with a PC there (anything else may crash it). */
+static int
+agent_in_code(uintptr_t pc)
+{
+	return pc >= atomic_load(&agent.as_code_lo) &&
+	       pc < atomic_load(&agent.as_code_hi);
+}
+
+/* AsyncGetCallTrace could not walk from the top frame (a v/itable or
+ * other stub without a frame, a method's prologue or epilogue, code
+ * that unwinds an exception): pops the top frame and asks again. The
+ * return address is looked for in the AGENT_POP_WORDS words on top of
+ * the stack (a frameless stub: the first; a prologue or epilogue: after
+ * the saved frame pointer and a small frame), then through the frame
+ * pointer; only PCs inside the code cache are tried. The context is
+ * restored before returning. */
+#define AGENT_POP_WORDS 16
+static jint
+agent_retry_popped(agct_trace *t, ucontext_t *uc)
+{
+	greg_t *r = uc->uc_mcontext.gregs;
+	greg_t pc = r[REG_RIP], sp = r[REG_RSP], fp = r[REG_RBP];
+	uintptr_t top[AGENT_POP_WORDS], w[2];
+	jint num = t->num_frames;
+
+	if (agent_read((uintptr_t)sp, top, sizeof(top)) == 0)
+		for (int k = 0; k < AGENT_POP_WORDS && num <= 0; k++) {
+			if (!agent_in_code(top[k]))
+				continue;
+			r[REG_RIP] = (greg_t)top[k];
+			r[REG_RSP] = sp + 8 * (k + 1);
+			agent.as_agct(t, AGENT_MAX_DEPTH, uc);
+			num = t->num_frames;
+		}
+	if (num <= 0 && (uintptr_t)fp > (uintptr_t)sp &&
+	    (uintptr_t)fp - (uintptr_t)sp < (1u << 20) &&
+	    agent_read((uintptr_t)fp, w, 16) == 0 && agent_in_code(w[1])) {
+		r[REG_RIP] = (greg_t)w[1];
+		r[REG_RSP] = fp + 16;
+		r[REG_RBP] = (greg_t)w[0];
+		agent.as_agct(t, AGENT_MAX_DEPTH, uc);
+		num = t->num_frames;
+	}
+	r[REG_RIP] = pc;
+	r[REG_RSP] = sp;
+	r[REG_RBP] = fp;
+	return num;
+}
+
+/* The thread was stopped inside another signal handler while running
+ * Java code (HotSpot's suspend handler, which JFR's sampler uses, or
+ * another tool's): the kernel's signal frame of that handler lies above
+ * the stack pointer, its return address being libc's signal trampoline
+ * (as_restorer, our own handler's return address) and the context it
+ * interrupted right after it. Walks from that context; 0 if not found. */
+#define AGENT_SIGSCAN_WORDS 1024
+static jint
+agent_retry_sigframe(agct_trace *t, ucontext_t *uc, uint64_t *pc)
+{
+	uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP], w[64];
+	uintptr_t restorer = atomic_load(&agent.as_restorer);
+	greg_t g[NGREG];
+	ucontext_t copy;
+
+	if (restorer == 0)
+		return 0;
+	for (size_t base = 0; base < AGENT_SIGSCAN_WORDS; base += 64) {
+		if (agent_read(sp + 8 * base, w, sizeof(w)) == -1)
+			return 0;
+		for (size_t k = 0; k < 64; k++) {
+			uintptr_t slot = sp + 8 * (base + k);
+
+			if (w[k] != restorer ||
+			    agent_read(
+				slot + 8 +
+				    offsetof(ucontext_t, uc_mcontext.gregs),
+				g, sizeof(g)) == -1)
+				continue;
+			if ((uintptr_t)g[REG_RSP] <= slot ||
+			    (uintptr_t)g[REG_RSP] - slot > (1u << 16) ||
+			    !agent_in_code((uintptr_t)g[REG_RIP]))
+				continue;
+			memcpy(&copy, uc, sizeof(copy));
+			memcpy(copy.uc_mcontext.gregs, g, sizeof(g));
+			agent.as_agct(t, AGENT_MAX_DEPTH, &copy);
+			if (t->num_frames > 0)
+				*pc = (uint64_t)g[REG_RIP];
+			return t->num_frames;
+		}
+	}
+	return 0;
+}
+
+/* Walks the frame-pointer chain from the interrupted context into out
+ * (libjvm and libc keep frame pointers); returns the PCs stored. */
+static jint
+agent_walk_native(ucontext_t *uc, uint64_t *out, jint max)
+{
+	greg_t *r = uc->uc_mcontext.gregs;
+	uintptr_t fp = (uintptr_t)r[REG_RBP], sp = (uintptr_t)r[REG_RSP];
+	uintptr_t w[2];
+	jint n = 0;
+
+	out[n++] = (uint64_t)r[REG_RIP];
+	while (n < max && fp > sp && fp - sp < (8u << 20) && (fp & 7) == 0 &&
+	       agent_read(fp, w, 16) == 0 && w[1] != 0) {
+		out[n++] = w[1];
+		if (w[0] <= fp)
+			break;
+		fp = w[0];
+	}
+	return n;
+}
+
+/* The Java stack of a thread with a JNIEnv, recovering what can be;
+ * *pc becomes the PC the stack was walked from, when not uc's. */
+static jint
+agent_walk_java(JNIEnv *env, uint64_t *frames, ucontext_t *uc, uint32_t *flags,
+		uint64_t *pc)
+{
+	agct_trace trace;
+
+	trace.env_id = env;
+	trace.num_frames = 0;
+	trace.frames = (agct_frame *)frames;
+	agent.as_agct(&trace, AGENT_MAX_DEPTH, uc);
+	if ((trace.num_frames == -5 || trace.num_frames == -6) &&
+	    agent.as_safe_read) {
+		jint code = trace.num_frames;
+
+		trace.num_frames = code;
+		if (!agent_in_code(*pc) &&
+		    agent_retry_sigframe(&trace, uc, pc) > 0) {
+			atomic_fetch_add(&agent.as_recovered, 1);
+		} else if (agent_retry_popped(&trace, uc) > 0) {
+			*flags |= REC_RECOVERED;
+			atomic_fetch_add(&agent.as_recovered, 1);
+		} else {
+			trace.num_frames = code;
+		}
+	}
+	return trace.num_frames;
+}
+
 /* Takes one sample of the interrupted thread into arena a. */
 static void
 agent_record(struct agent_arena *a, void *uc)
 {
-	const uint64_t need = 1 + 2 * (uint64_t)AGENT_MAX_DEPTH;
-	uint64_t start, len, want;
-	agct_trace trace;
+	const uint64_t need = AGENT_REC_HEAD + 2 * (uint64_t)AGENT_MAX_DEPTH;
+	uint64_t start, len, want, *w;
+	ucontext_t *ctx = uc;
 	JNIEnv *env = NULL;
 	JavaVM *vm = agent.as_vm;
-	jint num;
+	uint64_t pc = (uint64_t)ctx->uc_mcontext.gregs[REG_RIP];
+	uint32_t flags = 0;
+	jint num, code;
 
 	start = atomic_fetch_add(&a->aa_used, need);
 	if (start + need > AGENT_ARENA_WORDS) {
@@ -63,24 +213,37 @@ agent_record(struct agent_arena *a, void *uc)
 		atomic_fetch_add(&agent.as_dropped, 1);
 		return;
 	}
+	w = &a->aa_words[start];
 	/* jni_GetEnv with a JNI version only reads the current thread's
-	 * pointer: no allocation, no lock. Threads running before the
-	 * attach have had no ThreadStart event to record it. */
+	 * pointer: no allocation, no lock. JVM-internal threads (GC, VM
+	 * thread) have none. */
 	if ((*vm)->GetEnv(vm, (void **)&env, JNI_VERSION_1_6) != JNI_OK ||
-	    env == NULL) {
+	    env == NULL)
 		num = AGENT_NON_JAVA;
-	} else {
-		trace.env_id = env;
-		trace.num_frames = 0;
-		trace.frames = (agct_frame *)&a->aa_words[start + 1];
-		agent.as_agct(&trace, AGENT_MAX_DEPTH, uc);
-		num = trace.num_frames;
+	else
+		num =
+		    agent_walk_java(env, &w[AGENT_REC_HEAD], ctx, &flags, &pc);
+	code = num > 0 ? 0 : num;
+	/* No Java stack for this thread (a JVM-internal or compiler thread,
+	 * a thread in the VM or in native code, a GC running, a safepoint,
+	 * or a Java stack that could not be walked even after the top frame
+	 * was popped): its native stack, kept under its reason. */
+	if (num <= 0 && num != -1 && agent.as_safe_read) {
+		num = agent_walk_native(ctx, &w[AGENT_REC_HEAD],
+					AGENT_NATIVE_DEPTH);
+		flags |= REC_NATIVE;
+		atomic_fetch_add(&agent.as_native, 1);
 	}
-	len = 1 + (num > 0 ? 2 * (uint64_t)num : 0);
+	flags |= (uint32_t)(code + 128) & REC_CODE_MASK;
+	len = AGENT_REC_HEAD +
+	      (num > 0 ? (flags & REC_NATIVE ? 1 : 2) * (uint64_t)num : 0);
 	want = start + need;
 	if (!atomic_compare_exchange_strong(&a->aa_used, &want, start + len))
 		len = need; /* someone reserved after us: keep the gap */
-	a->aa_words[start] = (uint64_t)(uint32_t)num | (len << 32);
+	w[1] =
+	    (uint64_t)(uint32_t)syscall(SYS_gettid) | ((uint64_t)flags << 32);
+	w[2] = pc;
+	w[0] = (uint64_t)(uint32_t)num | (len << 32);
 }
 
 static void
@@ -90,6 +253,11 @@ agent_on_prof(int sig, siginfo_t *si, void *uc)
 
 	(void)sig;
 	(void)si;
+	/* Called through the kernel's signal frame: our return address is
+	 * libc's signal trampoline (see agent_retry_sigframe). */
+	if (atomic_load(&agent.as_restorer) == 0)
+		atomic_store(&agent.as_restorer,
+			     (uintptr_t)__builtin_return_address(0));
 	atomic_fetch_add(&agent_inflight, 1);
 	if (atomic_load(&agent.as_running)) {
 		if (agent_now_ms() - atomic_load(&agent.as_contact_ms) >
@@ -276,6 +444,7 @@ agent_sample_start(void)
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGPROF, &sa, NULL);
+	agent_sampling = 1;
 	atomic_store(&agent.as_running, 1);
 	if (agent_timers_start() == -1) {
 		agent_sample_stop();
@@ -288,6 +457,15 @@ void
 agent_sample_stop(void)
 {
 	struct sigaction ign;
+
+	/* A start that failed (SIGPROF taken by another profiler, maybe
+	 * another copy of this agent) touched neither the process's
+	 * interval timer nor the SIGPROF disposition: nothing to undo. */
+	if (!agent_sampling) {
+		agent_arenas_unmap();
+		return;
+	}
+	agent_sampling = 0;
 
 	atomic_store(&agent.as_running, 0);
 	agent_timers_delete();

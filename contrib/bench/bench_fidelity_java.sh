@@ -1,0 +1,166 @@
+# Java fidelity (issue 18): profd-java beside JFR on a real program nobody
+# here wrote, the JDK's javac compiling java.util of openjdk-17-source
+# (Debian's package; n/a without it) in a loop in one JVM, on JDK 17 and
+# Temurin 25 (n/a when absent). JFR (settings=profile, jdk.ExecutionSample
+# every 10 ms) and profd-java at 100 Hz sample the same JVM over the same
+# window from its start; an identical run with JFR alone follows, for JFR
+# against itself. Printed per JDK: samples each, the overlap of the ten
+# leaf methods with the most samples, the largest difference of a leaf's
+# share among them, and profd's error/unknown shares.
+# Environment: BENCH_FIDELITY_S (window, default 60).
+. "$(dirname "$0")/lib.sh"
+
+SECS=${BENCH_FIDELITY_S:-60}
+SRCZIP=/usr/lib/jvm/java-17-openjdk-amd64/lib/src.zip
+JDKS="/usr/lib/jvm/java-17-openjdk-amd64:17 /usr/lib/jvm/temurin-25-jdk-amd64:25"
+JAVA_WORKER="$top_builddir/workers/java/profd-java"
+JAVA_AGENT="$top_builddir/workers/java/libprofd-jvmti.so"
+
+na_all() {
+	for jdk in $JDKS; do
+		v=${jdk##*:}
+		bench_na "Java $v fidelity: leaf top-10 overlap with JFR" ">= 8/10" "$1"
+	done
+	exit 0
+}
+[ "$(id -u)" = 0 ] || na_all "needs root"
+[ -x "$JAVA_WORKER" ] || na_all "profd-java is not built"
+[ -f "$SRCZIP" ] && command -v unzip >/dev/null 2>&1 ||
+	na_all "openjdk-17-source (or unzip) is not installed"
+
+mkdir -p "$B/src"
+unzip -q "$SRCZIP" 'java.base/java/util/*' -d "$B/src" ||
+	na_all "cannot unpack $SRCZIP"
+find "$B/src/java.base/java/util" -maxdepth 1 -name '*.java' >"$B/files"
+
+# JFR's leaves: the first frame of each jdk.ExecutionSample's stack, as
+# "package.Class.method" (hidden classes' per-run parts cut as profd does).
+jfr_leaves() {
+	"$1/bin/jfr" print --events jdk.ExecutionSample "$2" | awk '
+		/stackTrace = \[/ { getline; s = $0; sub(/^[ \t]*/, "", s)
+			sub(/\(.*$/, "", s); sub(/[ \t].*$/, "", s)
+			gsub(/\$\$Lambda(\$[0-9]+)?([.\/+]0x[0-9a-f]+)?/, "$$Lambda", s)
+			print s }' | sort | uniq -c | awk '{ print $2, $1 }'
+}
+
+# profd's leaves: the last Java frame of each Java stack (a stub popped
+# on top is skipped), without its type and line.
+profd_leaves() {
+	awk '{ n = $NF; st = $0; sub(/ [0-9]+$/, "", st)
+		k = split(st, f, ";")
+		if (k < 2 || f[2] ~ /^\[/) next
+		for (i = k; i > 1 && f[i] ~ /^\[/; i--) ;
+		s = f[i]; sub(/_\[[01ji]\]$/, "", s); sub(/:[0-9]+$/, "", s)
+		c[s] += n }
+		END { for (s in c) print s, c[s] }' "$1"
+}
+
+# compare A B: "overlap maxdiff" of the top-10 leaves of two leaf files.
+compare() {
+	awk 'FNR == 1 { fi++ }
+		{ cnt[fi, $1] = $2; tot[fi] += $2; names[$1] = 1 }
+		END {
+			for (f = 1; f <= 2; f++) {
+				n = 0
+				for (s in names) if ((f, s) in cnt) { k[++n] = s }
+				# top 10 by count (selection; the lists are short)
+				for (i = 1; i <= 10 && i <= n; i++) {
+					b = i
+					for (j = i + 1; j <= n; j++)
+						if (cnt[f, k[j]] > cnt[f, k[b]]) b = j
+					t = k[i]; k[i] = k[b]; k[b] = t
+					top[f, k[i]] = 1; un[k[i]] = 1
+				}
+				delete k
+			}
+			ov = 0; md = 0
+			for (s in un) {
+				if ((1, s) in top && (2, s) in top) ov++
+				d = 100 * (cnt[1, s] / tot[1] - cnt[2, s] / tot[2])
+				if (d < 0) d = -d
+				if (d > md) md = d
+			}
+			printf "%d %.1f\n", ov, md
+		}' "$1" "$2"
+}
+
+# run_jvm JDK_HOME V NAME: starts JavacLoop, waits for it; sets JVM.
+run_jvm() {
+	flags=""
+	[ "$2" -ge 21 ] && flags=-XX:+EnableDynamicAgentLoading
+	# shellcheck disable=SC2086
+	"$1/bin/java" $flags -cp "$B/drv$2" JavacLoop $((SECS + 60)) \
+		"$B/src/java.base" "$B/out$2" "$B/files" >"$B/$3.out" 2>&1 &
+	JVM=$!
+	bench_track "$JVM"
+	for _ in $(seq 300); do
+		grep -q ready "$B/$3.out" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Both sample from the JVM's start: profd-java attaches at once (a JVM
+# left alone for long may be taken by another profd on the host), and
+# JFR starts with it, so that both see the same warm-up and steady state.
+fidelity() {
+	home=$1 v=$2
+	F="Java $v fidelity"
+	[ -x "$home/bin/jcmd" ] || { bench_na "$F: leaf top-10 overlap with JFR" ">= 8/10" "JDK $v is not installed"; return; }
+	mkdir -p "$B/drv$v" "$B/out$v"
+	chmod 0755 "$B" "$B/drv$v"
+	"$home/bin/javac" -d "$B/drv$v" "$top_srcdir/contrib/bench/JavacLoop.java" ||
+		{ bench_na "$F: leaf top-10 overlap with JFR" ">= 8/10" "javac failed"; return; }
+	say "JDK $v: javac in a loop, ${SECS} s: profd-java with JFR, then JFR alone"
+	run_jvm "$home" "$v" "jvm$v" || { bench_na "$F: leaf top-10 overlap with JFR" ">= 8/10" "the JVM did not start"; return; }
+	"$home/bin/jcmd" "$JVM" JFR.start name=fid settings=profile \
+		filename="$B/a$v.jfr" >/dev/null &
+	jcmd=$!
+	"$JAVA_WORKER" --pid "$JVM" -d "$SECS" -f 100 -v \
+		--java-agent "$JAVA_AGENT" >"$B/p$v.col" 2>"$B/p$v.err"
+	wait "$jcmd"
+	"$home/bin/jcmd" "$JVM" JFR.stop name=fid >/dev/null
+	kill "$JVM"
+	wait "$JVM" 2>/dev/null
+	# The same run again, JFR alone: JFR against itself.
+	run_jvm "$home" "$v" "jvm${v}b" || { bench_na "$F: leaf top-10 overlap with JFR" ">= 8/10" "the JVM did not start"; return; }
+	"$home/bin/jcmd" "$JVM" JFR.start name=fid settings=profile \
+		filename="$B/b$v.jfr" >/dev/null
+	sleep "$SECS"
+	"$home/bin/jcmd" "$JVM" JFR.stop name=fid >/dev/null
+	kill "$JVM"
+	wait "$JVM" 2>/dev/null
+	if ! grep -q 'window' "$B/p$v.err"; then
+		cat "$B/p$v.err" >&2
+		bench_na "$F: leaf top-10 overlap with JFR" ">= 8/10" "profd-java did not profile the JVM (see above)"
+		return
+	fi
+
+	jfr_leaves "$home" "$B/a$v.jfr" >"$B/ja$v"
+	jfr_leaves "$home" "$B/b$v.jfr" >"$B/jb$v"
+	profd_leaves "$B/p$v.col" >"$B/pl$v"
+	js=$(awk '{ s += $2 } END { print s + 0 }' "$B/ja$v")
+	ps=$(awk '{ s += $2 } END { print s + 0 }' "$B/pl$v")
+	all=$(awk '{ s += $NF } END { print s + 0 }' "$B/p$v.col")
+	err=$(grep '\[error ' "$B/p$v.col" | awk '{ s += $NF } END { print s + 0 }')
+	unk=$(grep -E '^[^;]*;\[error (unknown|not walkable) Java\]' "$B/p$v.col" | awk '{ s += $NF } END { print s + 0 }')
+	ush=$(awk -v u="$unk" -v t="$((ps + unk))" 'BEGIN { printf "%.1f", t ? 100 * u / t : 0 }')
+	read -r ov md <<<"$(compare "$B/pl$v" "$B/ja$v")"
+	read -r jov jmd <<<"$(compare "$B/jb$v" "$B/ja$v")"
+	grep 'window' "$B/p$v.err" | sed 's/^/  /' >&2
+	say "JDK $v: profd leaves:"; sort -k2 -nr "$B/pl$v" | head -10 | sed 's/^/    /' >&2
+	say "JDK $v: JFR leaves:"; sort -k2 -nr "$B/ja$v" | head -10 | sed 's/^/    /' >&2
+	bench_result "$F: samples, profd-java / JFR" "$ps / $js" "" "-" "-"
+	bench_result "$F: leaf top-10 overlap with JFR" "$ov/10" "" ">= 8/10 (JFR/JFR: $jov/10)" \
+		"$([ "$ov" -ge 8 ] && echo pass || echo miss)"
+	bench_result "$F: largest leaf share difference" "$md" "points" "<= 3 (JFR/JFR: $jmd)" \
+		"$(bench_le "$md" 3)"
+	bench_result "$F: [error unknown|not walkable Java] share of Java samples" \
+		"$ush" "%" "<= 5 %" "$(bench_le "$ush" 5)"
+	bench_result "$F: [error ...] share of all samples" \
+		"$(awk -v e="$err" -v t="$all" 'BEGIN { printf "%.1f", t ? 100 * e / t : 0 }')" "%" "-" "-"
+}
+
+for jdk in $JDKS; do
+	fidelity "${jdk%:*}" "${jdk##*:}"
+done
