@@ -50,6 +50,17 @@ pass "Java stacks replace perf's for the JVM, scaled to perf's count"
 [ "$(sigcgt)" = "$s0" ] || fail "SIGPROF still caught after profd stopped"
 kill -0 "$jvm" || fail "the JVM died"
 
+# gProfiler's Java detail flags reach profd-java: line numbers and the
+# thread's name as the stack's root, only when asked (above: neither).
+grep -qE ':[0-9]+_\[[j01i]\]' "$java_lines" && fail "line numbers without asking"
+run_profd detail --java-line-numbers line-of-function --java-collect-thread-names
+grep -E '^[^;]*;[^;]*;java;' "$COL" >"$T/detail.lines" || fail "detail: no stacks"
+grep -qE 'hotLeaf:[0-9]+_\[[j01i]\]' "$T/detail.lines" ||
+	{ head -3 "$T/detail.lines"; fail "--java-line-numbers: no line numbers"; }
+grep -qE ';\[[^];]* tid=[0-9]+\];' "$T/detail.lines" ||
+	{ head -3 "$T/detail.lines"; fail "--java-collect-thread-names: no thread name"; }
+pass "--java-line-numbers and --java-collect-thread-names reach profd-java"
+
 run_profd nojava --no-java
 grep -E '^[^;]*;[^;]*;java;' "$COL" | grep -q '_\[j\]' &&
 	fail "--no-java: Java agent stacks in the profile"
