@@ -7,34 +7,25 @@
 #include "optdefs.h"
 #include "util.h"
 
-#define OD_ROW(kind, name, sh, stem, cfg, min, max, words, workers)            \
-	{kind,                                                                 \
-	 name,                                                                 \
-	 sh,                                                                   \
-	 offsetof(Profd__Configure, cfg),                                      \
-	 offsetof(struct worker_opts, wo_##stem),                              \
-	 sizeof(((struct worker_opts *)0)->wo_##stem),                         \
-	 min,                                                                  \
-	 max,                                                                  \
-	 words,                                                                \
-	 workers},
+#define OD_MSG	       Profd__Configure
+#define OD_HOLDER      struct worker_opts
+#define OD_FIELD(stem) wo_##stem
 
-const struct optdef optdefs[] = {
-    PROFD_CONFIGURE_OPTIONS(OD_ROW){0, NULL, 0, 0, 0, 0, 0, 0, NULL, 0},
-};
+const struct optdef optdefs_common[] = {PROFD_COMMON_OPTIONS(OPTDEF_ROW)
+					    OPTDEF_END};
 
 const struct optdef *
-optdef_find(const char *name)
+optdef_find(const struct optdef *rows, const char *name)
 {
-	for (const struct optdef *d = optdefs; d->od_name != NULL; d++)
+	for (const struct optdef *d = rows; d->od_name != NULL; d++)
 		if (strcmp(d->od_name, name) == 0)
 			return d;
 	return NULL;
 }
 
 /* Whether word is one of the '|'-separated words. */
-static int
-od_word_ok(const char *words, const char *word)
+int
+optdef_word_ok(const char *words, const char *word)
 {
 	size_t len = strlen(word);
 	const char *p = words;
@@ -97,8 +88,8 @@ optdef_check(const struct optdef *d, const char *arg, char *want,
 			 d->od_max);
 		return -1;
 	case OD_WORD:
-		if (d->od_words != NULL ? od_word_ok(d->od_words, arg)
-					: od_chars_ok(arg, d->od_wo_len))
+		if (d->od_words != NULL ? optdef_word_ok(d->od_words, arg)
+					: od_chars_ok(arg, d->od_len))
 			return 0;
 		if (d->od_words != NULL)
 			od_want_words(d->od_words, want, wantlen);
@@ -110,11 +101,11 @@ optdef_check(const struct optdef *d, const char *arg, char *want,
 	return -1;
 }
 
-/* Checks one field of a Configure message. */
+/* Checks one field of a message. */
 static int
-od_check_field(const struct optdef *d, const Profd__Configure *m)
+od_check_field(const struct optdef *d, const void *msg)
 {
-	const char *p = (const char *)m + d->od_cfg;
+	const char *p = (const char *)msg + d->od_msg;
 	uint32_t v;
 	char *s;
 
@@ -132,17 +123,17 @@ od_check_field(const struct optdef *d, const Profd__Configure *m)
 		if (s == NULL)
 			return -1;
 		if (d->od_words != NULL)
-			return od_word_ok(d->od_words, s) ? 0 : -1;
-		return s[0] == '\0' || od_chars_ok(s, d->od_wo_len) ? 0 : -1;
+			return optdef_word_ok(d->od_words, s) ? 0 : -1;
+		return s[0] == '\0' || od_chars_ok(s, d->od_len) ? 0 : -1;
 	}
 	return -1;
 }
 
 int
-optdef_check_configure(const Profd__Configure *m, const char **bad)
+optdef_check_msg(const struct optdef *rows, const void *msg, const char **bad)
 {
-	for (const struct optdef *d = optdefs; d->od_name != NULL; d++) {
-		if (od_check_field(d, m) == -1) {
+	for (const struct optdef *d = rows; d->od_name != NULL; d++) {
+		if (od_check_field(d, msg) == -1) {
 			*bad = d->od_name;
 			return -1;
 		}
@@ -151,11 +142,11 @@ optdef_check_configure(const Profd__Configure *m, const char **bad)
 }
 
 void
-optdef_apply(const Profd__Configure *m, struct worker_opts *o)
+optdef_apply(const struct optdef *rows, const void *msg, void *holder)
 {
-	for (const struct optdef *d = optdefs; d->od_name != NULL; d++) {
-		const char *src = (const char *)m + d->od_cfg;
-		char *dst = (char *)o + d->od_wo;
+	for (const struct optdef *d = rows; d->od_name != NULL; d++) {
+		const char *src = (const char *)msg + d->od_msg;
+		char *dst = (char *)holder + d->od_dst;
 		protobuf_c_boolean b;
 		uint32_t v;
 		char *s;
@@ -173,16 +164,41 @@ optdef_apply(const Profd__Configure *m, struct worker_opts *o)
 			break;
 		case OD_WORD:
 			memcpy(&s, src, sizeof(s));
-			snprintf(dst, d->od_wo_len, "%s", s);
+			snprintf(dst, d->od_len, "%s", s);
 			break;
 		}
 	}
 }
 
 void
-optdef_set(const struct optdef *d, struct worker_opts *o, const char *arg)
+optdef_fill(const struct optdef *rows, const void *holder, void *msg)
 {
-	char *dst = (char *)o + d->od_wo;
+	for (const struct optdef *d = rows; d->od_name != NULL; d++) {
+		const char *src = (const char *)holder + d->od_dst;
+		char *dst = (char *)msg + d->od_msg, *str;
+		protobuf_c_boolean b;
+
+		switch (d->od_kind) {
+		case OD_FLAG:
+			b = *(const int *)(const void *)src != 0;
+			memcpy(dst, &b, sizeof(b));
+			break;
+		case OD_NUM:
+		case OD_NUM0:
+			memcpy(dst, src, sizeof(uint32_t));
+			break;
+		case OD_WORD:
+			str = (char *)src;
+			memcpy(dst, &str, sizeof(str));
+			break;
+		}
+	}
+}
+
+void
+optdef_set(const struct optdef *d, void *holder, const char *arg)
+{
+	char *dst = (char *)holder + d->od_dst;
 	uint64_t v = 0;
 
 	switch (d->od_kind) {
@@ -195,7 +211,7 @@ optdef_set(const struct optdef *d, struct worker_opts *o, const char *arg)
 		*(uint32_t *)(void *)dst = (uint32_t)v;
 		break;
 	case OD_WORD:
-		snprintf(dst, d->od_wo_len, "%s", arg);
+		snprintf(dst, d->od_len, "%s", arg);
 		break;
 	}
 }

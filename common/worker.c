@@ -83,7 +83,8 @@ static const struct option common_longopts[] = {
 
 #define NCOMMON	    (sizeof(common_longopts) / sizeof(common_longopts[0]))
 #define MAXOPTS	    96
-#define OPT_OPTDEFS 4000 /* + the row of optdefs.h */
+#define OPT_OPTDEFS 4000 /* + the row of optdefs_common */
+#define OPT_ROWS    5000 /* + the row of the worker's own part */
 
 static void
 worker_usage(const struct profiler_ops *ops, FILE *f)
@@ -96,6 +97,22 @@ worker_usage(const struct profiler_ops *ops, FILE *f)
 		ops->po_name, ops->po_usage ? ops->po_usage : "", ops->po_name);
 }
 
+/* Adds getopt entries for rows (value base + row, or its letter). */
+static size_t
+worker_add_rows(struct option *all, size_t n, const struct optdef *rows,
+		int base)
+{
+	for (size_t i = 0; rows[i].od_name != NULL && n < MAXOPTS - 1; i++) {
+		all[n].name = rows[i].od_name;
+		all[n].has_arg = rows[i].od_kind == OD_FLAG ? no_argument
+							    : required_argument;
+		all[n].flag = NULL;
+		all[n++].val =
+		    rows[i].od_short ? rows[i].od_short : base + (int)i;
+	}
+	return n;
+}
+
 static int
 worker_merge_opts(const struct profiler_ops *ops, struct option *all)
 {
@@ -103,17 +120,9 @@ worker_merge_opts(const struct profiler_ops *ops, struct option *all)
 
 	for (size_t i = 0; i < NCOMMON; i++)
 		all[n++] = common_longopts[i];
-	for (size_t i = 0; optdefs[i].od_name != NULL; i++) {
-		const struct optdef *d = &optdefs[i];
-
-		if ((d->od_workers & ops->po_optdefs) == 0 || n >= MAXOPTS - 1)
-			continue;
-		all[n].name = d->od_name;
-		all[n].has_arg =
-		    d->od_kind == OD_FLAG ? no_argument : required_argument;
-		all[n].flag = NULL;
-		all[n++].val = d->od_short ? d->od_short : OPT_OPTDEFS + (int)i;
-	}
+	n = worker_add_rows(all, n, optdefs_common, OPT_OPTDEFS);
+	if (ops->po_rows != NULL)
+		n = worker_add_rows(all, n, ops->po_rows, OPT_ROWS);
 	for (const struct option *o = ops->po_longopts; o && o->name; o++) {
 		if (n >= MAXOPTS - 1)
 			return -1;
@@ -123,9 +132,9 @@ worker_merge_opts(const struct profiler_ops *ops, struct option *all)
 	return 0;
 }
 
-/* An option of optdefs.h, checked by its row. */
+/* An option of optdefs.h, checked by its row, set in holder. */
 static int
-worker_optdef(struct worker_opts *o, const struct optdef *d, const char *arg)
+worker_optdef(void *holder, const struct optdef *d, const char *arg)
 {
 	char want[96], flag[64];
 
@@ -137,7 +146,7 @@ worker_optdef(struct worker_opts *o, const struct optdef *d, const char *arg)
 			snprintf(flag, sizeof(flag), "--%s", d->od_name);
 		return worker_badarg(flag, arg, want);
 	}
-	optdef_set(d, o, arg);
+	optdef_set(d, holder, arg);
 	return 0;
 }
 
@@ -146,14 +155,19 @@ worker_common_opt(struct worker_args *a, int c, const char *arg)
 {
 	struct worker_opts *o = &a->wa_ctx.wc_opts;
 
+	if (c >= OPT_ROWS)
+		return worker_optdef(a->wa_ctx.wc_ops->po_settings,
+				     &a->wa_ctx.wc_ops->po_rows[c - OPT_ROWS],
+				     arg);
 	if (c >= OPT_OPTDEFS)
-		return worker_optdef(o, &optdefs[c - OPT_OPTDEFS], arg);
+		return worker_optdef(o, &optdefs_common[c - OPT_OPTDEFS], arg);
 	switch (c) {
 	case 'd':
-		return worker_optdef(o, optdef_find("profiling-duration"), arg);
+		return worker_optdef(
+		    o, optdef_find(optdefs_common, "profiling-duration"), arg);
 	case 'f':
-		return worker_optdef(o, optdef_find("profiling-frequency"),
-				     arg);
+		return worker_optdef(
+		    o, optdef_find(optdefs_common, "profiling-frequency"), arg);
 	case 'p':
 		if (parse_pids(arg, o->wo_pids, PROFD_MAX_PIDS, &o->wo_npids))
 			return worker_badarg("--pid", arg,
@@ -229,10 +243,7 @@ worker_opt_caps(const char *arg)
 int
 worker_perf_mode_ok(const char *mode)
 {
-	char want[64];
-
-	return optdef_check(optdef_find("perf-mode"), mode, want,
-			    sizeof(want)) == 0;
+	return optdef_word_ok(OD_PERF_MODES, mode);
 }
 
 int
@@ -300,11 +311,6 @@ worker_main(int argc, char **argv, const struct profiler_ops *ops)
 	a.wa_ctx.wc_name = ops->po_name;
 	a.wa_ctx.wc_opts.wo_frequency = WORKER_DEFAULT_FREQUENCY;
 	a.wa_ctx.wc_opts.wo_duration = WORKER_DEFAULT_DURATION;
-	a.wa_ctx.wc_opts.wo_restart_rss_mb = WORKER_PERF_RESTART_RSS_MB;
-	a.wa_ctx.wc_opts.wo_restart_after_s = WORKER_PERF_RESTART_AFTER;
-	a.wa_ctx.wc_opts.wo_max_cgroups = WORKER_PERF_MAX_CGROUPS;
-	snprintf(a.wa_ctx.wc_opts.wo_perf_mode,
-		 sizeof(a.wa_ctx.wc_opts.wo_perf_mode), "fp");
 	if ((rv = worker_parse(&a, argc, argv)) != -1)
 		return rv;
 	snprintf(prog, sizeof(prog), "profd-%s", a.wa_ctx.wc_name);

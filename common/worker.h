@@ -27,29 +27,14 @@
 #define WORKER_UPLOAD_SOCKET	   "upload/chunks.sock"
 #define WORKER_CHANNEL_ENV	   "PROFD_CHANNEL" /* profd's socket name */
 
+struct optdef;
+
+/* What every profiler takes; each keeps its own part (optdefs.h). */
 struct worker_opts {
 	uint32_t wo_frequency;
 	uint32_t wo_duration;
 	uint32_t wo_pids[PROFD_MAX_PIDS];
 	size_t wo_npids;
-	char wo_perf_mode[16];
-	int wo_insert_dso_name;
-	uint32_t wo_dwarf_stack_size;
-	uint32_t wo_skip_above;	     /* processes; 0: never skip perf */
-	char wo_perf_events[64];     /* perf event; "": discover one */
-	uint32_t wo_restart_rss_mb;  /* restart perf over this RSS ... */
-	uint32_t wo_restart_after_s; /* ... once it ran this long */
-	int wo_no_memory_restart;
-	/* profd-python */
-	int wo_python_idle;	  /* threads off the CPU too */
-	int wo_python_gil;	  /* only the GIL holder */
-	int wo_python_no_lines;	  /* frames without line numbers */
-	uint32_t wo_max_procs;	  /* runtime profiler processes; 0 all */
-	uint32_t wo_min_duration; /* seconds a process must have run */
-	int wo_use_cgroups;	  /* perf -G on the busiest cgroups ... */
-	uint32_t wo_max_cgroups;  /* ... this many in all ... */
-	uint32_t wo_max_docker;	  /* ... docker containers first */
-	char wo_perf_engine[8];	  /* profd-perf: auto, perf, native ("": auto) */
 };
 
 #define WORKER_MAX_RUNTIME_PROCS 4096
@@ -97,8 +82,12 @@ struct profiler_ops {
 	const struct option *po_longopts;
 	int (*po_option)(struct worker_ctx *, int opt, const char *arg);
 	const char *po_usage; /* extra usage lines */
-	/* The rows of optdefs.h this worker takes (OD_PERF, ...). */
-	unsigned po_optdefs;
+	/* Its part of Configure: the rows of optdefs.h (bound to its part's
+	 * message and to po_settings, which holds their values), and which
+	 * part of the message's oneof it is (0: none). */
+	const struct optdef *po_rows;
+	void *po_settings;
+	int po_settings_case;
 	/* 1 for a runtime profiler (Python, Java): its stacks replace perf's
 	 * for the same PIDs when profd-upload merges a window. */
 	int po_runtime;

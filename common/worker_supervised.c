@@ -48,16 +48,43 @@ sup_hello(struct sup *s)
 	return ipc_send_pb(s->su_ctl, &c.base) == 0 ? 0 : -1;
 }
 
+/* The worker's own part of m: the one its kind takes, and no other (a
+ * worker that takes no part, such as a test worker standing in for
+ * another, ignores any); NULL when m holds another kind's. */
+const void *
+worker_settings_part(const Profd__Configure *m,
+		     const struct profiler_ops *ops)
+{
+	if (ops->po_settings_case == 0)
+		return m;
+	if ((int)m->settings_case != ops->po_settings_case)
+		return NULL;
+	switch (m->settings_case) {
+	case PROFD__CONFIGURE__SETTINGS_PERF:
+		return m->perf;
+	case PROFD__CONFIGURE__SETTINGS_PYTHON:
+		return m->python;
+	case PROFD__CONFIGURE__SETTINGS_JAVA:
+		return m->java;
+	default:
+		return m; /* no part: any non-NULL */
+	}
+}
+
 static int
 sup_configure(struct sup *s, const Profd__Configure *m)
 {
 	struct worker_ctx *ctx = &s->su_args->wa_ctx;
 	struct worker_opts *o = &ctx->wc_opts;
 	const char *bad = "pids";
+	const void *part = worker_settings_part(m, ctx->wc_ops);
 
-	if (s->su_started || m->n_pids > PROFD_MAX_PIDS ||
-	    optdef_check_configure(m, &bad) == -1 ||
-	    (m->perf_use_cgroups && m->n_pids > 0)) {
+	if (part == NULL)
+		bad = "the settings of another kind of worker";
+	if (s->su_started || m->n_pids > PROFD_MAX_PIDS || part == NULL ||
+	    optdef_check_msg(optdefs_common, m, &bad) == -1 ||
+	    (ctx->wc_ops->po_rows != NULL &&
+	     optdef_check_msg(ctx->wc_ops->po_rows, part, &bad) == -1)) {
 		log_error("profd sent an invalid configuration (%s)", bad);
 		return -1;
 	}
@@ -69,7 +96,10 @@ sup_configure(struct sup *s, const Profd__Configure *m)
 		o->wo_pids[i] = m->pids[i];
 	}
 	o->wo_npids = m->n_pids;
-	optdef_apply(m, o);
+	optdef_apply(optdefs_common, m, o);
+	if (ctx->wc_ops->po_rows != NULL)
+		optdef_apply(ctx->wc_ops->po_rows, part,
+			     ctx->wc_ops->po_settings);
 	if (ctx->wc_ops->po_start(ctx) == -1) {
 		sup_send_status(s, PROFD__STATUS__KIND__ERROR, 0,
 				"profiler failed to start", 0);

@@ -49,8 +49,43 @@ struct popt {
 	const char *p_help; /* the value's name in --help; NULL: none */
 };
 
+/* The rows of optdefs.h, bound to each worker's part of Configure and
+ * to profd's options (po_STEM). Java's are Python's names: one option of
+ * profd for both. */
+#define OD_HOLDER      struct profd_opts
+#define OD_FIELD(stem) po_##stem
+#define OD_MSG	       Profd__Configure
+static const struct optdef rows_common[] = {PROFD_COMMON_OPTIONS(OPTDEF_ROW)
+						OPTDEF_END};
+#undef OD_MSG
+#define OD_MSG Profd__PerfSettings
+static const struct optdef rows_perf[] = {PROFD_PERF_OPTIONS(OPTDEF_ROW)
+					      OPTDEF_END};
+#undef OD_MSG
+#define OD_MSG Profd__PythonSettings
+static const struct optdef rows_python[] = {PROFD_PYTHON_OPTIONS(OPTDEF_ROW)
+						OPTDEF_END};
+#undef OD_MSG
+#define OD_MSG Profd__JavaSettings
+static const struct optdef rows_java[] = {PROFD_JAVA_OPTIONS(OPTDEF_ROW)
+					      OPTDEF_END};
+
+/* The row of optdefs.h named name, or NULL. */
+static const struct optdef *
+cfg_row(const char *name)
+{
+	const struct optdef *const lists[] = {rows_common, rows_perf,
+					      rows_python};
+	const struct optdef *d;
+
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		if ((d = optdef_find(lists[i], name)) != NULL)
+			return d;
+	return NULL;
+}
+
 #define PO(f) offsetof(struct profd_opts, f)
-#define P_CFG(kind, name, sh, stem, cfg, min, max, words, workers)             \
+#define P_CFG(kind, name, sh, stem, cfg, min, max, words)                      \
 	{name,                                                                 \
 	 sh,                                                                   \
 	 kind == OD_FLAG ? no_argument : required_argument,                    \
@@ -109,7 +144,8 @@ static int o_spawned(struct profd_opts *, const struct popt *, const char *);
 
 static const struct popt popts[] = {
     /* What profd hands its profilers (common/optdefs.h). */
-    PROFD_CONFIGURE_OPTIONS(P_CFG)
+    PROFD_COMMON_OPTIONS(P_CFG) PROFD_PERF_OPTIONS(P_CFG)
+	PROFD_PYTHON_OPTIONS(P_CFG)
     /* Output and what profd runs. */
     P_FN("output-dir", 'o', required_argument, o_outdir, "DIR"),
     P_FLAG("continuous", 'c', po_continuous),
@@ -337,7 +373,7 @@ help(FILE *f)
 	fprintf(f, "Options:\n");
 	for (size_t i = 0; i < NPOPTS; i++) {
 		const struct popt *p = &popts[i];
-		const struct optdef *d = optdef_find(p->p_name);
+		const struct optdef *d = cfg_row(p->p_name);
 		char arg[96] = "";
 
 		if (p->p_kind == PK_QUIET || p->p_kind == PK_NOTICE)
@@ -617,7 +653,7 @@ o_other_mode(struct profd_opts *o, const struct popt *p, const char *arg)
 static int
 o_perf_event(struct profd_opts *o, const struct popt *p, const char *arg)
 {
-	const struct optdef *d = optdef_find("perf-events");
+	const struct optdef *d = cfg_row("perf-events");
 	char want[96];
 
 	if (optdef_check(d, arg, want, sizeof(want)) == -1)
@@ -696,30 +732,6 @@ o_upload(struct profd_opts *o, const struct popt *p, const char *arg)
 	return upload_arg(o, p->p_text, p->p_arg == no_argument ? NULL : arg);
 }
 
-/* Sets the po_ field of a row of optdefs.h from a checked value. */
-static int
-cfg_set(struct profd_opts *o, const struct popt *p, const struct optdef *d,
-	const char *arg)
-{
-	char *dst = (char *)o + p->p_off;
-	uint64_t v = 0;
-
-	switch (d->od_kind) {
-	case OD_FLAG:
-		*(int *)(void *)dst = 1;
-		return 0;
-	case OD_NUM:
-	case OD_NUM0:
-		parse_u64(arg, d->od_min, d->od_max, &v);
-		*(uint32_t *)(void *)dst = (uint32_t)v;
-		return 0;
-	case OD_WORD:
-		snprintf(dst, d->od_wo_len, "%s", arg);
-		return 0;
-	}
-	return -1;
-}
-
 /* gProfiler's options profd cannot honour: a warning, or a refusal for
  * those that would change what is profiled. */
 static int
@@ -746,10 +758,11 @@ popt_apply(struct profd_opts *o, const struct popt *p, const char *arg)
 
 	switch (p->p_kind) {
 	case PK_CFG:
-		d = optdef_find(p->p_name);
+		d = cfg_row(p->p_name);
 		if (optdef_check(d, arg, want, sizeof(want)) == -1)
 			return badopt(p, arg, want);
-		return cfg_set(o, p, d, arg);
+		optdef_set(d, o, arg);
+		return 0;
 	case PK_FLAG:
 		*(int *)(void *)((char *)o + p->p_off) = 1;
 		return 0;
@@ -797,32 +810,30 @@ options_free(void)
 static int parse_command(struct profd_opts *o, int argc, char **argv);
 
 void
-options_configure(const struct profd_opts *o, Profd__Configure *m)
+options_configure(const struct profd_opts *o, const char *role,
+		  Profd__Configure *m, struct options_parts *parts)
 {
-	for (size_t i = 0; i < NPOPTS; i++) {
-		const struct popt *p = &popts[i];
-		const struct optdef *d;
-		const char *src = (const char *)o + p->p_off;
-		char *dst, *str;
-		protobuf_c_boolean b;
-
-		if (p->p_kind != PK_CFG || (d = optdef_find(p->p_name)) == NULL)
-			continue;
-		dst = (char *)m + d->od_cfg;
-		switch (d->od_kind) {
-		case OD_FLAG:
-			b = *(const int *)(const void *)src != 0;
-			memcpy(dst, &b, sizeof(b));
-			break;
-		case OD_NUM:
-		case OD_NUM0:
-			memcpy(dst, src, sizeof(uint32_t));
-			break;
-		case OD_WORD:
-			str = (char *)src;
-			memcpy(dst, &str, sizeof(str));
-			break;
-		}
+	optdef_fill(rows_common, o, m);
+	if (strcmp(role, "perf") == 0) {
+		profd__perf_settings__init(&parts->op_perf);
+		optdef_fill(rows_perf, o, &parts->op_perf);
+		m->settings_case = PROFD__CONFIGURE__SETTINGS_PERF;
+		m->perf = &parts->op_perf;
+	} else if (strcmp(role, "python") == 0) {
+		profd__python_settings__init(&parts->op_python);
+		optdef_fill(rows_python, o, &parts->op_python);
+		m->settings_case = PROFD__CONFIGURE__SETTINGS_PYTHON;
+		m->python = &parts->op_python;
+	} else if (strcmp(role, "java") == 0) {
+		profd__java_settings__init(&parts->op_java);
+		optdef_fill(rows_java, o, &parts->op_java);
+		m->settings_case = PROFD__CONFIGURE__SETTINGS_JAVA;
+		m->java = &parts->op_java;
+	} else if (strcmp(role, "upload") == 0) {
+		profd__upload_settings__init(&parts->op_upload);
+		parts->op_upload.perf_mode = (char *)o->po_perf_mode;
+		m->settings_case = PROFD__CONFIGURE__SETTINGS_UPLOAD;
+		m->upload = &parts->op_upload;
 	}
 }
 

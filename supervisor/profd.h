@@ -265,8 +265,18 @@ int options_parse(struct profd_opts *o, int argc, char **argv);
  * of cur; 0, or -1 with the first error in err (cur stays as it was). */
 int options_reload(const struct profd_opts *cur, struct profd_opts *fresh,
 		   char *err, size_t errlen);
-/* Fills the fields of m that come from optdefs.h's table. */
-void options_configure(const struct profd_opts *o, Profd__Configure *m);
+/* Storage for a worker's part of Configure. */
+struct options_parts {
+	Profd__PerfSettings op_perf;
+	Profd__PythonSettings op_python;
+	Profd__JavaSettings op_java;
+	Profd__UploadSettings op_upload;
+};
+/* Fills m from optdefs.h's tables: the common fields, and the part of
+ * the worker of that role ("perf", "python", "java", "upload"; none for
+ * another), kept in parts. */
+void options_configure(const struct profd_opts *o, const char *role,
+		       Profd__Configure *m, struct options_parts *parts);
 /* Frees what options_parse kept from the configuration file. */
 void options_free(void);
 

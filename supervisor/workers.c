@@ -43,8 +43,9 @@ workers_configure(struct profd *p, struct worker *w)
 	const struct profd_opts *o = &p->p_opts;
 	Profd__Control c = PROFD__CONTROL__INIT;
 	Profd__Configure m = PROFD__CONFIGURE__INIT;
+	struct options_parts parts;
 
-	options_configure(o, &m);
+	options_configure(o, w->w_name, &m, &parts);
 	m.pids = (uint32_t *)o->po_pids;
 	m.n_pids = o->po_npids;
 	m.continuous = o->po_continuous;

@@ -279,16 +279,19 @@ START_TEST(test_control_configure)
 {
 	uint32_t pids[3] = {1, 200, 4194304};
 	Profd__Configure cf = PROFD__CONFIGURE__INIT;
+	Profd__PerfSettings ps = PROFD__PERF_SETTINGS__INIT;
 	Profd__Control in = PROFD__CONTROL__INIT, *out;
 
 	cf.frequency = 99;
 	cf.duration = 60;
 	cf.n_pids = 3;
 	cf.pids = pids;
-	cf.perf_mode = "dwarf";
 	cf.continuous = 1;
-	cf.insert_dso_name = 1;
-	cf.perf_dwarf_stack_size = 8192;
+	ps.perf_mode = "dwarf";
+	ps.insert_dso_name = 1;
+	ps.perf_dwarf_stack_size = 8192;
+	cf.settings_case = PROFD__CONFIGURE__SETTINGS_PERF;
+	cf.perf = &ps;
 	in.body_case = PROFD__CONTROL__BODY_CONFIGURE;
 	in.configure = &cf;
 	out = control_round_trip(&in);
@@ -297,10 +300,12 @@ START_TEST(test_control_configure)
 	ck_assert_uint_eq(out->configure->duration, 60);
 	ck_assert_uint_eq(out->configure->n_pids, 3);
 	ck_assert_mem_eq(out->configure->pids, pids, sizeof(pids));
-	ck_assert_str_eq(out->configure->perf_mode, "dwarf");
 	ck_assert_int_eq(out->configure->continuous, 1);
-	ck_assert_int_eq(out->configure->insert_dso_name, 1);
-	ck_assert_uint_eq(out->configure->perf_dwarf_stack_size, 8192);
+	ck_assert_int_eq(out->configure->settings_case,
+			 PROFD__CONFIGURE__SETTINGS_PERF);
+	ck_assert_str_eq(out->configure->perf->perf_mode, "dwarf");
+	ck_assert_int_eq(out->configure->perf->insert_dso_name, 1);
+	ck_assert_uint_eq(out->configure->perf->perf_dwarf_stack_size, 8192);
 	pbmsg_free(&out->base);
 }
 END_TEST

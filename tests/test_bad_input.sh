@@ -49,12 +49,18 @@ expect 2 "none.conf:0: cannot read the file" "$PROFD" --config "$T/none.conf"
 # A PID that does not exist, standalone.
 expect 78 "no process with PID 4000000" "$PERF_WORKER" --pid 4000000 -d 1
 
-# No perf installed: the worker says so, profd stops everything.
+# No perf installed: with the perf engine asked for, the worker says so
+# and profd stops everything; the native engine needs no perf program.
 # shellcheck disable=SC2086
 PROFD_PERF=/nonexistent/perf expect 1 "perf is not installed" \
-	"$PROFD" -d 1 -o "$T/o2" $COMMON
+	"$PROFD" -d 1 -o "$T/o2" --perf-engine perf $COMMON
 assert_no_process "$RUN"
 [ ! -e "$RUN" ] || { ls -la "$RUN"; fail "runtime directory left behind"; }
+# shellcheck disable=SC2086
+PROFD_PERF=/nonexistent/perf "$PROFD" -d 1 -o "$T/o2n" --perf-engine native \
+	$COMMON 2>"$T/native.err" ||
+	fail "the native engine needed perf: $(cat "$T/native.err")"
+assert_no_process "$RUN"
 
 # A second profd on the same runtime directory is refused.
 if command -v perf >/dev/null; then

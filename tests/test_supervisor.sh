@@ -5,7 +5,8 @@ require_root
 require_perf
 command -v python3 >/dev/null || skip "python3 is needed to read JSON"
 
-start_profd -d 2
+# The perf engine: the memory-limit check below needs perf record's use.
+start_profd -d 2 --perf-engine perf
 wait_field perf state running 60
 wait_field upload state running 10
 

@@ -41,6 +41,7 @@ controls(void)
 	Profd__Control c = PROFD__CONTROL__INIT;
 	Profd__Hello h = PROFD__HELLO__INIT;
 	Profd__Configure cf = PROFD__CONFIGURE__INIT;
+	Profd__PerfSettings ps = PROFD__PERF_SETTINGS__INIT;
 	Profd__Snapshot sn = PROFD__SNAPSHOT__INIT;
 	Profd__Stop st = PROFD__STOP__INIT;
 	Profd__Status s = PROFD__STATUS__INIT;
@@ -52,9 +53,10 @@ controls(void)
 	c.body_case = PROFD__CONTROL__BODY_HELLO, c.hello = &h;
 	put("control_hello", 0, &c.base);
 	cf.frequency = 11, cf.duration = 60, cf.pids = pids, cf.n_pids = 3;
-	cf.perf_mode = "dwarf", cf.continuous = 1, cf.perf_events = "cpu-clock";
-	cf.perf_dwarf_stack_size = 8192, cf.perf_use_cgroups = 1;
-	cf.perf_max_cgroups = 50, cf.python_idle = 1;
+	cf.continuous = 1, cf.settings_case = PROFD__CONFIGURE__SETTINGS_PERF;
+	cf.perf = &ps, ps.perf_mode = "dwarf", ps.perf_events = "cpu-clock";
+	ps.perf_dwarf_stack_size = 8192, ps.perf_use_cgroups = 1;
+	ps.perf_max_cgroups = 50, ps.perf_engine = "auto";
 	c.body_case = PROFD__CONTROL__BODY_CONFIGURE, c.configure = &cf;
 	put("control_configure", 0, &c.base);
 	sn.window = 7, sn.start_time = 1767225600, sn.end_time = 1767225660;

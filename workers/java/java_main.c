@@ -103,6 +103,20 @@ static const struct option java_longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* Its part of Configure (or of its command line). */
+struct java_settings {
+	uint32_t wo_max_procs;	  /* JVMs profiled; 0: all */
+	uint32_t wo_min_duration; /* seconds a JVM must have run */
+};
+
+static struct java_settings java_s;
+
+#define OD_MSG	       Profd__JavaSettings
+#define OD_HOLDER      struct java_settings
+#define OD_FIELD(stem) wo_##stem
+static const struct optdef java_rows[] = {PROFD_JAVA_OPTIONS(OPTDEF_ROW)
+					      OPTDEF_END};
+
 /* Options live here until start hands them to the state. */
 static struct java_opts java_o = {
     .jo_timeout_s = JAVA_DEFAULT_TIMEOUT,
@@ -190,10 +204,10 @@ java_start(struct worker_ctx *ctx)
 		return -1;
 	c->jc_o = java_o;
 	/* More JVMs than it can hold at once is "all it can". */
-	c->jc_o.jo_max_procs = ctx->wc_opts.wo_max_procs > JAVA_MAX_JVMS
+	c->jc_o.jo_max_procs = java_s.wo_max_procs > JAVA_MAX_JVMS
 				   ? JAVA_MAX_JVMS
-				   : ctx->wc_opts.wo_max_procs;
-	c->jc_o.jo_min_duration = ctx->wc_opts.wo_min_duration;
+				   : java_s.wo_max_procs;
+	c->jc_o.jo_min_duration = java_s.wo_min_duration;
 	if (c->jc_o.jo_agent == NULL)
 		c->jc_o.jo_agent = java_default_agent();
 	c->jc_frequency = ctx->wc_opts.wo_frequency;
@@ -234,7 +248,9 @@ static const struct profiler_ops java_ops = {
     .po_longopts = java_longopts,
     .po_option = java_option,
     .po_runtime = 1,
-    .po_optdefs = OD_JAVA,
+    .po_rows = java_rows,
+    .po_settings = &java_s,
+    .po_settings_case = PROFD__CONFIGURE__SETTINGS_JAVA,
     .po_usage =
 	"\n       [--java-mode ap|perfmap|disabled] [--no-java]"
 	"\n       [--java-async-profiler-mode itimer|cpu|auto]"

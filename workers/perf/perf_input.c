@@ -58,7 +58,7 @@ perf_input_start(struct worker_ctx *ctx)
 int
 perf_input_parse(struct worker_ctx *ctx, struct stack_table *t)
 {
-	const struct worker_opts *o = &ctx->wc_opts;
+	const struct perf_opts *o = perf_opts_of(ctx);
 	struct perf_parse_stats st;
 	struct perf_procs *procs;
 	struct perf_parser *p = NULL;

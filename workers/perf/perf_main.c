@@ -149,9 +149,36 @@ perf_option(struct worker_ctx *ctx, int opt, const char *arg)
 	return -1;
 }
 
+/* Its settings: its part of Configure (or of its command line), with the
+ * common ones copied in at start. */
+static struct perf_opts perf_o = {
+    .wo_perf_mode = "fp",
+    .wo_restart_rss_mb = WORKER_PERF_RESTART_RSS_MB,
+    .wo_restart_after_s = WORKER_PERF_RESTART_AFTER,
+    .wo_max_cgroups = WORKER_PERF_MAX_CGROUPS,
+};
+
+#define OD_MSG	       Profd__PerfSettings
+#define OD_HOLDER      struct perf_opts
+#define OD_FIELD(stem) wo_##stem
+static const struct optdef perf_rows[] = {PROFD_PERF_OPTIONS(OPTDEF_ROW)
+					      OPTDEF_END};
+
+struct perf_opts *
+perf_opts_of(struct worker_ctx *ctx)
+{
+	const struct worker_opts *c = &ctx->wc_opts;
+
+	perf_o.wo_frequency = c->wo_frequency;
+	perf_o.wo_duration = c->wo_duration;
+	memcpy(perf_o.wo_pids, c->wo_pids, c->wo_npids * sizeof(c->wo_pids[0]));
+	perf_o.wo_npids = c->wo_npids;
+	return &perf_o;
+}
+
 /* Drops PIDs that do not exist, naming them; returns how many remain. */
 static size_t
-perf_live_pids(struct worker_opts *o)
+perf_live_pids(struct perf_opts *o)
 {
 	size_t kept = 0;
 
@@ -168,7 +195,7 @@ perf_live_pids(struct worker_opts *o)
 
 /* --skip-system-profilers-above: decided before perf ever starts. */
 static int
-perf_too_many_processes(const struct worker_opts *o)
+perf_too_many_processes(const struct perf_opts *o)
 {
 	int n;
 
@@ -191,7 +218,7 @@ struct perf_state {
 
 /* Uses --perf-events as given, or finds an event that yields samples. */
 static int
-perf_choose_event(struct perf_record *r, const struct worker_opts *o)
+perf_choose_event(struct perf_record *r, const struct perf_opts *o)
 {
 	if (o->wo_perf_events[0] == '\0')
 		return perf_discover_event(r, o);
@@ -230,7 +257,7 @@ perf_state_free(struct perf_state *s)
 /* Finds perf, the cgroups and an event, then starts every record; 0, -1,
  * or PERF_RECORD_NO_CGROUP. */
 static int
-perf_state_start(struct perf_state *s, const struct worker_opts *o)
+perf_state_start(struct perf_state *s, const struct perf_opts *o)
 {
 	struct perf_record *r = &s->ps_rec[0];
 	int rv;
@@ -268,7 +295,7 @@ perf_state_start(struct perf_state *s, const struct worker_opts *o)
 
 /* Why the native engine cannot do what o asks, or NULL when it can. */
 static const char *
-perf_native_unfit(const struct worker_opts *o)
+perf_native_unfit(const struct perf_opts *o)
 {
 	if (worker_perf_mode_dwarf(o->wo_perf_mode))
 		return "--perf-mode dwarf and smart";
@@ -281,7 +308,7 @@ perf_native_unfit(const struct worker_opts *o)
  * it: 0 (started), -1 (native asked for and refused), or 1 (the perf
  * engine is to run). */
 static int
-perf_engine_native(struct perf_state *s, const struct worker_opts *o)
+perf_engine_native(struct perf_state *s, const struct perf_opts *o)
 {
 	const char *unfit = perf_native_unfit(o);
 	int native = strcmp(o->wo_perf_engine, "native") == 0;
@@ -317,7 +344,7 @@ perf_engine_native(struct perf_state *s, const struct worker_opts *o)
 static int
 perf_start(struct worker_ctx *ctx)
 {
-	struct worker_opts *o = &ctx->wc_opts;
+	struct perf_opts *o = perf_opts_of(ctx);
 	struct perf_state *s;
 	int rv;
 
@@ -362,7 +389,7 @@ perf_start(struct worker_ctx *ctx)
 
 /* smart: both records' windows, merged per process into t. */
 static int
-perf_snapshot_smart(struct perf_state *s, const struct worker_opts *o,
+perf_snapshot_smart(struct perf_state *s, const struct perf_opts *o,
 		    struct stack_table *t)
 {
 	int rv = 0;
@@ -383,17 +410,21 @@ static int
 perf_snapshot(struct worker_ctx *ctx, uint64_t window, struct stack_table *t)
 {
 	struct perf_state *s = ctx->wc_priv;
+	int rv;
 
 	(void)window;
 	if (perf_input_active())
 		return perf_input_parse(ctx, t);
 	if (s == NULL)
 		return 0; /* disabled: an empty window */
-	if (s->ps_native != NULL)
-		return perf_native_snapshot(s->ps_native, &ctx->wc_opts, t);
+	if (s->ps_native != NULL) {
+		rv = perf_native_snapshot(s->ps_native, perf_opts_of(ctx), t);
+		ctx->wc_lost = perf_native_lost(s->ps_native);
+		return rv;
+	}
 	if (s->ps_n == 2)
-		return perf_snapshot_smart(s, &ctx->wc_opts, t);
-	return perf_record_rotate(&s->ps_rec[0], &ctx->wc_opts, t);
+		return perf_snapshot_smart(s, perf_opts_of(ctx), t);
+	return perf_record_rotate(&s->ps_rec[0], perf_opts_of(ctx), t);
 }
 
 static void
@@ -414,7 +445,7 @@ static void
 perf_idle(struct worker_ctx *ctx)
 {
 	struct perf_state *s = ctx->wc_priv;
-	int64_t timeout = perf_rotate_timeout_ms(&ctx->wc_opts);
+	int64_t timeout = perf_rotate_timeout_ms(perf_opts_of(ctx));
 
 	if (s != NULL && s->ps_native != NULL) {
 		if (now_ms() - perf_native_last_ms(s->ps_native) < timeout)
@@ -442,7 +473,9 @@ static const struct profiler_ops perf_ops = {
     .po_stop = perf_stop,
     .po_longopts = perf_longopts,
     .po_option = perf_option,
-    .po_optdefs = OD_PERF,
+    .po_rows = perf_rows,
+    .po_settings = &perf_o,
+    .po_settings_case = PROFD__CONFIGURE__SETTINGS_PERF,
     .po_idle = perf_idle,
     .po_usage =
 	"\n       [--perf-mode fp|dwarf|smart|disabled] [--insert-dso-name]"

@@ -99,6 +99,7 @@ struct perf_native {
 	char *pn_arena;
 	size_t pn_len, pn_cap, pn_nstacks;
 	uint64_t pn_samples, pn_truncated, pn_lost, pn_bad;
+	uint64_t pn_last_lost; /* pn_lost of the last window named */
 	int64_t pn_last_ms;
 	uint64_t pn_windows;
 	struct perf_ksyms *pn_ksyms;
@@ -867,7 +868,7 @@ nat_reset(struct perf_native *n)
 
 /* Names the window's stacks into t (the lock is held). */
 static int
-nat_name_window(struct perf_native *n, const struct worker_opts *o,
+nat_name_window(struct perf_native *n, const struct perf_opts *o,
 		struct stack_table *t)
 {
 	struct nat_window w = {t, perf_procs_new(), perf_jit_new(),
@@ -892,7 +893,7 @@ nat_name_window(struct perf_native *n, const struct worker_opts *o,
 }
 
 int
-perf_native_snapshot(struct perf_native *n, const struct worker_opts *o,
+perf_native_snapshot(struct perf_native *n, const struct perf_opts *o,
 		     struct stack_table *t)
 {
 	size_t files, bytes;
@@ -914,6 +915,7 @@ perf_native_snapshot(struct perf_native *n, const struct worker_opts *o,
 		log_warn("native engine: %llu samples lost in this window "
 			 "(ring buffers full)",
 			 (unsigned long long)n->pn_lost);
+	n->pn_last_lost = n->pn_lost;
 	nat_reset(n);
 	pthread_mutex_unlock(&n->pn_lock);
 	/* What naming the window freed goes back to the system: the RSS
@@ -923,6 +925,12 @@ perf_native_snapshot(struct perf_native *n, const struct worker_opts *o,
 		log_error("native engine: the window's table is full: "
 			  "window lost");
 	return rv;
+}
+
+uint64_t
+perf_native_lost(const struct perf_native *n)
+{
+	return n->pn_last_lost;
 }
 
 void
@@ -1022,7 +1030,7 @@ nat_open_rings(struct perf_native *n, const struct nat_event *e, uint32_t hz)
 
 /* --perf-events as given, or the first default event the kernel opens. */
 static int
-nat_open_event(struct perf_native *n, const struct worker_opts *o)
+nat_open_event(struct perf_native *n, const struct perf_opts *o)
 {
 	int err = ENOENT;
 
@@ -1045,7 +1053,7 @@ nat_open_event(struct perf_native *n, const struct worker_opts *o)
 
 /* --pids: the given processes are followed, with their children. */
 static void
-nat_want_pids(struct perf_native *n, const struct worker_opts *o)
+nat_want_pids(struct perf_native *n, const struct perf_opts *o)
 {
 	for (size_t i = 0; i < o->wo_npids; i++) {
 		struct nat_proc *p = nat_proc_get(n, o->wo_pids[i], 1);
@@ -1071,7 +1079,7 @@ nat_alloc(struct perf_native *n)
 }
 
 struct perf_native *
-perf_native_start(const struct worker_opts *o)
+perf_native_start(const struct perf_opts *o)
 {
 	struct perf_native *n = calloc(1, sizeof(*n));
 	int err;

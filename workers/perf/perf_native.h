@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "stacks.h"
+#include "perf_opts.h"
 #include "worker.h"
 
 #define PERF_NATIVE_MAX_STACKS	 65536	     /* distinct stacks per window */
@@ -29,13 +30,15 @@ struct perf_native;
  * children) and starts reading them in a thread of their own. NULL with
  * errno when the kernel refuses (EACCES, EPERM, ENOENT, ...), logged at
  * debug level only: the caller decides whether it is an error. */
-struct perf_native *perf_native_start(const struct worker_opts *o);
+struct perf_native *perf_native_start(const struct perf_opts *o);
 /* Ends the window: adds its stacks, named, to t and starts the next one;
  * 0 or -1 (the window is lost). */
-int perf_native_snapshot(struct perf_native *n, const struct worker_opts *o,
+int perf_native_snapshot(struct perf_native *n, const struct perf_opts *o,
 			 struct stack_table *t);
 /* Returns when the last window ended (or sampling started), in ms. */
 int64_t perf_native_last_ms(const struct perf_native *n);
+/* The samples the kernel could not write in the last window named. */
+uint64_t perf_native_lost(const struct perf_native *n);
 /* Forgets the window's stacks unnamed (no window was asked for). */
 void perf_native_drop(struct perf_native *n);
 /* Stops the thread, closes the events and frees everything. */

@@ -31,7 +31,7 @@
 static void perf_clean_dir(struct perf_record *r);
 static void perf_event_forget(struct perf_record *r);
 static int perf_script_file(struct perf_record *r, const char *file,
-			    const struct worker_opts *o, struct stack_table *t);
+			    const struct perf_opts *o, struct stack_table *t);
 
 static const char *const perf_paths[] = {"/usr/bin/perf", "/usr/sbin/perf",
 					 "/usr/local/bin/perf", NULL};
@@ -163,7 +163,7 @@ perf_add_arg(char **argv, size_t *n, const char *arg)
 }
 
 int
-perf_record_cgroups(struct perf_record *r, const struct worker_opts *o)
+perf_record_cgroups(struct perf_record *r, const struct perf_opts *o)
 {
 	struct perf_cg_roots roots;
 	struct perf_cg_choice *c;
@@ -202,8 +202,8 @@ perf_record_cgroups(struct perf_record *r, const struct worker_opts *o)
 /* --perf-use-cgroups: adds -a, the event once per cgroup, and -G with
  * their names; 0, -1, or PERF_RECORD_NO_CGROUP. */
 static int
-perf_cgroup_args(struct perf_record *r, const struct worker_opts *o,
-		 char **argv, size_t *n)
+perf_cgroup_args(struct perf_record *r, const struct perf_opts *o, char **argv,
+		 size_t *n)
 {
 	struct perf_cg_choice *c;
 	/* -G needs its events named: perf's default one is "cycles". */
@@ -228,7 +228,7 @@ perf_cgroup_args(struct perf_record *r, const struct worker_opts *o,
 /* Adds -a, or --pid with the given PIDs that still exist; -1 with errno
  * ESRCH when none does (perf would refuse to start). */
 static int
-perf_target_args(char **argv, size_t *n, const struct worker_opts *o,
+perf_target_args(char **argv, size_t *n, const struct perf_opts *o,
 		 char *pidbuf, size_t len)
 {
 	size_t off = 0;
@@ -257,7 +257,7 @@ perf_target_args(char **argv, size_t *n, const struct worker_opts *o,
 }
 
 int
-perf_record_start(struct perf_record *r, const struct worker_opts *o)
+perf_record_start(struct perf_record *r, const struct perf_opts *o)
 {
 	char freq[16], out[PATH_MAX], cg[32], pids[PROFD_MAX_PIDS * 8];
 	char *argv[PERF_MAXARGS];
@@ -382,7 +382,7 @@ perf_pump(int fd, struct perf_parser *p)
 /* Runs perf script on file and parses its output into t. */
 static int
 perf_script_file(struct perf_record *r, const char *file,
-		 const struct worker_opts *o, struct stack_table *t)
+		 const struct perf_opts *o, struct stack_table *t)
 {
 	char *argv[] = {"perf", "script",     "-F", "+pid",
 			"-i",	(char *)file, NULL};
@@ -467,7 +467,7 @@ perf_wait_rotated(struct perf_record *r, int before, char *name, size_t len)
 /* Parses every finished output file, oldest first, and deletes it; -1 if
  * one could not be parsed. *found (if not NULL) counts the files. */
 static int
-perf_parse_rotated(struct perf_record *r, const struct worker_opts *o,
+perf_parse_rotated(struct perf_record *r, const struct perf_opts *o,
 		   struct stack_table *t, int *found)
 {
 	char name[256], path[PATH_MAX];
@@ -488,7 +488,7 @@ perf_parse_rotated(struct perf_record *r, const struct worker_opts *o,
  * parses what it wrote up to its end, then starts it again if there is
  * still something to profile. */
 static int
-perf_record_ended(struct perf_record *r, const struct worker_opts *o,
+perf_record_ended(struct perf_record *r, const struct perf_opts *o,
 		  struct stack_table *t)
 {
 	char path[PATH_MAX];
@@ -513,7 +513,7 @@ perf_record_ended(struct perf_record *r, const struct worker_opts *o,
 /* Restarts perf record between windows once it has run long enough and
  * grown past the RSS threshold, as gProfiler's fork does. */
 static void
-perf_maybe_restart(struct perf_record *r, const struct worker_opts *o)
+perf_maybe_restart(struct perf_record *r, const struct perf_opts *o)
 {
 	int64_t ran_s = (now_ms() - r->pr_started_ms) / 1000;
 	int64_t rss = procfs_rss(r->pr_pid);
@@ -530,7 +530,7 @@ perf_maybe_restart(struct perf_record *r, const struct worker_opts *o)
 }
 
 int
-perf_record_rotate(struct perf_record *r, const struct worker_opts *o,
+perf_record_rotate(struct perf_record *r, const struct perf_opts *o,
 		   struct stack_table *t)
 {
 	char name[256];
@@ -552,7 +552,7 @@ perf_record_rotate(struct perf_record *r, const struct worker_opts *o,
 }
 
 int64_t
-perf_rotate_timeout_ms(const struct worker_opts *o)
+perf_rotate_timeout_ms(const struct perf_opts *o)
 {
 	int64_t t =
 	    (int64_t)o->wo_duration * (o->wo_frequency <= 11 ? 1500 : 3000);
@@ -674,7 +674,7 @@ perf_probe_event(struct perf_record *r, const char *ev)
 {
 	char out[PATH_MAX];
 	char *argv[PERF_MAXARGS];
-	struct worker_opts o = {.wo_frequency = 11};
+	struct perf_opts o = {.wo_frequency = 11};
 	struct stack_table *t;
 	size_t n = 0;
 	long samples = -1;
@@ -718,7 +718,7 @@ perf_probe_event(struct perf_record *r, const char *ev)
 }
 
 int
-perf_discover_event(struct perf_record *r, const struct worker_opts *o)
+perf_discover_event(struct perf_record *r, const struct perf_opts *o)
 {
 	static const char *const events[] = {"", "cpu-clock", "task-clock"};
 

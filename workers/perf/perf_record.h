@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "stacks.h"
+#include "perf_opts.h"
 #include "worker.h"
 
 struct perf_parser;
@@ -18,9 +19,9 @@ struct perf_parser;
 	3600 /* a discovered event is reused this                              \
 		long by the next start */
 #define PERF_ROTATE_SLACK_S                                                    \
-	2 /* the rotation timeout is at least this                             \
-	     longer than a window */
-#define PERF_RECORD_NO_CGROUP  (-2) /* perf_record_start: none to profile */
+	2			   /* the rotation timeout is at least this    \
+				      longer than a window */
+#define PERF_RECORD_NO_CGROUP (-2) /* perf_record_start: none to profile */
 
 struct perf_cg_choice;
 
@@ -35,7 +36,7 @@ struct perf_record {
 	size_t pr_npids;       /* PIDs given (0: the whole host) */
 	int pr_cache;	       /* keep the discovered event in pr_dir */
 	int64_t pr_started_ms;
-	int64_t pr_rotated_ms; /* last rotation (or start) */
+	int64_t pr_rotated_ms;		   /* last rotation (or start) */
 	struct perf_cg_choice *pr_cgroups; /* --perf-use-cgroups, or NULL */
 	int pr_cgroups_fresh; /* just ranked: the next start takes them */
 };
@@ -44,18 +45,18 @@ struct perf_record {
 int perf_find(struct perf_record *r);
 /* --perf-use-cgroups: ranks the cgroups for the next perf_record_start;
  * returns how many were chosen, 0 (logged) or -1. */
-int perf_record_cgroups(struct perf_record *r, const struct worker_opts *o);
+int perf_record_cgroups(struct perf_record *r, const struct perf_opts *o);
 /* Starts perf record for o into r->pr_dir; 0 or -1. With
  * --perf-use-cgroups it ranks the cgroups again unless perf_record_cgroups
  * just did: PERF_RECORD_NO_CGROUP when there is none (perf not started). */
-int perf_record_start(struct perf_record *r, const struct worker_opts *o);
+int perf_record_start(struct perf_record *r, const struct perf_opts *o);
 /* Rotates perf's output and parses the finished part into t; 0 or -1
  * (the window is lost, perf goes on). */
-int perf_record_rotate(struct perf_record *r, const struct worker_opts *o,
+int perf_record_rotate(struct perf_record *r, const struct perf_opts *o,
 		       struct stack_table *t);
 /* The rotation timeout as gProfiler computes it: 3 windows, or 1.5 at 11 Hz
  * and below; at least a window plus PERF_ROTATE_SLACK_S. In ms. */
-int64_t perf_rotate_timeout_ms(const struct worker_opts *o);
+int64_t perf_rotate_timeout_ms(const struct perf_opts *o);
 /* Rotates perf's output and deletes it unparsed: no window asked for it
  * within the rotation timeout, and perf's file must not grow unbounded. */
 void perf_record_drop(struct perf_record *r);
@@ -69,6 +70,6 @@ int perf_pump(int fd, struct perf_parser *p);
  * pr_cache, an event found within PERF_EVENT_CACHE_S by an earlier start
  * in the same directory is used without probing (a restarted worker is
  * back in a moment); it is forgotten when perf record fails to start. */
-int perf_discover_event(struct perf_record *r, const struct worker_opts *o);
+int perf_discover_event(struct perf_record *r, const struct perf_opts *o);
 
 #endif

@@ -33,6 +33,23 @@ static const struct sandbox_policy python_policy = {
     .sp_unix_only = 1,
 };
 
+/* Its part of Configure (or of its command line). */
+struct python_opts {
+	int wo_python_idle;	  /* threads off the CPU too */
+	int wo_python_gil;	  /* only the GIL holder */
+	int wo_python_no_lines;	  /* frames without line numbers */
+	uint32_t wo_max_procs;	  /* processes profiled; 0: all */
+	uint32_t wo_min_duration; /* seconds a process must have run */
+};
+
+static struct python_opts python_o;
+
+#define OD_MSG	       Profd__PythonSettings
+#define OD_HOLDER      struct python_opts
+#define OD_FIELD(stem) wo_##stem
+static const struct optdef python_rows[] = {PROFD_PYTHON_OPTIONS(OPTDEF_ROW)
+						OPTDEF_END};
+
 #define PYTHON_WINDOW_BUDGET (WORKER_CHUNK_BUDGET / 2)
 
 struct python_state {
@@ -135,7 +152,7 @@ python_free(struct python_state *st)
 static int
 python_start(struct worker_ctx *ctx)
 {
-	const struct worker_opts *o = &ctx->wc_opts;
+	const struct python_opts *o = &python_o;
 	struct pyopts po = {
 	    .po_idle = o->wo_python_idle,
 	    .po_gil = o->wo_python_gil,
@@ -252,7 +269,9 @@ static const struct profiler_ops python_ops = {
     .po_start = python_start,
     .po_snapshot = python_snapshot,
     .po_stop = python_stop,
-    .po_optdefs = OD_PYTHON,
+    .po_rows = python_rows,
+    .po_settings = &python_o,
+    .po_settings_case = PROFD__CONFIGURE__SETTINGS_PYTHON,
     .po_runtime = 1, /* its stacks replace perf's for the same PID */
     .po_usage = "\n       [--python-idle] [--python-gil] "
 		"[--python-no-line-numbers]"

@@ -13,6 +13,7 @@
 #include "heartbeat.h"
 #include "ipc.h"
 #include "log.h"
+#include "optdefs.h"
 #include "pbmsg.h"
 #include "upload.h"
 #include "windows.h"
@@ -121,16 +122,25 @@ upsrv_chunk(struct upsrv *s)
 	pbmsg_free(&c->base);
 }
 
-static void
+/* Takes the run's description for the windows' headers; -1 when m is
+ * not an uploader's. */
+static int
 upsrv_configure(struct upsrv *s, const Profd__Configure *m)
 {
 	struct window_meta *d = &s->us_ws.ws_defaults;
 
-	snprintf(s->us_perf_mode, sizeof(s->us_perf_mode), "%s", m->perf_mode);
+	if (m->settings_case != PROFD__CONFIGURE__SETTINGS_UPLOAD ||
+	    !optdef_word_ok(OD_PERF_MODES, m->upload->perf_mode)) {
+		log_error("profd sent an invalid configuration");
+		return -1;
+	}
+	snprintf(s->us_perf_mode, sizeof(s->us_perf_mode), "%s",
+		 m->upload->perf_mode);
 	d->wm_frequency = m->frequency;
 	d->wm_duration = m->duration;
 	d->wm_continuous = m->continuous;
 	d->wm_perf_mode = s->us_perf_mode;
+	return 0;
 }
 
 /* Handles one message from profd; -1 to go on, else an exit status. */
@@ -151,7 +161,9 @@ upsrv_control(struct upsrv *s)
 	}
 	switch (c->body_case) {
 	case PROFD__CONTROL__BODY_CONFIGURE:
-		upsrv_configure(s, c->configure);
+		if (upsrv_configure(s, c->configure) == -1)
+			rv = 1; /* fail closed, as on a message that does
+				 * not decode */
 		break;
 	case PROFD__CONTROL__BODY_SNAPSHOT:
 		if (windows_snapshot(&s->us_ws, c->snapshot) == -1)
