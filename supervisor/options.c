@@ -568,6 +568,9 @@ o_words(struct profd_opts *o, const struct popt *p, const char *arg)
 		return badopt(p, arg, want);
 	}
 	snprintf(dst, len, "%s", arg);
+	if (strcmp(arg, "pyperf") == 0)
+		notice(p, "profd has no PyPerf (eBPF) profiler: its own Python "
+			  "profiler runs");
 	return 0;
 }
 

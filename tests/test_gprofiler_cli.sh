@@ -150,6 +150,10 @@ for args in "--rootless" "--mode allocation" "--alloc-interval 1mb" \
 	grep -Eq "(not supported|invalid value)" "$T/e.err" ||
 		fail "$args: no reason given: $(cat "$T/e.err")"
 done
+run_once -o "$T/x" --python-mode pyperf --perf-mode disabled ||
+	fail "--python-mode pyperf refused"
+grep -q "warning: --python-mode is ignored: profd has no PyPerf" "$T/e.err" ||
+	fail "--python-mode pyperf: no warning"
 run_once -o "$T/x" --pids "$$" --profile-spawned-processes &&
 	fail "--pids went with --profile-spawned-processes"
 run_once -o "$T/x" --nodejs-mode perf --perf-mode dwarf -f 11 &&
