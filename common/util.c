@@ -164,3 +164,12 @@ close_from(int lowfd)
 	for (int fd = lowfd; fd < 65536; fd++)
 		(void)close(fd);
 }
+
+int
+worker_name_ok(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len > 0 && len <= PROFD_NAME_MAX &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") == len;
+}

@@ -8,6 +8,7 @@
 
 #define PROFD_MAX_PIDS 1024    /* PIDs in one --pids list */
 #define PROFD_PID_MAX  4194304 /* the kernel's pid_max limit */
+#define PROFD_NAME_MAX 16      /* characters of a worker's name */
 
 /* Parses a decimal integer in [min, max] into *out; -1 with errno EINVAL
  * (not a number, trailing text) or ERANGE (out of range). */
@@ -27,5 +28,8 @@ void fmt_iso8601(int64_t t, char *buf, size_t len);
 int write_all(int fd, const void *buf, size_t len);
 /* Closes every fd >= lowfd; async-signal-safe. */
 void close_from(int lowfd);
+
+/* Whether name is a worker's name: 1 to PROFD_NAME_MAX of a-z, 0-9, -. */
+int worker_name_ok(const char *name);
 
 #endif

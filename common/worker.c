@@ -193,9 +193,7 @@ worker_common_opt(struct worker_args *a, int c, const char *arg)
 	case OPT_CAPS:
 		return worker_opt_caps(arg);
 	case OPT_NAME:
-		if (strlen(arg) == 0 || strlen(arg) > 16 ||
-		    strspn(arg, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
-			strlen(arg))
+		if (!worker_name_ok(arg))
 			return worker_badarg("--name", arg,
 					     "1 to 16 of a-z, 0-9 and -");
 		a->wa_ctx.wc_name = arg;

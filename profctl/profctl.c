@@ -25,7 +25,6 @@
 #define CTL_SOCK_NAME	    "control.sock"
 #define CTL_DEFAULT_TIMEOUT 10	       /* seconds */
 #define CTL_MAX_TIMEOUT	    3600       /* seconds */
-#define CTL_NAME_MAX	    16	       /* characters in a worker name */
 #define CTL_MEM_MIN	    (1u << 20) /* bytes, smallest memory limit */
 #define CTL_PIDS_MAX	    65536      /* largest pids-max */
 #define CTL_SUN_PATH_MAX    107	       /* bytes in a socket path, without NUL */
@@ -133,16 +132,6 @@ ctl_parse_pids(const char *s, uint64_t *out)
 }
 
 /* 1 if s is a worker name: 1 to 16 characters of [a-z0-9-]. */
-static int
-ctl_valid_name(const char *s)
-{
-	size_t len = strlen(s);
-
-	if (len == 0 || len > CTL_NAME_MAX)
-		return 0;
-	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == len;
-}
-
 static const struct ctl_cmd *
 ctl_find_cmd(const char *name)
 {
@@ -215,7 +204,7 @@ ctl_parse_cmd(struct ctl_opts *o, char **argv, int argc)
 		return ctl_parse_plain(o, c, argv + 1, argc - 1);
 	if (argc < 2)
 		return ctl_bad_usage("%s: missing worker name", c->cc_name);
-	if (!ctl_valid_name(argv[1]))
+	if (!worker_name_ok(argv[1]))
 		return ctl_bad_usage("bad worker name '%s' (1 to 16 characters "
 				     "of a-z, 0-9 and -)",
 				     argv[1]);

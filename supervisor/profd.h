@@ -31,10 +31,9 @@
 #define PROFD_GIVE_UP_DEATHS   5      /* unhealthy deaths ... */
 #define PROFD_GIVE_UP_MS       300000 /* ... within this time: given up */
 #define PROFD_LIMIT_POLL_MS    250    /* usage checks */
-#define PROFD_NAME_MAX	       16
-#define PROFD_ARGS_MAX	       8   /* extra arguments of a worker */
-#define PROFD_ARG_LEN	       256 /* bytes of one of them, with its NUL */
-#define PROFD_UPLOAD_ARGS      40  /* upload options passed to profd-upload */
+#define PROFD_ARGS_MAX	       8      /* extra arguments of a worker */
+#define PROFD_ARG_LEN	       256    /* bytes of one of them, with its NUL */
+#define PROFD_UPLOAD_ARGS      40 /* upload options passed to profd-upload */
 #define PROFD_TOKEN_ENV	       "PROFD_TOKEN" /* the token, to profd-upload */
 #define PROFD_CMD_ID_MAX       64   /* characters of a remote command's id */
 #define PROFD_CMD_SEEN	       32   /* remote command ids remembered */

@@ -20,8 +20,6 @@
 #include "profd.h"
 #include "worker.h"
 
-#define REMOTE_PID_MAX 4194304 /* the kernel's pid_max limit */
-
 void
 remote_init(struct profd *p)
 {
@@ -148,7 +146,7 @@ remote_check_start(const struct profd *p, const Profd__RemoteCommand *c,
 	if (c->n_pids > 0 && p->p_opts.po_use_cgroups)
 		return "PIDs cannot go with --perf-use-cgroups";
 	for (size_t i = 0; i < c->n_pids; i++) {
-		if (c->pids[i] == 0 || c->pids[i] > REMOTE_PID_MAX)
+		if (c->pids[i] == 0 || c->pids[i] > PROFD_PID_MAX)
 			return "a PID is out of range";
 		if (kill((pid_t)c->pids[i], 0) == -1 && errno == ESRCH) {
 			snprintf(err, len, "no process with PID %u",

@@ -29,15 +29,6 @@ static const struct table_default table_builtin[] = {
 #endif
 };
 
-static int
-table_name_ok(const char *name)
-{
-	size_t len = strlen(name);
-
-	return len > 0 && len <= PROFD_NAME_MAX &&
-	       strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") == len;
-}
-
 struct wspec *
 table_entry(struct profd_opts *o, const char *name, int create)
 {
@@ -46,7 +37,7 @@ table_entry(struct profd_opts *o, const char *name, int create)
 	for (size_t i = 0; i < o->po_ntable; i++)
 		if (strcmp(o->po_table[i].ws_name, name) == 0)
 			return &o->po_table[i];
-	if (!create || !table_name_ok(name) ||
+	if (!create || !worker_name_ok(name) ||
 	    o->po_ntable >= PROFD_MAX_WORKERS)
 		return NULL;
 	ws = &o->po_table[o->po_ntable++];

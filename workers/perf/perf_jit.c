@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "perf_jit.h"
+#include "util.h"
 #include "procfs.h"
 
 /* One symbol: [js_start, js_start + js_size) is named by js_name. */
@@ -75,9 +76,10 @@ jit_dso_pid(const char *dso, size_t n)
 	if (!jit_prefix(dso, n, "/tmp/perf-") || n < 15 ||
 	    memcmp(dso + n - 4, ".map", 4) != 0)
 		return 0;
-	for (; i < n - 4 && dso[i] >= '0' && dso[i] <= '9' && v < 4194304; i++)
+	for (; i < n - 4 && dso[i] >= '0' && dso[i] <= '9' && v < PROFD_PID_MAX;
+	     i++)
 		v = v * 10 + (uint64_t)(dso[i] - '0');
-	return i == n - 4 && v > 0 && v <= 4194304 ? (uint32_t)v : 0;
+	return i == n - 4 && v > 0 && v <= PROFD_PID_MAX ? (uint32_t)v : 0;
 }
 
 int
