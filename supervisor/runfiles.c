@@ -4,16 +4,22 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "profd.h"
 
 #define RUNFILES_CONTROLLER_MS 1000 /* between two looks at the controller */
+
+/* The controller's pidfd: readable once it exited, whatever PID the
+ * kernel gives out meanwhile. */
+static int controller_fd = -1;
 
 /* Writes s to path through path.tmp and a rename: a reader sees the old
  * file or the new one, and a link planted at path is replaced, never
@@ -63,9 +69,10 @@ runfiles_start(struct profd *p)
 		return -1;
 	}
 	if (o->po_controller_pid != 0 &&
-	    kill((pid_t)o->po_controller_pid, 0) == -1 && errno == ESRCH) {
-		log_error("the controller PID %u does not exist",
-			  o->po_controller_pid);
+	    (controller_fd = (int)syscall(
+		 SYS_pidfd_open, (pid_t)o->po_controller_pid, 0)) == -1) {
+		log_error("the controller PID %u: %s", o->po_controller_pid,
+			  errno == ESRCH ? "no such process" : strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -80,6 +87,9 @@ runfiles_stop(struct profd *p)
 	int fd;
 
 	log_file_close();
+	if (controller_fd != -1)
+		close(controller_fd);
+	controller_fd = -1;
 	if (path == NULL)
 		return;
 	/* Only the file that still names profd goes. */
@@ -111,15 +121,16 @@ int64_t
 runfiles_tick(struct profd *p)
 {
 	static int64_t next;
-	pid_t pid = (pid_t)p->p_opts.po_controller_pid;
+	struct pollfd pfd = {controller_fd, POLLIN, 0};
 
-	if (pid == 0 || p->p_stopping)
+	if (controller_fd == -1 || p->p_stopping)
 		return -1;
 	if (now_ms() < next)
 		return next - now_ms();
 	next = now_ms() + RUNFILES_CONTROLLER_MS;
-	if (kill(pid, 0) == -1 && errno == ESRCH) {
-		log_info("the controller (PID %d) exited", (int)pid);
+	if (poll(&pfd, 1, 0) == 1) {
+		log_info("the controller (PID %u) exited",
+			 p->p_opts.po_controller_pid);
 		profd_shutdown(p, 0);
 		return -1;
 	}

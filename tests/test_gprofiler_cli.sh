@@ -142,6 +142,29 @@ head -1 "$T/ini-out/last_profile.col" | grep -q '"frequency": 19' ||
 [ ! -e "$T/ini-out/last_flamegraph.html" ] || fail "no-flamegraph = true ignored"
 pass "GPROFILER_* variables and gProfiler's file syntax, command line first"
 
+# --controller-pid: profd stops when its controller exits (and refuses a
+# controller that does not exist).
+sleep 300 &
+ctl_pid=$!
+track "$ctl_pid"
+"$PROFD" -c -d 1 --runtime-dir "$RUN" --worker-dir "$top_builddir" \
+	--perf-mode disabled --no-java -o "$T/ctl-out" \
+	--controller-pid "$ctl_pid" 2>"$T/ctl.err" &
+cp=$!
+track "$cp"
+sleep 2
+kill -0 "$cp" || fail "profd stopped with its controller alive: $(cat "$T/ctl.err")"
+kill "$ctl_pid"
+wait "$ctl_pid" 2>/dev/null
+for _ in $(seq $((100 * SLOW))); do kill -0 "$cp" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$cp" 2>/dev/null && fail "profd outlived its controller by 10 s"
+wait "$cp" || fail "profd exited $? after its controller"
+grep -q "the controller (PID $ctl_pid) exited" "$T/ctl.err" ||
+	fail "no word of the controller's exit: $(cat "$T/ctl.err")"
+run_once -o "$T/x" --controller-pid 4000000 &&
+	fail "a controller that does not exist was accepted"
+pass "--controller-pid: profd stops with its controller"
+
 # 3. What profd cannot do is refused by name, never silently dropped.
 for args in "--rootless" "--mode allocation" "--alloc-interval 1mb" \
 	"--perf-event-period 1000" "--profile-api-version v1"; do
