@@ -3,8 +3,6 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/signalfd.h>
@@ -157,52 +155,19 @@ loop_poll(struct profd *p, int timeout)
 		loop_signal(p);
 }
 
-/* Who finishes the clean-up: profd's thread, or the watchdog when nng's
- * close has not returned in time (nng 1.5 can wait forever in it). */
-enum { LOOP_CLOSING, LOOP_CLOSED, LOOP_TAKEN };
-static _Atomic int loop_close_state = LOOP_CLOSING;
-
-static void *
-loop_close_watchdog(void *arg)
-{
-	struct profd *p = arg;
-	int closing = LOOP_CLOSING;
-
-	sleep_ms(PROFD_CLOSE_MS);
-	if (!atomic_compare_exchange_strong(&loop_close_state, &closing,
-					    LOOP_TAKEN))
-		return NULL;
-	/* Every worker is gone and its cgroup removed: only nng's own
-	 * clean-up is skipped, which the exit does anyway. */
-	log_warn("nng did not close profd's sockets in %d s: exiting "
-		 "without waiting for it",
-		 PROFD_CLOSE_MS / 1000);
-	rundir_cleanup(p);
-	_exit(p->p_exit);
-}
-
-/* Closes the sockets under the watchdog; returns only if they closed. */
+/* At exit the sockets are left to the exit itself: every worker is gone
+ * by then, nothing is queued, and rundir_cleanup() removes the socket
+ * files. nng 1.5's close could wait forever on a socket whose peer died
+ * while connecting, after every worker had stopped; the kernel closes
+ * the descriptors without asking it. */
 static void
 loop_close_sockets(struct profd *p)
 {
-	int closing = LOOP_CLOSING;
-	pthread_t t;
-
-	if (pthread_create(&t, NULL, loop_close_watchdog, p) == 0)
-		pthread_detach(t);
 	for (size_t i = 0; i < p->p_nworkers; i++) {
-		struct worker *w = &p->p_workers[i];
-
-		if (w->w_open)
-			nng_close(w->w_sock);
-		w->w_open = 0;
-		w->w_fd = -1;
+		p->p_workers[i].w_open = 0;
+		p->p_workers[i].w_fd = -1;
 	}
-	control_close(p);
-	if (!atomic_compare_exchange_strong(&loop_close_state, &closing,
-					    LOOP_CLOSED))
-		for (;;)
-			pause(); /* the watchdog exits */
+	p->p_ctl_fd = -1;
 }
 
 static void

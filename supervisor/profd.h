@@ -19,7 +19,6 @@
 #define PROFD_HELLO_MS		10000  /* exec to hello */
 #define PROFD_START_MS		60000  /* configure to started (event probes) */
 #define PROFD_STOP_MS		15000  /* stop to exit, then SIGKILL */
-#define PROFD_CLOSE_MS		5000   /* nng's socket close, at exit */
 #define PROFD_WINDOW_MS_MAX	120000 /* snapshot to window written */
 #define PROFD_DEFAULT_DURATION	60
 #define PROFD_DEFAULT_FREQUENCY 11
