@@ -10,8 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#ifndef OVERLAYFS_SUPER_MAGIC
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+#endif
 
 #include "log.h"
 #include "perf_symbols.h"
@@ -283,8 +287,28 @@ symcache_evict(struct perf_symcache *c)
 	symfile_free(f);
 }
 
-/* Opens path as pid sees it; when pid is gone, the host's file of that
- * path if it is the same file (dev, ino). Blocking, close-on-exec. */
+/* Whether fd, opened at a mapping's path, is still the mapped file: the
+ * same inode number (a file replaced at its path, as by a package upgrade,
+ * has another). The device is not compared: btrfs and overlayfs give stat
+ * another device than the mapping's; overlayfs may give another inode
+ * number too (xino), so its files are taken as found. */
+static int
+symfile_same(int fd, uint64_t ino)
+{
+	struct statfs sf;
+	struct stat st;
+
+	if (fstat(fd, &st) == -1)
+		return 0;
+	if ((uint64_t)st.st_ino == ino)
+		return 1;
+	return fstatfs(fd, &sf) == 0 &&
+	       (unsigned long)sf.f_type == OVERLAYFS_SUPER_MAGIC;
+}
+
+/* Opens path as pid sees it, if it is still the file mapped (ino); when
+ * pid is gone, the host's file of that path if it is the same file (dev,
+ * ino). Blocking, close-on-exec. */
 static int
 symfile_open(uint32_t pid, const char *path, uint64_t dev, uint64_t ino)
 {
@@ -293,7 +317,12 @@ symfile_open(uint32_t pid, const char *path, uint64_t dev, uint64_t ino)
 
 	if (path[0] != '/')
 		return -1;
-	if ((fd = procfs_open_in_root((pid_t)pid, NULL, path, 0)) == -1) {
+	if ((fd = procfs_open_in_root((pid_t)pid, NULL, path, 0)) != -1 &&
+	    !symfile_same(fd, ino)) {
+		close(fd);
+		return -1;
+	}
+	if (fd == -1) {
 		if ((fd = procfs_open_regular(path)) == -1)
 			return -1;
 		if (fstat(fd, &st) == -1 || st.st_dev != dev ||
