@@ -509,20 +509,6 @@ o_mode(struct profd_opts *o, const struct popt *p, const char *arg)
 		      "profiles always)");
 }
 
-/* Whether word is one of the '|'-separated words. */
-static int
-word_in(const char *words, const char *word)
-{
-	size_t len = strlen(word);
-
-	for (const char *w = words; w != NULL; w = strchr(w, '|')) {
-		w += *w == '|';
-		if (strncmp(w, word, len) == 0 && (w[len] == '|' || !w[len]))
-			return 1;
-	}
-	return 0;
-}
-
 /* The string field an option of words is kept in. */
 static char *
 words_field(struct profd_opts *o, const char *name, size_t *len)
@@ -563,7 +549,7 @@ o_words(struct profd_opts *o, const struct popt *p, const char *arg)
 		snprintf(dst, len, "%s", arg && *arg == '\0' ? "" : "on");
 		return 0;
 	}
-	if (arg == NULL || !word_in(p->p_help, arg)) {
+	if (arg == NULL || !optdef_word_ok(p->p_help, arg)) {
 		snprintf(want, sizeof(want), "one of %s", p->p_help);
 		return badopt(p, arg, want);
 	}
