@@ -37,6 +37,19 @@ workers_send(struct profd *p, struct worker *w, Profd__Control *c)
 	return -1;
 }
 
+/* The kind of worker w is, for its part of Configure: what its program
+ * is (profd-KIND, whatever the worker's name), else its name. */
+static const char *
+workers_kind(const struct worker *w)
+{
+	const char *base = strrchr(w->w_path, '/');
+
+	base = base ? base + 1 : w->w_path;
+	if (strncmp(base, "profd-", 6) == 0 && base[6] != '\0')
+		return base + 6;
+	return w->w_name;
+}
+
 int
 workers_configure(struct profd *p, struct worker *w)
 {
@@ -45,7 +58,7 @@ workers_configure(struct profd *p, struct worker *w)
 	Profd__Configure m = PROFD__CONFIGURE__INIT;
 	struct options_parts parts;
 
-	options_configure(o, w->w_name, &m, &parts);
+	options_configure(o, workers_kind(w), &m, &parts);
 	m.pids = (uint32_t *)o->po_pids;
 	m.n_pids = o->po_npids;
 	m.continuous = o->po_continuous;
