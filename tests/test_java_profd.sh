@@ -37,9 +37,12 @@ echo "merged: hotLeaf=$HOT coldLeaf=$COLD share=$SHARE % total=$total"
 [ "$HOT" -gt 30 ] || { head -5 "$java_lines"; fail "no Java stacks for the JVM"; }
 [ "$SHARE" -ge 56 ] && [ "$SHARE" -le 94 ] || fail "hot share $SHARE %"
 grep -q ';appid: java: JavaBusy;' "$java_lines" || fail "perf's application id lost"
-# Only Java frames (or bracketed pseudo frames) for the JVM: perf's are gone.
-if grep -vE '(_\[j\]|\]) [0-9]+$' "$java_lines" | grep -q .; then
-	grep -vE '(_\[j\]|\]) [0-9]+$' "$java_lines" | head -3
+# Only the agent's stacks for the JVM: Java frames (or bracketed pseudo
+# frames) at the leaf, or the JVM's own threads walked by the agent under
+# their role; perf's are gone.
+agent_re='(_\[[j01i]\]|\]) [0-9]+$|;\[(VM|GC|JIT compiler|JVM) thread\];|;\[error [^]]*\];'
+if grep -vE "$agent_re" "$java_lines" | grep -q .; then
+	grep -vE "$agent_re" "$java_lines" | head -3
 	fail "perf's stacks are still there for the JVM"
 fi
 # perf's count for the JVM: about 4 s x 49 Hz of one busy thread (less
@@ -62,7 +65,7 @@ grep -qE ';\[[^];]* tid=[0-9]+\];' "$T/detail.lines" ||
 pass "--java-line-numbers and --java-collect-thread-names reach profd-java"
 
 run_profd nojava --no-java
-grep -E '^[^;]*;[^;]*;java;' "$COL" | grep -q '_\[j\]' &&
+grep -E '^[^;]*;[^;]*;java;' "$COL" | grep -q '_\[[j01i]\]' &&
 	fail "--no-java: Java agent stacks in the profile"
 grep -qE '^[^;]*;[^;]*;java;.*libjvm\.so|^[^;]*;[^;]*;java;.*JavaBusy' "$COL" ||
 	{ grep ';java;' "$COL" | head -3; fail "--no-java: perf's stacks of the JVM are missing"; }

@@ -86,7 +86,7 @@ has_stacks() {
 	grep -q 'busy_c' "$1" &&
 		grep -q 'hot_leaf ([^)]*py_leaves.py:[0-9]*)_\[p\]' "$1" || return 1
 	[ -n "$JVM_PID" ] || return 0
-	grep -q 'JavaBusy\.hotLeaf_\[j\]' "$1" && return 0
+	grep -q 'JavaBusy\.hotLeaf_\[[j01i]\]' "$1" && return 0
 	grep -q "$JAVA_BUSY" "$1" || return 1
 	[ "$2" = after ] && return 0
 	java_foreign && echo "note: another profd-java holds our JVM's agent"
