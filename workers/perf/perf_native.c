@@ -144,8 +144,9 @@ nat_map_add(struct nat_proc *p, const struct nat_map *m)
 		i++;
 	for (j = i; j < p->np_n && p->np_maps[j].nm_start < m->nm_end; j++)
 		free(p->np_maps[j].nm_path);
-	memmove(&p->np_maps[i], &p->np_maps[j],
-		(p->np_n - j) * sizeof(*p->np_maps));
+	if (j > i) /* np_maps may still be NULL otherwise */
+		memmove(&p->np_maps[i], &p->np_maps[j],
+			(p->np_n - j) * sizeof(*p->np_maps));
 	p->np_n -= j - i;
 	nat_all_maps -= j - i;
 	if (p->np_n >= PERF_NATIVE_MAX_MAPS ||
@@ -534,7 +535,8 @@ nat_count(struct perf_native *n, uint32_t pid, const char *comm,
 	s->ns_n = (uint32_t)nips;
 	s->ns_count = 1;
 	snprintf(s->ns_comm, NAT_COMM, "%s", comm);
-	memcpy(s->ns_ips, ips, nips * sizeof(*ips));
+	if (nips > 0)
+		memcpy(s->ns_ips, ips, nips * sizeof(*ips));
 	*bucket = off + 1;
 }
 

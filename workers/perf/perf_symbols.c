@@ -130,7 +130,8 @@ perf_ksyms_load(void)
 	}
 	if (rv == -1)
 		log_warn("/proc/kallsyms: the first %zu symbols kept", k->kt_n);
-	qsort(k->kt_syms, k->kt_n, sizeof(*k->kt_syms), ksyms_cmp);
+	if (k->kt_n > 0)
+		qsort(k->kt_syms, k->kt_n, sizeof(*k->kt_syms), ksyms_cmp);
 	fclose(f);
 	return k;
 fail:
@@ -409,7 +410,8 @@ symfile_read_table(struct perf_symfile *f, Elf *elf, Elf_Scn *scn,
 						    sym.st_name};
 	}
 	f->sf_nsyms = k;
-	qsort(f->sf_syms, k, sizeof(*f->sf_syms), sym_cmp);
+	if (k > 0) /* sf_syms may be NULL without symbols */
+		qsort(f->sf_syms, k, sizeof(*f->sf_syms), sym_cmp);
 	f->sf_stroff = ssh.sh_offset;
 	f->sf_strsize = ssh.sh_size;
 	return 0;
