@@ -10,6 +10,7 @@
 # window was uploaded or counted as lost by a named cause.
 #
 # Usage (as root, from a built tree): contrib/soak.sh [--short] [MINUTES]
+# (SOAK_PERF_ENGINE=perf|native|auto picks profd-perf's engine; auto.)
 #   --short   1 minute (CI); the default is 30 minutes.
 # Environment: top_builddir, top_srcdir (default: this tree).
 set -u
@@ -64,6 +65,7 @@ for _ in $(seq 100); do [ -s "$SRV/control_port" ] && break; sleep 0.1; done
 printf '%s\n' "$TOKEN" >"$T/token"
 chmod 0600 "$T/token"
 "$PROFD" -c -d 1 -f 49 -v -o "$OUT" --runtime-dir "$RUN" \
+	--perf-engine "${SOAK_PERF_ENGINE:-auto}" \
 	--worker-dir "$top_builddir" -u --server-host "http://127.0.0.1:$(cat "$SRV/port")" \
 	--service-name soak --token-file "$T/token" --spool-dir "$SPOOL" \
 	--upload-retry-max 2 2>"$T/profd.log" &
