@@ -18,6 +18,7 @@
 #include "perf_cgroups.h"
 #include "perf_record.h"
 #include "perf_smart.h"
+#include "perf_unwind.h"
 #include "procfs.h"
 #include "worker.h"
 
@@ -297,8 +298,9 @@ perf_state_start(struct perf_state *s, const struct perf_opts *o)
 static const char *
 perf_native_unfit(const struct perf_opts *o)
 {
-	if (worker_perf_mode_dwarf(o->wo_perf_mode))
-		return "--perf-mode dwarf and smart";
+	if (worker_perf_mode_dwarf(o->wo_perf_mode) &&
+	    perf_unwind_regs_mask() == 0)
+		return "--perf-mode dwarf and smart on this architecture";
 	if (o->wo_use_cgroups)
 		return "--perf-use-cgroups";
 	return NULL;

@@ -30,7 +30,9 @@
 #include "perf_procs.h"
 #include "perf_ring.h"
 #include "perf_script.h"
+#include "perf_smart.h"
 #include "perf_symbols.h"
+#include "perf_unwind.h"
 #include "procfs.h"
 
 #define NAT_COMM	  16   /* bytes of a comm, as the kernel keeps it */
@@ -40,6 +42,14 @@
 #define NAT_POLL_MS	  100
 #define NAT_SWEEP_WINDOWS 16 /* windows between two checks of /proc */
 #define NAT_NAME_MAX	  (STACKS_MAX_STRING)
+#define NAT_KERNEL_MAX	  256  /* kernel entries of a dwarf sample's chain */
+#define NAT_DWARF_STACK	  8192 /* bytes of user stack per sample, as perf */
+/* Marks a chain unwound with DWARF (smart mode counts both chains). */
+#define NAT_CONTEXT_DWARF ((uint64_t)-4000)
+#define NAT_CHAIN_MAX	  (NAT_KERNEL_MAX + 2 + PERF_UNWIND_MAX_DEPTH)
+
+/* --perf-mode: frame pointers, DWARF, or both (smart). */
+enum nat_mode { NAT_FP, NAT_DWARF, NAT_SMART };
 
 struct nat_map {
 	uint64_t nm_start, nm_end, nm_pgoff, nm_dev, nm_ino;
@@ -52,6 +62,7 @@ struct nat_proc {
 	uint8_t np_dead;	 /* exited: freed after the next window */
 	uint8_t np_wanted;	 /* sampled (--pids and their children) */
 	uint32_t np_ppid;	 /* the parent, when a FORK record told it */
+	uint64_t np_gen;	 /* changes with the mappings (unwinding) */
 	struct nat_map *np_maps; /* sorted by start, not overlapping */
 	uint32_t np_n, np_cap;
 	struct nat_proc *np_next;
@@ -106,6 +117,10 @@ struct perf_native {
 	struct perf_symcache *pn_syms;
 	struct nat_addr *pn_addrs; /* PERF_NATIVE_ADDR_SLOTS */
 	char pn_name[NAT_NAME_MAX];
+	enum nat_mode pn_mode;
+	uint32_t pn_stack_size;		  /* bytes of user stack per sample */
+	struct perf_unwind *pn_unwind;	  /* dwarf and smart modes */
+	uint64_t pn_chain[NAT_CHAIN_MAX]; /* a dwarf sample's chain */
 };
 
 /* ---- processes and threads ---------------------------------------------- */
@@ -132,6 +147,7 @@ nat_maps_clear(struct nat_proc *p)
 		free(p->np_maps[i].nm_path);
 	nat_all_maps -= p->np_n;
 	p->np_n = 0;
+	p->np_gen++;
 }
 
 /* Adds the mapping m (its path copied), replacing what it overlaps. */
@@ -140,6 +156,7 @@ nat_map_add(struct nat_proc *p, const struct nat_map *m)
 {
 	uint32_t i = 0, j;
 
+	p->np_gen++;
 	while (i < p->np_n && p->np_maps[i].nm_end <= m->nm_start)
 		i++;
 	for (j = i; j < p->np_n && p->np_maps[j].nm_start < m->nm_end; j++)
@@ -309,6 +326,7 @@ nat_purge(struct perf_native *n, int every)
 				continue;
 			}
 			*pp = p->np_next;
+			perf_unwind_forget(n->pn_unwind, p->np_pid);
 			nat_maps_clear(p);
 			free(p->np_maps);
 			free(p);
@@ -515,7 +533,6 @@ nat_count(struct perf_native *n, uint32_t pid, const char *comm,
 	uint32_t *bucket = &n->pn_buckets[h & (NAT_STACK_BUCKETS - 1)];
 	struct nat_stack *s;
 
-	n->pn_samples++;
 	for (uint32_t o = *bucket; o != 0; o = s->ns_next) {
 		s = (struct nat_stack *)(n->pn_arena + o - 1);
 		if (s->ns_hash == h && s->ns_pid == pid && s->ns_n == nips &&
@@ -540,32 +557,137 @@ nat_count(struct perf_native *n, uint32_t pid, const char *comm,
 	*bucket = off + 1;
 }
 
+/* One sample record, parsed. */
+struct nat_sample {
+	uint32_t pid, tid;
+	const uint64_t *ips; /* the callchain */
+	size_t nips;
+	struct perf_unwind_sample us; /* us_regs NULL: nothing to unwind */
+};
+
+/* Parses PERF_SAMPLE_REGS_USER and PERF_SAMPLE_STACK_USER at b; -1 if
+ * they do not fit in the record. A 32-bit process's registers are not
+ * unwound (another ABI). */
+static int
+nat_parse_user(const char *b, const char *end, struct nat_sample *s)
+{
+	size_t nregs = perf_unwind_nregs();
+	uint64_t abi, size, dyn;
+
+	if (end - b < 8)
+		return -1;
+	memcpy(&abi, b, 8);
+	b += 8;
+	if (abi != PERF_SAMPLE_REGS_ABI_NONE) {
+		if ((size_t)(end - b) < nregs * 8)
+			return -1;
+		if (abi == PERF_SAMPLE_REGS_ABI_64)
+			s->us.us_regs = b;
+		b += nregs * 8;
+	}
+	if (end - b < 8)
+		return -1;
+	memcpy(&size, b, 8);
+	b += 8;
+	if (size == 0)
+		return 0;
+	if (size > (uint64_t)(end - b) || (uint64_t)(end - b) - size < 8)
+		return -1;
+	memcpy(&dyn, b + size, 8);
+	s->us.us_stack = b;
+	s->us.us_len = dyn < size ? dyn : size;
+	return 0;
+}
+
+/* Parses a sample of the engine's sample_type; -1 if malformed. */
+static int
+nat_parse(const struct perf_native *n, const struct perf_event_header *h,
+	  struct nat_sample *s)
+{
+	const char *b = (const char *)(h + 1), *end = (const char *)h + h->size;
+	uint64_t nr;
+
+	memset(s, 0, sizeof(*s));
+	if (end - b < 16)
+		return -1;
+	memcpy(&s->pid, b, 4);
+	memcpy(&s->tid, b + 4, 4);
+	memcpy(&nr, b + 8, 8);
+	/* dwarf mode asks for the kernel part only: it may be empty */
+	if (nr > (uint64_t)(end - b - 16) / 8 ||
+	    (nr == 0 && n->pn_mode != NAT_DWARF))
+		return -1;
+	s->ips = (const uint64_t *)(const void *)(b + 16);
+	s->nips = (size_t)nr;
+	s->us.us_pid = s->pid;
+	s->us.us_tid = s->tid;
+	if (n->pn_mode == NAT_FP)
+		return 0;
+	return nat_parse_user(b + 16 + nr * 8, end, s);
+}
+
+/* Mapping i of the process arg, for the unwinder. */
+static int
+nat_unwind_map(void *arg, size_t i, struct perf_unwind_map *m)
+{
+	const struct nat_proc *p = arg;
+	const struct nat_map *nm;
+
+	if (i >= p->np_n)
+		return -1;
+	nm = &p->np_maps[i];
+	*m = (struct perf_unwind_map){nm->nm_start, nm->nm_end, nm->nm_pgoff,
+				      nm->nm_dev,   nm->nm_ino, nm->nm_path};
+	return 0;
+}
+
+/* The DWARF chain of s in pn_chain: the mark, the callchain's kernel
+ * part, then the user frames unwound from the copied stack; returns its
+ * length. */
+static size_t
+nat_dwarf_chain(struct perf_native *n, struct nat_proc *p,
+		const struct nat_sample *s)
+{
+	size_t len = 0;
+
+	n->pn_chain[len++] = NAT_CONTEXT_DWARF;
+	for (size_t i = 0; i < s->nips && len < 1 + NAT_KERNEL_MAX; i++) {
+		if (s->ips[i] == PERF_CONTEXT_USER)
+			break;
+		n->pn_chain[len++] = s->ips[i];
+	}
+	if (p == NULL || s->us.us_regs == NULL)
+		return len;
+	n->pn_chain[len++] = PERF_CONTEXT_USER;
+	return len + perf_unwind_sample(n->pn_unwind, &s->us, p->np_gen,
+					nat_unwind_map, p, n->pn_chain + len,
+					PERF_UNWIND_MAX_DEPTH);
+}
+
 static void
 nat_sample(struct perf_native *n, const struct perf_event_header *h)
 {
-	const char *b = (const char *)(h + 1), *end = (const char *)h + h->size;
-	uint32_t pid, tid;
-	uint64_t nr;
+	struct nat_proc *p = NULL;
+	struct nat_sample s;
 	struct nat_task *t;
+	const char *comm;
 
-	if (end - b < 16) {
+	if (nat_parse(n, h, &s) == -1) {
 		n->pn_bad++;
 		return;
 	}
-	memcpy(&pid, b, 4);
-	memcpy(&tid, b + 4, 4);
-	memcpy(&nr, b + 8, 8);
-	if (nr == 0 || nr > (uint64_t)(end - b - 16) / 8) {
-		n->pn_bad++;
+	if (s.pid != 0 && (p = nat_sampled(n, s.pid)) == NULL)
 		return;
-	}
-	if (pid != 0 && nat_sampled(n, pid) == NULL)
+	if (n->pn_pids && s.pid == 0)
 		return;
-	if (n->pn_pids && pid == 0)
-		return;
-	t = nat_task_get(n, pid, tid, NULL);
-	nat_count(n, pid, t != NULL ? t->nt_comm : "[unknown]",
-		  (const uint64_t *)(const void *)(b + 16), (size_t)nr);
+	t = nat_task_get(n, s.pid, s.tid, NULL);
+	comm = t != NULL ? t->nt_comm : "[unknown]";
+	n->pn_samples++;
+	if (n->pn_mode != NAT_DWARF)
+		nat_count(n, s.pid, comm, s.ips, s.nips);
+	if (n->pn_mode != NAT_FP)
+		nat_count(n, s.pid, comm, n->pn_chain,
+			  nat_dwarf_chain(n, p, &s));
 }
 
 /* Handles one record of a ring (the lock is held). */
@@ -642,7 +764,8 @@ struct nat_window {
 	struct stack_table *nw_t;
 	struct perf_procs *nw_procs;
 	struct perf_jit *nw_jit;
-	int nw_dso; /* --insert-dso-name */
+	int nw_dso;  /* --insert-dso-name */
+	int nw_only; /* -1: every stack; 0: fp's, 1: DWARF's (smart) */
 };
 
 /* Interns the concatenation a b c d. */
@@ -789,7 +912,10 @@ nat_emit(struct perf_native *n, struct nat_window *w, const struct nat_stack *s,
 {
 	size_t nf = 0;
 	int kernel = 0, proc;
+	int dwarf = s->ns_n > 0 && s->ns_ips[0] == NAT_CONTEXT_DWARF;
 
+	if (w->nw_only != -1 && w->nw_only != dwarf)
+		return 0;
 	for (uint32_t i = 0; i < s->ns_n && nf < STACKS_MAX_FRAMES; i++) {
 		uint64_t ip = s->ns_ips[i];
 
@@ -868,13 +994,13 @@ nat_reset(struct perf_native *n)
 	n->pn_last_ms = now_ms();
 }
 
-/* Names the window's stacks into t (the lock is held). */
+/* Names the window's stacks (those of only, see nw_only) into t. */
 static int
-nat_name_window(struct perf_native *n, const struct perf_opts *o,
-		struct stack_table *t)
+nat_name_stacks(struct perf_native *n, const struct perf_opts *o,
+		struct stack_table *t, int only)
 {
 	struct nat_window w = {t, perf_procs_new(), perf_jit_new(),
-			       o->wo_insert_dso_name};
+			       o->wo_insert_dso_name, only};
 	uint32_t *frames = malloc(STACKS_MAX_FRAMES * sizeof(*frames));
 	int rv = 0;
 
@@ -886,12 +1012,62 @@ nat_name_window(struct perf_native *n, const struct perf_opts *o,
 		rv = nat_emit(n, &w, s, frames);
 		off += sizeof(*s) + s->ns_n * sizeof(uint64_t);
 	}
-	if (rv == 0)
-		rv = nat_emit_truncated(n, t);
 	free(frames);
 	perf_jit_free(w.nw_jit);
 	perf_procs_free(w.nw_procs);
 	return rv;
+}
+
+/* smart: fp's and DWARF's stacks named apart, then per process the
+ * deeper kept, as the perf engine does with its two recordings. */
+static int
+nat_name_smart(struct perf_native *n, const struct perf_opts *o,
+	       struct stack_table *t)
+{
+	struct stack_table *fp = stacks_new(WORKER_CHUNK_BUDGET);
+	struct stack_table *dw = stacks_new(WORKER_CHUNK_BUDGET);
+	int rv = fp != NULL && dw != NULL ? 0 : -1;
+
+	if (rv == 0)
+		rv = nat_name_stacks(n, o, fp, 0);
+	/* the names cached are frame ids of fp's table */
+	memset(n->pn_addrs, 0, PERF_NATIVE_ADDR_SLOTS * sizeof(*n->pn_addrs));
+	if (rv == 0)
+		rv = nat_name_stacks(n, o, dw, 1);
+	if (rv == 0)
+		rv = perf_smart_merge(t, fp, dw);
+	stacks_free(fp);
+	stacks_free(dw);
+	return rv;
+}
+
+/* Names the window's stacks into t (the lock is held). */
+static int
+nat_name_window(struct perf_native *n, const struct perf_opts *o,
+		struct stack_table *t)
+{
+	int rv = n->pn_mode == NAT_SMART ? nat_name_smart(n, o, t)
+					 : nat_name_stacks(n, o, t, -1);
+
+	if (rv == 0)
+		rv = nat_emit_truncated(n, t);
+	return rv;
+}
+
+/* dwarf and smart: how unwinding went in the window. */
+static void
+nat_log_unwind(struct perf_native *n)
+{
+	struct perf_unwind_stats st;
+
+	if (n->pn_unwind == NULL)
+		return;
+	perf_unwind_stats(n->pn_unwind, &st);
+	log_info("native engine: %llu user stacks unwound with DWARF, %llu "
+		 "stopped early; %zu processes' CFI kept, %llu (re)built",
+		 (unsigned long long)st.ust_samples,
+		 (unsigned long long)st.ust_early, st.ust_procs,
+		 (unsigned long long)st.ust_builds);
 }
 
 int
@@ -913,6 +1089,7 @@ perf_native_snapshot(struct perf_native *n, const struct perf_opts *o,
 		 (unsigned long long)n->pn_truncated, n->pn_nprocs,
 		 n->pn_ntasks, files, bytes >> 10,
 		 (long long)(procfs_rss(getpid()) >> 10));
+	nat_log_unwind(n);
 	if (n->pn_lost > 0)
 		log_warn("native engine: %llu samples lost in this window "
 			 "(ring buffers full)",
@@ -997,6 +1174,19 @@ nat_attr(struct perf_event_attr *a, const struct nat_event *e, uint32_t hz)
 	a->wakeup_watermark = PERF_RING_PAGES * 4096 / 4;
 }
 
+/* dwarf and smart: each sample copies the user registers and the top of
+ * the user stack; dwarf mode keeps the callchain's kernel part only. */
+static void
+nat_attr_dwarf(const struct perf_native *n, struct perf_event_attr *a)
+{
+	if (n->pn_mode == NAT_FP)
+		return;
+	a->sample_type |= PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
+	a->sample_regs_user = perf_unwind_regs_mask();
+	a->sample_stack_user = n->pn_stack_size;
+	a->exclude_callchain_user = n->pn_mode == NAT_DWARF;
+}
+
 /* Opens event e on every CPU; 0, or -1 with errno of the first CPU. */
 static int
 nat_open_rings(struct perf_native *n, const struct nat_event *e, uint32_t hz)
@@ -1010,6 +1200,7 @@ nat_open_rings(struct perf_native *n, const struct nat_event *e, uint32_t hz)
 	if ((n->pn_rings = calloc((size_t)ncpu, sizeof(*n->pn_rings))) == NULL)
 		return -1;
 	nat_attr(&a, e, hz);
+	nat_attr_dwarf(n, &a);
 	for (long cpu = 0; cpu < ncpu; cpu++) {
 		if (perf_ring_open(&n->pn_rings[n->pn_nrings], &a, -1,
 				   (int)cpu) == 0) {
@@ -1067,6 +1258,26 @@ nat_want_pids(struct perf_native *n, const struct perf_opts *o)
 	}
 }
 
+/* --perf-mode and --perf-dwarf-stack-size (a multiple of 8 bytes, as the
+ * kernel wants it); the unwinder for dwarf and smart. */
+static int
+nat_mode_set(struct perf_native *n, const struct perf_opts *o)
+{
+	uint32_t size =
+	    o->wo_dwarf_stack_size ? o->wo_dwarf_stack_size : NAT_DWARF_STACK;
+
+	if (strcmp(o->wo_perf_mode, "smart") == 0)
+		n->pn_mode = NAT_SMART;
+	else if (strcmp(o->wo_perf_mode, "dwarf") == 0)
+		n->pn_mode = NAT_DWARF;
+	else
+		n->pn_mode = NAT_FP;
+	if (n->pn_mode == NAT_FP)
+		return 0;
+	n->pn_stack_size = size >= 8 ? size & ~7u : 8;
+	return (n->pn_unwind = perf_unwind_new()) != NULL ? 0 : -1;
+}
+
 static int
 nat_alloc(struct perf_native *n)
 {
@@ -1086,7 +1297,7 @@ perf_native_start(const struct perf_opts *o)
 	struct perf_native *n = calloc(1, sizeof(*n));
 	int err;
 
-	if (n == NULL || nat_alloc(n) == -1) {
+	if (n == NULL || nat_alloc(n) == -1 || nat_mode_set(n, o) == -1) {
 		err = errno;
 		goto fail;
 	}
@@ -1140,6 +1351,7 @@ perf_native_stop(struct perf_native *n)
 	nat_purge(n, 1);
 	perf_ksyms_free(n->pn_ksyms);
 	perf_symcache_free(n->pn_syms);
+	perf_unwind_free(n->pn_unwind);
 	free(n->pn_buckets);
 	free(n->pn_addrs);
 	free(n->pn_arena);
