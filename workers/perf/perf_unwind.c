@@ -54,6 +54,7 @@ struct perf_unwind {
 	const struct perf_unwind_sample *uw_cur; /* during one unwind */
 	uint64_t *uw_ips;
 	size_t uw_n, uw_max;
+	int uw_missed; /* a read neither the copy nor a file could serve */
 	struct perf_unwind_stats uw_st;
 };
 
@@ -245,7 +246,10 @@ uw_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
 		memcpy(result, s->us_stack + (addr - sp), 8);
 		return true;
 	}
-	return uw_read_file(dwfl, addr, result);
+	if (uw_read_file(dwfl, addr, result))
+		return true;
+	p->up_u->uw_missed = 1;
+	return false;
 }
 
 static bool
@@ -396,15 +400,16 @@ perf_unwind_sample(struct perf_unwind *u, const struct perf_unwind_sample *s,
 	u->uw_ips = ips;
 	u->uw_n = 0;
 	u->uw_max = max;
+	u->uw_missed = 0;
 	p = uw_proc_get(u, s->us_pid, gen, maps, arg);
 	rv = p != NULL ? dwfl_getthread_frames(p->up_dwfl, (pid_t)s->us_tid,
 					       uw_frame, u)
 		       : -1;
-	/* A chain that stops early keeps what it has: at least the
-	 * sampled address. */
+	/* A chain that stops early (an error, or libdwfl ended it at a read
+	 * past the copy) keeps what it has: at least the sampled address. */
 	if (u->uw_n == 0)
 		ips[u->uw_n++] = uw_reg(s, UW_SAMPLE_IP);
-	if (rv == -1 && u->uw_n < max)
+	if ((rv == -1 || u->uw_missed) && u->uw_n < max)
 		u->uw_st.ust_early++;
 	u->uw_cur = NULL;
 	return u->uw_n;
