@@ -156,11 +156,14 @@ nat_map_add(struct nat_proc *p, const struct nat_map *m)
 {
 	uint32_t i = 0, j;
 
-	p->np_gen++;
+	/* JIT code (anonymous) changes no file the unwinder reads */
+	p->np_gen += m->nm_path[0] == '/';
 	while (i < p->np_n && p->np_maps[i].nm_end <= m->nm_start)
 		i++;
-	for (j = i; j < p->np_n && p->np_maps[j].nm_start < m->nm_end; j++)
+	for (j = i; j < p->np_n && p->np_maps[j].nm_start < m->nm_end; j++) {
+		p->np_gen += p->np_maps[j].nm_path[0] == '/';
 		free(p->np_maps[j].nm_path);
+	}
 	if (j > i) /* np_maps may still be NULL otherwise */
 		memmove(&p->np_maps[i], &p->np_maps[j],
 			(p->np_n - j) * sizeof(*p->np_maps));
