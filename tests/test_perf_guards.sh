@@ -67,7 +67,7 @@ mkdir -p "$RUN"
 # Only busy_c: DWARF unwinding of a whole busy host can take perf script
 # past the worker's memory limit.
 start_busy 30
-timeout -k 5 60 "$PROFD" -d 3 -f 49 -o "$T/o3" --perf-mode dwarf \
+timeout -k 5 60 "$PROFD" -d 3 -f 49 -o "$T/o3" --perf-mode dwarf $PERF_ENGINE \
 	--pids "$BUSY_PID" --perf-dwarf-stack-size 4096 $COMMON 2>"$T/dwarf.err" &
 pid=$!
 track "$pid"

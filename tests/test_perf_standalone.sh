@@ -30,7 +30,7 @@ echo "hot share: $share %"
 pass "--pid: leaves nested under their callers in the known proportion"
 
 # smart: fp and dwarf together, one of them per process, never both.
-timeout -k 5 60 "$PERF_WORKER" --pid "$BUSY_PID" -d 4 -f 97 --perf-mode smart -v \
+timeout -k 5 60 "$PERF_WORKER" --perf-engine perf --pid "$BUSY_PID" -d 4 -f 97 --perf-mode smart -v \
 	>"$T/smart.col" 2>"$T/smart.err" ||
 	{ cat "$T/smart.err"; fail "profd-perf --perf-mode smart exited with $?"; }
 grep -q 'dwarf, 97 Hz' "$T/smart.err" || fail "smart mode did not start a dwarf perf"
