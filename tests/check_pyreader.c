@@ -5,12 +5,12 @@
  */
 #include "config.h"
 
-#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "check_main.h"
 #include "py_code.h"
 #include "py_sample.h"
 #include "py_versions.h"
@@ -452,13 +452,11 @@ START_TEST(test_garbage)
 }
 END_TEST
 
-int
-main(void)
+static Suite *
+pyreader_suite(void)
 {
 	Suite *s = suite_create("pyreader");
 	TCase *tc = tcase_create("pyreader");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_walk_table_versions);
@@ -472,9 +470,7 @@ main(void)
 	tcase_add_test(tc, test_garbage);
 	tcase_add_test(tc, test_accounting);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return s;
 }
+
+CHECK_MAIN(pyreader_suite())
