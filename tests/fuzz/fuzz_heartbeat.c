@@ -234,7 +234,7 @@ workers_configure(struct profd *p, struct worker *w)
 	     p->p_remote.r_perf))
 		abort();
 	for (size_t i = 0; i < o->po_npids; i++)
-		if (o->po_pids[i] == 0 || o->po_pids[i] > 4194304)
+		if (o->po_pids[i] == 0 || o->po_pids[i] > PROFD_PID_MAX)
 			abort();
 	return 0;
 }
