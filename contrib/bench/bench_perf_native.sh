@@ -1,4 +1,4 @@
-# profd-perf's native engine (issue 16) against the pipeline it replaces:
+# profd-perf's native engine against the pipeline it replaces:
 # on the load of bench_perf_parse (busy_c and file-system work), sampling
 # system-wide with call graphs at 499 Hz for 8 s, the whole CPU (user +
 # system of the worker and its children) and the peak RSS of

@@ -1,4 +1,4 @@
-# profd-perf's parser alone (issue 4), through --perf-script-input: its
+# profd-perf's parser alone, through --perf-script-input: its
 # peak RSS on 10 MB and on 500 MB of `perf script -F +pid` text (flat:
 # the parser keeps one line and one stack whatever the input), and its
 # CPU time against the CPU time of the `perf script` that produced the
