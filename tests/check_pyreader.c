@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
+#include "procfs.h"
 #include "py_code.h"
 #include "py_sample.h"
 #include "py_versions.h"
@@ -61,7 +62,7 @@ setup_layout(const struct py_layout *l)
 	pyimg_reset(REGION_LEN);
 	memset(&proc, 0, sizeof(proc));
 	proc.pp_pid = proc.pp_nspid = getpid();
-	pyproc_stat(getpid(), &proc.pp_start, NULL);
+	proc.pp_start = procfs_start_time(getpid());
 	proc.pp_gen = 1;
 	proc.pp_layout = *l;
 	proc.pp_runtime = PYIMG_RT_BASE;
