@@ -171,5 +171,5 @@ worker_name_ok(const char *name)
 	size_t len = strlen(name);
 
 	return len > 0 && len <= PROFD_NAME_MAX &&
-	       strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") == len;
+	       strspn(name, PROFD_NAME_CHARS) == len;
 }

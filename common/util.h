@@ -6,15 +6,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define PROFD_MAX_PIDS 1024    /* PIDs in one --pids list */
-#define PROFD_PID_MAX  4194304 /* the kernel's pid_max limit */
-#define PROFD_NAME_MAX 16      /* characters of a worker's name */
+#include "profd_limits.h"
 
 /* Parses a decimal integer in [min, max] into *out; -1 with errno EINVAL
  * (not a number, trailing text) or ERANGE (out of range). */
 int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* Parses "P[,P...]" into pids[0..max); -1 with errno EINVAL (malformed),
- * ERANGE (a PID out of 1..4194304) or E2BIG (more than max). */
+ * ERANGE (a PID out of 1 to PROFD_PID_MAX) or E2BIG (more than max). */
 int parse_pids(const char *s, uint32_t *pids, size_t max, size_t *n);
 /* Parses a size with an optional K, M or G suffix (powers of 1024). */
 int parse_size(const char *s, uint64_t *out);
@@ -29,7 +27,7 @@ int write_all(int fd, const void *buf, size_t len);
 /* Closes every fd >= lowfd; async-signal-safe. */
 void close_from(int lowfd);
 
-/* Whether name is a worker's name: 1 to PROFD_NAME_MAX of a-z, 0-9, -. */
+/* Whether name is a worker's name: PROFD_NAME_RULE. */
 int worker_name_ok(const char *name);
 
 #endif

@@ -171,7 +171,8 @@ worker_common_opt(struct worker_args *a, int c, const char *arg)
 	case 'p':
 		if (parse_pids(arg, o->wo_pids, PROFD_MAX_PIDS, &o->wo_npids))
 			return worker_badarg("--pid", arg,
-					     "a comma-separated list of PIDs");
+					     "a comma-separated list of PIDs, "
+					     "each " PROFD_PID_RANGE);
 		return 0;
 	case 'v':
 		a->wa_verbose++;
@@ -194,8 +195,7 @@ worker_common_opt(struct worker_args *a, int c, const char *arg)
 		return worker_opt_caps(arg);
 	case OPT_NAME:
 		if (!worker_name_ok(arg))
-			return worker_badarg("--name", arg,
-					     "1 to 16 of a-z, 0-9 and -");
+			return worker_badarg("--name", arg, PROFD_NAME_RULE);
 		a->wa_ctx.wc_name = arg;
 		return 0;
 	}

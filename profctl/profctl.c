@@ -26,7 +26,6 @@
 #define CTL_DEFAULT_TIMEOUT 10	       /* seconds */
 #define CTL_MAX_TIMEOUT	    3600       /* seconds */
 #define CTL_MEM_MIN	    (1u << 20) /* bytes, smallest memory limit */
-#define CTL_PIDS_MAX	    65536      /* largest pids-max */
 #define CTL_SUN_PATH_MAX    107	       /* bytes in a socket path, without NUL */
 
 /* Exit statuses. */
@@ -74,7 +73,7 @@ static const struct ctl_key ctl_keys[] = {
      "bytes with an optional K, M or G suffix, at least 1M"},
     {"memory-high", ctl_parse_mem,
      "bytes with an optional K, M or G suffix, at least 1M"},
-    {"pids-max", ctl_parse_pids, "a number from 1 to 65536"},
+    {"pids-max", ctl_parse_pids, "a number from " PROFD_TASKS_RANGE},
 };
 
 #define CTL_NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -94,7 +93,7 @@ ctl_usage(FILE *f)
 		   "  set WORKER memory-high SIZE  soft memory limit "
 		   "(K, M, G; at least 1M)\n"
 		   "  set WORKER pids-max N        processes and threads "
-		   "(1 to 65536)\n"
+		   "(" PROFD_TASKS_RANGE ")\n"
 		   "  reload                       re-read the configuration "
 		   "file\n"
 		   "See profctl(8).\n");
@@ -128,10 +127,10 @@ ctl_parse_mem(const char *s, uint64_t *out)
 static int
 ctl_parse_pids(const char *s, uint64_t *out)
 {
-	return parse_u64(s, 1, CTL_PIDS_MAX, out);
+	return parse_u64(s, 1, PROFD_TASKS_MAX, out);
 }
 
-/* 1 if s is a worker name: 1 to 16 characters of [a-z0-9-]. */
+/* The command called name, or NULL. */
 static const struct ctl_cmd *
 ctl_find_cmd(const char *name)
 {
@@ -205,9 +204,8 @@ ctl_parse_cmd(struct ctl_opts *o, char **argv, int argc)
 	if (argc < 2)
 		return ctl_bad_usage("%s: missing worker name", c->cc_name);
 	if (!worker_name_ok(argv[1]))
-		return ctl_bad_usage("bad worker name '%s' (1 to 16 characters "
-				     "of a-z, 0-9 and -)",
-				     argv[1]);
+		return ctl_bad_usage(
+		    "bad worker name '%s' (" PROFD_NAME_RULE ")", argv[1]);
 	o->co_req.worker = argv[1];
 	if (c->cc_op == PROFD__CTL_REQUEST__OP__SET)
 		return ctl_parse_set(o, argv + 2, argc - 2);

@@ -108,8 +108,8 @@ control_set(struct profd *p, struct worker *w, const Profd__CtlRequest *r)
 			return "memory-high must be from 1M to memory-max";
 		ws->ws_mem_high = r->value;
 	} else if (strcmp(r->key, "pids-max") == 0) {
-		if (r->value < 1 || r->value > 65536)
-			return "pids-max must be from 1 to 65536";
+		if (r->value < 1 || r->value > PROFD_TASKS_MAX)
+			return "pids-max must be from " PROFD_TASKS_RANGE;
 		ws->ws_pids_max = r->value;
 	} else {
 		return "unknown setting (memory-max, memory-high, pids-max)";

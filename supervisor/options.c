@@ -484,7 +484,8 @@ o_pids(struct profd_opts *o, const struct popt *p, const char *arg)
 
 	if (parse_pids(arg, o->po_pids + o->po_npids,
 		       PROFD_MAX_PIDS - o->po_npids, &n) == -1)
-		return badopt(p, arg, "PIDs separated by commas");
+		return badopt(p, arg,
+			      "PIDs (" PROFD_PID_RANGE ") separated by commas");
 	o->po_npids += n;
 	return 0;
 }
@@ -1110,9 +1111,10 @@ conf_section(struct profd_opts *o, char *line)
 	}
 	name = trim(name + 6);
 	if ((ws = table_entry(o, name, 1)) == NULL)
-		conf_error("bad worker name (1 to 16 of a-z, 0-9, -) or more "
-			   "than 16 workers",
-			   name);
+		conf_error(
+		    "bad worker name (" PROFD_NAME_RULE
+		    ") or more than " PROFD_STR(PROFD_MAX_WORKERS) " workers",
+		    name);
 	return ws;
 }
 

@@ -4,6 +4,7 @@
 
 #include <limits.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include <nng/nng.h>
@@ -339,8 +340,16 @@ int workers_send_stop(struct profd *p, struct worker *w);
 int workers_configure(struct profd *p, struct worker *w);
 /* Acts on expired deadlines; returns ms until the next one (-1: none). */
 int64_t workers_timers(struct profd *p);
-/* Finds a worker by name. */
-struct worker *workers_find(struct profd *p, const char *name);
+/* Finds a worker by name (inline: the fuzz target of remote.c uses it
+ * without the rest of workers.c). */
+static inline struct worker *
+workers_find(struct profd *p, const char *name)
+{
+	for (size_t i = 0; i < p->p_nworkers; i++)
+		if (strcmp(p->p_workers[i].w_name, name) == 0)
+			return &p->p_workers[i];
+	return NULL;
+}
 /* Sends a control message to w; 0 or -1 (w is then killed). */
 int workers_send(struct profd *p, struct worker *w, Profd__Control *c);
 

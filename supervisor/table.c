@@ -159,7 +159,7 @@ table_set(struct wspec *ws, const char *key, const char *v, char *err,
 	else if (strcmp(key, "memory-high") == 0)
 		rv = table_size(v, MIB, &ws->ws_mem_high);
 	else if (strcmp(key, "pids-max") == 0)
-		rv = parse_u64(v, 1, 65536, &ws->ws_pids_max);
+		rv = parse_u64(v, 1, PROFD_TASKS_MAX, &ws->ws_pids_max);
 	else if (strcmp(key, "restart") == 0)
 		rv = table_restart(v, &ws->ws_restart);
 	else if (strcmp(key, "enabled") == 0)

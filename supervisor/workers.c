@@ -16,15 +16,6 @@
 
 #define WORKERS_DROP_GRACE_MS 1000 /* a dropped channel before the exit */
 
-struct worker *
-workers_find(struct profd *p, const char *name)
-{
-	for (size_t i = 0; i < p->p_nworkers; i++)
-		if (strcmp(p->p_workers[i].w_name, name) == 0)
-			return &p->p_workers[i];
-	return NULL;
-}
-
 int
 workers_send(struct profd *p, struct worker *w, Profd__Control *c)
 {

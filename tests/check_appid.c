@@ -1,7 +1,6 @@
 /* Application ids from command lines, as gProfiler writes them. */
 #include "config.h"
 
-#include <check.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "appid.h"
+#include "check_main.h"
 
 /* Splits a space-separated command line and derives its id. */
 static const char *
@@ -294,25 +294,6 @@ START_TEST(test_container_names)
 }
 END_TEST
 
-int
-main(void)
-{
-	Suite *s = suite_create("appid");
-	TCase *tc = tcase_create("appid");
-	SRunner *sr;
-	int failed;
-
-	tcase_add_test(tc, test_python);
-	tcase_add_test(tc, test_java_node);
-	tcase_add_test(tc, test_wsgi_servers);
-	tcase_add_test(tc, test_uwsgi_ini);
-	tcase_add_test(tc, test_self);
-	tcase_add_test(tc, test_container);
-	tcase_add_test(tc, test_container_names);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
-}
+CHECK_MAIN(CHECK_SUITE("appid", test_python, test_java_node, test_wsgi_servers,
+		       test_uwsgi_ini, test_self, test_container,
+		       test_container_names))

@@ -3,7 +3,6 @@
  * their own, removed at the end even when a test fails. */
 #include "config.h"
 
-#include <check.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +20,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "check_main.h"
 #include "log.h"
 #include "procfs.h"
 #include "util.h"
@@ -699,7 +699,6 @@ int
 main(void)
 {
 	static const char *const roots[] = {ROOT, V1_MEMORY, V1_PIDS, UNIFIED};
-	SRunner *sr;
 	int failed, left = 0;
 
 	if (geteuid() != 0 || access(ROOT, F_OK) != 0) {
@@ -710,10 +709,7 @@ main(void)
 	snprintf(test_parent, sizeof(test_parent), "profd-test.%d",
 		 (int)getpid());
 	cgroup_set_parent(test_parent);
-	sr = srunner_create(cgroup_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = check_run(cgroup_suite(), NULL);
 	cgroup_remove_parent();
 	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++)
 		left += scrub(roots[i]);

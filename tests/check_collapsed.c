@@ -1,13 +1,13 @@
 /* Collapsed stacks: exact writer output, reader round trip, bad lines. */
 #include "config.h"
 
-#include <check.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "collapsed.h"
 #include "stacks.h"
 
@@ -672,14 +672,4 @@ collapsed_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(collapsed_suite());
-	int number_failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	number_failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return number_failed ? 1 : 0;
-}
+CHECK_MAIN(collapsed_suite())

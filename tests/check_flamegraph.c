@@ -1,13 +1,13 @@
 /* Flame graph writer: page shape, escaping of hostile names, size, errors. */
 #include "config.h"
 
-#include <check.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "check_main.h"
 #include "flamegraph.h"
 #include "stacks.h"
 
@@ -314,14 +314,4 @@ flamegraph_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(flamegraph_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+CHECK_MAIN(flamegraph_suite())

@@ -2,11 +2,11 @@
  * answers of the wrong shape refused before profd sees them. */
 #include "config.h"
 
-#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "hb_parse.h"
 #include "jread.h"
 #include "util.h"
@@ -377,14 +377,4 @@ heartbeat_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(heartbeat_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
-}
+CHECK_MAIN(heartbeat_suite())

@@ -2,10 +2,10 @@
  * them, and malformed ones, which must never read as a success. */
 #include "config.h"
 
-#include <check.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "java_attach.h"
 
 static char msg[160];
@@ -150,23 +150,5 @@ START_TEST(test_long_message)
 }
 END_TEST
 
-int
-main(void)
-{
-	Suite *s = suite_create("jattach");
-	TCase *tc = tcase_create("jattach");
-	SRunner *sr;
-	int failed;
-
-	tcase_add_test(tc, test_load_answers);
-	tcase_add_test(tc, test_load_refusals);
-	tcase_add_test(tc, test_load_malformed);
-	tcase_add_test(tc, test_jcmd);
-	tcase_add_test(tc, test_long_message);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
-}
+CHECK_MAIN(CHECK_SUITE("jattach", test_load_answers, test_load_refusals,
+		       test_load_malformed, test_jcmd, test_long_message))

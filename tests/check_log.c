@@ -1,12 +1,12 @@
 /* Log lines: untrusted strings cannot forge a line or drive a terminal. */
 #include "config.h"
 
-#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "check_main.h"
 #include "log.h"
 
 /* A process name that clears the screen and forges a second line. */
@@ -131,22 +131,5 @@ START_TEST(test_log_lines)
 }
 END_TEST
 
-int
-main(void)
-{
-	Suite *s = suite_create("log");
-	TCase *tc = tcase_create("log");
-	SRunner *sr;
-	int failed;
-
-	tcase_add_test(tc, test_escape_controls);
-	tcase_add_test(tc, test_escape_utf8);
-	tcase_add_test(tc, test_escape_bounds);
-	tcase_add_test(tc, test_log_lines);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
-}
+CHECK_MAIN(CHECK_SUITE("log", test_escape_controls, test_escape_utf8,
+		       test_escape_bounds, test_log_lines))

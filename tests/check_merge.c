@@ -2,11 +2,11 @@
  * scaled to perf's sample count. */
 #include "config.h"
 
-#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "merge.h"
 #include "stacks.h"
 
@@ -140,20 +140,4 @@ START_TEST(test_empty_and_full)
 }
 END_TEST
 
-int
-main(void)
-{
-	Suite *s = suite_create("merge");
-	TCase *tc = tcase_create("merge");
-	SRunner *sr;
-	int failed;
-
-	tcase_add_test(tc, test_replace_and_scale);
-	tcase_add_test(tc, test_empty_and_full);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
-}
+CHECK_MAIN(CHECK_SUITE("merge", test_replace_and_scale, test_empty_and_full))

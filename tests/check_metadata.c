@@ -2,12 +2,12 @@
  * strings, and every AgentMetadata field written as JSON members. */
 #include "config.h"
 
-#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "check_main.h"
 #include "metadata.h"
 
 #define AZURE "7783-7084-3265-9085-8269-3286-77"
@@ -116,21 +116,4 @@ START_TEST(test_put)
 }
 END_TEST
 
-int
-main(void)
-{
-	Suite *s = suite_create("metadata");
-	TCase *tc = tcase_create("metadata");
-	SRunner *sr;
-	int failed;
-
-	tcase_add_test(tc, test_cloud);
-	tcase_add_test(tc, test_put);
-	tcase_add_test(tc, test_musl);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
-}
+CHECK_MAIN(CHECK_SUITE("metadata", test_cloud, test_put, test_musl))

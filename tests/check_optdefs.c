@@ -2,10 +2,10 @@
  * Configure, and a worker refusing another kind's part. */
 #include "config.h"
 
-#include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "optdefs.h"
 #include "worker_priv.h"
 
@@ -150,22 +150,5 @@ START_TEST(test_settings_part)
 }
 END_TEST
 
-int
-main(void)
-{
-	Suite *s = suite_create("optdefs");
-	TCase *tc = tcase_create("optdefs");
-	SRunner *sr;
-	int failed;
-
-	tcase_add_test(tc, test_check_msg);
-	tcase_add_test(tc, test_round_trip);
-	tcase_add_test(tc, test_check_arg);
-	tcase_add_test(tc, test_settings_part);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
-}
+CHECK_MAIN(CHECK_SUITE("optdefs", test_check_msg, test_round_trip,
+		       test_check_arg, test_settings_part))

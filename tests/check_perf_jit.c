@@ -1,7 +1,6 @@
 /* JIT symbols: perf maps read through /proc/PID/root, safely and bounded. */
 #include "config.h"
 
-#include <check.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check_main.h"
 #include "perf_jit.h"
 #include "perf_script.h"
 
@@ -255,13 +255,11 @@ START_TEST(test_load_text)
 }
 END_TEST
 
-int
-main(void)
+static Suite *
+perf_jit_suite(void)
 {
 	Suite *s = suite_create("perf_jit");
 	TCase *tc = tcase_create("maps");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, map_setup, map_teardown);
 	tcase_set_timeout(tc, 30);
@@ -276,9 +274,7 @@ main(void)
 	tcase_add_test(tc, test_no_map);
 	tcase_add_test(tc, test_load_text);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }
+
+CHECK_MAIN(perf_jit_suite())

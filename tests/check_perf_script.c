@@ -1,11 +1,11 @@
 /* Tests of the perf script parser (workers/perf/perf_script.c). */
 #include "config.h"
 
-#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "perf_script.h"
 #include "stacks.h"
 
@@ -892,14 +892,4 @@ perf_script_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(perf_script_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
-}
+CHECK_MAIN(perf_script_suite())

@@ -1,12 +1,12 @@
 /* smart mode's merge, and the scaled copy it is built on. */
 #include "config.h"
 
-#include <check.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "perf_smart.h"
 #include "stacks.h"
 
@@ -195,24 +195,8 @@ START_TEST(smart_empty_tables)
 }
 END_TEST
 
-int
-main(void)
-{
-	Suite *s = suite_create("perf_smart");
-	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
-
-	tcase_add_test(tc, copy_scales_exactly);
-	tcase_add_test(tc, copy_drops_zeroes_and_rejects_bad);
-	tcase_add_test(tc, depth_is_sample_weighted);
-	tcase_add_test(tc, smart_keeps_deeper_scaled_to_fp);
-	tcase_add_test(tc, smart_sums_threads_of_a_pid);
-	tcase_add_test(tc, smart_empty_tables);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CHECK_MAIN(CHECK_SUITE("perf_smart", copy_scales_exactly,
+		       copy_drops_zeroes_and_rejects_bad,
+		       depth_is_sample_weighted,
+		       smart_keeps_deeper_scaled_to_fp,
+		       smart_sums_threads_of_a_pid, smart_empty_tables))

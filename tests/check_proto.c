@@ -2,13 +2,13 @@
  * number parsing and JSON strings. */
 #include "config.h"
 
-#include <check.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "chunk.h"
 #include "json.h"
 #include "pbmsg.h"
@@ -1139,15 +1139,4 @@ util_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(proto_suite());
-	int number_failed;
-
-	srunner_add_suite(sr, util_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	number_failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return number_failed ? 1 : 0;
-}
+CHECK_MAIN(proto_suite(), util_suite())

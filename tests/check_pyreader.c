@@ -5,12 +5,13 @@
  */
 #include "config.h"
 
-#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "check_main.h"
+#include "procfs.h"
 #include "py_code.h"
 #include "py_sample.h"
 #include "py_versions.h"
@@ -61,7 +62,7 @@ setup_layout(const struct py_layout *l)
 	pyimg_reset(REGION_LEN);
 	memset(&proc, 0, sizeof(proc));
 	proc.pp_pid = proc.pp_nspid = getpid();
-	pyproc_stat(getpid(), &proc.pp_start, NULL);
+	proc.pp_start = procfs_start_time(getpid());
 	proc.pp_gen = 1;
 	proc.pp_layout = *l;
 	proc.pp_runtime = PYIMG_RT_BASE;
@@ -452,13 +453,11 @@ START_TEST(test_garbage)
 }
 END_TEST
 
-int
-main(void)
+static Suite *
+pyreader_suite(void)
 {
 	Suite *s = suite_create("pyreader");
 	TCase *tc = tcase_create("pyreader");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_walk_table_versions);
@@ -472,9 +471,7 @@ main(void)
 	tcase_add_test(tc, test_garbage);
 	tcase_add_test(tc, test_accounting);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return s;
 }
+
+CHECK_MAIN(pyreader_suite())

@@ -1,13 +1,13 @@
 /* Stack table: interning, processes, counts, walk order, budget. */
 #include "config.h"
 
-#include <check.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "stacks.h"
 
 #define SMALL_BUDGET (64u << 10) /* bytes */
@@ -717,14 +717,4 @@ stacks_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(stacks_suite());
-	int number_failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	number_failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return number_failed ? 1 : 0;
-}
+CHECK_MAIN(stacks_suite())

@@ -23,36 +23,6 @@ tree_rss_kb() {
 		awk '{ s += $1 } END { print s }'
 }
 
-# completions ID: "status error" of each completion reported for ID.
-completions() {
-	"$PY" - "$REQS" "$1" <<'PY'
-import json, sys
-for l in open(sys.argv[1]):
-    r = json.loads(l)
-    b = r.get("body")
-    if r["path"] == "/api/metrics/command_completion" and \
-            isinstance(b, dict) and b.get("command_id") == sys.argv[2]:
-        print(b.get("status"), b.get("error_message"))
-PY
-}
-
-# wait_completion ID STATUS SECONDS
-wait_completion() {
-	end=$(($(date +%s) + $3 * SLOW))
-	while [ "$(date +%s)" -le "$end" ]; do
-		[ -n "$(completions "$1")" ] && break
-		sleep 0.2
-	done
-	got=$(completions "$1")
-	case "$got" in
-	"$2 "*) ;;
-	*)
-		cat "$T/profd.err"
-		fail "completion of $1: '$got', not $2"
-		;;
-	esac
-}
-
 command() { "$PY" "$SRV_PY" command "$SRV" "$@" || fail "queue $*"; }
 
 # Idle: heartbeats go out, and only the uploader runs beside profd.
@@ -99,7 +69,7 @@ pass "profd-upload maps no libcurl; request children seen in $busy of 40 samples
 command start-1 start '{"duration": 2, "frequency": 49, "continuous": true,
 	"profiler_configs": {"perf": "enabled_restricted", "pyspy": "disabled",
 	"pyperf": "disabled", "async_profiler": {"enabled": false}}}'
-wait_completion start-1 completed 30
+wait_completion "$REQS" start-1 completed 30
 [ "$(field perf state)" = running ] || fail "perf is $(field perf state)"
 [ "$(field python state)" = idle ] || fail "python is $(field python state)"
 n0=$(grep -c '"/api/v2/profiles"' "$REQS")
@@ -118,7 +88,7 @@ pass "start: profd-perf runs, completion reported, windows uploaded"
 
 # Stop: profd-perf goes, the completion says so, no more windows.
 command stop-1 stop
-wait_completion stop-1 completed 30
+wait_completion "$REQS" stop-1 completed 30
 [ "$(field perf pid)" = 0 ] || fail "perf still has pid $(field perf pid)"
 [ "$(children)" = "profd-upload " ] || fail "children after stop: $(children)"
 pgrep -f "profd-perf.*$RUN" >/dev/null && fail "profd-perf still runs"
@@ -170,13 +140,13 @@ bad bad-prof "no profiler enabled" '{"duration": 2, "frequency": 11,
 # An id over 64 characters cannot even be answered: ignored.
 command "id-$long" start '{"duration": 2, "frequency": 11}'
 while IFS="$(printf '\t')" read -r id why; do
-	wait_completion "$id" failed 30
-	completions "$id" | grep -qF "$why" ||
-		fail "$id: no reason '$why': $(completions "$id")"
+	wait_completion "$REQS" "$id" failed 30
+	completions "$REQS" "$id" | grep -qF "$why" ||
+		fail "$id: no reason '$why': $(completions "$REQS" "$id")"
 done <"$T/bad.list"
 wait_for 20 grep -q "heartbeat: a command was ignored: bad command_id" "$T/profd.err" ||
 	fail "the over-long command id was not refused"
-[ -z "$(completions "id-$long")" ] || fail "the over-long id was answered"
+[ -z "$(completions "$REQS" "id-$long")" ] || fail "the over-long id was answered"
 [ "$(children)" = "profd-upload " ] || fail "children: $(children)"
 [ "$(started)" = "$s0" ] || fail "a worker was started by a bad command"
 [ "$(field perf restarts)" = 0 ] || fail "perf was started again"
@@ -191,11 +161,11 @@ command unknown-1 start "{\"duration\": 2, \"frequency\": 11, \"pids\": [$BUSY_P
 	\"profiling_mode\": \"cpu\", \"target_hostnames\": [\"$(uname -n)\"],
 	\"profiler_configs\": {\"perf\": \"fp\", \"pyspy\": \"disabled\", \"pyperf\": \"disabled\",
 	\"async_profiler\": {\"enabled\": false}, \"rbspy\": \"$T/evil.sh\"}}"
-wait_completion unknown-1 completed 30
+wait_completion "$REQS" unknown-1 completed 30
 [ "$(children)" = "profd-perf profd-upload " ] || fail "children: $(children)"
 pgrep -af "profd-perf --supervised $RUN" | grep -q evil && fail "evil.sh reached profd-perf"
 command stop-u stop
-wait_completion stop-u completed 30
+wait_completion "$REQS" stop-u completed 30
 [ -e "$T/pwned" ] && fail "a program named in a command ran"
 [ "$(children)" = "profd-upload " ] || fail "children: $(children)"
 pass "unknown keys naming a program are ignored and run nothing"
@@ -205,9 +175,9 @@ command dup-1 start '{"duration": 2, "frequency": 11, "continuous": true, "profi
 	{"perf": "fp", "pyspy": "disabled", "pyperf": "disabled", "async_profiler": {"enabled": false}}}'
 command dup-1 start '{"duration": 2, "frequency": 11, "continuous": true, "profiler_configs":
 	{"perf": "fp", "pyspy": "disabled", "pyperf": "disabled", "async_profiler": {"enabled": false}}}'
-wait_completion dup-1 completed 30
+wait_completion "$REQS" dup-1 completed 30
 sleep 3
-[ "$(completions dup-1 | wc -l)" = 1 ] || fail "dup-1: $(completions dup-1)"
+[ "$(completions "$REQS" dup-1 | wc -l)" = 1 ] || fail "dup-1: $(completions "$REQS" dup-1)"
 [ "$(grep -c "remote start dup-1" "$T/profd.err")" = 1 ] ||
 	fail "dup-1 was acted on more than once"
 "$PY" - "$REQS" <<'PY' || fail "dup-1 was not answered twice"
@@ -217,7 +187,7 @@ n = sum(1 for l in open(sys.argv[1])
 assert n == 2, n
 PY
 command stop-2 stop
-wait_completion stop-2 completed 30
+wait_completion "$REQS" stop-2 completed 30
 [ "$(children)" = "profd-upload " ] || fail "children: $(children)"
 pass "a repeated command id is acted on once"
 
@@ -225,7 +195,7 @@ pass "a repeated command id is acted on once"
 n0=$(grep -c '"/api/v2/profiles"' "$REQS")
 command once-1 start '{"duration": 2, "frequency": 11, "continuous": false,
 	"profiler_configs": {"perf": "enabled_aggressive", "pyspy": "disabled", "pyperf": "disabled", "async_profiler": {"enabled": false}}}'
-wait_completion once-1 completed 30
+wait_completion "$REQS" once-1 completed 30
 wait_field perf state idle 20
 sleep 3
 n1=$(grep -c '"/api/v2/profiles"' "$REQS")
@@ -247,17 +217,17 @@ start_profd -u --server-host "$URL" --service-name hb-svc \
 # Python is disabled here: a command cannot start it.
 command py-only start '{"duration": 2, "frequency": 11, "profiler_configs":
 	{"perf": "disabled", "pyspy": "enabled", "async_profiler": {"enabled": false}}}'
-wait_completion py-only failed 20
-completions py-only | grep -q "no profiler enabled" ||
-	fail "py-only: $(completions py-only)"
+wait_completion "$REQS" py-only failed 20
+completions "$REQS" py-only | grep -q "no profiler enabled" ||
+	fail "py-only: $(completions "$REQS" py-only)"
 command slow-1 start '{"duration": 2, "frequency": 11, "continuous": true, "profiler_configs":
 	{"perf": "fp", "pyspy": "disabled", "async_profiler": {"enabled": false}}}'
 wait_field perf state starting 20
 command stop-slow stop
-wait_completion slow-1 failed 20
-wait_completion stop-slow completed 30
-completions slow-1 | grep -q "superseded by stop stop-slow" ||
-	fail "slow-1: $(completions slow-1)"
+wait_completion "$REQS" slow-1 failed 20
+wait_completion "$REQS" stop-slow completed 30
+completions "$REQS" slow-1 | grep -q "superseded by stop stop-slow" ||
+	fail "slow-1: $(completions "$REQS" slow-1)"
 [ "$(children)" = "profd-upload " ] || fail "children: $(children)"
 stop_profd
 pass "a stop while a start is pending wins; a disabled worker is not started"

@@ -28,36 +28,6 @@ start_profd -u --server-host "$PROF_URL" --api-server "$API_URL" \
 
 children() { ps -o comm= --ppid "$PROFD_PID" | sort | tr '\n' ' '; }
 
-# completions ID: "status error" of each completion for ID (API server).
-completions() {
-	"$PY" - "$API_REQS" "$1" <<'PY'
-import json, sys
-for l in open(sys.argv[1]):
-    r = json.loads(l)
-    b = r.get("body")
-    if r["path"] == "/api/metrics/command_completion" and \
-            isinstance(b, dict) and b.get("command_id") == sys.argv[2]:
-        print(b.get("status"), b.get("error_message"))
-PY
-}
-
-# wait_completion ID STATUS SECONDS
-wait_completion() {
-	end=$(($(date +%s) + $3 * SLOW))
-	while [ "$(date +%s)" -le "$end" ]; do
-		[ -n "$(completions "$1")" ] && break
-		sleep 0.2
-	done
-	got=$(completions "$1")
-	case "$got" in
-	"$2 "*) ;;
-	*)
-		tail -40 "$T/profd.err"
-		fail "completion of $1: '$got', not $2"
-		;;
-	esac
-}
-
 command() { "$PY" "$SRV_PY" command "$API_SRV" "$@" || fail "queue $*"; }
 
 # windows: "frequency" of each window the profiles server took, in order.
@@ -81,7 +51,7 @@ PERF_ONLY='"profiler_configs": {"perf": {"mode": "fp"},
 SRV=$API_SRV srv_wait /api/metrics/heartbeat 2 20
 command cont-1 start "{\"duration\": 2, \"frequency\": 49,
 	\"continuous\": true, $PERF_ONLY}"
-wait_completion cont-1 completed 30
+wait_completion "$API_REQS" cont-1 completed 30
 [ "$(children)" = "profd-perf profd-upload " ] || fail "children: $(children)"
 SRV=$PROF_SRV srv_wait /api/v2/profiles 2 30
 "$PY" - "$API_REQS" "$PROF_REQS" "$TOKEN" <<'PY' || fail "requests"
@@ -116,7 +86,7 @@ n0=$(nwindows)
 command adhoc-1 - '{"duration": 3, "frequency": 11, "profiler_configs":
 	{"perf": "fp", "pyperf": "disabled", "pyspy": "disabled",
 	"async_profiler": "disabled"}}'
-wait_completion adhoc-1 completed 30
+wait_completion "$API_REQS" adhoc-1 completed 30
 wait_for 30 grep -q "continuous profiling resumes" "$T/profd.err" ||
 	fail "the continuous profiling did not resume"
 # after: the frequencies of the windows since n0, on one line.
@@ -137,9 +107,9 @@ pid=$(field perf pid)
 r0=$(grep -c "remote start" "$T/profd.err")
 command elsewhere-1 start "{\"continuous\": true, \"duration\": 5,
 	\"target_hostnames\": [\"not-$(uname -n)\", \"other\"], $PERF_ONLY}"
-wait_completion elsewhere-1 completed 30
-completions elsewhere-1 | grep -q "this host is not in target_hostnames" ||
-	fail "elsewhere-1: $(completions elsewhere-1)"
+wait_completion "$API_REQS" elsewhere-1 completed 30
+completions "$API_REQS" elsewhere-1 | grep -q "this host is not in target_hostnames" ||
+	fail "elsewhere-1: $(completions "$API_REQS" elsewhere-1)"
 grep -q "heartbeat: command elsewhere-1 ignored" "$T/profd.err" ||
 	fail "no log line for elsewhere-1"
 sleep 2
@@ -150,13 +120,13 @@ pass "a start for other hosts is ignored (log line, completion says why)"
 
 # 4. Stop; then a start without continuous alone: one window, then idle.
 command stop-1 stop
-wait_completion stop-1 completed 30
+wait_completion "$API_REQS" stop-1 completed 30
 [ "$(children)" = "profd-upload " ] || fail "children: $(children)"
 n0=$(nwindows)
 command once-1 - '{"duration": 2, "frequency": 11, "profiler_configs":
 	{"perf": "fp", "pyperf": "disabled", "pyspy": "disabled",
 	"async_profiler": "disabled"}}'
-wait_completion once-1 completed 30
+wait_completion "$API_REQS" once-1 completed 30
 wait_field perf state idle 20
 sleep 3
 [ "$(nwindows)" = $((n0 + 1)) ] || fail "once-1 sent $(($(nwindows) - n0)) windows"
@@ -180,13 +150,13 @@ n=$(find /proc -maxdepth 1 -name '[0-9]*' 2>/dev/null | wc -l)
 LEVEL='"pyperf": "disabled", "pyspy": "disabled", "async_profiler": "disabled"'
 command lvl-r start "{\"continuous\": true, \"duration\": 2,
 	\"profiler_configs\": {\"perf\": \"enabled_restricted\", $LEVEL}}"
-wait_completion lvl-r completed 30
+wait_completion "$API_REQS" lvl-r completed 30
 wait_for 20 grep -q "over --skip-system-profilers-above 600: perf is not started" \
 	"$T/profd.err" || fail "restricted: perf was not skipped at $n processes"
 n0=$(nwindows)
 command lvl-a start "{\"continuous\": true, \"duration\": 2,
 	\"profiler_configs\": {\"perf\": {\"mode\": \"enabled_aggressive\"}, $LEVEL}}"
-wait_completion lvl-a completed 30
+wait_completion "$API_REQS" lvl-a completed 30
 grep -q "remote start lvl-a: perf only below 1500 host processes, at most 50 containers" \
 	"$T/profd.err" || fail "aggressive: no limits logged"
 SRV=$PROF_SRV srv_wait /api/v2/profiles $((n0 + 2)) 40
@@ -199,7 +169,7 @@ p = [r for r in p if r["path"] == "/api/v2/profiles" and r["status"] == 200]
 assert "busy_c" in p[-1]["body"]["profile"]
 PY
 command stop-2 stop
-wait_completion stop-2 completed 30
+wait_completion "$API_REQS" stop-2 completed 30
 pass "perf levels at $n processes: restricted (600) skips perf, aggressive (1500) runs it"
 
 stop_profd

@@ -1,4 +1,4 @@
-# profd-perf's native engine under the faults of issue 16 that
+# profd-perf's native engine under the faults that
 # test_perf_native.sh does not cover: a library deleted after it was mapped
 # (and one replaced by another file at the same path), a process of 10,000
 # threads, a process in its own mount namespace that runs its own copy of a

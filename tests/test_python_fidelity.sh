@@ -1,4 +1,4 @@
-# profd-python's fidelity (issue 18), for every CPython installed here: a
+# profd-python's fidelity, for every CPython installed here: a
 # program alternating many very short Python calls with long C calls.
 # The short phase's share of the samples must be within +-25 % (relative)
 # of the share the program measures itself with time.perf_counter around

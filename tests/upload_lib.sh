@@ -33,6 +33,38 @@ srv_wait() {
 		fail "fewer than $2 answered requests to $1 in $3 s"
 }
 
+# completions LOG ID: "status error" of each command completion reported
+# for ID in the server's request log LOG.
+completions() {
+	"$PY" - "$1" "$2" <<'PY'
+import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    b = r.get("body")
+    if r["path"] == "/api/metrics/command_completion" and \
+            isinstance(b, dict) and b.get("command_id") == sys.argv[2]:
+        print(b.get("status"), b.get("error_message"))
+PY
+}
+
+# wait_completion LOG ID STATUS SECONDS: until LOG holds a completion for
+# ID, which must have STATUS.
+wait_completion() {
+	end=$(($(date +%s) + $4 * SLOW))
+	while [ "$(date +%s)" -le "$end" ]; do
+		[ -n "$(completions "$1" "$2")" ] && break
+		sleep 0.2
+	done
+	got=$(completions "$1" "$2")
+	case "$got" in
+	"$3 "*) ;;
+	*)
+		tail -n 40 "$T/profd.err"
+		fail "completion of $2: '$got', not $3"
+		;;
+	esac
+}
+
 # spooled DIR QUEUE: windows waiting in a spool queue.
 spooled() { find "$1/$2" -name '*.win' 2>/dev/null | wc -l; }
 

@@ -1,4 +1,4 @@
-# Continuous profiling on a busy host (issue 9): 500 extra sleeping
+# Continuous profiling on a busy host: 500 extra sleeping
 # processes, 10 busy Python processes and 2 busy JVMs, every profiler
 # profd has on, 10-second windows. The figure is the total RSS of profd
 # and every process under it (workers, perf record, perf script), sampled

@@ -1,4 +1,4 @@
-# Java fidelity (issue 18): profd-java beside JFR on a real program nobody
+# Java fidelity: profd-java beside JFR on a real program nobody
 # here wrote, the JDK's javac compiling java.util of openjdk-17-source
 # (Debian's package; n/a without it) in a loop in one JVM, on JDK 17 and
 # Temurin 25 (n/a when absent). JFR (settings=profile, jdk.ExecutionSample

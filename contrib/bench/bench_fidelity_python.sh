@@ -1,4 +1,4 @@
-# profd-python's fidelity (issue 18): profd-python beside a peer sampling
+# profd-python's fidelity: profd-python beside a peer sampling
 # the same process at the same time, at the same rate.
 #  - Every CPython 3.8-3.13 here runs tests/fixtures/py_short_calls.py
 #    (many tiny Python calls against long C calls), whose own timing is a

@@ -1,4 +1,4 @@
-# Idle heartbeat mode (issue 9): profd with --enable-heartbeat-server
+# Idle heartbeat mode: profd with --enable-heartbeat-server
 # against the test backend on 127.0.0.1, no command given: only profd and
 # profd-upload run. The figure is their total RSS after a few heartbeats
 # (the median of samples every 0.5 s over 10 s, median of the runs).

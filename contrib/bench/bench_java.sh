@@ -1,4 +1,4 @@
-# profd-java at 100 Hz (issues 6 and 9): the throughput drop of a CPU-bound
+# profd-java at 100 Hz: the throughput drop of a CPU-bound
 # JVM, as work per CPU second with and without the agent sampling, through
 # contrib/bench/java_bench.sh (3 rounds of 10 s; see that script).
 . "$(dirname "$0")/lib.sh"

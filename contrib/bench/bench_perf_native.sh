@@ -1,4 +1,4 @@
-# profd-perf's native engine (issue 16) against the pipeline it replaces:
+# profd-perf's native engine against the pipeline it replaces:
 # on the load of bench_perf_parse (busy_c and file-system work), sampling
 # system-wide with call graphs at 499 Hz for 8 s, the whole CPU (user +
 # system of the worker and its children) and the peak RSS of
@@ -38,30 +38,15 @@ for f in "$PERF_WORKER" "$BUSY_C" "$RUSAGE"; do
 	[ -x "$f" ] || na_all "$f is not built: run make bench"
 done
 
-# load SECONDS: busy_c and file-system work in the background.
-load() {
-	"$BUSY_C" "$1" >/dev/null &
-	bench_track $!
-	(
-		end=$((SECONDS + $1))
-		while [ $SECONDS -lt $end ]; do
-			find /usr/lib /usr/share -xdev -type f -size -64k 2>/dev/null |
-				head -2000 | xargs -d '\n' cat >/dev/null 2>&1
-			ls -lR /usr/share/doc >/dev/null 2>&1
-		done
-	) &
-	bench_track $!
-}
-
 # One round: sets n_cpu n_rss p_cpu p_rss (perf record + perf script: CPU
 # summed, the larger RSS) and w_cpu w_rss (profd-perf's perf engine).
 round() {
-	load $((RECORD_S + 1))
+	bench_perf_load $((RECORD_S + 1))
 	bench_rusage "$B/n.ru" "$PERF_WORKER" --perf-engine native -d "$RECORD_S" \
 		-f "$HZ" -v >"$B/n.col" 2>"$B/n.err" ||
 		{ cat "$B/n.err" >&2; return 1; }
 	read -r n_cpu n_rss _ <"$B/n.ru"
-	load $((RECORD_S + 1))
+	bench_perf_load $((RECORD_S + 1))
 	bench_rusage "$B/r.ru" perf record -F "$HZ" -g -a -e cpu-clock \
 		-o "$B/perf.data" -- sleep "$RECORD_S" >/dev/null 2>"$B/r.err" ||
 		{ cat "$B/r.err" >&2; return 1; }
@@ -72,7 +57,7 @@ round() {
 	p_cpu=$(awk -v a="$r_cpu" -v b="$s_cpu" 'BEGIN { print a + b }')
 	p_rss=$((r_rss > s_rss ? r_rss : s_rss))
 	rm -f "$B/perf.data"
-	load $((RECORD_S + 1))
+	bench_perf_load $((RECORD_S + 1))
 	bench_rusage "$B/w.ru" "$PERF_WORKER" --perf-engine perf -d "$RECORD_S" \
 		-f "$HZ" >"$B/w.col" 2>"$B/w.err" || { cat "$B/w.err" >&2; return 1; }
 	read -r w_cpu w_rss _ <"$B/w.ru"

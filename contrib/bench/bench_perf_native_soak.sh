@@ -1,4 +1,4 @@
-# profd-perf's native engine over a long run (issue 16): profd with its
+# profd-perf's native engine over a long run: profd with its
 # perf worker only, --perf-engine native, 99 Hz system-wide, windows of
 # BENCH_SOAK_WINDOW s (10; 1 for many more windows), for BENCH_SOAK_MIN
 # minutes (10), on a host with 500 sleeping processes and 10 busy ones.

@@ -1,4 +1,4 @@
-# profd-perf's parser alone (issue 4), through --perf-script-input: its
+# profd-perf's parser alone, through --perf-script-input: its
 # peak RSS on 10 MB and on 500 MB of `perf script -F +pid` text (flat:
 # the parser keeps one line and one stack whatever the input), and its
 # CPU time against the CPU time of the `perf script` that produced the
@@ -36,17 +36,7 @@ done
 
 # --- a real recording --------------------------------------------------------
 say "recording busy_c and file-system work for $RECORD_S s at 999 Hz"
-"$BUSY_C" $((RECORD_S + 2)) >"$B/busy.out" &
-bench_track $!
-(
-	end=$((SECONDS + RECORD_S + 1))
-	while [ $SECONDS -lt $end ]; do
-		find /usr/lib /usr/share -xdev -type f -size -64k 2>/dev/null |
-			head -2000 | xargs -d '\n' cat >/dev/null 2>&1
-		ls -lR /usr/share/doc >/dev/null 2>&1
-	done
-) &
-bench_track $!
+bench_perf_load $((RECORD_S + 1))
 # cpu-clock: a software event that exists in virtual machines too.
 perf record -F 999 -g -a -e cpu-clock -o "$B/perf.data" \
 	-- sleep "$RECORD_S" >/dev/null 2>"$B/record.err" ||

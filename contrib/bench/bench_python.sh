@@ -1,4 +1,4 @@
-# profd-python at 100 Hz (issues 5 and 9): the profiled program's slowdown
+# profd-python at 100 Hz: the profiled program's slowdown
 # (its work per CPU second, in phases with and without profiling in the
 # same run: one profd-python, stopped with SIGSTOP in the phases without),
 # profd-python's CPU per profiled process,

@@ -1,4 +1,4 @@
-# The supervisor (issue 9): how soon a worker over its memory limit is
+# The supervisor: how soon a worker over its memory limit is
 # dead, with cgroups and in poll mode; how soon a worker killed with
 # SIGKILL is replaced by one that works again; and profd's open files
 # over 100 windows, during which those workers are killed and restarted.

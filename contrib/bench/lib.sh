@@ -81,6 +81,23 @@ bench_fmt() { awk -v d="$1" -v v="$2" 'BEGIN { printf "%.*f\n", d, v }'; }
 # its exit status.
 bench_rusage() { "$RUSAGE" "$@"; }
 
+# bench_perf_load SECONDS: busy_c and file-system work (small files read,
+# a directory tree listed) in the background for SECONDS, for the perf
+# benchmarks to record.
+bench_perf_load() {
+	"$BUSY_C" "$1" >/dev/null &
+	bench_track $!
+	(
+		end=$((SECONDS + $1))
+		while [ $SECONDS -lt $end ]; do
+			find /usr/lib /usr/share -xdev -type f -size -64k 2>/dev/null |
+				head -2000 | xargs -d '\n' cat >/dev/null 2>&1
+			ls -lR /usr/share/doc >/dev/null 2>&1
+		done
+	) &
+	bench_track $!
+}
+
 # bench_profd ARGS...: profd -c in the background with its own runtime
 # dir $B/run.N and output dir $B/out.N; sets PROFD_PID and RUN.
 bench_profd() {

@@ -2,7 +2,8 @@
 # Builds the libFuzzer targets of tests/fuzz/ with clang and runs each for
 # FUZZ_SECONDS (see `make fuzz`). Usage: fuzz.sh build|run [TARGET...]
 # Environment (set by make): srcdir, builddir, FUZZ_CC, FUZZ_CFLAGS,
-# FUZZ_CPPFLAGS, FUZZ_LIBS, FUZZ_SECONDS, FUZZ_RSS_MB, FUZZ_TIMEOUT.
+# FUZZ_CPPFLAGS, FUZZ_LIBS, FUZZ_SECONDS, FUZZ_RSS_MB, FUZZ_TIMEOUT, and
+# LIB_common, LIB_supervisor, LIB_perf, ... (the sources of each library).
 set -eu
 
 srcdir=${srcdir:-.}
@@ -20,30 +21,18 @@ FUZZ_LIBS=${FUZZ_LIBS:-"-lprotobuf-c -lnng -lpthread -lseccomp -lcap-ng -lz"}
 bin=$builddir/tests/fuzz/bin
 obj=$builddir/tests/fuzz/obj
 
-COMMON="common/stacks.c common/util.c common/log.c"
-PROTO="$builddir/proto/profd.pb-c.c common/pbmsg.c common/chunk.c"
-# options.c needs worker.c, which needs the rest of the common library.
-ALLCOMMON="$(cd "$srcdir" && echo common/*.c) $builddir/proto/profd.pb-c.c"
-PYREADER="workers/python/py_mem.c workers/python/py_versions.c \
-workers/python/py_elf.c workers/python/py_proc.c workers/python/py_code.c \
-workers/python/py_thread.c workers/python/py_sample.c"
-
-# The sources each target links, besides tests/fuzz/fuzz_NAME.c.
-sources() {
+# What each target links besides tests/fuzz/fuzz_NAME.c: sources, and
+# libraries of Makefile.am by name (lib:NAME, whose sources make passes
+# in LIB_NAME), rebuilt here with FUZZ_CC; lib:common goes with each.
+parts() {
 	case $1 in
-	perf_script) echo "$COMMON workers/perf/perf_script.c" ;;
-	perf_jit) echo "$COMMON common/procfs.c workers/perf/perf_jit.c" ;;
-	collapsed) echo "$COMMON common/collapsed.c" ;;
-	proto) echo "$COMMON $PROTO" ;;
-	config) echo "$ALLCOMMON supervisor/options.c supervisor/table.c" ;;
-	appid) echo "$COMMON common/procfs.c common/appid.c" ;;
-	pyreader) echo "$COMMON common/procfs.c common/appid.c $PYREADER \
-tests/pyimage.c" ;;
-	upload) echo "$COMMON common/collapsed.c common/json.c \
-workers/upload/pprof.c workers/upload/gzbuf.c workers/upload/flamegraph.c \
-$builddir/proto/pprof.pb-c.c" ;;
-	attach) echo "$COMMON common/procfs.c workers/java/java_attach.c" ;;
-	heartbeat) echo "$ALLCOMMON workers/upload/hb_parse.c supervisor/remote.c" ;;
+	perf_script | perf_jit) echo lib:perf ;;
+	collapsed | proto | appid) ;;
+	config) echo lib:supervisor ;;
+	pyreader) echo "tests/pyimage.c lib:python" ;;
+	upload) echo lib:upload ;;
+	heartbeat) echo "lib:upload lib:supervisor" ;;
+	attach) echo lib:java ;;
 	*) return 1 ;;
 	esac
 }
@@ -53,8 +42,9 @@ ALL="perf_script perf_jit collapsed proto config appid pyreader upload attach he
 compile() {
 	local src=$1 out
 	case $src in
-	/* | "$builddir"/*) ;;
-	*) src=$srcdir/$src ;;
+	/*) ;;
+	*) if [ -e "$srcdir/$src" ]; then src=$srcdir/$src; else
+		src=$builddir/$src; fi ;; # generated, such as proto/*.pb-c.c
 	esac
 	out=$obj/$(echo "${src#"$srcdir"/}" | tr / _).o
 	if [ ! -e "$out" ] || [ "$src" -nt "$out" ] ||
@@ -69,14 +59,37 @@ compile() {
 # Objects are rebuilt when their source or any header changed.
 # shellcheck disable=SC2012 # our own file names
 newest_h=$(ls -t "$srcdir"/common/*.h "$srcdir"/workers/*/*.h \
-	"$srcdir"/supervisor/*.h "$srcdir"/tests/*.h "$builddir"/proto/*.h "$builddir"/config.h \
+	"$srcdir"/workers/java/agent/*.h "$srcdir"/supervisor/*.h "$srcdir"/tests/*.h "$builddir"/proto/*.h "$builddir"/config.h \
 	2>/dev/null | head -n 1)
+
+# Builds library $1 from the .c files of LIB_$1 into the object directory
+# and prints the archive's path.
+archive() {
+	local var=LIB_$1 a=$obj/libprofd-$1.a objs="" s o
+
+	if [ -z "${!var-}" ]; then
+		echo "fuzz.sh: $var is not set (run it as make fuzz)" >&2
+		return 1
+	fi
+	for s in ${!var}; do
+		case $s in
+		*.c) o=$(compile "$s") || return 1 && objs="$objs $o" ;;
+		esac
+	done
+	rm -f "$a"
+	# shellcheck disable=SC2086
+	"${AR:-ar}" rcs "$a" $objs >&2 || return 1
+	echo "$a"
+}
 
 build() {
 	local t=$1 objs="" s o
 	mkdir -p "$bin" "$obj"
-	for s in tests/fuzz/fuzz_$t.c $(sources "$t"); do
-		o=$(compile "$s") || return 1
+	for s in tests/fuzz/fuzz_$t.c $(parts "$t") lib:common; do
+		case $s in
+		lib:*) o=$(archive "${s#lib:}") || return 1 ;;
+		*) o=$(compile "$s") || return 1 ;;
+		esac
 		objs="$objs $o"
 	done
 	echo "  FUZZ-LD  $bin/fuzz_$t"
@@ -149,7 +162,7 @@ run)
 	rc=0
 	mkdir -p "$out"
 	for t in $targets; do
-		sources "$t" >/dev/null || { echo "no fuzz target $t" >&2; exit 2; }
+		parts "$t" >/dev/null || { echo "no fuzz target $t" >&2; exit 2; }
 		rm -f "$out/fuzz_$t.trs" "$out/fuzz_$t.log"
 	done
 	# No compiler or no libFuzzer: every target says SKIP, and why.

@@ -184,15 +184,6 @@ check_jread(const char *s, size_t len)
 static struct profd P;
 static unsigned n_done; /* CommandDone messages sent */
 
-struct worker *
-workers_find(struct profd *p, const char *name)
-{
-	for (size_t i = 0; i < p->p_nworkers; i++)
-		if (strcmp(p->p_workers[i].w_name, name) == 0)
-			return &p->p_workers[i];
-	return NULL;
-}
-
 int
 workers_send(struct profd *p, struct worker *w, Profd__Control *c)
 {
@@ -243,7 +234,7 @@ workers_configure(struct profd *p, struct worker *w)
 	     p->p_remote.r_perf))
 		abort();
 	for (size_t i = 0; i < o->po_npids; i++)
-		if (o->po_pids[i] == 0 || o->po_pids[i] > 4194304)
+		if (o->po_pids[i] == 0 || o->po_pids[i] > PROFD_PID_MAX)
 			abort();
 	return 0;
 }

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "procfs.h"
 #include "py_code.h"
 #include "py_sample.h"
 #include "py_versions.h"
@@ -90,7 +91,7 @@ init(void)
 			abort();
 		img_copy(pristine[i], 1);
 	}
-	pyproc_stat(getpid(), &start_time, NULL);
+	start_time = procfs_start_time(getpid());
 	ready = 1;
 }
 

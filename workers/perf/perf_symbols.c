@@ -177,12 +177,6 @@ perf_ksyms_lookup(const struct perf_ksyms *k, uint64_t addr,
 	return k->kt_names + k->kt_syms[lo].ks_name;
 }
 
-size_t
-perf_ksyms_count(const struct perf_ksyms *k)
-{
-	return k == NULL ? 0 : k->kt_n;
-}
-
 /* ---- ELF files --------------------------------------------------------- */
 
 /*

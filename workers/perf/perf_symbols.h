@@ -28,8 +28,6 @@ void perf_ksyms_free(struct perf_ksyms *k);
  * its module's name, or NULL for the kernel image. */
 const char *perf_ksyms_lookup(const struct perf_ksyms *k, uint64_t addr,
 			      const char **module);
-/* Returns the number of symbols held. */
-size_t perf_ksyms_count(const struct perf_ksyms *k);
 
 /* Returns an empty cache bounded by PERF_SYMS_MAX_FILES and
  * PERF_SYMS_MAX_BYTES, or NULL. */

@@ -140,24 +140,20 @@ pyproc_is_python(pid_t pid)
 }
 
 int
-pyproc_stat(pid_t pid, uint64_t *start, uint64_t *cpu)
+pyproc_cpu(pid_t pid, uint64_t *cpu)
 {
-	unsigned long long ut = 0, st = 0, t0 = 0;
+	unsigned long long ut = 0, st = 0;
 	char buf[1024], *p;
 
 	if (procfs_read_pid(pid, "stat", buf, sizeof(buf)) <= 0 ||
 	    (p = strrchr(buf, ')')) == NULL)
 		return -1;
-	/* After ") ": state(3) ... utime(14) stime(15) ... starttime(22). */
+	/* After ") ": state(3) ... utime(14) stime(15). */
 	if (sscanf(p + 2,
-		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu "
-		   "%*d %*d %*d %*d %*d %*d %llu",
-		   &ut, &st, &t0) != 3)
+		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+		   &st) != 2)
 		return -1;
-	if (start != NULL)
-		*start = t0;
-	if (cpu != NULL)
-		*cpu = ut + st;
+	*cpu = ut + st;
 	return 0;
 }
 
@@ -376,7 +372,7 @@ pyproc_attach(struct pyproc *p, pid_t pid, char *err, size_t errlen)
 	p->pp_gen = ++pyproc_next_gen;
 	p->pp_tid_off = -1;
 	pymem_init_pid(&p->pp_mem, &p->pp_pid);
-	if (pyproc_stat(pid, &p->pp_start, NULL) == -1 ||
+	if ((p->pp_start = procfs_start_time(pid)) == 0 ||
 	    pyproc_maps(pid, &lib, &exe) == -1) {
 		snprintf(err, errlen, "no such process");
 		return -1;
@@ -411,10 +407,9 @@ pyproc_detach(struct pyproc *p)
 int
 pyproc_alive(const struct pyproc *p)
 {
-	uint64_t start;
+	uint64_t start = procfs_start_time(p->pp_pid);
 
-	return pyproc_stat(p->pp_pid, &start, NULL) == 0 &&
-	       start == p->pp_start;
+	return start != 0 && start == p->pp_start;
 }
 
 /* Rereads the ns TID -> host TID map of a process in a container. */

@@ -61,8 +61,8 @@ pid_t pyproc_host_tid(struct pyproc *p, pid_t nstid);
 int pyproc_tid_exists(const struct pyproc *p, pid_t tid);
 /* Returns 1 when thread tid of p is running (state R), else 0. */
 int pyproc_running(const struct pyproc *p, pid_t tid);
-/* Reads start time (field 22) and CPU ticks (utime+stime) of pid. */
-int pyproc_stat(pid_t pid, uint64_t *start, uint64_t *cpu);
+/* Reads the CPU time of pid in clock ticks (utime + stime); 0 or -1. */
+int pyproc_cpu(pid_t pid, uint64_t *cpu);
 /* Validates that runtime address rt leads through an interpreter to a
  * thread state pointing back at it. 1 yes, 0 no. */
 int pyproc_valid_runtime(struct pyproc *p, uint64_t rt);

@@ -129,26 +129,12 @@ candidate_cmp(const void *a, const void *b)
 	return x->c_cpu < y->c_cpu ? 1 : x->c_cpu > y->c_cpu ? -1 : 0;
 }
 
-/* Seconds since boot, in clock ticks. */
-static uint64_t
-uptime_ticks(void)
-{
-	char buf[128];
-	double up;
-
-	if (procfs_read("/proc/uptime", buf, sizeof(buf)) <= 0 ||
-	    sscanf(buf, "%lf", &up) != 1)
-		return 0;
-	return (uint64_t)(up * (double)sysconf(_SC_CLK_TCK));
-}
-
 /* Lists the Python processes of the host old enough to profile. */
 static size_t
 discover_scan(struct pysampler *s, struct candidate *c, size_t max)
 {
-	uint64_t now = uptime_ticks(), start, cpu,
-		 min = (uint64_t)s->ps_opts.po_min_duration *
-		       (uint64_t)sysconf(_SC_CLK_TCK);
+	int64_t age, min = s->ps_opts.po_min_duration;
+	uint64_t cpu;
 	struct dirent *d;
 	size_t n = 0;
 	DIR *dp;
@@ -160,8 +146,8 @@ discover_scan(struct pysampler *s, struct candidate *c, size_t max)
 		struct pytarget *t;
 
 		if (pid <= 0 || pid == getpid() ||
-		    pyproc_stat(pid, &start, &cpu) == -1 ||
-		    (min > 0 && now > 0 && now - start < min))
+		    pyproc_cpu(pid, &cpu) == -1 ||
+		    (min > 0 && (age = procfs_age_s(pid)) >= 0 && age < min))
 			continue;
 		t = target_find(s, pid);
 		if ((t != NULL && t->pt_attached) || pyproc_is_python(pid))
