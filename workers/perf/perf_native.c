@@ -42,6 +42,7 @@
 #define NAT_POLL_MS	  100
 #define NAT_SWEEP_WINDOWS 16 /* windows between two checks of /proc */
 #define NAT_NAME_MAX	  (STACKS_MAX_STRING)
+#define NAT_ARENA_KEEP	  (1u << 20) /* bytes of stacks kept between windows */
 
 struct nat_map {
 	uint64_t nm_start, nm_end, nm_pgoff, nm_dev, nm_ino;
@@ -863,8 +864,16 @@ nat_reset(struct perf_native *n)
 {
 	memset(n->pn_buckets, 0, NAT_STACK_BUCKETS * sizeof(*n->pn_buckets));
 	memset(n->pn_addrs, 0, PERF_NATIVE_ADDR_SLOTS * sizeof(*n->pn_addrs));
+	/* A window's peak does not stay: past NAT_ARENA_KEEP, an arena used
+	 * to less than a quarter is given back. */
+	if (n->pn_cap > NAT_ARENA_KEEP && n->pn_len < n->pn_cap / 4) {
+		free(n->pn_arena);
+		n->pn_arena = NULL;
+		n->pn_cap = 0;
+	}
 	n->pn_len = n->pn_nstacks = 0;
 	n->pn_samples = n->pn_truncated = n->pn_lost = n->pn_bad = 0;
+	perf_symcache_window(n->pn_syms, now_ms());
 	nat_purge(n, 0);
 	nat_sweep(n);
 	nat_check_gone(n);
