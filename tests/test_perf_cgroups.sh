@@ -199,10 +199,27 @@ echo "$ncpu CPUs, $chosen cgroups: $events perf_event fds, $rings rings mapped"
 [ "$rings" = "$ncpu" ] || fail "$rings rings mapped, not one per CPU ($ncpu)"
 [ "$events" = $(((chosen + 1) * ncpu)) ] ||
 	fail "$events perf_event fds for $chosen cgroups on $ncpu CPUs"
+# A cgroup removed and made again under the same name is another one:
+# its events are opened anew (the old ones, on the removed cgroup, would
+# see nothing), which the engine logs as a change.
+n=$(grep -c "native engine profiles .*$NAME2" "$T/profd.err")
+echo "$OUT_PID" >"$ROOT/cgroup.procs" && rmdir "$CG2" && mkdir "$CG2" &&
+	echo "$OUT_PID" >"$CG2/cgroup.procs" || fail "cannot make $CG2 again"
+for _ in $(seq $((100 * SLOW))); do
+	[ "$(grep -c "native engine profiles .*$NAME2" "$T/profd.err")" -gt "$n" ] && break
+	sleep 0.1
+done
+[ "$(grep -c "native engine profiles .*$NAME2" "$T/profd.err")" -gt "$n" ] ||
+	fail "$NAME2 made again: its events were not opened again"
+w=$(grep -c "window [0-9]* stored" "$T/profd.err")
+for _ in $(seq $((150 * SLOW))); do
+	[ "$(grep -c "window [0-9]* stored" "$T/profd.err")" -ge $((w + 2)) ] && break
+	sleep 0.1
+done
 stop_profd
-# The last window profiled both cgroups.
+# The last window profiled both cgroups (the second one made again).
 grep -q ';busy_inside;.*hot_leaf ' "$T/out/last_profile.col" ||
 	fail "busy_inside missing from the last window"
 grep -q ';busy_outside;.*hot_leaf ' "$T/out/last_profile.col" ||
 	fail "busy_outside (now in $NAME2) missing from the last window"
-pass "the native engine chose $NAME2 at a later window; one ring per CPU"
+pass "the native engine chose $NAME2 at a later window, and again when it was made again; one ring per CPU"
