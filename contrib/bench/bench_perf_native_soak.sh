@@ -8,6 +8,8 @@
 # samples and lost samples the engine reported over all windows, and
 # the worker's restarts (must be none). With BENCH_SOAK_MIN=2 (a short
 # try) the mark is minute 1.
+# BENCH_SOAK_LOG=FILE keeps profd's log (the engine's line per window:
+# processes, threads, symbol files) in FILE.
 . "$(dirname "$0")/lib.sh"
 
 MIN=${BENCH_SOAK_MIN:-10}
@@ -78,6 +80,7 @@ lost=$(sed -n 's/.*native engine: [0-9]* samples, [0-9]* stacks, \([0-9]*\) lost
 	awk '{ s += $1 } END { print s + 0 }')
 say "RSS at minute $((MARK / 60)): ${mark_now:-?} kB (peak $mark_peak kB over that minute);" \
 	"at the end: ${end_now:-?} kB (peak $end_peak kB over the last minute)"
+[ -n "${BENCH_SOAK_LOG:-}" ] && cp "$log" "$BENCH_SOAK_LOG"
 say "$windows windows, $samples samples, $lost lost; worker pid $first_pid -> $last_pid, ${restarts:-?} restarts"
 grep 'native engine: [0-9]* samples,' "$log" | tail -1 >&2
 

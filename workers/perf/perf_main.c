@@ -301,8 +301,6 @@ perf_native_unfit(const struct perf_opts *o)
 	if (worker_perf_mode_dwarf(o->wo_perf_mode) &&
 	    perf_unwind_regs_mask() == 0)
 		return "--perf-mode dwarf and smart on this architecture";
-	if (o->wo_use_cgroups)
-		return "--perf-use-cgroups";
 	return NULL;
 }
 
@@ -422,6 +420,11 @@ perf_snapshot(struct worker_ctx *ctx, uint64_t window, struct stack_table *t)
 	if (s->ps_native != NULL) {
 		rv = perf_native_snapshot(s->ps_native, perf_opts_of(ctx), t);
 		ctx->wc_lost = perf_native_lost(s->ps_native);
+		/* --perf-use-cgroups: chosen again for the next window, as
+		 * the perf engine does when perf record starts again */
+		if (perf_native_cgroups(s->ps_native, perf_opts_of(ctx)) == -1)
+			log_warn("native engine: the cgroups could not be "
+				 "chosen again: the last ones are kept");
 		return rv;
 	}
 	if (s->ps_n == 2)

@@ -21,10 +21,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "perf_cgevents.h"
 #include "perf_jit.h"
 #include "perf_native.h"
 #include "perf_procs.h"
@@ -50,6 +52,7 @@
 
 /* --perf-mode: frame pointers, DWARF, or both (smart). */
 enum nat_mode { NAT_FP, NAT_DWARF, NAT_SMART };
+#define NAT_ARENA_KEEP	  (1u << 20) /* bytes of stacks kept between windows */
 
 struct nat_map {
 	uint64_t nm_start, nm_end, nm_pgoff, nm_dev, nm_ino;
@@ -99,6 +102,7 @@ struct perf_native {
 	int pn_stop[2]; /* a pipe: closing its write end stops the thread */
 	struct perf_ring *pn_rings;
 	size_t pn_nrings;
+	struct perf_cgevents *pn_cg; /* --perf-use-cgroups, or NULL */
 	char pn_event[32];
 	int pn_pids; /* --pids given: only wanted processes are counted */
 	int pn_gone; /* every one of them exited: the events are disabled */
@@ -989,8 +993,16 @@ nat_reset(struct perf_native *n)
 {
 	memset(n->pn_buckets, 0, NAT_STACK_BUCKETS * sizeof(*n->pn_buckets));
 	memset(n->pn_addrs, 0, PERF_NATIVE_ADDR_SLOTS * sizeof(*n->pn_addrs));
+	/* A window's peak does not stay: past NAT_ARENA_KEEP, an arena used
+	 * to less than a quarter is given back. */
+	if (n->pn_cap > NAT_ARENA_KEEP && n->pn_len < n->pn_cap / 4) {
+		free(n->pn_arena);
+		n->pn_arena = NULL;
+		n->pn_cap = 0;
+	}
 	n->pn_len = n->pn_nstacks = 0;
 	n->pn_samples = n->pn_truncated = n->pn_lost = n->pn_bad = 0;
+	perf_symcache_window(n->pn_syms, now_ms());
 	nat_purge(n, 0);
 	nat_sweep(n);
 	nat_check_gone(n);
@@ -1190,38 +1202,89 @@ nat_attr_dwarf(const struct perf_native *n, struct perf_event_attr *a)
 	a->exclude_callchain_user = n->pn_mode == NAT_DWARF;
 }
 
-/* Opens event e on every CPU; 0, or -1 with errno of the first CPU. */
+
+/* --perf-use-cgroups: the event owning a CPU's ring samples nothing and
+ * reports nothing; the cgroups' events write into its ring. */
+static void
+nat_attr_carrier(struct perf_event_attr *a)
+{
+	a->type = PERF_TYPE_SOFTWARE;
+	a->config = PERF_COUNT_SW_DUMMY;
+	a->mmap = a->mmap2 = a->comm = a->comm_exec = a->task = 0;
+}
+
+/* Whether the kernel opens a (disabled) on some CPU below ncpu, without
+ * a ring: the cgroups' events may then be opened later. 0, or -1. */
 static int
-nat_open_rings(struct perf_native *n, const struct nat_event *e, uint32_t hz)
+nat_probe(struct perf_event_attr *a, long ncpu)
+{
+	int fd = -1;
+
+	for (long cpu = 0; cpu < ncpu && fd == -1; cpu++)
+		if ((fd = (int)syscall(SYS_perf_event_open, a, -1, (int)cpu, -1,
+				       PERF_FLAG_FD_CLOEXEC)) == -1 &&
+		    errno != ENODEV && errno != ENXIO)
+			return -1;
+	if (fd == -1)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+static void
+nat_close_rings(struct perf_native *n)
+{
+	perf_cgevents_free(n->pn_cg);
+	n->pn_cg = NULL;
+	while (n->pn_nrings > 0)
+		perf_ring_close(&n->pn_rings[--n->pn_nrings]);
+	free(n->pn_rings);
+	n->pn_rings = NULL;
+}
+
+/* Opens event e on every CPU (with cgroups: a ring per CPU, the cgroups'
+ * events come later); 0, or -1 with errno of the first CPU. */
+static int
+nat_open_rings(struct perf_native *n, const struct nat_event *e, uint32_t hz,
+	       int cgroups)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
-	struct perf_event_attr a;
+	struct perf_event_attr a, ring;
 	int err;
 
 	if (ncpu < 1)
 		ncpu = 1;
-	if ((n->pn_rings = calloc((size_t)ncpu, sizeof(*n->pn_rings))) == NULL)
-		return -1;
 	nat_attr(&a, e, hz);
 	nat_attr_dwarf(n, &a);
+	ring = a;
+	if (cgroups) {
+		nat_attr_carrier(&ring);
+		if (nat_probe(&a, ncpu) == -1)
+			return -1;
+	}
+	if ((n->pn_rings = calloc((size_t)ncpu, sizeof(*n->pn_rings))) == NULL)
+		return -1;
 	for (long cpu = 0; cpu < ncpu; cpu++) {
-		if (perf_ring_open(&n->pn_rings[n->pn_nrings], &a, -1,
+		if (perf_ring_open(&n->pn_rings[n->pn_nrings], &ring, -1,
 				   (int)cpu) == 0) {
 			n->pn_nrings++;
 			continue;
 		}
 		if (errno == ENODEV || errno == ENXIO) /* offline */
 			continue;
-		err = errno;
-		while (n->pn_nrings > 0)
-			perf_ring_close(&n->pn_rings[--n->pn_nrings]);
-		free(n->pn_rings);
-		n->pn_rings = NULL;
-		errno = err;
-		return -1;
+		goto fail;
 	}
+	if (n->pn_nrings == 0 ||
+	    (cgroups && (n->pn_cg = perf_cgevents_new(&a, n->pn_rings,
+						      n->pn_nrings)) == NULL))
+		goto fail;
 	snprintf(n->pn_event, sizeof(n->pn_event), "%s", e->ne_name);
-	return n->pn_nrings > 0 ? 0 : -1;
+	return 0;
+fail:
+	err = n->pn_nrings == 0 && errno == 0 ? ENODEV : errno;
+	nat_close_rings(n);
+	errno = err;
+	return -1;
 }
 
 /* --perf-events as given, or the first default event the kernel opens. */
@@ -1236,7 +1299,8 @@ nat_open_event(struct perf_native *n, const struct perf_opts *o)
 			continue;
 		if (o->wo_perf_events[0] == '\0' && e - nat_events >= 3)
 			break;
-		if (nat_open_rings(n, e, o->wo_frequency) == 0)
+		if (nat_open_rings(n, e, o->wo_frequency, o->wo_use_cgroups) ==
+		    0)
 			return 0;
 		err = errno;
 		/* refused, not absent: another event will not do better */
@@ -1325,11 +1389,23 @@ perf_native_start(const struct perf_opts *o)
 	pthread_mutex_lock(&n->pn_lock);
 	nat_want_pids(n, o);
 	pthread_mutex_unlock(&n->pn_lock);
+	if (perf_native_cgroups(n, o) == -1) {
+		err = errno ? errno : ENOENT;
+		goto fail;
+	}
 	return n;
 fail:
 	perf_native_stop(n);
 	errno = err;
 	return NULL;
+}
+
+int
+perf_native_cgroups(struct perf_native *n, const struct perf_opts *o)
+{
+	if (n->pn_cg == NULL)
+		return 0;
+	return perf_cgevents_update(n->pn_cg, o) == -1 ? -1 : 0;
 }
 
 void
@@ -1342,9 +1418,7 @@ perf_native_stop(struct perf_native *n)
 		n->pn_stop[1] = -1;
 		pthread_join(n->pn_thread, NULL);
 	}
-	for (size_t i = 0; i < n->pn_nrings; i++)
-		perf_ring_close(&n->pn_rings[i]);
-	free(n->pn_rings);
+	nat_close_rings(n);
 	if (n->pn_stop[0] != -1) {
 		close(n->pn_stop[0]);
 		if (n->pn_stop[1] != -1)

@@ -35,6 +35,9 @@ struct perf_native *perf_native_start(const struct perf_opts *o);
  * 0 or -1 (the window is lost). */
 int perf_native_snapshot(struct perf_native *n, const struct perf_opts *o,
 			 struct stack_table *t);
+/* --perf-use-cgroups: chooses the cgroups again and opens or closes the
+ * events of those that changed; 0 (also without cgroups), or -1. */
+int perf_native_cgroups(struct perf_native *n, const struct perf_opts *o);
 /* Returns when the last window ended (or sampling started), in ms. */
 int64_t perf_native_last_ms(const struct perf_native *n);
 /* The samples the kernel could not write in the last window named. */

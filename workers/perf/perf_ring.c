@@ -38,6 +38,7 @@ perf_ring_open(struct perf_ring *r, struct perf_event_attr *a, pid_t pid,
 		errno = err;
 		return -1;
 	}
+	r->pr_cpu = cpu;
 	r->pr_meta = m;
 	r->pr_data = (char *)m + page;
 	return 0;

@@ -14,7 +14,8 @@
 #define PERF_RING_MAX_REC (1u << 16) /* a record's header allows no more */
 
 struct perf_ring {
-	int pr_fd; /* the event, -1 when closed */
+	int pr_fd;  /* the event, -1 when closed */
+	int pr_cpu; /* the CPU it samples */
 	struct perf_event_mmap_page *pr_meta;
 	char *pr_data;	 /* PERF_RING_PAGES pages after pr_meta */
 	size_t pr_size;	 /* bytes of pr_data */

@@ -211,8 +211,10 @@ struct perf_symfile {
 	size_t sf_nloads;
 	struct perf_sym *sf_syms; /* sorted by address */
 	size_t sf_nsyms;
-	size_t sf_bytes;  /* estimated */
-	uint64_t sf_used; /* last use, for eviction */
+	size_t sf_bytes;    /* estimated */
+	uint64_t sf_used;   /* last use, for eviction */
+	uint64_t sf_window; /* the window it was last looked up in */
+	int64_t sf_seen_ms; /* the end of that window */
 	struct perf_symfile *sf_next;
 	char sf_name[1024];
 };
@@ -221,6 +223,7 @@ struct perf_symcache {
 	struct perf_symfile *sc_files;
 	size_t sc_n, sc_bytes;
 	uint64_t sc_clock;
+	uint64_t sc_window; /* windows ended */
 };
 
 struct perf_symcache *
@@ -264,22 +267,52 @@ perf_symcache_usage(const struct perf_symcache *c, size_t *files, size_t *bytes)
 	*bytes = c->sc_bytes;
 }
 
+/* Unlinks and frees *pp. */
+static void
+symcache_drop(struct perf_symcache *c, struct perf_symfile **pp)
+{
+	struct perf_symfile *f = *pp;
+
+	*pp = f->sf_next;
+	c->sc_n--;
+	c->sc_bytes -= f->sf_bytes;
+	symfile_free(f);
+}
+
+size_t
+perf_symcache_window(struct perf_symcache *c, int64_t now)
+{
+	struct perf_symfile **pp = &c->sc_files;
+	size_t dropped = 0;
+
+	while (*pp != NULL) {
+		struct perf_symfile *f = *pp;
+
+		if (f->sf_window == c->sc_window)
+			f->sf_seen_ms = now;
+		if (c->sc_window - f->sf_window >= PERF_SYMS_IDLE_WINDOWS &&
+		    now - f->sf_seen_ms >= PERF_SYMS_IDLE_MS) {
+			symcache_drop(c, pp);
+			dropped++;
+			continue;
+		}
+		pp = &f->sf_next;
+	}
+	c->sc_window++;
+	return dropped;
+}
+
 /* Drops the least recently used file. */
 static void
 symcache_evict(struct perf_symcache *c)
 {
-	struct perf_symfile **pp, **old = NULL, *f;
+	struct perf_symfile **pp, **old = NULL;
 
 	for (pp = &c->sc_files; *pp != NULL; pp = &(*pp)->sf_next)
 		if (old == NULL || (*pp)->sf_used < (*old)->sf_used)
 			old = pp;
-	if (old == NULL)
-		return;
-	f = *old;
-	*old = f->sf_next;
-	c->sc_n--;
-	c->sc_bytes -= f->sf_bytes;
-	symfile_free(f);
+	if (old != NULL)
+		symcache_drop(c, old);
 }
 
 /* Whether fd, opened at a mapping's path, is still the mapped file: the
@@ -516,6 +549,7 @@ symcache_file(struct perf_symcache *c, uint32_t pid, const char *path,
 		c->sc_bytes += f->sf_bytes;
 	}
 	f->sf_used = ++c->sc_clock;
+	f->sf_window = c->sc_window;
 	return f;
 }
 

@@ -15,6 +15,11 @@
 #define PERF_KSYMS_MAX_BYTES (32u << 20) /* bytes of their names */
 #define PERF_SYMS_MAX_FILES  128	 /* ELF files held open */
 #define PERF_SYMS_MAX_BYTES  (32u << 20) /* bytes of their symbol indexes */
+/* A file not looked up in this many windows, nor for this long, is
+ * dropped: the cache follows the files in use, not every file the host
+ * ever ran. */
+#define PERF_SYMS_IDLE_WINDOWS 3
+#define PERF_SYMS_IDLE_MS      30000
 
 struct perf_ksyms;
 struct perf_symcache;
@@ -42,6 +47,9 @@ void perf_symcache_free(struct perf_symcache *c);
 const char *perf_symcache_lookup(struct perf_symcache *c, uint32_t pid,
 				 const char *path, uint64_t dev, uint64_t ino,
 				 uint64_t off);
+/* Ends a window at time now (ms): drops the files idle for
+ * PERF_SYMS_IDLE_WINDOWS windows and PERF_SYMS_IDLE_MS; returns how many. */
+size_t perf_symcache_window(struct perf_symcache *c, int64_t now);
 /* Returns the files held and their estimated bytes. */
 void perf_symcache_usage(const struct perf_symcache *c, size_t *files,
 			 size_t *bytes);
