@@ -57,7 +57,7 @@ clock_tell_uploader(struct profd *p, uint64_t id, int64_t start, int64_t end)
 	Profd__Control c = PROFD__CONTROL__INIT;
 	Profd__Snapshot m = PROFD__SNAPSHOT__INIT;
 	char *expect[PROFD_MAX_WORKERS];
-	struct worker *up = workers_find(p, "upload");
+	struct worker *up = workers_of_role(p, ROLE_UPLOAD);
 
 	m.window = id;
 	m.start_time = start;
