@@ -14,7 +14,7 @@ clock_maybe_start(struct profd *p)
 		return;
 	/* Heartbeat mode: idle until a remote start has its profilers. */
 	if (p->p_opts.po_heartbeat &&
-	    (!p->p_remote.r_active || p->p_remote.r_start[0] != '\0'))
+	    (!remote_active(p) || !remote_answered(p)))
 		return;
 	/* Wait for the uploader, and for each profiler's first start to
 	 * succeed or fail: one that keeps dying must not hold the rest. */
@@ -159,7 +159,7 @@ clock_written(struct profd *p, uint64_t id, int ok)
 			  (unsigned long long)id);
 	if (profd_one_shot(p) && id >= 1)
 		profd_shutdown(p, ok ? 0 : 1);
-	else if (p->p_opts.po_heartbeat && p->p_remote.r_once && p->p_t0 != 0 &&
+	else if (p->p_opts.po_heartbeat && remote_once(p) && p->p_t0 != 0 &&
 		 id > p->p_wbase)
 		remote_session_end(p);
 }

@@ -144,7 +144,7 @@ control_apply_table(struct profd *p, const struct profd_opts *fresh)
 			fsm_event(p, w, EV_STOP);
 		else if (!was && ws->ws_enabled &&
 			 !(w->w_profiler && p->p_opts.po_heartbeat &&
-			   !p->p_remote.r_active))
+			   !remote_active(p)))
 			fsm_event(p, w, EV_START); /* heartbeat: not if idle */
 	}
 	p->p_next_poll = 0;

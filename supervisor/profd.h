@@ -166,12 +166,29 @@ struct remote_settings {
 	uint32_t rs_max_docker;
 };
 
+/* The heartbeat session: which settings are in force. */
+enum rstate {
+	RS_NONE,    /* no state: an empty entry of the session table */
+	RS_IDLE,    /* no profiler wanted */
+	RS_PENDING, /* a START waits for the old profilers to go */
+	RS_ACTIVE,  /* a continuous START's profilers run */
+	RS_ONCE,    /* a one-window START's profilers run */
+	RS_NSTATES,
+};
+
+enum revent {
+	RE_START,  /* a checked START: stop what runs, then apply it */
+	RE_STOP,   /* a STOP: stop what runs */
+	RE_APPLY,  /* the old profilers are gone */
+	RE_END,	   /* the one window was written or lost */
+	RE_FAILED, /* no profiler of the START ran */
+	RE_NEVENTS,
+};
+
 /* Heartbeat mode: the profilers run only while a remote START is in
  * force (remote.c). */
 struct remote {
-	int r_active;	      /* the profilers are wanted */
-	int r_once;	      /* one window, then stop */
-	int r_apply;	      /* START waits for the old to go */
+	enum rstate r_state;
 	int64_t r_applied_ms; /* when its profilers were started */
 	char r_start[PROFD_CMD_ID_MAX + 1]; /* START not yet answered */
 	char r_stop[PROFD_CMD_ID_MAX + 1];  /* STOP not yet answered */
@@ -482,6 +499,14 @@ void remote_tick(struct profd *p);
 void remote_session_end(struct profd *p);
 /* Keeps profd's own perf mode before any command changes it. */
 void remote_init(struct profd *p);
+/* Feeds an event to the session table (tests). */
+void remote_event(struct profd *p, enum revent ev);
+/* Returns 1 while a START's profilers are wanted. */
+int remote_active(const struct profd *p);
+/* Returns 1 while the START in force is for one window. */
+int remote_once(const struct profd *p);
+/* Returns 1 once the START in force was answered: its clock may run. */
+int remote_answered(const struct profd *p);
 
 /* wlog.c */
 /* Makes the pipe w's next incarnation writes its stdout and stderr to:

@@ -63,6 +63,7 @@ remote_init(struct profd *p)
 	    remote_perf_mode(p->p_opts.po_perf_mode, &r->r_default_mode) == 0;
 	r->r_base_skip = p->p_opts.po_skip_above;
 	r->r_base_docker = p->p_opts.po_max_docker;
+	r->r_state = RS_IDLE;
 }
 
 static int
@@ -248,7 +249,6 @@ remote_profilers_alive(const struct profd *p)
 static void
 remote_stop_all(struct profd *p)
 {
-	p->p_remote.r_active = 0;
 	clock_stop(p);
 	for (size_t i = 0; i < p->p_nworkers; i++)
 		if (p->p_workers[i].w_profiler)
@@ -267,32 +267,24 @@ remote_stop(struct profd *p, const char *id)
 	if (r->r_stop[0] != '\0')
 		remote_done(p, r->r_stop, 0, why);
 	r->r_start[0] = '\0';
-	r->r_apply = 0;
 	r->r_has_cont = r->r_resume = 0;
 	snprintf(r->r_stop, sizeof(r->r_stop), "%s", id);
 	log_info("remote stop %s", id);
-	remote_stop_all(p);
-}
-
-/* Makes rs the next settings to apply (rs may be r_cont). */
-static void
-remote_set_next(struct remote *r, const struct remote_settings *rs)
-{
-	r->r_next = *rs;
-	r->r_apply = 1;
+	remote_event(p, RE_STOP);
 }
 
 /* After an ad-hoc START: the paused continuous one starts again. */
-static void
+static enum rstate
 remote_resume(struct profd *p)
 {
 	struct remote *r = &p->p_remote;
 
 	if (!r->r_resume)
-		return;
+		return RS_IDLE;
 	r->r_resume = 0;
 	log_info("ad-hoc profiling over: continuous profiling resumes");
-	remote_set_next(r, &r->r_cont);
+	r->r_next = r->r_cont;
+	return RS_PENDING;
 }
 
 static void
@@ -313,7 +305,7 @@ remote_start(struct profd *p, const Profd__RemoteCommand *c,
 		log_info("remote start %s is ad-hoc: continuous profiling "
 			 "pauses until its window is written",
 			 c->id);
-	remote_set_next(r, rs);
+	r->r_next = *rs;
 	log_info(
 	    "remote start %s: %u s windows at %u Hz%s, perf %s, python %s, "
 	    "java %s, top %u processes per runtime profiler (0: all)",
@@ -328,7 +320,7 @@ remote_start(struct profd *p, const Profd__RemoteCommand *c,
 			 c->id, c->skip_system_profilers_above,
 			 c->perf_max_docker_containers);
 	/* Whatever runs now goes first; the new settings start after. */
-	remote_stop_all(p);
+	remote_event(p, RE_START);
 }
 
 void
@@ -366,7 +358,7 @@ remote_command(struct profd *p, const Profd__RemoteCommand *c)
 }
 
 /* The old profilers are gone: starts the new ones with the settings. */
-static void
+static enum rstate
 remote_apply(struct profd *p)
 {
 	struct remote *r = &p->p_remote;
@@ -388,16 +380,98 @@ remote_apply(struct profd *p)
 		r->r_cont = *rs;
 		r->r_has_cont = 1;
 	}
-	r->r_once = !rs->rs_continuous;
-	r->r_apply = 0;
-	r->r_active = 1;
 	r->r_applied_ms = now_ms();
 	if (up != NULL && up->w_state == W_RUNNING)
 		workers_configure(p, up);
 	for (size_t i = 0; i < p->p_nworkers; i++)
 		if (remote_wanted(rs, &p->p_workers[i]))
 			fsm_event(p, &p->p_workers[i], EV_START);
-	clock_maybe_start(p);
+	return rs->rs_continuous ? RS_ACTIVE : RS_ONCE;
+}
+
+/* The one window is over: its profilers stop. */
+static enum rstate
+remote_end(struct profd *p)
+{
+	log_info("one-window session over: stopping the profilers");
+	remote_stop_all(p);
+	return remote_resume(p);
+}
+
+/* No profiler of the START ran: it is over, and a continuous one is not
+ * resumed later. */
+static enum rstate
+remote_failed(struct profd *p)
+{
+	remote_stop_all(p);
+	if (p->p_remote.r_next.rs_continuous)
+		p->p_remote.r_has_cont = 0;
+	return remote_resume(p);
+}
+
+struct remote_entry {
+	enum rstate next;		       /* RS_NONE: stay */
+	enum rstate (*choose)(struct profd *); /* instead of next */
+	void (*action)(struct profd *);	       /* before next */
+};
+
+/* clang-format off */
+static const struct remote_entry remote_table[RS_NSTATES][RE_NEVENTS] = {
+    [RS_IDLE][RE_START]		= {.next = RS_PENDING, .action = remote_stop_all},
+    [RS_IDLE][RE_STOP]		= {.next = RS_IDLE, .action = remote_stop_all},
+
+    [RS_PENDING][RE_START]	= {.next = RS_PENDING, .action = remote_stop_all},
+    [RS_PENDING][RE_STOP]	= {.next = RS_IDLE, .action = remote_stop_all},
+    [RS_PENDING][RE_APPLY]	= {.choose = remote_apply},
+
+    [RS_ACTIVE][RE_START]	= {.next = RS_PENDING, .action = remote_stop_all},
+    [RS_ACTIVE][RE_STOP]	= {.next = RS_IDLE, .action = remote_stop_all},
+    [RS_ACTIVE][RE_END]		= {.choose = remote_end},
+    [RS_ACTIVE][RE_FAILED]	= {.choose = remote_failed},
+
+    [RS_ONCE][RE_START]		= {.next = RS_PENDING, .action = remote_stop_all},
+    [RS_ONCE][RE_STOP]		= {.next = RS_IDLE, .action = remote_stop_all},
+    [RS_ONCE][RE_END]		= {.choose = remote_end},
+    [RS_ONCE][RE_FAILED]	= {.choose = remote_failed},
+};
+/* clang-format on */
+
+void
+remote_event(struct profd *p, enum revent ev)
+{
+	struct remote *r = &p->p_remote;
+	const struct remote_entry *e;
+	enum rstate next;
+
+	if (r->r_state == RS_NONE || (unsigned)r->r_state >= RS_NSTATES ||
+	    (unsigned)ev >= RE_NEVENTS)
+		fatalx("remote: event %d in state %d", (int)ev,
+		       (int)r->r_state);
+	e = &remote_table[r->r_state][ev];
+	if (e->action != NULL)
+		e->action(p);
+	next = e->choose != NULL ? e->choose(p) : e->next;
+	if (next != RS_NONE)
+		r->r_state = next;
+}
+
+int
+remote_active(const struct profd *p)
+{
+	return p->p_remote.r_state == RS_ACTIVE ||
+	       p->p_remote.r_state == RS_ONCE;
+}
+
+int
+remote_once(const struct profd *p)
+{
+	return p->p_remote.r_state == RS_ONCE;
+}
+
+int
+remote_answered(const struct profd *p)
+{
+	return p->p_remote.r_start[0] == '\0';
 }
 
 /* Answers the START once each wanted profiler runs or has failed. */
@@ -433,10 +507,7 @@ remote_check_started(struct profd *p)
 	}
 	if (running == 0) {
 		remote_done(p, r->r_start, 0, err[0] ? err : "no profiler ran");
-		remote_stop_all(p);
-		if (r->r_next.rs_continuous)
-			r->r_has_cont = 0;
-		remote_resume(p);
+		remote_event(p, RE_FAILED);
 	} else {
 		remote_done(p, r->r_start, 1, err);
 	}
@@ -451,7 +522,7 @@ remote_tick(struct profd *p)
 	if (!p->p_opts.po_heartbeat || p->p_stopping)
 		return;
 	if (remote_profilers_alive(p)) {
-		if (r->r_start[0] != '\0' && !r->r_apply)
+		if (!remote_answered(p) && r->r_state != RS_PENDING)
 			remote_check_started(p);
 		return;
 	}
@@ -459,18 +530,16 @@ remote_tick(struct profd *p)
 		remote_done(p, r->r_stop, 1, NULL);
 		r->r_stop[0] = '\0';
 	}
-	if (r->r_apply)
-		remote_apply(p);
-	else if (r->r_start[0] != '\0')
+	if (r->r_state == RS_PENDING) {
+		remote_event(p, RE_APPLY);
+		clock_maybe_start(p);
+	} else if (!remote_answered(p)) {
 		remote_check_started(p);
+	}
 }
 
 void
 remote_session_end(struct profd *p)
 {
-	if (!p->p_remote.r_active)
-		return;
-	log_info("one-window session over: stopping the profilers");
-	remote_stop_all(p);
-	remote_resume(p);
+	remote_event(p, RE_END);
 }
