@@ -390,33 +390,17 @@ fsm_event_name(enum wevent ev)
 	return (unsigned)ev < EV_NEVENTS ? names[ev] : "?";
 }
 
-void
-fsm_step(struct profd *p, struct worker *w, enum wevent ev)
+/* Runs entry e of w's state: its action, then the next state, with the
+ * deadline of that state's wait. */
+static void
+fsm_run(struct profd *p, struct worker *w, const struct fsm_entry *e)
 {
-	const struct fsm_entry *e;
 	enum wstate from = w->w_state, next;
-	int64_t wait_ms;
-	int busy = p->p_fsmq.fq_busy;
+	int64_t wait_ms = -1;
 
-	if ((unsigned)from >= W_NSTATES || from == W_NONE ||
-	    (unsigned)ev >= EV_NEVENTS)
-		fatalx("profd-%s: event %d in state %d", w->w_name, (int)ev,
-		       (int)from);
-	e = &fsm_table[from][ev];
-	if (e->bug)
-		fatalx("profd-%s: event %s cannot happen in state %d (%s)",
-		       w->w_name, fsm_event_name(ev), (int)from,
-		       fsm_state_name(from));
-	if (ev == EV_START || ev == EV_RESTART)
-		w->w_want = 1;
-	else if (ev == EV_STOP)
-		w->w_want = 0;
-	p->p_fsmq.fq_busy = 1;
 	if (e->action != NULL)
 		e->action(p, w);
-	wait_ms = -1;
 	next = e->choose != NULL ? e->choose(p, w, &wait_ms) : e->next;
-	p->p_fsmq.fq_busy = busy;
 	if (next == W_NONE)
 		return;
 	if (wait_ms < 0 && next == W_BACKOFF)
@@ -429,6 +413,30 @@ fsm_step(struct profd *p, struct worker *w, enum wevent ev)
 				   : 0);
 	if (next == W_RUNNING && from != W_RUNNING)
 		p->p_fsm_ops->fo_running(p);
+}
+
+void
+fsm_step(struct profd *p, struct worker *w, enum wevent ev)
+{
+	const struct fsm_entry *e;
+	int busy = p->p_fsmq.fq_busy;
+
+	if ((unsigned)w->w_state >= W_NSTATES || w->w_state == W_NONE ||
+	    (unsigned)ev >= EV_NEVENTS)
+		fatalx("profd-%s: event %d in state %d", w->w_name, (int)ev,
+		       (int)w->w_state);
+	e = &fsm_table[w->w_state][ev];
+	if (e->bug)
+		fatalx("profd-%s: event %s cannot happen in state %s",
+		       w->w_name, fsm_event_name(ev),
+		       fsm_state_name(w->w_state));
+	if (ev == EV_START || ev == EV_RESTART)
+		w->w_want = 1;
+	else if (ev == EV_STOP)
+		w->w_want = 0;
+	p->p_fsmq.fq_busy = 1; /* what it raises waits */
+	fsm_run(p, w, e);
+	p->p_fsmq.fq_busy = busy;
 }
 
 static void
