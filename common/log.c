@@ -246,3 +246,14 @@ fatal(const char *fmt, ...)
 	va_end(ap);
 	exit(1);
 }
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vemit(LOGL_ERROR, fmt, ap);
+	va_end(ap);
+	abort();
+}

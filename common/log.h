@@ -40,5 +40,7 @@ size_t log_escape(char *dst, size_t len, const char *src);
 void log_relay(const char *prog, const char *line);
 /* Logs an error and exits with status 1. */
 void fatal(const char *fmt, ...) PRINTFLIKE(1, 2) __attribute__((noreturn));
+/* Logs a broken invariant as an error and aborts, in every build. */
+void fatalx(const char *fmt, ...) PRINTFLIKE(1, 2) __attribute__((noreturn));
 
 #endif

@@ -14,7 +14,7 @@ clock_maybe_start(struct profd *p)
 		return;
 	/* Heartbeat mode: idle until a remote start has its profilers. */
 	if (p->p_opts.po_heartbeat &&
-	    (!p->p_remote.r_active || p->p_remote.r_start[0] != '\0'))
+	    (!remote_active(p) || !remote_answered(p)))
 		return;
 	/* Wait for the uploader, and for each profiler's first start to
 	 * succeed or fail: one that keeps dying must not hold the rest. */
@@ -57,7 +57,7 @@ clock_tell_uploader(struct profd *p, uint64_t id, int64_t start, int64_t end)
 	Profd__Control c = PROFD__CONTROL__INIT;
 	Profd__Snapshot m = PROFD__SNAPSHOT__INIT;
 	char *expect[PROFD_MAX_WORKERS];
-	struct worker *up = workers_find(p, "upload");
+	struct worker *up = workers_of_role(p, ROLE_UPLOAD);
 
 	m.window = id;
 	m.start_time = start;
@@ -159,7 +159,7 @@ clock_written(struct profd *p, uint64_t id, int ok)
 			  (unsigned long long)id);
 	if (profd_one_shot(p) && id >= 1)
 		profd_shutdown(p, ok ? 0 : 1);
-	else if (p->p_opts.po_heartbeat && p->p_remote.r_once && p->p_t0 != 0 &&
+	else if (p->p_opts.po_heartbeat && remote_once(p) && p->p_t0 != 0 &&
 		 id > p->p_wbase)
 		remote_session_end(p);
 }

@@ -50,9 +50,10 @@ control_close(struct profd *p)
 	p->p_ctl_fd = -1;
 }
 
+/* Fills s with w's status; lx holds its last exit's text. */
 static void
 control_status_of(const struct profd *p, const struct worker *w,
-		  Profd__WorkerStatus *s)
+		  Profd__WorkerStatus *s, char lx[WEXIT_STR_MAX])
 {
 	(void)p;
 	profd__worker_status__init(s);
@@ -62,7 +63,7 @@ control_status_of(const struct profd *p, const struct worker *w,
 				: "disabled");
 	s->pid = fsm_alive(w) ? (uint32_t)w->w_pid : 0;
 	s->restarts = w->w_restarts;
-	s->last_exit = (char *)w->w_last_exit;
+	s->last_exit = (char *)fsm_exit_str(&w->w_exit, lx, WEXIT_STR_MAX);
 	s->rss_bytes = fsm_alive(w) ? w->w_rss : 0;
 	s->memory_max = w->w_spec.ws_mem_max;
 	s->memory_high = w->w_spec.ws_mem_high;
@@ -77,13 +78,14 @@ control_reply(struct profd *p, const char *error)
 {
 	Profd__CtlReply r = PROFD__CTL_REPLY__INIT;
 	Profd__WorkerStatus st[PROFD_MAX_WORKERS], *stp[PROFD_MAX_WORKERS];
+	char lx[PROFD_MAX_WORKERS][WEXIT_STR_MAX];
 	int rv;
 
 	r.ok = error == NULL;
 	r.error = (char *)(error ? error : "");
 	r.cgroup_mode = (char *)cgroup_mode_name(p->p_cgmode);
 	for (size_t i = 0; error == NULL && i < p->p_nworkers; i++) {
-		control_status_of(p, &p->p_workers[i], &st[i]);
+		control_status_of(p, &p->p_workers[i], &st[i], lx[i]);
 		stp[i] = &st[i];
 		r.n_workers++;
 	}
@@ -142,7 +144,7 @@ control_apply_table(struct profd *p, const struct profd_opts *fresh)
 			fsm_event(p, w, EV_STOP);
 		else if (!was && ws->ws_enabled &&
 			 !(w->w_profiler && p->p_opts.po_heartbeat &&
-			   !p->p_remote.r_active))
+			   !remote_active(p)))
 			fsm_event(p, w, EV_START); /* heartbeat: not if idle */
 	}
 	p->p_next_poll = 0;
@@ -181,9 +183,7 @@ control_worker_op(struct profd *p, const Profd__CtlRequest *r)
 		fsm_event(p, w, EV_STOP);
 		return NULL;
 	case PROFD__CTL_REQUEST__OP__RESTART:
-		w->w_restart_now = fsm_alive(w);
-		fsm_event(p, w, fsm_alive(w) ? EV_STOP : EV_START);
-		w->w_want = 1;
+		fsm_event(p, w, EV_RESTART);
 		return NULL;
 	case PROFD__CTL_REQUEST__OP__SET:
 		return control_set(p, w, r);
@@ -196,13 +196,16 @@ static const char *
 control_dispatch(struct profd *p, const Profd__CtlRequest *r, char *err,
 		 size_t len)
 {
+	const struct worker *w;
+
 	if (r->op == PROFD__CTL_REQUEST__OP__STATUS)
 		return NULL;
 	if (p->p_stopping)
 		return "profd is stopping";
 	if (r->op == PROFD__CTL_REQUEST__OP__RELOAD)
 		return control_reload(p, err, len);
-	if (strcmp(r->worker, "upload") == 0 &&
+	if ((w = workers_find(p, r->worker)) != NULL &&
+	    w->w_spec.ws_role == ROLE_UPLOAD &&
 	    r->op != PROFD__CTL_REQUEST__OP__SET &&
 	    r->op != PROFD__CTL_REQUEST__OP__RESTART)
 		return "the uploader always runs (restart it instead)";

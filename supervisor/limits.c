@@ -35,15 +35,15 @@ limits_check(struct profd *p, struct worker *w)
 	w->w_rss = u.cu_memory;
 	if (u.cu_oom_kills > w->w_oom_seen) {
 		w->w_oom_seen = u.cu_oom_kills;
-		fsm_kill(p, w, "memory-limit");
+		fsm_kill(p, w, WEXIT_MEMORY);
 	} else if (u.cu_pids_denied > w->w_pids_seen) {
 		w->w_pids_seen = u.cu_pids_denied;
-		fsm_kill(p, w, "pids-limit");
+		fsm_kill(p, w, WEXIT_PIDS);
 	} else if (cgroup_over_hard(&w->w_cg, &u)) {
 		fsm_kill(p, w,
 			 w->w_cg.cg_pids_max && u.cu_pids > w->w_cg.cg_pids_max
-			     ? "pids-limit"
-			     : "memory-limit");
+			     ? WEXIT_PIDS
+			     : WEXIT_MEMORY);
 	} else if (w->w_cg.cg_mem_high != 0 &&
 		   u.cu_memory > w->w_cg.cg_mem_high && !w->w_soft) {
 		log_warn("profd-%s uses %llu bytes, over its soft limit of "
@@ -66,21 +66,10 @@ limits_poll(struct profd *p)
 		struct worker *w = &p->p_workers[i];
 
 		if (w->w_cg_ok && w->w_pid > 0 && fsm_alive(w) &&
-		    w->w_state != W_STOPPING)
+		    !fsm_stopping(w))
 			limits_check(p, w);
 	}
 	return PROFD_LIMIT_POLL_MS;
-}
-
-static void
-limits_signal_name(int sig, char *buf, size_t len)
-{
-	const char *abbrev = sigabbrev_np(sig);
-
-	if (abbrev != NULL)
-		snprintf(buf, len, "SIG%s", abbrev);
-	else
-		snprintf(buf, len, "signal %d", sig);
 }
 
 void
@@ -93,18 +82,15 @@ limits_classify(struct worker *w, int status)
 	    u.cu_oom_kills > w->w_oom_seen) {
 		/* The kernel's OOM killer acted before our poll saw it. */
 		w->w_oom_seen = u.cu_oom_kills;
-		if (w->w_cause == NULL)
-			w->w_cause = "memory-limit";
+		if (w->w_cause == WEXIT_NONE)
+			w->w_cause = WEXIT_MEMORY;
 	}
-	if (w->w_cause != NULL)
-		snprintf(w->w_last_exit, sizeof(w->w_last_exit), "%s",
-			 w->w_cause);
+	if (w->w_cause != WEXIT_NONE)
+		w->w_exit = (struct wexit){w->w_cause, 0};
 	else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
-		snprintf(w->w_last_exit, sizeof(w->w_last_exit), "seccomp");
+		w->w_exit = (struct wexit){WEXIT_SECCOMP, SIGSYS};
 	else if (WIFSIGNALED(status))
-		limits_signal_name(WTERMSIG(status), w->w_last_exit,
-				   sizeof(w->w_last_exit));
+		w->w_exit = (struct wexit){WEXIT_SIGNAL, WTERMSIG(status)};
 	else
-		snprintf(w->w_last_exit, sizeof(w->w_last_exit), "%d",
-			 WEXITSTATUS(status));
+		w->w_exit = (struct wexit){WEXIT_CODE, WEXITSTATUS(status)};
 }

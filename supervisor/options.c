@@ -800,30 +800,37 @@ options_free(void)
 static int parse_command(struct profd_opts *o, int argc, char **argv);
 
 void
-options_configure(const struct profd_opts *o, const char *role,
+options_configure(const struct profd_opts *o, enum wrole role,
 		  Profd__Configure *m, struct options_parts *parts)
 {
 	optdef_fill(rows_common, o, m);
-	if (strcmp(role, "perf") == 0) {
+	switch (role) {
+	case ROLE_PERF:
 		profd__perf_settings__init(&parts->op_perf);
 		optdef_fill(rows_perf, o, &parts->op_perf);
 		m->settings_case = PROFD__CONFIGURE__SETTINGS_PERF;
 		m->perf = &parts->op_perf;
-	} else if (strcmp(role, "python") == 0) {
+		break;
+	case ROLE_PYTHON:
 		profd__python_settings__init(&parts->op_python);
 		optdef_fill(rows_python, o, &parts->op_python);
 		m->settings_case = PROFD__CONFIGURE__SETTINGS_PYTHON;
 		m->python = &parts->op_python;
-	} else if (strcmp(role, "java") == 0) {
+		break;
+	case ROLE_JAVA:
 		profd__java_settings__init(&parts->op_java);
 		optdef_fill(rows_java, o, &parts->op_java);
 		m->settings_case = PROFD__CONFIGURE__SETTINGS_JAVA;
 		m->java = &parts->op_java;
-	} else if (strcmp(role, "upload") == 0) {
+		break;
+	case ROLE_UPLOAD:
 		profd__upload_settings__init(&parts->op_upload);
 		parts->op_upload.perf_mode = (char *)o->po_perf_mode;
 		m->settings_case = PROFD__CONFIGURE__SETTINGS_UPLOAD;
 		m->upload = &parts->op_upload;
+		break;
+	case ROLE_OTHER:
+		break;
 	}
 }
 

@@ -95,13 +95,32 @@ add_workers(struct profd *p)
 		w->w_spec = p->p_opts.po_table[i];
 		w->w_name = w->w_spec.ws_name;
 		w->w_profiler = w->w_spec.ws_profiler;
-		w->w_state = W_IDLE;
+		fsm_init(w);
 		w->w_fd = -1;
 		w->w_logfd = -1;
 		if (spawn_user(p, w) == -1)
 			return -1;
 	}
 	return 0;
+}
+
+/* Parses --cgroup-mode (auto|v2|v1|poll): 0 and the mode asked for, or
+ * -1 for auto, the best this host offers. */
+static int
+profd_cgroup_mode(const char *name, enum cgroup_mode *out)
+{
+	static const struct {
+		const char *name;
+		enum cgroup_mode mode;
+	} modes[] = {
+	    {"v2", CGROUP_V2}, {"v1", CGROUP_V1}, {"poll", CGROUP_POLL}};
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (strcmp(name, modes[i].name) == 0) {
+			*out = modes[i].mode;
+			return 0;
+		}
+	return -1;
 }
 
 /* Worker cgroups go under "profd", or under a name of their own for a
@@ -114,6 +133,7 @@ setup_cgroups(struct profd *p)
 	static char parent[32];
 	const char *dir = p->p_opts.po_rundir;
 	uint32_t h = 2166136261u;
+	enum cgroup_mode want;
 
 	if (p->p_opts.po_cgroup_delegated && cgroup_delegate() == -1) {
 		log_error("--cgroup-delegated: profd is in no cgroup of its "
@@ -127,12 +147,7 @@ setup_cgroups(struct profd *p)
 		cgroup_set_parent(parent);
 	}
 	p->p_cgmode = cgroup_detect();
-	if (strcmp(p->p_opts.po_cgroup_mode, "auto") != 0) {
-		enum cgroup_mode want =
-		    strcmp(p->p_opts.po_cgroup_mode, "v2") == 0	  ? CGROUP_V2
-		    : strcmp(p->p_opts.po_cgroup_mode, "v1") == 0 ? CGROUP_V1
-								  : CGROUP_POLL;
-
+	if (profd_cgroup_mode(p->p_opts.po_cgroup_mode, &want) == 0) {
 		if (want < p->p_cgmode) {
 			log_error("cgroup mode %s is not available here "
 				  "(the best is %s)",
@@ -223,6 +238,7 @@ main(int argc, char **argv)
 
 	umask(WORKER_UMASK); /* what profd makes is not world-readable */
 	p.p_sigfd = p.p_outfd = p.p_lockfd = p.p_ctl_fd = -1;
+	p.p_fsm_ops = &workers_fsm_ops;
 	if ((rv = options_parse(&p.p_opts, argc, argv)) == -1 &&
 	    p.p_opts.po_upload_file != NULL) {
 		log_init("profd", p.p_opts.po_syslog, LOGL_INFO);

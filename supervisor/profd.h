@@ -43,6 +43,16 @@
 #define PROFD_LOG_BACKUPS      1	  /* --log-rotate-backup-count */
 #define PROFD_GPROFILER_CONFIG "/etc/gprofiler/config.ini"
 
+/* What a worker is to profd: whose settings it takes, which heartbeat
+ * switch governs it, the uploader. Parsed from a name by table_role(). */
+enum wrole {
+	ROLE_OTHER, /* a worker of the table's own: no part, always wanted */
+	ROLE_UPLOAD,
+	ROLE_PERF,
+	ROLE_PYTHON,
+	ROLE_JAVA,
+};
+
 enum restart_policy {
 	RESTART_ALWAYS,
 	RESTART_ON_FAILURE,
@@ -62,7 +72,10 @@ struct wspec {
 	uint64_t ws_pids_max; /* processes and threads */
 	enum restart_policy ws_restart;
 	int ws_enabled;
-	int ws_profiler; /* sends chunks (all but the uploader) */
+	int ws_profiler;    /* sends chunks (all but the uploader) */
+	enum wrole ws_role; /* by its name: perf, python, java, upload */
+	enum wrole ws_kind; /* by its program (profd-KIND), else ws_role: its
+			       part of Configure */
 };
 
 struct profd_opts {
@@ -131,27 +144,63 @@ struct profd_opts {
 	int po_heartbeat;	    /* --enable-heartbeat-server */
 };
 
+/* perf's modes (optdefs.h's OD_PERF_MODES), parsed where a heartbeat
+ * command brings one in. */
+enum perf_mode {
+	PERF_MODE_FP,
+	PERF_MODE_DWARF,
+	PERF_MODE_SMART,
+	PERF_MODE_DISABLED,
+};
+
+/* A checked START's settings: what its profilers run with. */
+struct remote_settings {
+	uint32_t rs_duration;  /* s */
+	uint32_t rs_frequency; /* Hz */
+	int rs_continuous;     /* else one window */
+	uint32_t rs_pids[PROFD_MAX_PIDS];
+	size_t rs_npids;
+	enum perf_mode rs_perf_mode;
+	int rs_perf, rs_python, rs_java; /* the profilers it wants */
+	uint32_t rs_max_procs;		 /* per runtime profiler; 0: all */
+	uint32_t rs_skip_above;		 /* perf's limits */
+	uint32_t rs_max_docker;
+};
+
+/* The heartbeat session: which settings are in force. */
+enum rstate {
+	RS_NONE,    /* no state: an empty entry of the session table */
+	RS_IDLE,    /* no profiler wanted */
+	RS_PENDING, /* a START waits for the old profilers to go */
+	RS_ACTIVE,  /* a continuous START's profilers run */
+	RS_ONCE,    /* a one-window START's profilers run */
+	RS_NSTATES,
+};
+
+enum revent {
+	RE_START,  /* a checked START: stop what runs, then apply it */
+	RE_STOP,   /* a STOP: stop what runs */
+	RE_APPLY,  /* the old profilers are gone */
+	RE_END,	   /* the one window was written or lost */
+	RE_FAILED, /* no profiler of the START ran */
+	RE_NEVENTS,
+};
+
 /* Heartbeat mode: the profilers run only while a remote START is in
  * force (remote.c). */
 struct remote {
-	int r_active;	      /* the profilers are wanted */
-	int r_once;	      /* one window, then stop */
-	int r_apply;	      /* START waits for the old to go */
+	enum rstate r_state;
 	int64_t r_applied_ms; /* when its profilers were started */
 	char r_start[PROFD_CMD_ID_MAX + 1]; /* START not yet answered */
 	char r_stop[PROFD_CMD_ID_MAX + 1];  /* STOP not yet answered */
-	Profd__RemoteCommand r_next;	    /* the pending START's settings */
-	uint32_t r_pids[PROFD_MAX_PIDS];
-	char r_perf_mode[16];
-	int r_perf, r_python, r_java;
-	char r_default_mode[16]; /* profd's own --perf-mode */
-	uint32_t r_base_skip;	 /* profd's own perf limits, when a START */
-	uint32_t r_base_docker;	 /* has none */
+	struct remote_settings r_next;	    /* the pending START's */
+	enum perf_mode r_default_mode;	    /* profd's own --perf-mode */
+	int r_default_ok;		    /* ... if it is one */
+	uint32_t r_base_skip;		    /* profd's own perf limits, when */
+	uint32_t r_base_docker;		    /* a START has none */
 	/* The continuous START in force, kept while an ad-hoc (one-window)
 	 * START pauses it, and resumed when that ends (r_resume). */
-	Profd__RemoteCommand r_cont;
-	uint32_t r_cont_pids[PROFD_MAX_PIDS];
-	char r_cont_mode[16];
+	struct remote_settings r_cont;
 	int r_has_cont;
 	int r_resume;
 	char r_seen[PROFD_CMD_SEEN][PROFD_CMD_ID_MAX + 1];
@@ -159,19 +208,23 @@ struct remote {
 };
 
 enum wstate {
-	W_IDLE,	    /* not running, not wanted */
-	W_STARTING, /* spawned, waiting for hello */
-	W_CONFIG,   /* configured, waiting for "started" */
-	W_RUNNING,  /* profiling / serving */
-	W_STOPPING, /* told to stop, waiting for exit */
-	W_BACKOFF,  /* dead, waiting to be started again */
-	W_FAILED,   /* died too often: given up until started by hand */
+	W_NONE,	      /* no state: a worker not set up, an empty table entry */
+	W_IDLE,	      /* not running, not wanted */
+	W_STARTING,   /* spawned, waiting for hello */
+	W_CONFIG,     /* configured, waiting for "started" */
+	W_RUNNING,    /* profiling / serving */
+	W_STOPPING,   /* told to stop, waiting for exit */
+	W_RESTARTING, /* told to stop, to start again once it exited */
+	W_BACKOFF,    /* dead, waiting to be started again */
+	W_FAILED,     /* died too often: given up until started by hand */
 	W_NSTATES,
 };
 
 enum wevent {
 	EV_START,    /* wanted: start it */
 	EV_STOP,     /* not wanted: stop it */
+	EV_RESTART,  /* profctl restart: stop it if it runs, then start it */
+	EV_SOFT,     /* over its soft limit, window delivered: restart it */
 	EV_HELLO,    /* it said hello */
 	EV_STARTED,  /* it is profiling */
 	EV_EXIT,     /* it was reaped */
@@ -179,6 +232,25 @@ enum wevent {
 	EV_BROKEN,   /* protocol error or hard limit: kill it */
 	EV_NEVENTS,
 };
+
+/* How a worker's last incarnation ended. Printed by fsm_exit_str(). */
+enum wexit_kind {
+	WEXIT_NONE,    /* it has not ended yet */
+	WEXIT_CODE,    /* exited with status wx_detail */
+	WEXIT_SIGNAL,  /* killed by signal wx_detail */
+	WEXIT_SECCOMP, /* killed by its seccomp filter (SIGSYS) */
+	WEXIT_EXEC,    /* could not be started */
+	WEXIT_MEMORY,  /* killed for its memory limit */
+	WEXIT_PIDS,    /* killed for its process-count limit */
+};
+
+struct wexit {
+	enum wexit_kind wx_kind;
+	int wx_detail; /* exit status or signal number */
+};
+
+/* Room for fsm_exit_str()'s text. */
+#define WEXIT_STR_MAX 32
 
 struct worker {
 	struct wspec w_spec;
@@ -194,14 +266,13 @@ struct worker {
 	int w_listening;
 	int w_open;
 	int w_fd;
-	int64_t w_deadline;  /* of the current state, ms; 0 none */
-	int w_status;	     /* last wait status */
-	int w_termed;	     /* SIGTERM sent before its hello */
-	int w_killed;	     /* SIGKILL sent by profd */
-	int w_want;	     /* should run */
-	int w_restart_now;   /* start again as soon as it exits */
-	const char *w_cause; /* why profd killed it: last_exit */
-	char w_last_exit[32];
+	int64_t w_deadline;	 /* of the current state, ms; 0 none */
+	int w_status;		 /* last wait status */
+	int w_termed;		 /* SIGTERM sent before its hello */
+	int w_killed;		 /* SIGKILL sent by profd */
+	int w_want;		 /* should run */
+	enum wexit_kind w_cause; /* why profd killed it; WEXIT_NONE */
+	struct wexit w_exit;	 /* how it last ended */
 	unsigned w_restarts;
 	int64_t w_started_ms; /* last spawn */
 	int64_t w_hello_ms;   /* its hello, 0 before */
@@ -228,7 +299,36 @@ struct worker {
 	struct ipc_peer w_peer; /* who may use its socket */
 };
 
+struct profd;
+
+/* What the state table's actions do to the world; tests replace it. */
+struct fsm_ops {
+	int64_t (*fo_now)(void); /* ms, monotonic */
+	/* Starts w; 0, or -1 when it could not be started. */
+	int (*fo_spawn)(struct profd *, struct worker *);
+	void (*fo_kill)(struct worker *, int sig);
+	/* Send Configure, Stop; 0, or -1 (EV_BROKEN raised). */
+	int (*fo_configure)(struct profd *, struct worker *);
+	int (*fo_stop)(struct profd *, struct worker *);
+	void (*fo_running)(struct profd *); /* a worker entered W_RUNNING */
+	void (*fo_lost)(struct profd *, struct worker *); /* w ended */
+};
+
+#define FSM_QUEUE_MAX (4 * PROFD_MAX_WORKERS)
+
+/* Events raised while an action runs, run after it, in order. */
+struct fsm_queue {
+	struct {
+		struct worker *fq_w;
+		enum wevent fq_ev;
+	} fq_ev[FSM_QUEUE_MAX];
+	unsigned fq_head, fq_len;
+	int fq_busy; /* an action runs */
+};
+
 struct profd {
+	const struct fsm_ops *p_fsm_ops;
+	struct fsm_queue p_fsmq;
 	struct profd_opts p_opts;
 	struct worker p_workers[PROFD_MAX_WORKERS];
 	size_t p_nworkers;
@@ -272,9 +372,8 @@ struct options_parts {
 	Profd__UploadSettings op_upload;
 };
 /* Fills m from optdefs.h's tables: the common fields, and the part of
- * the worker of that role ("perf", "python", "java", "upload"; none for
- * another), kept in parts. */
-void options_configure(const struct profd_opts *o, const char *role,
+ * the worker of that role (none for ROLE_OTHER), kept in parts. */
+void options_configure(const struct profd_opts *o, enum wrole role,
 		       Profd__Configure *m, struct options_parts *parts);
 /* Frees what options_parse kept from the configuration file. */
 void options_free(void);
@@ -294,6 +393,8 @@ struct wspec *table_entry(struct profd_opts *o, const char *name, int create);
 /* Applies "key = value" to an entry; -1 with a message in err. */
 int table_set(struct wspec *ws, const char *key, const char *value, char *err,
 	      size_t errlen);
+/* The role a worker name or program kind stands for (ROLE_OTHER). */
+enum wrole table_role(const char *name);
 /* Checks the finished table; -1 with a message in err. */
 int table_check(struct profd_opts *o, char *err, size_t errlen);
 
@@ -308,8 +409,7 @@ void rundir_cleanup(struct profd *p);
 int outdir_open(struct profd *p);
 
 /* spawn.c */
-/* Starts worker w: listens on its socket, forks and execs it. 0 or -1
- * (w->w_last_exit says why). */
+/* Starts worker w: listens on its socket, forks and execs it. 0 or -1. */
 int spawn_worker(struct profd *p, struct worker *w);
 /* Replaces profd by profd-upload uploading file with profd's upload
  * settings; returns only on failure (exit status). */
@@ -320,14 +420,25 @@ void spawn_kill(struct worker *w, int sig);
 int spawn_user(struct profd *p, struct worker *w);
 
 /* fsm.c */
-/* Feeds event ev to w's state machine. */
+/* Puts a new worker in W_IDLE. */
+void fsm_init(struct worker *w);
+/* Feeds event ev to w's state machine; an event raised while an action
+ * runs is queued and fed after it. */
 void fsm_event(struct profd *p, struct worker *w, enum wevent ev);
-/* Kills w for a reason (memory-limit, ...) and restarts it per policy. */
-void fsm_kill(struct profd *p, struct worker *w, const char *cause);
+/* Feeds one event and leaves what its action raised queued (tests). */
+void fsm_step(struct profd *p, struct worker *w, enum wevent ev);
+/* Kills w for a reason (WEXIT_MEMORY, WEXIT_PIDS) and restarts it per
+ * policy. */
+void fsm_kill(struct profd *p, struct worker *w, enum wexit_kind cause);
 /* Returns the name of a state, as profctl shows it. */
 const char *fsm_state_name(enum wstate s);
 /* Returns 1 if w has a live process. */
 int fsm_alive(const struct worker *w);
+/* Returns 1 if w was told to stop and has not exited yet. */
+int fsm_stopping(const struct worker *w);
+/* Writes how w ended, as profctl and the log show it ("0", "SIGKILL",
+ * "memory-limit", ...; "" before its first end) into buf; returns buf. */
+const char *fsm_exit_str(const struct wexit *e, char *buf, size_t len);
 
 /* workers.c */
 /* Handles every message waiting from w. */
@@ -340,8 +451,8 @@ int workers_send_stop(struct profd *p, struct worker *w);
 int workers_configure(struct profd *p, struct worker *w);
 /* Acts on expired deadlines; returns ms until the next one (-1: none). */
 int64_t workers_timers(struct profd *p);
-/* Finds a worker by name (inline: the fuzz target of remote.c uses it
- * without the rest of workers.c). */
+/* Finds a worker by name (inline, like workers_of_role: the fuzz target
+ * of remote.c uses them without the rest of workers.c). */
 static inline struct worker *
 workers_find(struct profd *p, const char *name)
 {
@@ -350,6 +461,17 @@ workers_find(struct profd *p, const char *name)
 			return &p->p_workers[i];
 	return NULL;
 }
+/* Finds the (first) worker of a role. */
+static inline struct worker *
+workers_of_role(struct profd *p, enum wrole role)
+{
+	for (size_t i = 0; i < p->p_nworkers; i++)
+		if (p->p_workers[i].w_spec.ws_role == role)
+			return &p->p_workers[i];
+	return NULL;
+}
+/* The state table's effects on real workers. */
+extern const struct fsm_ops workers_fsm_ops;
 /* Sends a control message to w; 0 or -1 (w is then killed). */
 int workers_send(struct profd *p, struct worker *w, Profd__Control *c);
 
@@ -393,6 +515,14 @@ void remote_tick(struct profd *p);
 void remote_session_end(struct profd *p);
 /* Keeps profd's own perf mode before any command changes it. */
 void remote_init(struct profd *p);
+/* Feeds an event to the session table (tests). */
+void remote_event(struct profd *p, enum revent ev);
+/* Returns 1 while a START's profilers are wanted. */
+int remote_active(const struct profd *p);
+/* Returns 1 while the START in force is for one window. */
+int remote_once(const struct profd *p);
+/* Returns 1 once the START in force was answered: its clock may run. */
+int remote_answered(const struct profd *p);
 
 /* wlog.c */
 /* Makes the pipe w's next incarnation writes its stdout and stderr to:

@@ -20,15 +20,50 @@
 #include "profd.h"
 #include "worker.h"
 
+/* perf's modes by name, as optdefs.h's OD_PERF_MODES lists them. */
+static const char *const remote_perf_modes[] = {
+    [PERF_MODE_FP] = "fp",
+    [PERF_MODE_DWARF] = "dwarf",
+    [PERF_MODE_SMART] = "smart",
+    [PERF_MODE_DISABLED] = "disabled",
+};
+
+/* Parses a perf mode; 0, or -1 if s names none. */
+static int
+remote_perf_mode(const char *s, enum perf_mode *out)
+{
+	for (size_t i = 0; i < sizeof(remote_perf_modes) / sizeof(char *); i++)
+		if (strcmp(s, remote_perf_modes[i]) == 0) {
+			*out = (enum perf_mode)i;
+			return 0;
+		}
+	return -1;
+}
+
+static const char *
+remote_perf_mode_name(enum perf_mode m)
+{
+	return remote_perf_modes[m];
+}
+
+/* Parses a profiling mode: 1 for CPU ("cpu", or "" for the default),
+ * the only one profd has. */
+static int
+remote_profiling_cpu(const char *s)
+{
+	return s[0] == '\0' || strcmp(s, "cpu") == 0;
+}
+
 void
 remote_init(struct profd *p)
 {
 	struct remote *r = &p->p_remote;
 
-	snprintf(r->r_default_mode, sizeof(r->r_default_mode), "%s",
-		 p->p_opts.po_perf_mode);
+	r->r_default_ok =
+	    remote_perf_mode(p->p_opts.po_perf_mode, &r->r_default_mode) == 0;
 	r->r_base_skip = p->p_opts.po_skip_above;
 	r->r_base_docker = p->p_opts.po_max_docker;
+	r->r_state = RS_IDLE;
 }
 
 static int
@@ -47,7 +82,7 @@ remote_done(struct profd *p, const char *id, int ok, const char *error)
 {
 	Profd__Control c = PROFD__CONTROL__INIT;
 	Profd__CommandDone d = PROFD__COMMAND_DONE__INIT;
-	struct worker *up = workers_find(p, "upload");
+	struct worker *up = workers_of_role(p, ROLE_UPLOAD);
 
 	if (ok)
 		log_info("remote command %s done", id);
@@ -76,29 +111,32 @@ remote_seen(struct remote *r, const char *id)
 	return 0;
 }
 
-/* Would a START with perf mode mode run any profiler here? */
+/* Is w a profiler that settings rs want? A worker disabled in profd's
+ * own configuration never starts remotely. */
 static int
-remote_any_profiler(const struct profd *p, const Profd__RemoteCommand *c,
-		    const char *mode)
+remote_wanted(const struct remote_settings *rs, const struct worker *w)
 {
-	for (size_t i = 0; i < p->p_nworkers; i++) {
-		const struct worker *w = &p->p_workers[i];
-
-		if (!w->w_profiler || !w->w_spec.ws_enabled)
-			continue;
-		if (strcmp(w->w_name, "perf") == 0) {
-			if (c->perf && strcmp(mode, "disabled") != 0)
-				return 1;
-		} else if (strcmp(w->w_name, "python") == 0) {
-			if (c->python)
-				return 1;
-		} else if (strcmp(w->w_name, "java") == 0) {
-			if (c->java)
-				return 1;
-		} else {
-			return 1;
-		}
+	if (!w->w_profiler || !w->w_spec.ws_enabled)
+		return 0;
+	switch (w->w_spec.ws_role) {
+	case ROLE_PERF:
+		return rs->rs_perf;
+	case ROLE_PYTHON:
+		return rs->rs_python;
+	case ROLE_JAVA:
+		return rs->rs_java;
+	default:
+		return 1;
 	}
+}
+
+/* Would settings rs run any profiler here? */
+static int
+remote_any_profiler(const struct profd *p, const struct remote_settings *rs)
+{
+	for (size_t i = 0; i < p->p_nworkers; i++)
+		if (remote_wanted(rs, &p->p_workers[i]))
+			return 1;
 	return 0;
 }
 
@@ -106,7 +144,7 @@ remote_any_profiler(const struct profd *p, const Profd__RemoteCommand *c,
 static const char *
 remote_check_limits(const Profd__RemoteCommand *c)
 {
-	if (c->profiling_mode[0] != '\0' && strcmp(c->profiling_mode, "cpu"))
+	if (!remote_profiling_cpu(c->profiling_mode))
 		return "profiling mode must be cpu (profd profiles no "
 		       "allocations)";
 	if (c->max_processes > WORKER_MAX_RUNTIME_PROCS)
@@ -120,27 +158,11 @@ remote_check_limits(const Profd__RemoteCommand *c)
 	return NULL;
 }
 
-/* Checks a START's settings; NULL, or what is wrong. */
+/* Checks a START's PIDs; NULL, or what is wrong. */
 static const char *
-remote_check_start(const struct profd *p, const Profd__RemoteCommand *c,
-		   char *err, size_t len)
+remote_check_pids(const struct profd *p, const Profd__RemoteCommand *c,
+		  char *err, size_t len)
 {
-	const char *mode =
-	    c->perf_mode[0] ? c->perf_mode : p->p_remote.r_default_mode;
-
-	if (remote_check_limits(c) != NULL)
-		return remote_check_limits(c);
-	if (c->duration < 1 || c->duration > WORKER_MAX_DURATION)
-		return "duration must be 1 to 3600 seconds";
-	if (c->frequency < 1 || c->frequency > WORKER_MAX_FREQUENCY)
-		return "frequency must be 1 to 1000 Hz";
-	if (!worker_perf_mode_ok(mode))
-		return "perf mode must be fp, dwarf, smart or disabled";
-	if (c->perf && worker_perf_mode_dwarf(mode) &&
-	    c->frequency > WORKER_MAX_DWARF_FREQUENCY)
-		return "perf modes dwarf and smart allow at most 100 Hz";
-	if (!remote_any_profiler(p, c, mode))
-		return "no profiler enabled (here)";
 	if (c->n_pids > PROFD_MAX_PIDS)
 		return "more than 1024 PIDs";
 	if (c->n_pids > 0 && p->p_opts.po_use_cgroups)
@@ -157,6 +179,63 @@ remote_check_start(const struct profd *p, const Profd__RemoteCommand *c,
 	return NULL;
 }
 
+/* Fills rs from c once c is checked: with profd's own perf limits
+ * where c has none. */
+static void
+remote_settings_of(const struct remote *r, const Profd__RemoteCommand *c,
+		   struct remote_settings *rs)
+{
+	rs->rs_duration = c->duration;
+	rs->rs_frequency = c->frequency;
+	rs->rs_continuous = c->continuous;
+	rs->rs_npids = c->n_pids;
+	if (c->n_pids > 0)
+		memcpy(rs->rs_pids, c->pids, c->n_pids * sizeof(c->pids[0]));
+	rs->rs_max_procs = c->max_processes;
+	rs->rs_skip_above =
+	    c->perf_limits ? c->skip_system_profilers_above : r->r_base_skip;
+	rs->rs_max_docker =
+	    c->perf_limits ? c->perf_max_docker_containers : r->r_base_docker;
+}
+
+/* Checks a START and parses its settings into rs; NULL, or what is
+ * wrong. */
+static const char *
+remote_parse_start(const struct profd *p, const Profd__RemoteCommand *c,
+		   struct remote_settings *rs, char *err, size_t len)
+{
+	const struct remote *r = &p->p_remote;
+	const char *why;
+	int mode_ok = r->r_default_ok;
+
+	rs->rs_perf_mode = r->r_default_mode;
+	if (c->perf_mode[0] != '\0')
+		mode_ok =
+		    remote_perf_mode(c->perf_mode, &rs->rs_perf_mode) == 0;
+	if ((why = remote_check_limits(c)) != NULL)
+		return why;
+	if (c->duration < 1 || c->duration > WORKER_MAX_DURATION)
+		return "duration must be 1 to 3600 seconds";
+	if (c->frequency < 1 || c->frequency > WORKER_MAX_FREQUENCY)
+		return "frequency must be 1 to 1000 Hz";
+	if (!mode_ok)
+		return "perf mode must be fp, dwarf, smart or disabled";
+	if (c->perf &&
+	    (rs->rs_perf_mode == PERF_MODE_DWARF ||
+	     rs->rs_perf_mode == PERF_MODE_SMART) &&
+	    c->frequency > WORKER_MAX_DWARF_FREQUENCY)
+		return "perf modes dwarf and smart allow at most 100 Hz";
+	rs->rs_perf = c->perf && rs->rs_perf_mode != PERF_MODE_DISABLED;
+	rs->rs_python = c->python;
+	rs->rs_java = c->java;
+	if (!remote_any_profiler(p, rs))
+		return "no profiler enabled (here)";
+	if ((why = remote_check_pids(p, c, err, len)) != NULL)
+		return why;
+	remote_settings_of(r, c, rs);
+	return NULL;
+}
+
 static int
 remote_profilers_alive(const struct profd *p)
 {
@@ -170,7 +249,6 @@ remote_profilers_alive(const struct profd *p)
 static void
 remote_stop_all(struct profd *p)
 {
-	p->p_remote.r_active = 0;
 	clock_stop(p);
 	for (size_t i = 0; i < p->p_nworkers; i++)
 		if (p->p_workers[i].w_profiler)
@@ -189,62 +267,29 @@ remote_stop(struct profd *p, const char *id)
 	if (r->r_stop[0] != '\0')
 		remote_done(p, r->r_stop, 0, why);
 	r->r_start[0] = '\0';
-	r->r_apply = 0;
 	r->r_has_cont = r->r_resume = 0;
 	snprintf(r->r_stop, sizeof(r->r_stop), "%s", id);
 	log_info("remote stop %s", id);
-	remote_stop_all(p);
-}
-
-/* Makes c's settings the next to apply, in storage of r's own: c may be
- * freed after the call, or be r_cont. */
-static void
-remote_set_next(struct remote *r, const Profd__RemoteCommand *c)
-{
-	r->r_next = *c;
-	if (c->n_pids > 0)
-		memmove(r->r_pids, c->pids, c->n_pids * sizeof(c->pids[0]));
-	snprintf(r->r_perf_mode, sizeof(r->r_perf_mode), "%s",
-		 c->perf_mode[0] ? c->perf_mode : r->r_default_mode);
-	r->r_next.id = r->r_start;
-	r->r_next.pids = r->r_pids;
-	r->r_next.perf_mode = r->r_perf_mode;
-	r->r_next.profiling_mode = (char *)""; /* checked: "" or "cpu" */
-	r->r_perf = c->perf && strcmp(r->r_perf_mode, "disabled") != 0;
-	r->r_python = c->python;
-	r->r_java = c->java;
-	r->r_apply = 1;
-}
-
-/* Keeps the continuous settings being applied, to resume them. */
-static void
-remote_keep_cont(struct remote *r)
-{
-	r->r_cont = r->r_next;
-	memcpy(r->r_cont_pids, r->r_pids,
-	       r->r_next.n_pids * sizeof(r->r_pids[0]));
-	snprintf(r->r_cont_mode, sizeof(r->r_cont_mode), "%s", r->r_perf_mode);
-	r->r_cont.id = (char *)"";
-	r->r_cont.pids = r->r_cont_pids;
-	r->r_cont.perf_mode = r->r_cont_mode;
-	r->r_has_cont = 1;
+	remote_event(p, RE_STOP);
 }
 
 /* After an ad-hoc START: the paused continuous one starts again. */
-static void
+static enum rstate
 remote_resume(struct profd *p)
 {
 	struct remote *r = &p->p_remote;
 
 	if (!r->r_resume)
-		return;
+		return RS_IDLE;
 	r->r_resume = 0;
 	log_info("ad-hoc profiling over: continuous profiling resumes");
-	remote_set_next(r, &r->r_cont);
+	r->r_next = r->r_cont;
+	return RS_PENDING;
 }
 
 static void
-remote_start(struct profd *p, const Profd__RemoteCommand *c)
+remote_start(struct profd *p, const Profd__RemoteCommand *c,
+	     const struct remote_settings *rs)
 {
 	struct remote *r = &p->p_remote;
 	char why[PROFD_CMD_ID_MAX + 32];
@@ -253,33 +298,35 @@ remote_start(struct profd *p, const Profd__RemoteCommand *c)
 	if (r->r_start[0] != '\0')
 		remote_done(p, r->r_start, 0, why);
 	snprintf(r->r_start, sizeof(r->r_start), "%s", c->id);
-	r->r_resume = !c->continuous && r->r_has_cont;
-	if (c->continuous)
+	r->r_resume = !rs->rs_continuous && r->r_has_cont;
+	if (rs->rs_continuous)
 		r->r_has_cont = 0;
 	else if (r->r_resume)
 		log_info("remote start %s is ad-hoc: continuous profiling "
 			 "pauses until its window is written",
 			 c->id);
-	remote_set_next(r, c);
+	r->r_next = *rs;
 	log_info(
 	    "remote start %s: %u s windows at %u Hz%s, perf %s, python %s, "
 	    "java %s, top %u processes per runtime profiler (0: all)",
-	    c->id, c->duration, c->frequency,
-	    c->continuous ? " (continuous)" : " (one window)",
-	    r->r_perf ? r->r_perf_mode : "off", r->r_python ? "on" : "off",
-	    r->r_java ? "on" : "off", c->max_processes);
+	    c->id, rs->rs_duration, rs->rs_frequency,
+	    rs->rs_continuous ? " (continuous)" : " (one window)",
+	    rs->rs_perf ? remote_perf_mode_name(rs->rs_perf_mode) : "off",
+	    rs->rs_python ? "on" : "off", rs->rs_java ? "on" : "off",
+	    rs->rs_max_procs);
 	if (c->perf_limits)
 		log_info("remote start %s: perf only below %u host processes, "
 			 "at most %u containers",
 			 c->id, c->skip_system_profilers_above,
 			 c->perf_max_docker_containers);
 	/* Whatever runs now goes first; the new settings start after. */
-	remote_stop_all(p);
+	remote_event(p, RE_START);
 }
 
 void
 remote_command(struct profd *p, const Profd__RemoteCommand *c)
 {
+	static struct remote_settings rs; /* 4 KB of PIDs: not on the stack */
 	char err[64];
 	const char *why;
 
@@ -302,63 +349,129 @@ remote_command(struct profd *p, const Profd__RemoteCommand *c)
 		remote_stop(p, c->id);
 	} else if (c->kind != PROFD__REMOTE_COMMAND__KIND__START) {
 		remote_done(p, c->id, 0, "unknown command kind");
-	} else if ((why = remote_check_start(p, c, err, sizeof(err))) != NULL) {
+	} else if ((why = remote_parse_start(p, c, &rs, err, sizeof(err))) !=
+		   NULL) {
 		remote_done(p, c->id, 0, why);
 	} else {
-		remote_start(p, c);
+		remote_start(p, c, &rs);
 	}
 }
 
-/* Is w a profiler the current START wants? A worker disabled in
- * profd's own configuration never starts remotely. */
-static int
-remote_wanted(const struct remote *r, const struct worker *w)
-{
-	if (!w->w_profiler || !w->w_spec.ws_enabled)
-		return 0;
-	if (strcmp(w->w_name, "perf") == 0)
-		return r->r_perf;
-	if (strcmp(w->w_name, "python") == 0)
-		return r->r_python;
-	if (strcmp(w->w_name, "java") == 0)
-		return r->r_java;
-	return 1;
-}
-
 /* The old profilers are gone: starts the new ones with the settings. */
-static void
+static enum rstate
 remote_apply(struct profd *p)
 {
 	struct remote *r = &p->p_remote;
+	const struct remote_settings *rs = &r->r_next;
 	struct profd_opts *o = &p->p_opts;
-	struct worker *up = workers_find(p, "upload");
+	struct worker *up = workers_of_role(p, ROLE_UPLOAD);
 
-	o->po_duration = r->r_next.duration;
-	o->po_frequency = r->r_next.frequency;
-	o->po_continuous = r->r_next.continuous;
-	o->po_npids = r->r_next.n_pids;
-	memcpy(o->po_pids, r->r_pids, o->po_npids * sizeof(o->po_pids[0]));
+	o->po_duration = rs->rs_duration;
+	o->po_frequency = rs->rs_frequency;
+	o->po_continuous = rs->rs_continuous;
+	o->po_npids = rs->rs_npids;
+	memcpy(o->po_pids, rs->rs_pids, o->po_npids * sizeof(o->po_pids[0]));
 	snprintf(o->po_perf_mode, sizeof(o->po_perf_mode), "%s",
-		 r->r_perf_mode);
-	o->po_max_procs = r->r_next.max_processes;
-	o->po_skip_above = r->r_next.perf_limits
-			       ? r->r_next.skip_system_profilers_above
-			       : r->r_base_skip;
-	o->po_max_docker = r->r_next.perf_limits
-			       ? r->r_next.perf_max_docker_containers
-			       : r->r_base_docker;
-	if (r->r_next.continuous)
-		remote_keep_cont(r);
-	r->r_once = !r->r_next.continuous;
-	r->r_apply = 0;
-	r->r_active = 1;
+		 remote_perf_mode_name(rs->rs_perf_mode));
+	o->po_max_procs = rs->rs_max_procs;
+	o->po_skip_above = rs->rs_skip_above;
+	o->po_max_docker = rs->rs_max_docker;
+	if (rs->rs_continuous) {
+		r->r_cont = *rs;
+		r->r_has_cont = 1;
+	}
 	r->r_applied_ms = now_ms();
 	if (up != NULL && up->w_state == W_RUNNING)
 		workers_configure(p, up);
 	for (size_t i = 0; i < p->p_nworkers; i++)
-		if (remote_wanted(r, &p->p_workers[i]))
+		if (remote_wanted(rs, &p->p_workers[i]))
 			fsm_event(p, &p->p_workers[i], EV_START);
-	clock_maybe_start(p);
+	return rs->rs_continuous ? RS_ACTIVE : RS_ONCE;
+}
+
+/* The one window is over: its profilers stop. */
+static enum rstate
+remote_end(struct profd *p)
+{
+	log_info("one-window session over: stopping the profilers");
+	remote_stop_all(p);
+	return remote_resume(p);
+}
+
+/* No profiler of the START ran: it is over, and a continuous one is not
+ * resumed later. */
+static enum rstate
+remote_failed(struct profd *p)
+{
+	remote_stop_all(p);
+	if (p->p_remote.r_next.rs_continuous)
+		p->p_remote.r_has_cont = 0;
+	return remote_resume(p);
+}
+
+struct remote_entry {
+	enum rstate next;		       /* RS_NONE: stay */
+	enum rstate (*choose)(struct profd *); /* instead of next */
+	void (*action)(struct profd *);	       /* before next */
+};
+
+/* clang-format off */
+static const struct remote_entry remote_table[RS_NSTATES][RE_NEVENTS] = {
+    [RS_IDLE][RE_START]		= {.next = RS_PENDING, .action = remote_stop_all},
+    [RS_IDLE][RE_STOP]		= {.next = RS_IDLE, .action = remote_stop_all},
+
+    [RS_PENDING][RE_START]	= {.next = RS_PENDING, .action = remote_stop_all},
+    [RS_PENDING][RE_STOP]	= {.next = RS_IDLE, .action = remote_stop_all},
+    [RS_PENDING][RE_APPLY]	= {.choose = remote_apply},
+
+    [RS_ACTIVE][RE_START]	= {.next = RS_PENDING, .action = remote_stop_all},
+    [RS_ACTIVE][RE_STOP]	= {.next = RS_IDLE, .action = remote_stop_all},
+    [RS_ACTIVE][RE_END]		= {.choose = remote_end},
+    [RS_ACTIVE][RE_FAILED]	= {.choose = remote_failed},
+
+    [RS_ONCE][RE_START]		= {.next = RS_PENDING, .action = remote_stop_all},
+    [RS_ONCE][RE_STOP]		= {.next = RS_IDLE, .action = remote_stop_all},
+    [RS_ONCE][RE_END]		= {.choose = remote_end},
+    [RS_ONCE][RE_FAILED]	= {.choose = remote_failed},
+};
+/* clang-format on */
+
+void
+remote_event(struct profd *p, enum revent ev)
+{
+	struct remote *r = &p->p_remote;
+	const struct remote_entry *e;
+	enum rstate next;
+
+	if (r->r_state == RS_NONE || (unsigned)r->r_state >= RS_NSTATES ||
+	    (unsigned)ev >= RE_NEVENTS)
+		fatalx("remote: event %d in state %d", (int)ev,
+		       (int)r->r_state);
+	e = &remote_table[r->r_state][ev];
+	if (e->action != NULL)
+		e->action(p);
+	next = e->choose != NULL ? e->choose(p) : e->next;
+	if (next != RS_NONE)
+		r->r_state = next;
+}
+
+int
+remote_active(const struct profd *p)
+{
+	return p->p_remote.r_state == RS_ACTIVE ||
+	       p->p_remote.r_state == RS_ONCE;
+}
+
+int
+remote_once(const struct profd *p)
+{
+	return p->p_remote.r_state == RS_ONCE;
+}
+
+int
+remote_answered(const struct profd *p)
+{
+	return p->p_remote.r_start[0] == '\0';
 }
 
 /* Answers the START once each wanted profiler runs or has failed. */
@@ -366,14 +479,14 @@ static void
 remote_check_started(struct profd *p)
 {
 	struct remote *r = &p->p_remote;
-	char err[160] = "";
+	char err[160] = "", why[WEXIT_STR_MAX];
 	size_t n = 0;
 	int running = 0;
 
 	for (size_t i = 0; i < p->p_nworkers; i++) {
 		const struct worker *w = &p->p_workers[i];
 
-		if (!remote_wanted(r, w))
+		if (!remote_wanted(&r->r_next, w))
 			continue;
 		/* Backoff before its first start: the gap between starts. */
 		if (w->w_state == W_STARTING || w->w_state == W_CONFIG ||
@@ -384,19 +497,17 @@ remote_check_started(struct profd *p)
 			running++;
 			continue;
 		}
+		fsm_exit_str(&w->w_exit, why, sizeof(why));
 		n += (size_t)snprintf(
 		    err + n, n < sizeof(err) ? sizeof(err) - n : 0,
 		    "%sprofd-%s did not start (%s)", n ? "; " : "", w->w_name,
-		    w->w_last_exit[0] ? w->w_last_exit : "?");
+		    why[0] ? why : "?");
 		if (n >= sizeof(err))
 			n = sizeof(err) - 1;
 	}
 	if (running == 0) {
 		remote_done(p, r->r_start, 0, err[0] ? err : "no profiler ran");
-		remote_stop_all(p);
-		if (r->r_next.continuous)
-			r->r_has_cont = 0;
-		remote_resume(p);
+		remote_event(p, RE_FAILED);
 	} else {
 		remote_done(p, r->r_start, 1, err);
 	}
@@ -411,7 +522,7 @@ remote_tick(struct profd *p)
 	if (!p->p_opts.po_heartbeat || p->p_stopping)
 		return;
 	if (remote_profilers_alive(p)) {
-		if (r->r_start[0] != '\0' && !r->r_apply)
+		if (!remote_answered(p) && r->r_state != RS_PENDING)
 			remote_check_started(p);
 		return;
 	}
@@ -419,18 +530,16 @@ remote_tick(struct profd *p)
 		remote_done(p, r->r_stop, 1, NULL);
 		r->r_stop[0] = '\0';
 	}
-	if (r->r_apply)
-		remote_apply(p);
-	else if (r->r_start[0] != '\0')
+	if (r->r_state == RS_PENDING) {
+		remote_event(p, RE_APPLY);
+		clock_maybe_start(p);
+	} else if (!remote_answered(p)) {
 		remote_check_started(p);
+	}
 }
 
 void
 remote_session_end(struct profd *p)
 {
-	if (!p->p_remote.r_active)
-		return;
-	log_info("one-window session over: stopping the profilers");
-	remote_stop_all(p);
-	remote_resume(p);
+	remote_event(p, RE_END);
 }

@@ -398,7 +398,6 @@ failed:
 		close(errr);
 	w->w_pid = 0;
 out:
-	snprintf(w->w_last_exit, sizeof(w->w_last_exit), "exec-failed");
 	return -1;
 }
 

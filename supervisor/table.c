@@ -29,6 +29,35 @@ static const struct table_default table_builtin[] = {
 #endif
 };
 
+enum wrole
+table_role(const char *name)
+{
+	static const char *const names[] = {
+	    [ROLE_UPLOAD] = "upload",
+	    [ROLE_PERF] = "perf",
+	    [ROLE_PYTHON] = "python",
+	    [ROLE_JAVA] = "java",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i] != NULL && strcmp(name, names[i]) == 0)
+			return (enum wrole)i;
+	return ROLE_OTHER;
+}
+
+/* The role of the program an entry runs: profd-KIND, whatever the
+ * entry's name, else the entry's own. */
+static enum wrole
+table_kind(const struct wspec *ws)
+{
+	const char *base = strrchr(ws->ws_exec, '/');
+
+	if (base == NULL || strncmp(base + 1, "profd-", 6) != 0 ||
+	    base[7] == '\0')
+		return ws->ws_role;
+	return table_role(base + 7);
+}
+
 struct wspec *
 table_entry(struct profd_opts *o, const char *name, int create)
 {
@@ -47,7 +76,9 @@ table_entry(struct profd_opts *o, const char *name, int create)
 	ws->ws_pids_max = 32;
 	ws->ws_restart = RESTART_ALWAYS;
 	ws->ws_enabled = 1;
-	ws->ws_profiler = strcmp(name, "upload") != 0;
+	ws->ws_role = table_role(name);
+	ws->ws_kind = ws->ws_role;
+	ws->ws_profiler = ws->ws_role != ROLE_UPLOAD;
 	return ws;
 }
 
@@ -177,6 +208,7 @@ table_check(struct profd_opts *o, char *err, size_t errlen)
 	for (size_t i = 0; i < o->po_ntable; i++) {
 		struct wspec *ws = &o->po_table[i];
 
+		ws->ws_kind = table_kind(ws);
 		if (ws->ws_mem_high == 0)
 			ws->ws_mem_high = ws->ws_mem_max / 4 * 3;
 		if (ws->ws_mem_high > ws->ws_mem_max) {

@@ -28,19 +28,6 @@ workers_send(struct profd *p, struct worker *w, Profd__Control *c)
 	return -1;
 }
 
-/* The kind of worker w is, for its part of Configure: what its program
- * is (profd-KIND, whatever the worker's name), else its name. */
-static const char *
-workers_kind(const struct worker *w)
-{
-	const char *base = strrchr(w->w_path, '/');
-
-	base = base ? base + 1 : w->w_path;
-	if (strncmp(base, "profd-", 6) == 0 && base[6] != '\0')
-		return base + 6;
-	return w->w_name;
-}
-
 int
 workers_configure(struct profd *p, struct worker *w)
 {
@@ -49,7 +36,8 @@ workers_configure(struct profd *p, struct worker *w)
 	Profd__Configure m = PROFD__CONFIGURE__INIT;
 	struct options_parts parts;
 
-	options_configure(o, workers_kind(w), &m, &parts);
+	/* Its part: what its program is (profd-KIND), whatever its name. */
+	options_configure(o, w->w_spec.ws_kind, &m, &parts);
 	m.pids = (uint32_t *)o->po_pids;
 	m.n_pids = o->po_npids;
 	m.continuous = o->po_continuous;
@@ -86,14 +74,8 @@ workers_hello(struct profd *p, struct worker *w, const Profd__Hello *h)
 static void
 workers_window_done(struct profd *p, struct worker *w)
 {
-	if (!w->w_soft || w->w_state != W_RUNNING)
-		return;
-	log_info("profd-%s is over its soft memory limit: restarting it "
-		 "between windows",
-		 w->w_name);
-	w->w_restart_now = 1;
-	fsm_event(p, w, EV_STOP);
-	w->w_want = 1;
+	if (w->w_soft)
+		fsm_event(p, w, EV_SOFT);
 }
 
 static void
@@ -139,7 +121,7 @@ workers_dispatch(struct profd *p, struct worker *w, const Profd__Control *c)
 		break;
 	case PROFD__CONTROL__BODY_COMMAND:
 		/* Only the uploader talks to the heartbeat server. */
-		if (w->w_profiler || strcmp(w->w_name, "upload") != 0) {
+		if (w->w_profiler || w->w_spec.ws_role != ROLE_UPLOAD) {
 			log_error("profd-%s sent a remote command", w->w_name);
 			fsm_event(p, w, EV_BROKEN);
 			break;
@@ -167,11 +149,11 @@ workers_recv(struct profd *p, struct worker *w)
 			break;
 		/* A late message from a worker being stopped changes nothing.
 		 */
-		if (fsm_alive(w) && w->w_state != W_STOPPING)
+		if (fsm_alive(w) && !fsm_stopping(w))
 			workers_dispatch(p, w, c);
 		pbmsg_free(&c->base);
 	}
-	if (err == -1 && fsm_alive(w) && w->w_state != W_STOPPING) {
+	if (err == -1 && fsm_alive(w) && !fsm_stopping(w)) {
 		log_error("profd-%s (pid %d) sent a message that does not "
 			  "decode",
 			  w->w_name, (int)w->w_pid);
@@ -206,12 +188,11 @@ workers_check_drop(struct profd *p, struct worker *w, int64_t now)
 	if (!w->w_listening ||
 	    (at = ipc_dropped(w->w_sock, w->w_listener)) == 0)
 		return;
-	if (fsm_alive(w) && w->w_state != W_STOPPING &&
+	if (fsm_alive(w) && !fsm_stopping(w) &&
 	    now - at < WORKERS_DROP_GRACE_MS)
 		return;
 	ipc_dropped_clear(w->w_sock);
-	if (!fsm_alive(w) || w->w_state == W_STOPPING ||
-	    !procfs_alive(w->w_pid))
+	if (!fsm_alive(w) || fsm_stopping(w) || !procfs_alive(w->w_pid))
 		return;
 	log_error("profd-%s (pid %d) lost its channel while running: a "
 		  "message over the %u-byte limit, or a broken connection",
@@ -239,3 +220,13 @@ workers_timers(struct profd *p)
 	}
 	return next;
 }
+
+const struct fsm_ops workers_fsm_ops = {
+    .fo_now = now_ms,
+    .fo_spawn = spawn_worker,
+    .fo_kill = spawn_kill,
+    .fo_configure = workers_configure,
+    .fo_stop = workers_send_stop,
+    .fo_running = clock_maybe_start,
+    .fo_lost = clock_lost,
+};

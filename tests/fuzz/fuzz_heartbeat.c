@@ -231,7 +231,7 @@ workers_configure(struct profd *p, struct worker *w)
 	    !worker_perf_mode_ok(o->po_perf_mode) ||
 	    (worker_perf_mode_dwarf(o->po_perf_mode) &&
 	     o->po_frequency > WORKER_MAX_DWARF_FREQUENCY &&
-	     p->p_remote.r_perf))
+	     p->p_remote.r_next.rs_perf))
 		abort();
 	for (size_t i = 0; i < o->po_npids; i++)
 		if (o->po_pids[i] == 0 || o->po_pids[i] > PROFD_PID_MAX)
@@ -255,6 +255,8 @@ static void
 profd_setup(int variant)
 {
 	static const char *const names[] = {"perf", "python", "java", "upload"};
+	static const enum wrole roles[] = {ROLE_PERF, ROLE_PYTHON, ROLE_JAVA,
+					   ROLE_UPLOAD};
 	struct profd_opts *o = &P.p_opts;
 
 	P.p_nworkers = 4;
@@ -264,6 +266,7 @@ profd_setup(int variant)
 		snprintf(w->w_spec.ws_name, sizeof(w->w_spec.ws_name), "%s",
 			 names[i]);
 		w->w_name = w->w_spec.ws_name;
+		w->w_spec.ws_role = w->w_spec.ws_kind = roles[i];
 		w->w_profiler = i < 3;
 		w->w_spec.ws_profiler = i < 3;
 		w->w_spec.ws_enabled = variant == 0 || i == 0 || i == 3;
@@ -299,7 +302,7 @@ supervise(const Profd__RemoteCommand *c)
 		remote_command(&P, c); /* a repeated id: ignored */
 		if (heartbeat_id_ok(c->id) && n_done != before)
 			abort();
-		if (P.p_remote.r_active)
+		if (remote_active(&P))
 			workers_configure(&P, NULL);
 		remote_session_end(&P);
 	}
