@@ -133,7 +133,7 @@ hb_post(struct heartbeat *h, const char *path, const char *body, size_t len,
 	    http_header_add(&hdr, "Content-Type: application/json") == -1 ||
 	    http_header_add(&hdr, "Expect:") == -1)
 		log_error("heartbeat: the token is too long");
-	else if (http_do(&h->hb_conf->nc_tls, &rq, rs) == -1)
+	else if (http_do(&rq, rs) == -1)
 		log_info("heartbeat: %s: %s", path, rs->hr_error);
 	else if (rs->hr_status < 200 || rs->hr_status > 299)
 		log_info("heartbeat: %s: HTTP %ld", path, rs->hr_status);

@@ -373,7 +373,7 @@ studio_send(struct sender *s, struct backend *b, struct spool_entry *e)
 	rq.hq_headers = &hdr;
 	if (studio_headers(&hdr, s->sn_conf, 1) == -1)
 		log_error("studio: the token or service name is too long");
-	else if (http_do(&s->sn_conf->nc_tls, &rq, &rs) == 0)
+	else if (http_do(&rq, &rs) == 0)
 		r = studio_result(b, &rs, e->se_meta.wm_window);
 	else
 		log_info("studio: window %" PRIu64 ": %s", e->se_meta.wm_window,
@@ -404,7 +404,7 @@ studio_check(struct sender *s, struct backend *b)
 		http_headers_clear(&hdr);
 		return -1;
 	}
-	if (http_do(&s->sn_conf->nc_tls, &rq, &rs) == -1)
+	if (http_do(&rq, &rs) == -1)
 		log_warn("studio: health check of %s failed: %s; windows are "
 			 "spooled until it answers",
 			 s->sn_conf->nc_server, rs.hr_error);

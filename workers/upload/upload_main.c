@@ -28,12 +28,14 @@
 
 /* The uploader keeps no capability and never reads /proc or execs. */
 static const int upload_caps[] = {-1};
-/* wait4 and alarm: each HTTP request runs in a child (http.c). */
+/* wait4 and alarm: the request helper and its child per HTTP request
+ * (http_helper.c; their fork is a clone without namespace flags, which
+ * every worker may make). */
 static const char *const upload_syscalls[] = {"linkat", "rmdir", "wait4",
 					      "alarm", NULL};
 
-/* The parent-death signal of each HTTP request's child. No ioctl beyond
- * the base set. */
+/* The parent-death signal of the request helper and of each HTTP
+ * request's child. No ioctl beyond the base set. */
 static const int upload_prctls[] = {PR_SET_PDEATHSIG, -1};
 
 static const struct sandbox_policy upload_policy = {

@@ -264,6 +264,10 @@ upload_net_start(struct upload_args *a)
 {
 	if (!a->ua_net_on)
 		return 0;
+	/* Before the first thread (the sender's): the helper's fork is
+	 * that of a single-threaded process. */
+	if (http_helper_start(&a->ua_net.nc_tls) == -1)
+		return -1;
 	/* Before any window: every header carries what it says. */
 	if (a->ua_cloud_url != NULL)
 		cloudmeta_fetch(a->ua_cloud_url, &a->ua_net.nc_tls);
@@ -278,6 +282,7 @@ upload_net_stop(struct upload_args *a, int64_t drain_ms)
 	if (!a->ua_net_on)
 		return 0;
 	left = sender_stop(&a->ua_sender, drain_ms);
+	http_helper_stop();
 	spool_close(&a->ua_spool);
 	http_tls_free(&a->ua_net.nc_tls);
 	if (a->ua_net.nc_token != NULL)
