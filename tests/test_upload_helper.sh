@@ -14,7 +14,7 @@ COL
 
 # conn_pid: the pid of the process connected to the test server, if any.
 conn_pid() {
-	ss -tnpH state established "( dport = :$PORT )" |
+	ss -tnpH "( dport = :$PORT )" |
 		sed -n 's/.*pid=\([0-9]*\),.*/\1/p' | head -1
 }
 ppid_of() { awk '{ print $4 }' "/proc/$1/stat" 2>/dev/null; }

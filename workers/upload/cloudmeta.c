@@ -68,7 +68,7 @@ static int
 cm_get(const char *base, const char *path, const char *header,
        const struct http_tls *tls, struct http_resp *rs)
 {
-	struct http_req rq = {"GET", NULL, NULL, NULL, 0, 0, NULL, NULL};
+	struct http_req rq = {"GET", NULL, NULL, NULL, 0, 0, NULL, NULL, NULL};
 	struct http_headers hdr;
 	char url[HTTP_URL_MAX];
 

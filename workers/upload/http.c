@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +25,21 @@
 #include "http.h"
 #include "http_priv.h"
 #include "log.h"
+#include "secret.h"
 #include "util.h"
 
 /* The libcurl functions a child uses, found with dlsym. */
 struct http_curl {
 	CURLcode (*hc_global_init)(long flags);
+	CURLcode (*hc_global_init_mem)(long flags, curl_malloc_callback m,
+				       curl_free_callback f,
+				       curl_realloc_callback r,
+				       curl_strdup_callback s,
+				       curl_calloc_callback c);
+	/* OpenSSL's, when libcurl brought it: 1 when it took them. */
+	int (*hc_crypto_mem)(void *(*m)(size_t, const char *, int),
+			     void *(*r)(void *, size_t, const char *, int),
+			     void (*f)(void *, const char *, int));
 	CURL *(*hc_init)(void);
 	CURLcode (*hc_setopt)(CURL *c, CURLoption opt, ...);
 	CURLcode (*hc_perform)(CURL *c);
@@ -46,6 +57,7 @@ struct http_child {
 	const struct http_req *hk_req;
 	struct http_resp *hk_resp;
 	struct curl_slist *hk_hdr; /* the request's header lines */
+	char *hk_auth;		   /* the token's line, in secret memory */
 	int hk_fd;		   /* the socket to the uploader */
 };
 
@@ -143,6 +155,7 @@ http_curl_load(struct http_curl *hc, char *err, size_t len)
 	if (lib == NULL)
 		goto fail;
 	HTTP_SYM(hc_global_init, "curl_global_init");
+	HTTP_SYM(hc_global_init_mem, "curl_global_init_mem");
 	HTTP_SYM(hc_init, "curl_easy_init");
 	HTTP_SYM(hc_setopt, "curl_easy_setopt");
 	HTTP_SYM(hc_perform, "curl_easy_perform");
@@ -152,6 +165,8 @@ http_curl_load(struct http_curl *hc, char *err, size_t len)
 	HTTP_SYM(hc_slist_free, "curl_slist_free_all");
 	HTTP_SYM(hc_cleanup, "curl_easy_cleanup");
 #undef HTTP_SYM
+	/* Searched in libcurl's dependencies: absent without OpenSSL. */
+	*(void **)&hc->hc_crypto_mem = dlsym(lib, "CRYPTO_set_mem_functions");
 	return 0;
 fail:
 	snprintf(err, len, "cannot load %s: %s", HTTP_CURL, dlerror());
@@ -242,11 +257,16 @@ http_set_tls(const struct http_curl *hc, CURL *c, const struct http_tls *t)
 /* The request's header lines as libcurl's list; *err set when out of
  * memory. */
 static struct curl_slist *
-http_slist(const struct http_curl *hc, const struct http_headers *h, int *err)
+http_slist(const struct http_curl *hc, const struct http_headers *h,
+	   const char *auth, int *err)
 {
 	struct curl_slist *l = NULL, *n;
 
 	*err = 0;
+	if (auth != NULL && (l = hc->hc_slist_append(NULL, auth)) == NULL) {
+		*err = 1;
+		return NULL;
+	}
 	for (unsigned i = 0; h != NULL && i < h->hh_n; i++) {
 		if ((n = hc->hc_slist_append(l, h->hh_line[i])) == NULL) {
 			hc->hc_slist_free(l);
@@ -275,12 +295,15 @@ http_setup(struct http_child *k, CURL *c, const struct http_tls *tls)
 	struct curl_slist *hdr;
 	int err;
 
-	hdr = http_slist(hc, rq->hq_headers, &err);
+	hdr = http_slist(hc, rq->hq_headers, k->hk_auth, &err);
 	if (err)
 		return -1;
 	k->hk_hdr = hdr;
 	hc->hc_setopt(c, CURLOPT_URL, rq->hq_url);
 	hc->hc_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* HTTP/1.1: nghttp2's header tables (its own allocations) never
+	 * hold the token. */
+	hc->hc_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	hc->hc_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	hc->hc_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	hc->hc_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)HTTP_CONNECT_S);
@@ -312,12 +335,64 @@ http_answer_info(const struct http_curl *hc, CURL *c, struct http_resp *rs)
 		snprintf(rs->hr_local_ip, sizeof(rs->hr_local_ip), "%s", ip);
 }
 
-/* Loads libcurl and initialises it: 0, or -1 with the reason in err. */
+static void *
+http_crypto_malloc(size_t n, const char *file, int line)
+{
+	(void)file, (void)line;
+	return secret_malloc(n);
+}
+
+static void *
+http_crypto_realloc(void *p, size_t n, const char *file, int line)
+{
+	(void)file, (void)line;
+	return secret_realloc(p, n);
+}
+
+static void
+http_crypto_free(void *p, const char *file, int line)
+{
+	(void)file, (void)line;
+	secret_free(p);
+}
+
+/* Gives libcurl and OpenSSL the secret arena's allocator, before either
+ * allocates: 0, or -1 with the reason in err. */
 static int
-http_curl_start(struct http_curl *hc, char *err, size_t len)
+http_curl_secret(struct http_curl *hc, char *err, size_t len)
+{
+	if (hc->hc_crypto_mem == NULL) {
+		snprintf(err, len,
+			 "%s has no OpenSSL: its TLS library's "
+			 "memory cannot be kept secret",
+			 HTTP_CURL);
+		return -1;
+	}
+	if (hc->hc_crypto_mem(http_crypto_malloc, http_crypto_realloc,
+			      http_crypto_free) != 1) {
+		snprintf(err, len,
+			 "OpenSSL refused the secret allocator "
+			 "(it had allocated already)");
+		return -1;
+	}
+	if (hc->hc_global_init_mem(CURL_GLOBAL_DEFAULT, secret_malloc,
+				   secret_free, secret_realloc, secret_strdup,
+				   secret_calloc) != CURLE_OK) {
+		snprintf(err, len, "cannot initialise libcurl");
+		return -1;
+	}
+	return 0;
+}
+
+/* Loads libcurl and initialises it, with the secret allocator when
+ * secret says so: 0, or -1 with the reason in err. */
+static int
+http_curl_start(struct http_curl *hc, int secret, char *err, size_t len)
 {
 	if (http_curl_load(hc, err, len) == -1)
 		return -1;
+	if (secret)
+		return http_curl_secret(hc, err, len);
 	if (hc->hc_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		snprintf(err, len, "cannot initialise libcurl");
 		return -1;
@@ -405,6 +480,7 @@ http_frame_ok(const struct http_frame *f)
 	    f->hf_timeout_s < 1 || f->hf_timeout_s > HTTP_TIMEOUT_MAX ||
 	    f->hf_url_len == 0 || f->hf_url_len >= HTTP_URL_MAX ||
 	    f->hf_nhdr > HTTP_HEADERS_MAX || f->hf_body_len > HTTP_BODY_MAX ||
+	    f->hf_auth_len >= HTTP_AUTH_MAX ||
 	    (!f->hf_post && f->hf_body_len != 0))
 		return -1;
 	for (unsigned i = 0; i < f->hf_nhdr; i++)
@@ -416,7 +492,8 @@ http_frame_ok(const struct http_frame *f)
 /* Reads the request from fd into rq (its strings in url and h, its body
  * allocated), or ends the child on a bad frame. */
 static void
-http_read_req(int fd, struct http_req *rq, char *url, struct http_headers *h)
+http_read_req(int fd, struct http_req *rq, char *url, struct http_headers *h,
+	      char *auth)
 {
 	struct http_frame f;
 	char *body = NULL;
@@ -429,6 +506,8 @@ http_read_req(int fd, struct http_req *rq, char *url, struct http_headers *h)
 	for (unsigned i = 0; i < f.hf_nhdr; i++)
 		http_read_str(fd, h->hh_line[i], f.hf_hdr_len[i],
 			      HTTP_HEADER_LEN);
+	if (f.hf_auth_len > 0)
+		http_read_str(fd, auth, f.hf_auth_len, HTTP_AUTH_MAX);
 	if (f.hf_post &&
 	    (body = malloc(f.hf_body_len ? (size_t)f.hf_body_len : 1)) == NULL)
 		_exit(1);
@@ -440,14 +519,118 @@ http_read_req(int fd, struct http_req *rq, char *url, struct http_headers *h)
 	rq->hq_body = body;
 	rq->hq_len = (size_t)f.hf_body_len;
 	rq->hq_timeout_s = (long)f.hf_timeout_s;
+	rq->hq_auth = f.hf_auth_len > 0 ? auth : NULL;
+}
+
+/* The token's header line, auth + token, made in secret memory (no
+ * copy through the stack): the line, or NULL. */
+static char *
+http_auth_line(const char *auth, const char *token)
+{
+	size_t a = strlen(auth), t = token ? strlen(token) : 0;
+	char *line;
+
+	if (token == NULL || a + t >= HTTP_HEADER_LEN ||
+	    (line = secret_malloc(a + t + 1)) == NULL)
+		return NULL;
+	memcpy(line, auth, a);
+	memcpy(line + a, token, t + 1);
+	return line;
+}
+
+/* What the thread that performs a request needs. */
+struct http_run {
+	struct http_child *hr_k;
+	const struct http_tls *hr_tls;
+	int hr_done; /* written when the request is done */
+};
+
+static void *
+http_run_main(void *arg)
+{
+	struct http_run *r = arg;
+	char c = 0;
+
+	http_perform(r->hr_k, r->hr_tls);
+	(void)write(r->hr_done, &c, 1);
+	return NULL;
+}
+
+/* Performs the request on a thread whose stack lies in secret memory,
+ * so that no copy of the token stays on an ordinary stack. Its end is
+ * awaited on a pipe, not with pthread_join: the kernel's wake-up of a
+ * joiner is a shared futex, which secret pages cannot hold. */
+static void
+http_perform_secret(struct http_child *k, const struct http_tls *tls)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	struct http_run r = {k, tls, -1};
+	pthread_attr_t a;
+	pthread_t t;
+	char *stk, c;
+	int p[2];
+
+	stk = secret_malloc(HTTP_STACK_SIZE + (size_t)pg);
+	if (stk == NULL || pipe2(p, O_CLOEXEC) == -1) {
+		snprintf(k->hk_resp->hr_error, sizeof(k->hk_resp->hr_error),
+			 "no secret memory for the request's stack");
+		return;
+	}
+	r.hr_done = p[1];
+	stk = (char *)(((uintptr_t)stk + (uintptr_t)pg - 1) &
+		       ~((uintptr_t)pg - 1));
+	pthread_attr_init(&a);
+	pthread_attr_setstack(&a, stk, HTTP_STACK_SIZE);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	if ((errno = pthread_create(&t, &a, http_run_main, &r)) != 0)
+		snprintf(k->hk_resp->hr_error, sizeof(k->hk_resp->hr_error),
+			 "cannot start the request's thread: %s",
+			 strerror(errno));
+	else
+		while (read(p[0], &c, 1) == -1 && errno == EINTR)
+			;
+	pthread_attr_destroy(&a);
+}
+
+/* Loads libcurl (with the secret allocator where the arena exists) and
+ * performs the request; the outcome in k->hk_resp. */
+static void
+http_child_perform(struct http_child *k, const struct http_tls *tls,
+		   const char *token)
+{
+	struct http_resp *rs = k->hk_resp;
+	int secret = secret_init(HTTP_SECRET_SIZE) == 0;
+
+	if (k->hk_req->hq_auth != NULL) {
+		if (!secret) {
+			snprintf(rs->hr_error, sizeof(rs->hr_error),
+				 "no secret memory for the token: %s",
+				 strerror(errno));
+			return;
+		}
+		if ((k->hk_auth = http_auth_line(k->hk_req->hq_auth, token)) ==
+		    NULL) {
+			snprintf(rs->hr_error, sizeof(rs->hr_error),
+				 "no token, or a token too long");
+			return;
+		}
+	}
+	if (http_curl_start(&k->hk_curl, secret, rs->hr_error,
+			    sizeof(rs->hr_error)) == -1)
+		return;
+	if (secret)
+		http_perform_secret(k, tls);
+	else
+		http_perform(k, tls);
 }
 
 void
-http_child_serve(const struct http_tls *tls, int fd, pid_t parent)
+http_child_serve(const struct http_tls *tls, const char *token, int fd,
+		 pid_t parent)
 {
 	static struct http_resp rs;
 	static struct http_headers h;
-	static char url[HTTP_URL_MAX];
+	static char url[HTTP_URL_MAX], auth[HTTP_AUTH_MAX];
 	struct http_req rq;
 	struct http_child k = {.hk_req = &rq, .hk_resp = &rs, .hk_fd = fd};
 	sigset_t set;
@@ -466,11 +649,10 @@ http_child_serve(const struct http_tls *tls, int fd, pid_t parent)
 	/* The backstops: the uploader sends the request at once, and
 	 * libcurl's own timeouts end the request before the second. */
 	alarm(HTTP_CONNECT_S + 10);
-	http_read_req(fd, &rq, url, &h);
+	http_read_req(fd, &rq, url, &h, auth);
 	alarm((unsigned)(rq.hq_timeout_s + HTTP_CONNECT_S + 10));
 	http_resp_reset(&rs);
-	if (http_curl_start(&k.hk_curl, rs.hr_error, sizeof(rs.hr_error)) == 0)
-		http_perform(&k, tls);
+	http_child_perform(&k, tls, token);
 	if (write_all(fd, &rs, sizeof(rs)) == -1)
 		_exit(1);
 	_exit(0);
@@ -563,6 +745,8 @@ http_frame_make(const struct http_req *rq, struct http_frame *f)
 	f->hf_timeout_s = rq->hq_timeout_s;
 	f->hf_url_len = (uint32_t)strnlen(rq->hq_url, HTTP_URL_MAX);
 	f->hf_nhdr = h != NULL ? h->hh_n : 0;
+	f->hf_auth_len =
+	    rq->hq_auth ? (uint32_t)strnlen(rq->hq_auth, HTTP_AUTH_MAX) : 0;
 	f->hf_body_len = f->hf_post ? rq->hq_len : 0;
 	if (f->hf_nhdr > HTTP_HEADERS_MAX)
 		return -1;
@@ -584,6 +768,8 @@ http_send_req(int fd, const struct http_req *rq, const struct http_frame *f,
 		if (http_send(fd, rq->hq_headers->hh_line[i], f->hf_hdr_len[i],
 			      rq, deadline) == -1)
 			return -1;
+	if (http_send(fd, rq->hq_auth, f->hf_auth_len, rq, deadline) == -1)
+		return -1;
 	return http_send(fd, rq->hq_body, (size_t)f->hf_body_len, rq, deadline);
 }
 

@@ -22,6 +22,9 @@
 #define HTTP_HEADERS_MAX 8    /* header lines of a request */
 #define HTTP_HEADER_LEN	 1024 /* bytes of a header line, NUL included */
 #define HTTP_ERROR_MAX	 256  /* bytes of an error message */
+#define HTTP_AUTH_MAX	 64   /* bytes of hq_auth, NUL included */
+#define HTTP_SECRET_SIZE (6u << 20) /* a request's secret arena */
+#define HTTP_STACK_SIZE	 (256u << 10) /* its secret thread stack */
 #define HTTP_CURL	 "libcurl.so.4"
 
 /* A request's extra header lines, "Name: value" each. */
@@ -52,6 +55,9 @@ struct http_req {
 	long hq_timeout_s;
 	int (*hq_stop)(void *arg); /* non-zero: give up now */
 	void *hq_stop_arg;
+	/* "Name: " of a header line that the request's child completes
+	 * with the token from secret memory; NULL: none. */
+	const char *hq_auth;
 };
 
 struct http_resp {
@@ -66,8 +72,9 @@ struct http_resp {
  * sandbox. 0, or -1 with a logged reason. */
 int http_init(void);
 /* Forks the request helper, whose children perform the requests with
- * the TLS settings tls; before any thread exists. 0, or -1 logged. */
-int http_helper_start(const struct http_tls *tls);
+ * the TLS settings tls and the token (in secret memory, or NULL); before
+ * any thread exists. 0, or -1 logged. */
+int http_helper_start(const struct http_tls *tls, const char *token);
 /* Ends the request helper (its requests killed) and reaps it. */
 void http_helper_stop(void);
 /* Appends a header line made from fmt to h; -1 if it does not fit or h

@@ -103,7 +103,8 @@ helper_reap(pid_t *kids, int block)
 
 /* Starts a child for the request on rfd, or refuses it when full. */
 static void
-helper_fork(int ctl, int rfd, pid_t *kids, const struct http_tls *tls)
+helper_fork(int ctl, int rfd, pid_t *kids, const struct http_tls *tls,
+	    const char *token)
 {
 	pid_t self = getpid(), pid;
 	size_t i;
@@ -123,7 +124,7 @@ helper_fork(int ctl, int rfd, pid_t *kids, const struct http_tls *tls)
 	}
 	if (pid == 0) {
 		close(ctl);
-		http_child_serve(tls, rfd, self);
+		http_child_serve(tls, token, rfd, self);
 	}
 	kids[i] = pid;
 	close(rfd);
@@ -132,7 +133,7 @@ helper_fork(int ctl, int rfd, pid_t *kids, const struct http_tls *tls)
 /* The helper's loop: ends with the uploader (end of its socket, or a
  * parent gone), its children reaped first. */
 static void __attribute__((noreturn))
-helper_run(int ctl, pid_t parent, const struct http_tls *tls)
+helper_run(int ctl, pid_t parent, const struct http_tls *tls, const char *token)
 {
 	pid_t kids[HTTP_CHILDREN_MAX] = {0};
 	int rfd, rv;
@@ -156,7 +157,7 @@ helper_run(int ctl, pid_t parent, const struct http_tls *tls)
 		if ((rv = helper_take(ctl, &rfd)) == 1)
 			break;
 		if (rv == 0)
-			helper_fork(ctl, rfd, kids, tls);
+			helper_fork(ctl, rfd, kids, tls, token);
 	}
 	/* Each child ends as it sees its request's socket closed (the
 	 * uploader has gone or dropped it), at the latest at its alarm: no
@@ -166,7 +167,7 @@ helper_run(int ctl, pid_t parent, const struct http_tls *tls)
 }
 
 int
-http_helper_start(const struct http_tls *tls)
+http_helper_start(const struct http_tls *tls, const char *token)
 {
 	pid_t parent = getpid(), pid;
 	int sv[2];
@@ -185,7 +186,7 @@ http_helper_start(const struct http_tls *tls)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		helper_run(sv[1], parent, tls);
+		helper_run(sv[1], parent, tls, token);
 	}
 	close(sv[1]);
 	http_helper.hs_fd = sv[0];

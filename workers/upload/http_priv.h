@@ -11,8 +11,9 @@
 #define HTTP_FRAME_MAGIC 0x70726672u
 #define HTTP_TIMEOUT_MAX 3600 /* seconds of a request */
 
-/* A request on its socket: this header, then the URL, the header lines
- * and the body, each of the length given here, without NULs. */
+/* A request on its socket: this header, then the URL, the header lines,
+ * the name of the token's header line and the body, each of the length
+ * given here, without NULs. */
 struct http_frame {
 	uint32_t hf_magic;
 	uint32_t hf_post; /* 0: GET, 1: POST */
@@ -20,6 +21,7 @@ struct http_frame {
 	uint32_t hf_url_len;
 	uint32_t hf_nhdr;
 	uint32_t hf_hdr_len[HTTP_HEADERS_MAX];
+	uint32_t hf_auth_len; /* of hq_auth; 0: none */
 	uint64_t hf_body_len;
 };
 
@@ -27,8 +29,9 @@ struct http_frame {
  * helper's loss is logged). */
 int http_helper_call(int fd);
 /* The request's child: reads the request from fd, performs it with the
- * settings tls, writes the answer to fd, ends. */
-void http_child_serve(const struct http_tls *tls, int fd, pid_t parent)
-    __attribute__((noreturn));
+ * settings tls (and token, in secret memory), writes the answer to fd,
+ * ends. */
+void http_child_serve(const struct http_tls *tls, const char *token, int fd,
+		      pid_t parent) __attribute__((noreturn));
 
 #endif

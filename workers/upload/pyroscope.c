@@ -159,7 +159,7 @@ pyro_result(struct backend *b, const struct http_resp *rs, uint64_t win)
 static enum send_result
 pyro_send(struct sender *s, struct backend *b, struct spool_entry *e)
 {
-	struct http_req rq = {"POST", NULL, NULL, NULL, 0, 0, NULL, NULL};
+	struct http_req rq = {"POST", NULL, NULL, NULL, 0, 0, NULL, NULL, NULL};
 	static struct http_resp rs;
 	struct http_headers hdr;
 	enum send_result r = SEND_RETRY;

@@ -21,6 +21,7 @@
 #include "metadata.h"
 #include "pbmsg.h"
 #include "sandbox.h"
+#include "secret.h"
 #include "upload.h"
 #include "util.h"
 #include "windows.h"
@@ -31,8 +32,11 @@ static const int upload_caps[] = {-1};
 /* wait4 and alarm: the request helper and its child per HTTP request
  * (http_helper.c; their fork is a clone without namespace flags, which
  * every worker may make). */
-static const char *const upload_syscalls[] = {"linkat", "rmdir", "wait4",
-					      "alarm", NULL};
+/* memfd_secret: each request's child keeps the token and libcurl's
+ * memory in secret memory (common/secret.c); mlock where the kernel has
+ * no memfd_secret. */
+static const char *const upload_syscalls[] = {
+    "linkat", "rmdir", "wait4", "alarm", "memfd_secret", "mlock", NULL};
 
 /* The parent-death signal of the request helper and of each HTTP
  * request's child. No ioctl beyond the base set. */
@@ -297,6 +301,12 @@ main(int argc, char **argv)
 	int rv;
 
 	memset(&a, 0, sizeof(a));
+	/* Before the options: --token goes straight into it. */
+	if (secret_init(UPLOAD_SECRET_SIZE) == -1) {
+		fprintf(stderr, "profd-upload: no memory for secrets: %s\n",
+			strerror(errno));
+		return 1;
+	}
 	a.ua_outfd = -1;
 	a.ua_out.ou_flamegraph = 1;
 	a.ua_out.ou_collapsed = 1;
