@@ -197,6 +197,7 @@ static char *
 upload_token_file(const char *path)
 {
 	char *t = secret_malloc(UPLOAD_TOKEN_MAX + 2);
+	struct stat st;
 	ssize_t n = -1;
 	int fd;
 
@@ -204,12 +205,21 @@ upload_token_file(const char *path)
 		log_error("no secret memory for the token");
 		return NULL;
 	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) != -1) {
-		n = read(fd, t, UPLOAD_TOKEN_MAX + 1);
+	/* A regular file only: a FIFO or a device could stall the read. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) !=
+	    -1) {
+		if (fstat(fd, &st) == -1)
+			;
+		else if (!S_ISREG(st.st_mode))
+			errno = EINVAL;
+		else
+			n = read(fd, t, UPLOAD_TOKEN_MAX + 1);
 		close(fd);
 	}
 	if (n < 0) {
-		log_error("cannot read %s: %s", path, strerror(errno));
+		log_error("cannot read %s: %s", path,
+			  errno == EINVAL ? "not a regular file"
+					  : strerror(errno));
 		secret_free(t);
 		return NULL;
 	}
