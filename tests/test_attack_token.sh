@@ -85,7 +85,8 @@ conn_pid() {
 	ss -tnpH "( dport = :$PORT )" |
 		sed -n 's/.*pid=\([0-9]*\),.*/\1/p' | head -1
 }
-wait_for 90 test -n "$(conn_pid)" || {
+has_conn() { [ -n "$(conn_pid)" ]; }
+wait_for 90 has_conn || {
 	cat "$T/profd.err"
 	ss -tnp
 	fail "no request"
@@ -94,7 +95,8 @@ C=$(conn_pid)
 H=$(awk '{ print $4 }' "/proc/$C/stat")
 UP=$(awk '{ print $4 }' "/proc/$H/stat")
 [ "$(cat "/proc/$UP/comm")" = profd-upload ] || fail "no uploader above $C"
-wait_for 20 test -n "$(pgrep -P "$PROFD_PID" -x profd-perf)" ||
+has_perf() { pgrep -P "$PROFD_PID" -x profd-perf >/dev/null; }
+wait_for 20 has_perf ||
 	fail "profd-perf did not start"
 PIDS=$(tree "$PROFD_PID" | sort -un | tr '\n' ' ')
 for p in "$UP" "$H" "$C"; do

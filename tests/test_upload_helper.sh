@@ -17,6 +17,7 @@ conn_pid() {
 	ss -tnpH "( dport = :$PORT )" |
 		sed -n 's/.*pid=\([0-9]*\),.*/\1/p' | head -1
 }
+has_conn() { [ -n "$(conn_pid)" ]; }
 ppid_of() { awk '{ print $4 }' "/proc/$1/stat" 2>/dev/null; }
 
 # upload_bg N: profd-upload in the background against the server; its
@@ -40,7 +41,7 @@ helper_pid() {
 srv hang 60
 upload_bg 1
 H=$(helper_pid 1)
-wait_for 20 test -n "$(conn_pid)" || { cat "$T/1.err"; fail "no connection"; }
+wait_for 20 has_conn || { cat "$T/1.err"; fail "no connection"; }
 C=$(conn_pid)
 [ "$C" != "$UPID" ] || fail "profd-upload ($UPID) made the request itself"
 [ "$C" != "$H" ] || fail "the helper ($H) made the request itself"
@@ -68,7 +69,7 @@ pass "the upload completed; helper and request child are gone"
 srv hang 60
 upload_bg 2
 H=$(helper_pid 2)
-wait_for 20 test -n "$(conn_pid)" || { cat "$T/2.err"; fail "no connection"; }
+wait_for 20 has_conn || { cat "$T/2.err"; fail "no connection"; }
 C=$(conn_pid)
 kill -9 "$H"
 wait_for 10 test ! -e "/proc/$C" || fail "request child $C outlived its helper"
