@@ -64,10 +64,14 @@ static const int base_prctls[] = {PR_SET_NAME, -1};
 	 CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWTIME)
 
 #ifdef PROFD_SANITIZERS
-/* Sanitizer builds only (never in a release build): what the runtimes of
- * AddressSanitizer, UBSan and LeakSanitizer call at start-up, on reports,
+/* Sanitizer builds only (never in a release build), and only what the
+ * runtimes of AddressSanitizer, UBSan and LeakSanitizer call themselves:
+ * at start-up, on reports (the symbolizer: pipe, execve, wait4, waitid),
  * and in LeakSanitizer's check at exit, which ptraces the process's own
- * threads. */
+ * threads (ptrace, process_vm_readv, getdents and the legacy open, stat,
+ * lstat of sanitizer_common). No program code runs differently in these
+ * builds: the uploader's HTTP requests take the release path (its request
+ * helper, workers/upload/http_helper.c). */
 /* clang-format off */
 static const char *const san_syscalls[] = {
 	"personality", "setrlimit", "sched_setaffinity", "wait4", "waitid",

@@ -15,6 +15,7 @@
 
 #include "optdefs.h"
 #include "profd.h"
+#include "secret.h"
 #include "worker.h"
 
 #define CONF_MAX_LINE	1024 /* bytes in one line of profd.conf */
@@ -667,16 +668,18 @@ upload_arg(struct profd_opts *o, const char *flag, const char *arg)
 	return 0;
 }
 
-/* Keeps a token and blanks it where it was given (the process title). */
+/* Moves a token into secret memory and wipes it where it was given (the
+ * command line, or profd's copy of a file's or the environment's value:
+ * their originals are wiped by the readers). */
 static int
 o_token(struct profd_opts *o, const struct popt *p, const char *arg)
 {
 	(void)p;
-	free(o->po_token);
-	if ((o->po_token = strdup(arg)) == NULL)
+	secret_free(o->po_token);
+	if ((o->po_token = secret_take((char *)arg)) == NULL) {
+		fprintf(stderr, "profd: no secret memory for the token\n");
 		return -1;
-	if (conf_env == NULL)
-		memset((char *)arg, 'x', strlen(arg));
+	}
 	return 0;
 }
 
@@ -941,7 +944,7 @@ popt_apply_named(struct profd_opts *o, const struct popt *p, char *value)
 static int
 env_load(struct profd_opts *o)
 {
-	char name[96], *v;
+	char name[96], *v, *env;
 	int rv = 0;
 
 	for (size_t i = 0; i < NPOPTS && rv == 0; i++) {
@@ -951,16 +954,18 @@ env_load(struct profd_opts *o)
 
 		for (size_t j = 10; j < n; j++)
 			name[j] = name[j] == '-' ? '_' : (char)toupper(name[j]);
-		if ((v = getenv(name)) == NULL ||
+		if ((env = getenv(name)) == NULL ||
 		    strcmp(p->p_name, "config") == 0)
 			continue;
-		if ((v = conf_keep(v)) == NULL)
+		if ((v = conf_keep(env)) == NULL)
 			return -1;
 		conf_env = name;
 		rv = popt_apply_named(o, p, v);
 		conf_env = NULL;
-		if (strcmp(p->p_name, "token") == 0)
+		if (strcmp(p->p_name, "token") == 0) {
+			explicit_bzero(env, strlen(env));
 			unsetenv(name); /* no child inherits it */
+		}
 	}
 	return rv;
 }
@@ -1166,8 +1171,10 @@ conf_read(struct profd_opts *o, FILE *f)
 			if (conf_worker(sect, line) == -1)
 				return -1;
 		} else if (!conf_reload && conf_apply(o, line) == -1) {
+			explicit_bzero(buf, sizeof(buf));
 			return -1;
 		}
+		explicit_bzero(buf, sizeof(buf)); /* it may hold the token */
 	}
 	return ferror(f) ? conf_error("read error", NULL) : 0;
 }
@@ -1246,6 +1253,8 @@ conf_load(struct profd_opts *o, const char *path, int must_exist)
 	return rv2;
 }
 
+static char conf_iobuf[BUFSIZ];
+
 static int
 conf_load_file(struct profd_opts *o, const char *path, int must_exist)
 {
@@ -1258,8 +1267,11 @@ conf_load_file(struct profd_opts *o, const char *path, int must_exist)
 		conf_file = NULL;
 		return errno == ENOENT ? 0 : -1;
 	}
+	/* A buffer of its own, wiped after: the file may hold the token. */
+	setvbuf(f, conf_iobuf, _IOFBF, sizeof(conf_iobuf));
 	rv = conf_read(o, f);
 	fclose(f);
+	explicit_bzero(conf_iobuf, sizeof(conf_iobuf));
 	conf_file = NULL;
 	return rv;
 }
@@ -1299,24 +1311,30 @@ find_config(int argc, char **argv)
 	return path;
 }
 
-/* Takes the token from the environment when none was given, so that no
- * other worker inherits it, and prepares profd-upload's copy. */
+/* Takes the token from the environment when none was given (wiped
+ * there, so that no worker inherits it), and prepares profd-upload's
+ * copy: a memfd_secret it inherits. */
 static int
 upload_token(struct profd_opts *o)
 {
-	const char *env = getenv(PROFD_TOKEN_ENV);
-	size_t len;
+	char *env = getenv(PROFD_TOKEN_ENV);
 
+	o->po_token_fd = -1;
 	if (o->po_token == NULL && env != NULL && *env != '\0' &&
-	    (o->po_token = strdup(env)) == NULL)
+	    (o->po_token = secret_strdup(env)) == NULL)
 		return -1;
+	if (env != NULL)
+		explicit_bzero(env, strlen(env));
 	unsetenv(PROFD_TOKEN_ENV);
 	if (o->po_token == NULL)
 		return 0;
-	len = strlen(PROFD_TOKEN_ENV) + strlen(o->po_token) + 2;
-	if ((o->po_token_env = malloc(len)) == NULL)
+	if ((o->po_token_fd = secret_fd_make(o->po_token)) == -1) {
+		fprintf(stderr,
+			"profd: cannot keep the token for "
+			"profd-upload: %s\n",
+			strerror(errno));
 		return -1;
-	snprintf(o->po_token_env, len, "%s=%s", PROFD_TOKEN_ENV, o->po_token);
+	}
 	return 0;
 }
 

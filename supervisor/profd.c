@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "profd.h"
+#include "secret.h"
 #include "sandbox.h"
 #include "worker.h"
 
@@ -247,12 +248,8 @@ main(int argc, char **argv)
 		rv = run(&p);
 	}
 	options_free();
-	if (p.p_opts.po_token != NULL)
-		explicit_bzero(p.p_opts.po_token, strlen(p.p_opts.po_token));
-	if (p.p_opts.po_token_env != NULL)
-		explicit_bzero(p.p_opts.po_token_env,
-			       strlen(p.p_opts.po_token_env));
-	free(p.p_opts.po_token);
-	free(p.p_opts.po_token_env);
+	if (p.p_opts.po_token != NULL && p.p_opts.po_token_fd >= 0)
+		close(p.p_opts.po_token_fd);
+	secret_free(p.p_opts.po_token); /* wiped */
 	return rv;
 }

@@ -138,8 +138,8 @@ struct profd_opts {
 	int po_server_host;  /* --server-host */
 	int po_service_name; /* --service-name */
 	int po_token_file;   /* --token-file */
-	char *po_token;	     /* --token or PROFD_TOKEN, to its environment */
-	char *po_token_env;  /* "PROFD_TOKEN=..." */
+	char *po_token;	     /* --token or PROFD_TOKEN, in secret memory */
+	int po_token_fd;     /* a memfd_secret holding it, for profd-upload */
 	const char *po_upload_file; /* profd upload-file FILE */
 	int po_heartbeat;	    /* --enable-heartbeat-server */
 };

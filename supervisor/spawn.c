@@ -17,10 +17,16 @@
 #include "log.h"
 #include "profd.h"
 #include "sandbox.h"
+#include "secret.h"
 #include "worker.h"
 
 #define SPAWN_MAXARGS (24 + PROFD_ARGS_MAX + PROFD_UPLOAD_ARGS)
 #define SPAWN_MAXENV  256 /* environment entries passed on */
+/* The token's memfd in profd-upload, after the exec-status pipe. */
+#define SPAWN_TOKEN_FD (PROFD_OUTFD + 2)
+/* profd-upload's RLIMIT_MEMLOCK at least: its secret memory, and that of
+ * each request's child (a process of its own), count against it. */
+#define SPAWN_UPLOAD_MEMLOCK (16u << 20)
 
 /* Finds the executable: the table's, or profd-NAME in the worker dir, or
  * in DIR/workers/NAME (a build tree). */
@@ -213,12 +219,14 @@ spawn_args(struct profd *p, struct worker *w, char **argv)
 	argv[n] = NULL;
 }
 
-/* The uploader's environment carries the token (its command line would
- * show it to every user); the other workers' does not. */
+/* The uploader's environment names the fd of the token's memfd (never
+ * the token: an environment is ordinary memory); the other workers'
+ * does not. fd: its number in the new program. */
 static void
-spawn_env(struct profd *p, struct worker *w, char **envp)
+spawn_env(struct profd *p, struct worker *w, char **envp, int fd)
 {
 	extern char **environ;
+	static char tokenv[sizeof(SECRET_TOKEN_ENV) + 16];
 	size_t n = 0;
 
 	for (char **e = environ; *e != NULL && n < SPAWN_MAXENV - 3; e++)
@@ -227,8 +235,10 @@ spawn_env(struct profd *p, struct worker *w, char **envp)
 			envp[n++] = *e;
 	if (w->w_chanenv[0] != '\0')
 		envp[n++] = w->w_chanenv;
-	if (!w->w_profiler && p->p_opts.po_token_env != NULL)
-		envp[n++] = p->p_opts.po_token_env;
+	if (!w->w_profiler && p->p_opts.po_token != NULL) {
+		snprintf(tokenv, sizeof(tokenv), SECRET_TOKEN_ENV "=%d", fd);
+		envp[n++] = tokenv;
+	}
 	envp[n] = NULL;
 }
 
@@ -245,7 +255,7 @@ struct spawn_fds {
 static int
 spawn_child_fds(struct profd *p, struct worker *w, struct spawn_fds *f)
 {
-	int outfd = -1;
+	int outfd = -1, tokfd = -1;
 
 	if ((f->sf_err = fcntl(f->sf_err, F_DUPFD_CLOEXEC, 10)) == -1 ||
 	    (f->sf_null = fcntl(f->sf_null, F_DUPFD_CLOEXEC, 10)) == -1 ||
@@ -254,16 +264,36 @@ spawn_child_fds(struct profd *p, struct worker *w, struct spawn_fds *f)
 	if (!w->w_profiler && p->p_outfd >= 0 &&
 	    (outfd = fcntl(p->p_outfd, F_DUPFD, 10)) == -1)
 		return -1;
+	if (!w->w_profiler && p->p_opts.po_token != NULL &&
+	    (tokfd = fcntl(p->p_opts.po_token_fd, F_DUPFD_CLOEXEC, 10)) == -1)
+		return -1;
 	if (dup2(f->sf_null, 0) == -1 || dup2(f->sf_log, 1) == -1 ||
 	    dup2(f->sf_log, 2) == -1 ||
 	    (outfd != -1 && dup2(outfd, PROFD_OUTFD) == -1) ||
-	    dup3(f->sf_err, PROFD_OUTFD + 1, O_CLOEXEC) == -1)
+	    dup3(f->sf_err, PROFD_OUTFD + 1, O_CLOEXEC) == -1 ||
+	    (tokfd != -1 && dup2(tokfd, SPAWN_TOKEN_FD) == -1))
 		return -1;
 	f->sf_err = PROFD_OUTFD + 1;
-	close_from(PROFD_OUTFD + 2);
+	close_from(SPAWN_TOKEN_FD + (tokfd != -1));
 	if (outfd == -1)
 		close(PROFD_OUTFD);
 	return 0;
+}
+
+/* Raises RLIMIT_MEMLOCK to SPAWN_UPLOAD_MEMLOCK where it is lower (the
+ * uploader's secret memory); async-signal-safe. */
+static void
+spawn_memlock(void)
+{
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_MEMLOCK, &r) == -1)
+		return;
+	if (r.rlim_cur != RLIM_INFINITY && r.rlim_cur < SPAWN_UPLOAD_MEMLOCK)
+		r.rlim_cur = SPAWN_UPLOAD_MEMLOCK;
+	if (r.rlim_max != RLIM_INFINITY && r.rlim_max < r.rlim_cur)
+		r.rlim_max = r.rlim_cur;
+	(void)setrlimit(RLIMIT_MEMLOCK, &r);
 }
 
 /* The child between fork and exec: async-signal-safe calls only. It
@@ -286,6 +316,8 @@ spawn_child(struct profd *p, struct worker *w, char **argv, char **envp,
 	if (getppid() == 1)
 		_exit(127);
 	setrlimit(RLIMIT_CORE, &core);
+	if (!w->w_profiler)
+		spawn_memlock();
 	if (w->w_cg_ok && cgroup_join_child(&w->w_cg) == -1)
 		goto fail;
 	if (spawn_child_fds(p, w, f) == -1)
@@ -378,7 +410,7 @@ spawn_worker(struct profd *p, struct worker *w)
 	if (spawn_prepare(p, w) == -1 || spawn_fds_open(w, &f, &errr) == -1)
 		goto failed;
 	spawn_args(p, w, argv);
-	spawn_env(p, w, envp);
+	spawn_env(p, w, envp, SPAWN_TOKEN_FD);
 	if ((w->w_pid = fork()) == -1) {
 		log_error("cannot fork: %s", strerror(errno));
 		goto failed;
@@ -446,7 +478,11 @@ spawn_upload_file(struct profd *p, const char *file)
 	argv[n++] = "--";
 	argv[n++] = (char *)file;
 	argv[n] = NULL;
-	spawn_env(p, &w, envp);
+	spawn_env(p, &w, envp, p->p_opts.po_token_fd);
+	/* Its own program in this process: the memfd stays open across. */
+	if (p->p_opts.po_token != NULL)
+		fcntl(p->p_opts.po_token_fd, F_SETFD, 0);
+	spawn_memlock();
 	execve(w.w_path, argv, envp);
 	log_error("cannot execute %s: %s", w.w_path, strerror(errno));
 	return 1;

@@ -50,16 +50,16 @@ PY
 pass "idle: only profd-upload runs ($idle_rss kB in all); heartbeats carry the fields"
 
 # The uploader never maps libcurl or a TLS library: each request runs in
-# a child of its own, which ends with the request. (Sanitizer builds run
-# requests in the uploader: see http.c.)
+# a child of its own (forked by the request helper, the uploader's one
+# child), which ends with the request.
 UP=$(pgrep -P "$PROFD_PID" -x profd-upload) || fail "no profd-upload"
-if ! grep -q '^#define PROFD_SANITIZERS 1' "$top_builddir/config.h"; then
-	grep -E 'libcurl|libssl|libcrypto|libgnutls' "/proc/$UP/maps" &&
-		fail "profd-upload maps libcurl or a TLS library"
-fi
+grep -E 'libcurl|libssl|libcrypto|libgnutls' "/proc/$UP/maps" &&
+	fail "profd-upload maps libcurl or a TLS library"
+HELPER=$(pgrep -P "$UP") || fail "no request helper"
+[ "$(echo "$HELPER" | wc -l)" = 1 ] || fail "helpers: $HELPER"
 busy=0
 for _ in $(seq 40); do
-	[ -n "$(pgrep -P "$UP")" ] && busy=$((busy + 1))
+	[ -n "$(pgrep -P "$HELPER")" ] && busy=$((busy + 1))
 	sleep 0.1
 done
 [ "$busy" -lt 20 ] || fail "request children linger ($busy of 40 samples)"

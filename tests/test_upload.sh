@@ -77,8 +77,9 @@ PY
 grep -qF "$TOKEN" "$T/1.err" "$T/1.out" && fail "the token was logged"
 pass "one window: health check, headers, fields, pyroscope, empty spool"
 
-# The token on the command line is blanked in the process title; while
-# the server hangs the process can be looked at.
+# The token on the command line is wiped (zeroed) in the process title
+# (it lives in secret memory only); while the server hangs the process
+# can be looked at.
 srv hang
 "$UPLOAD_WORKER" -v -u --server-host "$URL" --service-name web-svc \
 	--token "$TOKEN" --server-upload-timeout 2 --spool-dir "$T/spool2" \
@@ -87,7 +88,8 @@ UP=$!
 track "$UP"
 sleep 0.5
 tr '\0' ' ' <"/proc/$UP/cmdline" >"$T/cmdline"
-grep -q -- "--token x" "$T/cmdline" || fail "no blanked token: $(cat "$T/cmdline")"
+grep -qE -- "--token {$((${#TOKEN} + 1))} --server-upload-timeout" "$T/cmdline" ||
+	fail "no wiped token: $(cat "$T/cmdline")"
 grep -qF "$TOKEN" "$T/cmdline" && fail "the token is in the process title"
 wait "$UP"
 rv=$?
@@ -147,6 +149,16 @@ n1=$(grep -c '"/api/v2/profiles"' "$REQS")
 tail -1 "$REQS" | grep -q '"start_time": "2026-01-02T03:04:05Z"' ||
 	fail "profd upload-file did not send the file's window"
 pass "profd upload-file uploads a saved collapsed file and exits"
+
+# The same with the token in profd's environment: profd passes it on as
+# an inherited memfd (PROFD_TOKEN_FD), and it reaches the server.
+PROFD_TOKEN="$TOKEN" "$PROFD" --worker-dir "$top_builddir" -u \
+	--server-host "$URL" --service-name web-svc --spool-dir "$T/spool5" \
+	upload-file "$T/in.col" >/dev/null 2>"$T/6.err" ||
+	{ cat "$T/6.err"; fail "profd upload-file with PROFD_TOKEN failed"; }
+tail -1 "$REQS" | grep -qF "\"gprofiler-api-key\": \"$TOKEN\"" ||
+	fail "the token from PROFD_TOKEN did not reach the server"
+pass "PROFD_TOKEN reaches the server through profd's memfd"
 
 # The spool's bounds: at most 2 windows; the oldest goes first, counted.
 srv fail

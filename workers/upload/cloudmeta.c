@@ -68,10 +68,11 @@ static int
 cm_get(const char *base, const char *path, const char *header,
        const struct http_tls *tls, struct http_resp *rs)
 {
-	struct http_req rq = {"GET", NULL, NULL, NULL, 0, 0, NULL, NULL};
+	struct http_req rq = {"GET", NULL, NULL, NULL, 0, 0, NULL, NULL, NULL};
 	struct http_headers hdr;
 	char url[HTTP_URL_MAX];
 
+	(void)tls; /* the request helper's: see upload_net_start */
 	memset(&hdr, 0, sizeof(hdr));
 	if (sender_url(url, sizeof(url), base, path) == -1 ||
 	    (header != NULL && http_header_add(&hdr, "%s", header) == -1))
@@ -79,7 +80,7 @@ cm_get(const char *base, const char *path, const char *header,
 	rq.hq_url = url;
 	rq.hq_headers = &hdr;
 	rq.hq_timeout_s = CLOUDMETA_TIMEOUT_S;
-	if (http_do(tls, &rq, rs) == -1) {
+	if (http_do(&rq, rs) == -1) {
 		log_debug("cloud metadata: %s: %s", url, rs->hr_error);
 		return -1;
 	}

@@ -112,8 +112,8 @@ static int
 hb_post(struct heartbeat *h, const char *path, const char *body, size_t len,
 	struct http_resp *rs)
 {
-	struct http_req rq = {"POST", NULL,	    NULL, body,
-			      len,    HB_TIMEOUT_S, NULL, NULL};
+	struct http_req rq = {"POST",	    NULL, NULL, body, len,
+			      HB_TIMEOUT_S, NULL, NULL, NULL};
 	struct http_headers hdr;
 	char url[HTTP_URL_MAX];
 	int rv = -1;
@@ -128,12 +128,11 @@ hb_post(struct heartbeat *h, const char *path, const char *body, size_t len,
 	rq.hq_stop = hb_should_stop;
 	rq.hq_stop_arg = h;
 	rq.hq_headers = &hdr;
-	if (http_header_add(&hdr, "Authorization: Bearer %s",
-			    h->hb_conf->nc_token) == -1 ||
-	    http_header_add(&hdr, "Content-Type: application/json") == -1 ||
+	rq.hq_auth = "Authorization: Bearer "; /* + the token, in the child */
+	if (http_header_add(&hdr, "Content-Type: application/json") == -1 ||
 	    http_header_add(&hdr, "Expect:") == -1)
-		log_error("heartbeat: the token is too long");
-	else if (http_do(&h->hb_conf->nc_tls, &rq, rs) == -1)
+		log_error("heartbeat: cannot make the request's headers");
+	else if (http_do(&rq, rs) == -1)
 		log_info("heartbeat: %s: %s", path, rs->hr_error);
 	else if (rs->hr_status < 200 || rs->hr_status > 299)
 		log_info("heartbeat: %s: HTTP %ld", path, rs->hr_status);

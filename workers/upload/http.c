@@ -1,5 +1,6 @@
-/* HTTP requests with libcurl in a child process per request: bounded
- * answers, TLS settings, abortable. */
+/* HTTP requests with libcurl in a child process per request (a child of
+ * the request helper, http_helper.c): bounded requests and answers, TLS
+ * settings, abortable. */
 #include "config.h"
 
 #include <dlfcn.h>
@@ -9,10 +10,12 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,12 +23,23 @@
 #include <curl/curl.h>
 
 #include "http.h"
+#include "http_priv.h"
 #include "log.h"
+#include "secret.h"
 #include "util.h"
 
 /* The libcurl functions a child uses, found with dlsym. */
 struct http_curl {
 	CURLcode (*hc_global_init)(long flags);
+	CURLcode (*hc_global_init_mem)(long flags, curl_malloc_callback m,
+				       curl_free_callback f,
+				       curl_realloc_callback r,
+				       curl_strdup_callback s,
+				       curl_calloc_callback c);
+	/* OpenSSL's, when libcurl brought it: 1 when it took them. */
+	int (*hc_crypto_mem)(void *(*m)(size_t, const char *, int),
+			     void *(*r)(void *, size_t, const char *, int),
+			     void (*f)(void *, const char *, int));
 	CURL *(*hc_init)(void);
 	CURLcode (*hc_setopt)(CURL *c, CURLoption opt, ...);
 	CURLcode (*hc_perform)(CURL *c);
@@ -43,17 +57,9 @@ struct http_child {
 	const struct http_req *hk_req;
 	struct http_resp *hk_resp;
 	struct curl_slist *hk_hdr; /* the request's header lines */
-	int hk_fd; /* the pipe to the parent; -1: in the uploader itself */
+	char *hk_auth;		   /* the token's line, in secret memory */
+	int hk_fd;		   /* the socket to the uploader */
 };
-
-#ifdef PROFD_SANITIZERS
-/* GCC 12's AddressSanitizer has no fork handlers for its allocator: a
- * child forked from a process with threads can deadlock on its first
- * allocation. Sanitizer builds run requests in the uploader itself. */
-#define HTTP_IN_PROCESS 1
-#else
-#define HTTP_IN_PROCESS 0
-#endif
 
 int
 http_read_file(const char *path, struct http_blob *b)
@@ -149,6 +155,7 @@ http_curl_load(struct http_curl *hc, char *err, size_t len)
 	if (lib == NULL)
 		goto fail;
 	HTTP_SYM(hc_global_init, "curl_global_init");
+	HTTP_SYM(hc_global_init_mem, "curl_global_init_mem");
 	HTTP_SYM(hc_init, "curl_easy_init");
 	HTTP_SYM(hc_setopt, "curl_easy_setopt");
 	HTTP_SYM(hc_perform, "curl_easy_perform");
@@ -158,6 +165,8 @@ http_curl_load(struct http_curl *hc, char *err, size_t len)
 	HTTP_SYM(hc_slist_free, "curl_slist_free_all");
 	HTTP_SYM(hc_cleanup, "curl_easy_cleanup");
 #undef HTTP_SYM
+	/* Searched in libcurl's dependencies: absent without OpenSSL. */
+	*(void **)&hc->hc_crypto_mem = dlsym(lib, "CRYPTO_set_mem_functions");
 	return 0;
 fail:
 	snprintf(err, len, "cannot load %s: %s", HTTP_CURL, dlerror());
@@ -203,19 +212,16 @@ http_body_cb(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
-/* Aborts the transfer once the parent has closed its end of the pipe
- * (in the uploader itself: once the request says stop). */
+/* Aborts the transfer once the uploader has closed its end of the
+ * request's socket. */
 static int
 http_progress_cb(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 		 curl_off_t un)
 {
 	const struct http_child *k = arg;
-	const struct http_req *rq = k->hk_req;
 	struct pollfd pf = {k->hk_fd, 0, 0};
 
 	(void)dt, (void)dn, (void)ut, (void)un;
-	if (k->hk_fd < 0)
-		return rq->hq_stop != NULL && rq->hq_stop(rq->hq_stop_arg);
 	return poll(&pf, 1, 0) == 1 && (pf.revents & (POLLERR | POLLHUP));
 }
 
@@ -251,11 +257,16 @@ http_set_tls(const struct http_curl *hc, CURL *c, const struct http_tls *t)
 /* The request's header lines as libcurl's list; *err set when out of
  * memory. */
 static struct curl_slist *
-http_slist(const struct http_curl *hc, const struct http_headers *h, int *err)
+http_slist(const struct http_curl *hc, const struct http_headers *h,
+	   const char *auth, int *err)
 {
 	struct curl_slist *l = NULL, *n;
 
 	*err = 0;
+	if (auth != NULL && (l = hc->hc_slist_append(NULL, auth)) == NULL) {
+		*err = 1;
+		return NULL;
+	}
 	for (unsigned i = 0; h != NULL && i < h->hh_n; i++) {
 		if ((n = hc->hc_slist_append(l, h->hh_line[i])) == NULL) {
 			hc->hc_slist_free(l);
@@ -284,12 +295,15 @@ http_setup(struct http_child *k, CURL *c, const struct http_tls *tls)
 	struct curl_slist *hdr;
 	int err;
 
-	hdr = http_slist(hc, rq->hq_headers, &err);
+	hdr = http_slist(hc, rq->hq_headers, k->hk_auth, &err);
 	if (err)
 		return -1;
 	k->hk_hdr = hdr;
 	hc->hc_setopt(c, CURLOPT_URL, rq->hq_url);
 	hc->hc_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* HTTP/1.1: nghttp2's header tables (its own allocations) never
+	 * hold the token. */
+	hc->hc_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	hc->hc_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	hc->hc_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	hc->hc_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)HTTP_CONNECT_S);
@@ -321,12 +335,64 @@ http_answer_info(const struct http_curl *hc, CURL *c, struct http_resp *rs)
 		snprintf(rs->hr_local_ip, sizeof(rs->hr_local_ip), "%s", ip);
 }
 
-/* Loads libcurl and initialises it: 0, or -1 with the reason in err. */
+static void *
+http_crypto_malloc(size_t n, const char *file, int line)
+{
+	(void)file, (void)line;
+	return secret_malloc(n);
+}
+
+static void *
+http_crypto_realloc(void *p, size_t n, const char *file, int line)
+{
+	(void)file, (void)line;
+	return secret_realloc(p, n);
+}
+
+static void
+http_crypto_free(void *p, const char *file, int line)
+{
+	(void)file, (void)line;
+	secret_free(p);
+}
+
+/* Gives libcurl and OpenSSL the secret arena's allocator, before either
+ * allocates: 0, or -1 with the reason in err. */
 static int
-http_curl_start(struct http_curl *hc, char *err, size_t len)
+http_curl_secret(struct http_curl *hc, char *err, size_t len)
+{
+	if (hc->hc_crypto_mem == NULL) {
+		snprintf(err, len,
+			 "%s has no OpenSSL: its TLS library's "
+			 "memory cannot be kept secret",
+			 HTTP_CURL);
+		return -1;
+	}
+	if (hc->hc_crypto_mem(http_crypto_malloc, http_crypto_realloc,
+			      http_crypto_free) != 1) {
+		snprintf(err, len,
+			 "OpenSSL refused the secret allocator "
+			 "(it had allocated already)");
+		return -1;
+	}
+	if (hc->hc_global_init_mem(CURL_GLOBAL_DEFAULT, secret_malloc,
+				   secret_free, secret_realloc, secret_strdup,
+				   secret_calloc) != CURLE_OK) {
+		snprintf(err, len, "cannot initialise libcurl");
+		return -1;
+	}
+	return 0;
+}
+
+/* Loads libcurl and initialises it, with the secret allocator when
+ * secret says so: 0, or -1 with the reason in err. */
+static int
+http_curl_start(struct http_curl *hc, int secret, char *err, size_t len)
 {
 	if (http_curl_load(hc, err, len) == -1)
 		return -1;
+	if (secret)
+		return http_curl_secret(hc, err, len);
 	if (hc->hc_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		snprintf(err, len, "cannot initialise libcurl");
 		return -1;
@@ -366,12 +432,207 @@ http_perform(struct http_child *k, const struct http_tls *tls)
 	http_cleanup(k, c);
 }
 
-/* The child: performs the request, writes the answer to fd, ends. */
-static void __attribute__((noreturn))
-http_child_run(const struct http_tls *tls, const struct http_req *rq,
-	       struct http_resp *rs, int fd, pid_t parent)
+static void
+http_resp_reset(struct http_resp *rs)
 {
-	struct http_child k = {.hk_req = rq, .hk_resp = rs, .hk_fd = fd};
+	rs->hr_status = 0;
+	rs->hr_len = 0;
+	rs->hr_body[0] = '\0';
+	rs->hr_error[0] = '\0';
+	rs->hr_local_ip[0] = '\0';
+}
+
+/* Reads len bytes from fd, or ends the child. */
+static void
+http_read_or_exit(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = read(fd, p, len)) == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			_exit(1);
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Reads a string of len bytes from fd into buf[max] and ends it; the
+ * child ends if it does not fit or holds a NUL, CR or LF. */
+static void
+http_read_str(int fd, char *buf, size_t len, size_t max)
+{
+	if (len >= max)
+		_exit(1);
+	http_read_or_exit(fd, buf, len);
+	buf[len] = '\0';
+	if (strlen(buf) != len || strpbrk(buf, "\r\n") != NULL)
+		_exit(1);
+}
+
+/* Checks a request's frame against the limits; -1 ends the child. */
+static int
+http_frame_ok(const struct http_frame *f)
+{
+	if (f->hf_magic != HTTP_FRAME_MAGIC || f->hf_post > 1 ||
+	    f->hf_timeout_s < 1 || f->hf_timeout_s > HTTP_TIMEOUT_MAX ||
+	    f->hf_url_len == 0 || f->hf_url_len >= HTTP_URL_MAX ||
+	    f->hf_nhdr > HTTP_HEADERS_MAX || f->hf_body_len > HTTP_BODY_MAX ||
+	    f->hf_auth_len >= HTTP_AUTH_MAX ||
+	    (!f->hf_post && f->hf_body_len != 0))
+		return -1;
+	for (unsigned i = 0; i < f->hf_nhdr; i++)
+		if (f->hf_hdr_len[i] >= HTTP_HEADER_LEN)
+			return -1;
+	return 0;
+}
+
+/* Reads the request from fd into rq (its strings in url and h, its body
+ * allocated), or ends the child on a bad frame. */
+static void
+http_read_req(int fd, struct http_req *rq, char *url, struct http_headers *h,
+	      char *auth)
+{
+	struct http_frame f;
+	char *body = NULL;
+
+	http_read_or_exit(fd, &f, sizeof(f));
+	if (http_frame_ok(&f) == -1)
+		_exit(1);
+	http_read_str(fd, url, f.hf_url_len, HTTP_URL_MAX);
+	h->hh_n = f.hf_nhdr;
+	for (unsigned i = 0; i < f.hf_nhdr; i++)
+		http_read_str(fd, h->hh_line[i], f.hf_hdr_len[i],
+			      HTTP_HEADER_LEN);
+	if (f.hf_auth_len > 0)
+		http_read_str(fd, auth, f.hf_auth_len, HTTP_AUTH_MAX);
+	if (f.hf_post &&
+	    (body = malloc(f.hf_body_len ? (size_t)f.hf_body_len : 1)) == NULL)
+		_exit(1);
+	if (body != NULL)
+		http_read_or_exit(fd, body, (size_t)f.hf_body_len);
+	rq->hq_method = f.hf_post ? "POST" : "GET";
+	rq->hq_url = url;
+	rq->hq_headers = h;
+	rq->hq_body = body;
+	rq->hq_len = (size_t)f.hf_body_len;
+	rq->hq_timeout_s = (long)f.hf_timeout_s;
+	rq->hq_auth = f.hf_auth_len > 0 ? auth : NULL;
+}
+
+/* The token's header line, auth + token, made in secret memory (no
+ * copy through the stack): the line, or NULL. */
+static char *
+http_auth_line(const char *auth, const char *token)
+{
+	size_t a = strlen(auth), t = token ? strlen(token) : 0;
+	char *line;
+
+	if (token == NULL || a + t >= HTTP_HEADER_LEN ||
+	    (line = secret_malloc(a + t + 1)) == NULL)
+		return NULL;
+	memcpy(line, auth, a);
+	memcpy(line + a, token, t + 1);
+	return line;
+}
+
+/* What the thread that performs a request needs. */
+struct http_run {
+	struct http_child *hr_k;
+	const struct http_tls *hr_tls;
+	int hr_done; /* written when the request is done */
+};
+
+static void *
+http_run_main(void *arg)
+{
+	struct http_run *r = arg;
+	char c = 0;
+
+	http_perform(r->hr_k, r->hr_tls);
+	(void)write(r->hr_done, &c, 1);
+	return NULL;
+}
+
+/* Performs the request on a thread whose stack lies in secret memory,
+ * so that no copy of the token stays on an ordinary stack. Its end is
+ * awaited on a pipe, not with pthread_join: the kernel's wake-up of a
+ * joiner is a shared futex, which secret pages cannot hold. */
+static void
+http_perform_secret(struct http_child *k, const struct http_tls *tls)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	struct http_run r = {k, tls, -1};
+	pthread_attr_t a;
+	pthread_t t;
+	char *stk, c;
+	int p[2];
+
+	stk = secret_malloc(HTTP_STACK_SIZE + (size_t)pg);
+	if (stk == NULL || pipe2(p, O_CLOEXEC) == -1) {
+		snprintf(k->hk_resp->hr_error, sizeof(k->hk_resp->hr_error),
+			 "no secret memory for the request's stack");
+		return;
+	}
+	r.hr_done = p[1];
+	stk = (char *)(((uintptr_t)stk + (uintptr_t)pg - 1) &
+		       ~((uintptr_t)pg - 1));
+	pthread_attr_init(&a);
+	pthread_attr_setstack(&a, stk, HTTP_STACK_SIZE);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	if ((errno = pthread_create(&t, &a, http_run_main, &r)) != 0)
+		snprintf(k->hk_resp->hr_error, sizeof(k->hk_resp->hr_error),
+			 "cannot start the request's thread: %s",
+			 strerror(errno));
+	else
+		while (read(p[0], &c, 1) == -1 && errno == EINTR)
+			;
+	pthread_attr_destroy(&a);
+}
+
+/* Loads libcurl (with the secret allocator where the arena exists) and
+ * performs the request; the outcome in k->hk_resp. */
+static void
+http_child_perform(struct http_child *k, const struct http_tls *tls,
+		   const char *token)
+{
+	struct http_resp *rs = k->hk_resp;
+	int secret = secret_init(HTTP_SECRET_SIZE) == 0;
+
+	if (k->hk_req->hq_auth != NULL) {
+		if (!secret) {
+			snprintf(rs->hr_error, sizeof(rs->hr_error),
+				 "no secret memory for the token: %s",
+				 strerror(errno));
+			return;
+		}
+		if ((k->hk_auth = http_auth_line(k->hk_req->hq_auth, token)) ==
+		    NULL) {
+			snprintf(rs->hr_error, sizeof(rs->hr_error),
+				 "no token, or a token too long");
+			return;
+		}
+	}
+	if (http_curl_start(&k->hk_curl, secret, rs->hr_error,
+			    sizeof(rs->hr_error)) == -1)
+		return;
+	if (secret)
+		http_perform_secret(k, tls);
+	else
+		http_perform(k, tls);
+}
+
+void
+http_child_serve(const struct http_tls *tls, const char *token, int fd,
+		 pid_t parent)
+{
+	static struct http_resp rs;
+	static struct http_headers h;
+	static char url[HTTP_URL_MAX], auth[HTTP_AUTH_MAX];
+	struct http_req rq;
+	struct http_child k = {.hk_req = &rq, .hk_resp = &rs, .hk_fd = fd};
 	sigset_t set;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -382,15 +643,17 @@ http_child_run(const struct http_tls *tls, const struct http_req *rq,
 	sigemptyset(&set);
 	sigaddset(&set, SIGALRM);
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
-	/* The backstop: libcurl's own timeouts end the request before. */
-	alarm((unsigned)(rq->hq_timeout_s + HTTP_CONNECT_S + 10));
 	if (fd > 3)
 		close_range(3, (unsigned)fd - 1, 0);
 	close_range((unsigned)fd + 1, ~0u, 0);
-	if (http_curl_start(&k.hk_curl, rs->hr_error, sizeof(rs->hr_error)) ==
-	    0)
-		http_perform(&k, tls);
-	if (write_all(fd, rs, sizeof(*rs)) == -1)
+	/* The backstops: the uploader sends the request at once, and
+	 * libcurl's own timeouts end the request before the second. */
+	alarm(HTTP_CONNECT_S + 10);
+	http_read_req(fd, &rq, url, &h, auth);
+	alarm((unsigned)(rq.hq_timeout_s + HTTP_CONNECT_S + 10));
+	http_resp_reset(&rs);
+	http_child_perform(&k, tls, token);
+	if (write_all(fd, &rs, sizeof(rs)) == -1)
 		_exit(1);
 	_exit(0);
 }
@@ -440,109 +703,146 @@ http_answer_ok(struct http_resp *rs)
 	return 0;
 }
 
-/* Waits for the child; describes how it ended in rs when err is set. */
-static void
-http_reap(pid_t pid, int err, struct http_resp *rs)
-{
-	int st = 0;
-
-	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
-		;
-	if (!err)
-		return;
-	if (WIFSIGNALED(st))
-		snprintf(rs->hr_error, sizeof(rs->hr_error),
-			 "the request's process was killed by signal %d%s",
-			 WTERMSIG(st),
-			 WTERMSIG(st) == SIGSYS ? " (seccomp)" : "");
-}
-
-static void
-http_resp_reset(struct http_resp *rs)
-{
-	rs->hr_status = 0;
-	rs->hr_len = 0;
-	rs->hr_body[0] = '\0';
-	rs->hr_error[0] = '\0';
-	rs->hr_local_ip[0] = '\0';
-}
-
-/* libcurl in the uploader itself (sanitizer builds), loaded once. */
-static struct http_curl http_here;
-static char http_here_err[HTTP_ERROR_MAX];
-static int http_here_rv = -1;
-static pthread_once_t http_here_once = PTHREAD_ONCE_INIT;
-
-static void
-http_here_start(void)
-{
-	http_here_rv =
-	    http_curl_start(&http_here, http_here_err, sizeof(http_here_err));
-}
-
-/* Performs rq in this process. */
+/* Sends len bytes of buf on fd, giving up when rq says stop or at
+ * deadline: 0, or -1 with errno. */
 static int
-http_do_here(const struct http_tls *tls, const struct http_req *rq,
-	     struct http_resp *rs)
+http_send(int fd, const void *buf, size_t len, const struct http_req *rq,
+	  int64_t deadline)
 {
-	struct http_child k = {.hk_req = rq, .hk_resp = rs, .hk_fd = -1};
+	const char *p = buf;
+	ssize_t n;
 
-	pthread_once(&http_here_once, http_here_start);
-	if (http_here_rv == -1) {
-		snprintf(rs->hr_error, sizeof(rs->hr_error), "%s",
-			 http_here_err);
-		return -1;
+	while (len > 0) {
+		struct pollfd pf = {fd, POLLOUT, 0};
+		int64_t left = deadline - now_ms();
+
+		if (rq->hq_stop != NULL && rq->hq_stop(rq->hq_stop_arg))
+			return errno = ECANCELED, -1;
+		if (left <= 0)
+			return errno = ETIMEDOUT, -1;
+		if (poll(&pf, 1, left < 250 ? (int)left : 250) <= 0)
+			continue;
+		n = send(fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n == -1 && errno == EPIPE)
+			return -1;
+		if (n == -1 && errno != EINTR && errno != EAGAIN)
+			return -1;
+		if (n > 0)
+			p += n, len -= (size_t)n;
 	}
-	k.hk_curl = http_here;
-	http_perform(&k, tls);
-	return rs->hr_status > 0 ? 0 : -1;
+	return 0;
+}
+
+/* The frame of rq: -1 if it breaks a limit. */
+static int
+http_frame_make(const struct http_req *rq, struct http_frame *f)
+{
+	const struct http_headers *h = rq->hq_headers;
+
+	memset(f, 0, sizeof(*f));
+	f->hf_magic = HTTP_FRAME_MAGIC;
+	f->hf_post = strcmp(rq->hq_method, "POST") == 0;
+	f->hf_timeout_s = rq->hq_timeout_s;
+	f->hf_url_len = (uint32_t)strnlen(rq->hq_url, HTTP_URL_MAX);
+	f->hf_nhdr = h != NULL ? h->hh_n : 0;
+	f->hf_auth_len =
+	    rq->hq_auth ? (uint32_t)strnlen(rq->hq_auth, HTTP_AUTH_MAX) : 0;
+	f->hf_body_len = f->hf_post ? rq->hq_len : 0;
+	if (f->hf_nhdr > HTTP_HEADERS_MAX)
+		return -1;
+	for (unsigned i = 0; i < f->hf_nhdr; i++)
+		f->hf_hdr_len[i] =
+		    (uint32_t)strnlen(h->hh_line[i], HTTP_HEADER_LEN);
+	return http_frame_ok(f);
+}
+
+/* Sends rq on fd as a frame. */
+static int
+http_send_req(int fd, const struct http_req *rq, const struct http_frame *f,
+	      int64_t deadline)
+{
+	if (http_send(fd, f, sizeof(*f), rq, deadline) == -1 ||
+	    http_send(fd, rq->hq_url, f->hf_url_len, rq, deadline) == -1)
+		return -1;
+	for (unsigned i = 0; i < f->hf_nhdr; i++)
+		if (http_send(fd, rq->hq_headers->hh_line[i], f->hf_hdr_len[i],
+			      rq, deadline) == -1)
+			return -1;
+	if (http_send(fd, rq->hq_auth, f->hf_auth_len, rq, deadline) == -1)
+		return -1;
+	return http_send(fd, rq->hq_body, (size_t)f->hf_body_len, rq, deadline);
+}
+
+/* Hands rq to a new child of the helper: its socket, or -1 with
+ * errno. */
+static int
+http_start(const struct http_req *rq, const struct http_frame *f)
+{
+	int64_t deadline = now_ms() + (HTTP_CONNECT_S + 5) * 1000;
+	int sv[2], saved;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
+		return -1;
+	if (http_helper_call(sv[1]) == -1) {
+		saved = errno;
+		close(sv[0]);
+		close(sv[1]);
+		return errno = saved == ESRCH ? ESRCH : EPIPE, -1;
+	}
+	close(sv[1]);
+	if (http_send_req(sv[0], rq, f, deadline) == -1) {
+		saved = errno;
+		close(sv[0]);
+		return errno = saved, -1;
+	}
+	return sv[0];
+}
+
+/* Why a request got no answer, from errno. */
+static const char *
+http_why(int err)
+{
+	switch (err) {
+	case ECANCELED:
+		return "stopped";
+	case ETIMEDOUT:
+		return "timed out";
+	case EPIPE:
+		return "the request's process ended without an answer";
+	case ESRCH:
+		return "the request helper is gone";
+	case E2BIG:
+		return "the request exceeds the limits";
+	}
+	return strerror(err);
 }
 
 int
-http_do(const struct http_tls *tls, const struct http_req *rq,
-	struct http_resp *rs)
+http_do(const struct http_req *rq, struct http_resp *rs)
 {
-	pid_t parent = getpid(), pid;
-	int p[2], rv, saved;
+	struct http_frame f;
+	int fd, rv = -1, saved;
 
 	http_resp_reset(rs);
-	if (HTTP_IN_PROCESS)
-		return http_do_here(tls, rq, rs);
-	if (pipe2(p, O_CLOEXEC) == -1)
-		goto fail;
-	if ((pid = fork()) == -1) {
+	if (http_frame_make(rq, &f) == -1) {
+		saved = E2BIG;
+	} else if ((fd = http_start(rq, &f)) == -1) {
 		saved = errno;
-		close(p[0]);
-		close(p[1]);
-		errno = saved;
-		goto fail;
+	} else {
+		rv = http_collect(fd, rq, rs);
+		saved = errno;
+		close(fd); /* a child still running sees this and ends */
+		if (rv == 0 && http_answer_ok(rs) == -1)
+			rv = -1, saved = EPROTO;
 	}
-	if (pid == 0) {
-		close(p[0]);
-		http_child_run(tls, rq, rs, p[1], parent);
-	}
-	close(p[1]);
-	rv = http_collect(p[0], rq, rs);
-	saved = errno;
-	close(p[0]); /* a child still running sees this and ends */
-	if (rv == 0 && http_answer_ok(rs) == -1)
-		rv = -1, saved = EPROTO;
 	if (rv == -1) {
 		http_resp_reset(rs);
 		snprintf(rs->hr_error, sizeof(rs->hr_error), "%s",
-			 saved == ECANCELED   ? "stopped"
-			 : saved == ETIMEDOUT ? "timed out"
-			 : saved == EPIPE     ? "the request's process ended "
-						"without an answer"
-					      : strerror(saved));
+			 http_why(saved));
 	}
-	http_reap(pid, rv == -1 && saved == EPIPE, rs);
 	return rv == 0 && rs->hr_status > 0 ? 0 : -1;
-fail:
-	snprintf(rs->hr_error, sizeof(rs->hr_error),
-		 "cannot start the request: %s", strerror(errno));
-	return -1;
 }
+
 int
 http_query_add(char *buf, size_t len, const char *name, const char *s)
 {

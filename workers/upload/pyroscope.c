@@ -159,7 +159,7 @@ pyro_result(struct backend *b, const struct http_resp *rs, uint64_t win)
 static enum send_result
 pyro_send(struct sender *s, struct backend *b, struct spool_entry *e)
 {
-	struct http_req rq = {"POST", NULL, NULL, NULL, 0, 0, NULL, NULL};
+	struct http_req rq = {"POST", NULL, NULL, NULL, 0, 0, NULL, NULL, NULL};
 	static struct http_resp rs;
 	struct http_headers hdr;
 	enum send_result r = SEND_RETRY;
@@ -190,7 +190,7 @@ pyro_send(struct sender *s, struct backend *b, struct spool_entry *e)
 	rq.hq_headers = &hdr;
 	if (pyro_headers(&hdr, s->sn_conf) == -1)
 		log_error("pyroscope: the tenant id is too long");
-	else if (http_do(&s->sn_conf->nc_tls, &rq, &rs) == 0)
+	else if (http_do(&rq, &rs) == 0)
 		r = pyro_result(b, &rs, e->se_meta.wm_window);
 	else
 		log_info("pyroscope: window %" PRIu64 ": %s",

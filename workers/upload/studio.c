@@ -54,14 +54,16 @@ studio_url(char *url, size_t len, const struct net_conf *c, const char *path,
 	return 0;
 }
 
-/* The API key, the service name and, for a POST, the body's type. */
+/* The API key (added by the request's child from secret memory), the
+ * service name and, for a POST, the body's type. */
 static int
-studio_headers(struct http_headers *h, const struct net_conf *c, int post)
+studio_headers(struct http_req *rq, struct http_headers *h,
+	       const struct net_conf *c, int post)
 {
 	memset(h, 0, sizeof(*h));
-	if (http_header_add(h, "GPROFILER-API-KEY: %s", c->nc_token) == -1 ||
-	    http_header_add(h, "GPROFILER-SERVICE-NAME: %s", c->nc_service) ==
-		-1)
+	rq->hq_auth = "GPROFILER-API-KEY: ";
+	if (http_header_add(h, "GPROFILER-SERVICE-NAME: %s", c->nc_service) ==
+	    -1)
 		return -1;
 	if (post &&
 	    (http_header_add(h, "Content-Encoding: gzip") == -1 ||
@@ -347,7 +349,7 @@ studio_result(struct backend *b, const struct http_resp *rs, uint64_t win)
 static enum send_result
 studio_send(struct sender *s, struct backend *b, struct spool_entry *e)
 {
-	struct http_req rq = {"POST", NULL, NULL, NULL, 0, 0, NULL, NULL};
+	struct http_req rq = {"POST", NULL, NULL, NULL, 0, 0, NULL, NULL, NULL};
 	static struct http_resp rs;
 	struct http_headers hdr;
 	struct trim tr = {0, 0, 0, 0, 0, 0, 0};
@@ -371,9 +373,9 @@ studio_send(struct sender *s, struct backend *b, struct spool_entry *e)
 	rq.hq_stop = sender_should_stop;
 	rq.hq_stop_arg = s;
 	rq.hq_headers = &hdr;
-	if (studio_headers(&hdr, s->sn_conf, 1) == -1)
+	if (studio_headers(&rq, &hdr, s->sn_conf, 1) == -1)
 		log_error("studio: the token or service name is too long");
-	else if (http_do(&s->sn_conf->nc_tls, &rq, &rs) == 0)
+	else if (http_do(&rq, &rs) == 0)
 		r = studio_result(b, &rs, e->se_meta.wm_window);
 	else
 		log_info("studio: window %" PRIu64 ": %s", e->se_meta.wm_window,
@@ -387,7 +389,7 @@ studio_send(struct sender *s, struct backend *b, struct spool_entry *e)
 static int
 studio_check(struct sender *s, struct backend *b)
 {
-	struct http_req rq = {"GET", NULL, NULL, NULL, 0, 0, NULL, NULL};
+	struct http_req rq = {"GET", NULL, NULL, NULL, 0, 0, NULL, NULL, NULL};
 	static struct http_resp rs;
 	struct http_headers hdr;
 	char url[HTTP_URL_MAX];
@@ -400,11 +402,11 @@ studio_check(struct sender *s, struct backend *b)
 	rq.hq_stop = sender_should_stop;
 	rq.hq_stop_arg = s;
 	rq.hq_headers = &hdr;
-	if (studio_headers(&hdr, s->sn_conf, 0) == -1) {
+	if (studio_headers(&rq, &hdr, s->sn_conf, 0) == -1) {
 		http_headers_clear(&hdr);
 		return -1;
 	}
-	if (http_do(&s->sn_conf->nc_tls, &rq, &rs) == -1)
+	if (http_do(&rq, &rs) == -1)
 		log_warn("studio: health check of %s failed: %s; windows are "
 			 "spooled until it answers",
 			 s->sn_conf->nc_server, rs.hr_error);

@@ -21,6 +21,7 @@
 #include "metadata.h"
 #include "pbmsg.h"
 #include "sandbox.h"
+#include "secret.h"
 #include "upload.h"
 #include "util.h"
 #include "windows.h"
@@ -28,12 +29,17 @@
 
 /* The uploader keeps no capability and never reads /proc or execs. */
 static const int upload_caps[] = {-1};
-/* wait4 and alarm: each HTTP request runs in a child (http.c). */
-static const char *const upload_syscalls[] = {"linkat", "rmdir", "wait4",
-					      "alarm", NULL};
+/* wait4 and alarm: the request helper and its child per HTTP request
+ * (http_helper.c; their fork is a clone without namespace flags, which
+ * every worker may make). */
+/* memfd_secret: each request's child keeps the token and libcurl's
+ * memory in secret memory (common/secret.c); mlock where the kernel has
+ * no memfd_secret. */
+static const char *const upload_syscalls[] = {
+    "linkat", "rmdir", "wait4", "alarm", "memfd_secret", "mlock", NULL};
 
-/* The parent-death signal of each HTTP request's child. No ioctl beyond
- * the base set. */
+/* The parent-death signal of the request helper and of each HTTP
+ * request's child. No ioctl beyond the base set. */
 static const int upload_prctls[] = {PR_SET_PDEATHSIG, -1};
 
 static const struct sandbox_policy upload_policy = {
@@ -295,6 +301,12 @@ main(int argc, char **argv)
 	int rv;
 
 	memset(&a, 0, sizeof(a));
+	/* Before the options: --token goes straight into it. */
+	if (secret_init(UPLOAD_SECRET_SIZE) == -1) {
+		fprintf(stderr, "profd-upload: no memory for secrets: %s\n",
+			strerror(errno));
+		return 1;
+	}
 	a.ua_outfd = -1;
 	a.ua_out.ou_flamegraph = 1;
 	a.ua_out.ou_collapsed = 1;

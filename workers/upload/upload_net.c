@@ -15,18 +15,21 @@
 #include "heartbeat.h"
 #include "log.h"
 #include "sandbox.h"
+#include "secret.h"
 #include "upload.h"
 #include "util.h"
 #include "worker.h"
 
-/* Keeps a secret given on the command line and blanks it there, so that
- * it does not stay in the process title. */
+/* Moves a token into secret memory and wipes it where it was (the
+ * command line, the environment), so that no copy stays in memory a
+ * process with CAP_SYS_PTRACE can read. */
 static char *
 keep_secret(char *arg)
 {
-	char *s = strdup(arg);
+	char *s = secret_take(arg);
 
-	memset(arg, 'x', strlen(arg));
+	if (s == NULL)
+		log_error("no secret memory for the token");
 	return s;
 }
 
@@ -82,7 +85,7 @@ upload_net_opt(struct upload_args *a, int c, char *arg)
 	case OPT_CLOUD_METADATA_URL:
 		return opt_url("--cloud-metadata-url", arg, &a->ua_cloud_url);
 	case OPT_TOKEN:
-		free(n->nc_token);
+		secret_free(n->nc_token);
 		n->nc_token = keep_secret(arg);
 		return n->nc_token ? 0 : -1;
 	case OPT_TOKEN_FILE:
@@ -188,25 +191,82 @@ upload_net_check(struct upload_args *a)
 	return 0;
 }
 
-/* Reads the token: --token-file, else --token, else PROFD_TOKEN. */
+/* Reads the token file straight into secret memory: the token, or NULL
+ * told. */
+static char *
+upload_token_file(const char *path)
+{
+	char *t = secret_malloc(UPLOAD_TOKEN_MAX + 2);
+	struct stat st;
+	ssize_t n = -1;
+	int fd;
+
+	if (t == NULL) {
+		log_error("no secret memory for the token");
+		return NULL;
+	}
+	/* A regular file only: a FIFO or a device could stall the read. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) !=
+	    -1) {
+		if (fstat(fd, &st) == -1)
+			;
+		else if (!S_ISREG(st.st_mode))
+			errno = EINVAL;
+		else
+			n = read(fd, t, UPLOAD_TOKEN_MAX + 1);
+		close(fd);
+	}
+	if (n < 0) {
+		log_error("cannot read %s: %s", path,
+			  errno == EINVAL ? "not a regular file"
+					  : strerror(errno));
+		secret_free(t);
+		return NULL;
+	}
+	t[n] = '\0';
+	t[strcspn(t, "\r\n")] = '\0';
+	return t;
+}
+
+/* The token profd passed as a memfd (its number in SECRET_TOKEN_ENV):
+ * 0 (none passed, or taken), -1 told. */
+static int
+upload_token_fd(struct net_conf *n)
+{
+	const char *v = getenv(SECRET_TOKEN_ENV);
+	uint64_t fd;
+
+	if (v == NULL)
+		return 0;
+	if (parse_u64(v, 3, 1023, &fd) == -1 ||
+	    (secret_free(n->nc_token),
+	     (n->nc_token = secret_fd_read((int)fd)) == NULL)) {
+		log_error("cannot take the token from fd %s", v);
+		return -1;
+	}
+	unsetenv(SECRET_TOKEN_ENV);
+	return 0;
+}
+
+/* Reads the token into secret memory: --token-file, else --token, else
+ * the memfd from profd, else PROFD_TOKEN (wiped where it was). */
 static int
 upload_token(struct upload_args *a)
 {
 	struct net_conf *n = &a->ua_net;
-	struct http_blob b = {NULL, 0};
 	char *env = getenv(UPLOAD_TOKEN_ENV);
 
 	if (a->ua_token_file != NULL) {
-		if (http_read_file(a->ua_token_file, &b) == -1)
+		secret_free(n->nc_token);
+		if ((n->nc_token = upload_token_file(a->ua_token_file)) == NULL)
 			return -1;
-		b.hb_data[strcspn(b.hb_data, "\r\n")] = '\0';
-		free(n->nc_token);
-		n->nc_token = b.hb_data;
+	} else if (n->nc_token == NULL && upload_token_fd(n) == -1) {
+		return -1;
 	} else if (n->nc_token == NULL && env != NULL) {
-		n->nc_token = strdup(env);
+		n->nc_token = keep_secret(env);
 	}
 	if (env != NULL) /* not left for anyone to read */
-		memset(env, 'x', strlen(env));
+		explicit_bzero(env, strlen(env));
 	unsetenv(UPLOAD_TOKEN_ENV);
 	if (!a->ua_upload)
 		return 0;
@@ -264,6 +324,10 @@ upload_net_start(struct upload_args *a)
 {
 	if (!a->ua_net_on)
 		return 0;
+	/* Before the first thread (the sender's): the helper's fork is
+	 * that of a single-threaded process. */
+	if (http_helper_start(&a->ua_net.nc_tls, a->ua_net.nc_token) == -1)
+		return -1;
 	/* Before any window: every header carries what it says. */
 	if (a->ua_cloud_url != NULL)
 		cloudmeta_fetch(a->ua_cloud_url, &a->ua_net.nc_tls);
@@ -278,11 +342,10 @@ upload_net_stop(struct upload_args *a, int64_t drain_ms)
 	if (!a->ua_net_on)
 		return 0;
 	left = sender_stop(&a->ua_sender, drain_ms);
+	http_helper_stop();
 	spool_close(&a->ua_spool);
 	http_tls_free(&a->ua_net.nc_tls);
-	if (a->ua_net.nc_token != NULL)
-		explicit_bzero(a->ua_net.nc_token, strlen(a->ua_net.nc_token));
-	free(a->ua_net.nc_token);
+	secret_free(a->ua_net.nc_token); /* wiped */
 	a->ua_net.nc_token = NULL;
 	return left;
 }
