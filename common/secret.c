@@ -86,7 +86,8 @@ secret_warn(int err)
 {
 	if (secret_warned++)
 		return;
-	log_warn("memfd_secret is not available (%s): the Studio token is "
+	log_warn("memfd_secret is not available (%s; booting with "
+		 "secretmem.enable=1 may turn it on): the Studio token is "
 		 "kept in locked memory that processes holding "
 		 "CAP_SYS_PTRACE can read",
 		 strerror(err));
