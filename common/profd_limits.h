@@ -21,4 +21,10 @@
 #define PROFD_TASKS_MAX	  65536
 #define PROFD_TASKS_RANGE "1 to " PROFD_STR(PROFD_TASKS_MAX)
 
+/* A worker's memory-max and memory-high (bytes; the words in messages). */
+#define PROFD_MEM_MAX_MIN	(4u << 20)
+#define PROFD_MEM_MAX_MIN_WORD	"4M"
+#define PROFD_MEM_HIGH_MIN	(1u << 20)
+#define PROFD_MEM_HIGH_MIN_WORD "1M"
+
 #endif

@@ -23,10 +23,9 @@
 
 #define CTL_DEFAULT_DIR	    "/run/profd"
 #define CTL_SOCK_NAME	    "control.sock"
-#define CTL_DEFAULT_TIMEOUT 10	       /* seconds */
-#define CTL_MAX_TIMEOUT	    3600       /* seconds */
-#define CTL_MEM_MIN	    (1u << 20) /* bytes, smallest memory limit */
-#define CTL_SUN_PATH_MAX    107	       /* bytes in a socket path, without NUL */
+#define CTL_DEFAULT_TIMEOUT 10	 /* seconds */
+#define CTL_MAX_TIMEOUT	    3600 /* seconds */
+#define CTL_SUN_PATH_MAX    107	 /* bytes in a socket path, without NUL */
 
 /* Exit statuses. */
 enum {
@@ -65,14 +64,17 @@ struct ctl_key {
 	const char *ck_what; /* the accepted values, for the error */
 };
 
-static int ctl_parse_mem(const char *s, uint64_t *out);
+static int ctl_parse_mem_max(const char *s, uint64_t *out);
+static int ctl_parse_mem_high(const char *s, uint64_t *out);
 static int ctl_parse_pids(const char *s, uint64_t *out);
 
 static const struct ctl_key ctl_keys[] = {
-    {"memory-max", ctl_parse_mem,
-     "bytes with an optional K, M or G suffix, at least 1M"},
-    {"memory-high", ctl_parse_mem,
-     "bytes with an optional K, M or G suffix, at least 1M"},
+    {"memory-max", ctl_parse_mem_max,
+     "bytes with an optional K, M or G suffix, at "
+     "least " PROFD_MEM_MAX_MIN_WORD},
+    {"memory-high", ctl_parse_mem_high,
+     "bytes with an optional K, M or G suffix, at "
+     "least " PROFD_MEM_HIGH_MIN_WORD},
     {"pids-max", ctl_parse_pids, "a number from " PROFD_TASKS_RANGE},
 };
 
@@ -117,11 +119,15 @@ ctl_bad_usage(const char *fmt, ...)
 }
 
 static int
-ctl_parse_mem(const char *s, uint64_t *out)
+ctl_parse_mem_max(const char *s, uint64_t *out)
 {
-	if (parse_size(s, out) == -1)
-		return -1;
-	return *out >= CTL_MEM_MIN ? 0 : -1;
+	return parse_size(s, out) == 0 && *out >= PROFD_MEM_MAX_MIN ? 0 : -1;
+}
+
+static int
+ctl_parse_mem_high(const char *s, uint64_t *out)
+{
+	return parse_size(s, out) == 0 && *out >= PROFD_MEM_HIGH_MIN ? 0 : -1;
 }
 
 static int

@@ -100,14 +100,16 @@ control_set(struct profd *p, struct worker *w, const Profd__CtlRequest *r)
 	struct wspec *ws = &w->w_spec;
 
 	if (strcmp(r->key, "memory-max") == 0) {
-		if (r->value < (4u << 20))
-			return "memory-max must be at least 4M";
+		if (r->value < PROFD_MEM_MAX_MIN)
+			return "memory-max must be at "
+			       "least " PROFD_MEM_MAX_MIN_WORD;
 		ws->ws_mem_max = r->value;
 		if (ws->ws_mem_high > ws->ws_mem_max)
 			ws->ws_mem_high = ws->ws_mem_max / 4 * 3;
 	} else if (strcmp(r->key, "memory-high") == 0) {
-		if (r->value < (1u << 20) || r->value > ws->ws_mem_max)
-			return "memory-high must be from 1M to memory-max";
+		if (r->value < PROFD_MEM_HIGH_MIN || r->value > ws->ws_mem_max)
+			return "memory-high must be "
+			       "from " PROFD_MEM_HIGH_MIN_WORD " to memory-max";
 		ws->ws_mem_high = r->value;
 	} else if (strcmp(r->key, "pids-max") == 0) {
 		if (r->value < 1 || r->value > PROFD_TASKS_MAX)

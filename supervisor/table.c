@@ -186,9 +186,9 @@ table_set(struct wspec *ws, const char *key, const char *v, char *err,
 	else if (strcmp(key, "capabilities") == 0)
 		rv = table_str(ws->ws_caps, sizeof(ws->ws_caps), v);
 	else if (strcmp(key, "memory-max") == 0)
-		rv = table_size(v, 4 * MIB, &ws->ws_mem_max);
+		rv = table_size(v, PROFD_MEM_MAX_MIN, &ws->ws_mem_max);
 	else if (strcmp(key, "memory-high") == 0)
-		rv = table_size(v, MIB, &ws->ws_mem_high);
+		rv = table_size(v, PROFD_MEM_HIGH_MIN, &ws->ws_mem_high);
 	else if (strcmp(key, "pids-max") == 0)
 		rv = parse_u64(v, 1, PROFD_TASKS_MAX, &ws->ws_pids_max);
 	else if (strcmp(key, "restart") == 0)

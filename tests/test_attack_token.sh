@@ -3,7 +3,8 @@
 # here: read any process's memory through /proc/PID/mem. While a request
 # is in flight, every readable mapping of profd, each worker, the request
 # helper and the request's child is scanned for the token: it is in none
-# (it lives in memfd_secret pages, which read as EIO). Positive controls:
+# (it lives in memfd_secret pages, which read as EIO), nor is the client
+# key given with --client-key. Positive controls:
 # the server received the token (it was used); the same scanner finds a
 # marker in the heap of a throwaway process, and the token in the test
 # server's own memory.
@@ -74,11 +75,23 @@ tree() {
 	for c in $(pgrep -P "$1"); do tree "$c"; done
 }
 
+# A client key (for --client-key: a secret like the token, read by the
+# uploader into the same memory; the plain-HTTP server never asks for it).
+command -v openssl >/dev/null || skip "no openssl"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/client.key" \
+	-out "$T/client.pem" -days 1 -subj /CN=tok >/dev/null 2>&1 ||
+	fail "openssl cannot make a client key"
+chown profd-upload "$T/client.key" 2>/dev/null || chmod 0644 "$T/client.key"
+# One line of the key's body: 64 characters found nowhere else.
+KEYLINE=$(sed -n 5p "$T/client.key")
+[ "${#KEYLINE}" -eq 64 ] || fail "no key line"
+
 start_server
 PORT=$(cat "$SRV/port")
 srv hang 600
 start_profd --no-java -d 2 -u --server-host "$URL" --service-name tok-svc \
-	--token "$TOKEN" --spool-dir "$T/spool" --server-upload-timeout 60 -v
+	--token "$TOKEN" --spool-dir "$T/spool" --server-upload-timeout 60 \
+	--client-cert "$T/client.pem" --client-key "$T/client.key" -v
 
 # The request in flight: the process connected to the server.
 conn_pid() {
@@ -111,13 +124,17 @@ if grep -q '^found' "$T/scan.out"; then
 	grep '^found' "$T/scan.out" | sed "s/$TOKEN/TOKEN/g"
 	fail "the token is readable in process memory"
 fi
+# shellcheck disable=SC2086
+scan "$KEYLINE" $PIDS >"$T/scankey.out" || fail "the scanner failed"
+grep -q '^found' "$T/scankey.out" &&
+	fail "the client key is readable in process memory: $(grep '^found' "$T/scankey.out" | cut -d' ' -f1-3,9-)"
 n=$(grep -c '^pid ' "$T/scan.out")
 [ "$n" -ge 5 ] || fail "only $n processes scanned: $(cat "$T/scan.out")"
 grep -q "^pid $C read [1-9][0-9]* unreadable [1-9]" "$T/scan.out" ||
 	fail "the request child was not scanned: $(grep "^pid $C " "$T/scan.out")"
 [ "$SCAN_MAX" != 0 ] || ! grep -q 'skipped [1-9]' "$T/scan.out" ||
 	fail "mappings were left out"
-pass "token in none of $n processes (profd, workers, helper $H, request child $C): $(awk '/^pid/ { r += $4; u += $6; k += $10 } END { printf "%d MB read, %d kB unreadable, %d huge mappings left out", r / 1048576, u / 1024, k }' "$T/scan.out")"
+pass "token and client key in none of $n processes (profd, workers, helper $H, request child $C): $(awk '/^pid/ { r += $4; u += $6; k += $10 } END { printf "%d MB read, %d kB unreadable, %d huge mappings left out", r / 1048576, u / 1024, k }' "$T/scan.out")"
 
 # Control 1: the token was really used (the server got it).
 srv ok
@@ -143,6 +160,19 @@ sleep 0.5
 scan "$MARK" "$TP" >"$T/scan2.out" && grep -q '^found' "$T/scan2.out" ||
 	fail "control: the scanner misses a marker in a heap"
 pass "control: the scanner finds a marker in a throwaway process's heap"
+
+# Control 2b: the key line, read into an ordinary heap, is found.
+"$PY" -c 'import sys, time
+b = bytearray(open(sys.argv[1], "rb").read())
+print("read", flush=True)
+time.sleep(120)' "$T/client.key" >"$T/kp.out" &
+KP=$!
+track "$KP"
+kp_ready() { grep -q read "$T/kp.out"; }
+wait_for 10 kp_ready || fail "the key reader did not start"
+scan "$KEYLINE" "$KP" >"$T/scan2b.out" && grep -q '^found' "$T/scan2b.out" ||
+	fail "control: the scanner misses the key line in a heap"
+pass "control: the scanner finds the client key's line in a process that read it"
 
 # Control 3: the scanner finds the token in the test server's memory.
 SP=$(pgrep -f "$SRV_PY serve $SRV" | head -1)

@@ -72,6 +72,16 @@ grep -q "no such worker" "$T/e" || fail "no error for an unknown worker"
 ctl stop upload 2>/dev/null && fail "the uploader could be stopped"
 pass "profctl stop, start, and refusals"
 
+# profctl's bounds (profctl(8)): memory-max at least 4M, memory-high at
+# least 1M; refused with the bound named, and nothing changes.
+max0=$(field perf memory_max)
+out=$(ctl set perf memory-max 3M 2>&1) && fail "memory-max 3M accepted"
+case $out in *"at least 4M"*) ;; *) fail "memory-max 3M: $out" ;; esac
+out=$(ctl set perf memory-high 1023K 2>&1) && fail "memory-high 1023K accepted"
+case $out in *"at least 1M"*) ;; *) fail "memory-high 1023K: $out" ;; esac
+[ "$(field perf memory_max)" = "$max0" ] || fail "a refused value changed memory_max"
+pass "profctl refuses memory-max under 4M and memory-high under 1M"
+
 # The soft limit: the worker finishes its window and restarts cleanly.
 before=$(field perf restarts)
 ctl set perf memory-high 1M || fail "profctl set memory-high failed"

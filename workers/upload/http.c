@@ -61,14 +61,30 @@ struct http_child {
 	int hk_fd;		   /* the socket to the uploader */
 };
 
+/* Wipes and frees b's bytes, from secret memory or the heap. */
+static void
+blob_free(struct http_blob *b)
+{
+	if (b->hb_data != NULL)
+		explicit_bzero(b->hb_data, b->hb_len);
+	if (secret_owns(b->hb_data))
+		secret_free(b->hb_data);
+	else
+		free(b->hb_data);
+	b->hb_data = NULL;
+	b->hb_len = 0;
+}
+
 int
-http_read_file(const char *path, struct http_blob *b)
+http_read_file(const char *path, struct http_blob *b, int secret)
 {
 	struct stat st;
 	ssize_t n;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1 ||
+	/* Non-blocking: a FIFO in its place must not hang the uploader. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
+		-1 ||
 	    fstat(fd, &st) == -1) {
 		log_error("cannot read %s: %s", path, strerror(errno));
 		goto fail;
@@ -78,14 +94,19 @@ http_read_file(const char *path, struct http_blob *b)
 			  HTTP_FILE_MAX);
 		goto fail;
 	}
-	if ((b->hb_data = malloc((size_t)st.st_size + 1)) == NULL)
+	b->hb_data = secret ? secret_malloc((size_t)st.st_size + 1)
+			    : malloc((size_t)st.st_size + 1);
+	if (b->hb_data == NULL) {
+		log_error("no room for %s%s", path,
+			  secret ? " in secret memory" : "");
 		goto fail;
+	}
+	b->hb_len = (size_t)st.st_size;
 	n = read(fd, b->hb_data, (size_t)st.st_size);
 	if (n != (ssize_t)st.st_size) {
 		log_error("cannot read %s: %s", path,
 			  n == -1 ? strerror(errno) : "short read");
-		free(b->hb_data);
-		b->hb_data = NULL;
+		blob_free(b);
 		goto fail;
 	}
 	b->hb_data[n] = '\0';
@@ -96,16 +117,6 @@ fail:
 	if (fd != -1)
 		close(fd);
 	return -1;
-}
-
-static void
-blob_free(struct http_blob *b)
-{
-	if (b->hb_data != NULL)
-		explicit_bzero(b->hb_data, b->hb_len);
-	free(b->hb_data);
-	b->hb_data = NULL;
-	b->hb_len = 0;
 }
 
 void

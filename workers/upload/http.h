@@ -18,12 +18,12 @@
 #define HTTP_FILE_MAX	 (1u << 20)  /* bytes of a CA, cert or key file */
 #define HTTP_CONNECT_S	 10	     /* connect timeout, seconds */
 #define HTTP_URL_MAX	 4096
-#define HTTP_BODY_MAX	 (16u << 20) /* bytes of a request's body */
-#define HTTP_HEADERS_MAX 8    /* header lines of a request */
-#define HTTP_HEADER_LEN	 1024 /* bytes of a header line, NUL included */
-#define HTTP_ERROR_MAX	 256  /* bytes of an error message */
-#define HTTP_AUTH_MAX	 64   /* bytes of hq_auth, NUL included */
-#define HTTP_SECRET_SIZE (6u << 20) /* a request's secret arena */
+#define HTTP_BODY_MAX	 (16u << 20)  /* bytes of a request's body */
+#define HTTP_HEADERS_MAX 8	      /* header lines of a request */
+#define HTTP_HEADER_LEN	 1024	      /* bytes of a header line, NUL included */
+#define HTTP_ERROR_MAX	 256	      /* bytes of an error message */
+#define HTTP_AUTH_MAX	 64	      /* bytes of hq_auth, NUL included */
+#define HTTP_SECRET_SIZE (6u << 20)   /* a request's secret arena */
 #define HTTP_STACK_SIZE	 (256u << 10) /* its secret thread stack */
 #define HTTP_CURL	 "libcurl.so.4"
 
@@ -83,9 +83,9 @@ int http_header_add(struct http_headers *h, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Wipes h (lines may hold a token). */
 void http_headers_clear(struct http_headers *h);
-/* Reads path (at most HTTP_FILE_MAX bytes) into b; 0, or -1 with a
- * logged reason. */
-int http_read_file(const char *path, struct http_blob *b);
+/* Reads path (a regular file of at most HTTP_FILE_MAX bytes) into b, in
+ * secret memory if secret; 0, or -1 with a logged reason. */
+int http_read_file(const char *path, struct http_blob *b, int secret);
 /* Frees the TLS settings' files. */
 void http_tls_free(struct http_tls *t);
 /* Performs rq in a child of the request helper, which ends when it is

@@ -290,7 +290,8 @@ upload_tls(struct upload_args *a)
 
 	for (size_t i = 0; i < 3; i++)
 		if (a->ua_tls_files[i] != NULL &&
-		    http_read_file(a->ua_tls_files[i], b[i]) == -1)
+		    http_read_file(a->ua_tls_files[i], b[i],
+				   b[i] == &a->ua_net.nc_tls.ht_key) == -1)
 			return -1;
 	return 0;
 }
