@@ -238,16 +238,65 @@ worker_opt_caps(const char *arg)
 	return 0;
 }
 
-int
-worker_perf_mode_ok(const char *mode)
+static const char *const perf_modes[] = {
+    [PERF_MODE_FP] = "fp",
+    [PERF_MODE_DWARF] = "dwarf",
+    [PERF_MODE_SMART] = "smart",
+    [PERF_MODE_DISABLED] = "disabled",
+};
+
+static const char *const perf_engines[] = {
+    [PERF_ENGINE_AUTO] = "auto",
+    [PERF_ENGINE_PERF] = "perf",
+    [PERF_ENGINE_NATIVE] = "native",
+};
+
+/* The index of s in words[n]; -1 if it is none. */
+static int
+word_index(const char *const *words, size_t n, const char *s)
 {
-	return optdef_word_ok(OD_PERF_MODES, mode);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s, words[i]) == 0)
+			return (int)i;
+	return -1;
 }
 
 int
-worker_perf_mode_dwarf(const char *mode)
+perf_mode_parse(const char *s, enum perf_mode *out)
 {
-	return strcmp(mode, "dwarf") == 0 || strcmp(mode, "smart") == 0;
+	int i = word_index(perf_modes, sizeof(perf_modes) / sizeof(char *), s);
+
+	if (i == -1)
+		return -1;
+	*out = (enum perf_mode)i;
+	return 0;
+}
+
+const char *
+perf_mode_name(enum perf_mode m)
+{
+	return (unsigned)m < sizeof(perf_modes) / sizeof(char *) ? perf_modes[m]
+								 : "?";
+}
+
+int
+perf_mode_dwarf(enum perf_mode m)
+{
+	return m == PERF_MODE_DWARF || m == PERF_MODE_SMART;
+}
+
+int
+perf_engine_parse(const char *s, enum perf_engine *out)
+{
+	int i = s[0] == '\0'
+		    ? PERF_ENGINE_AUTO
+		    : word_index(perf_engines,
+				 sizeof(perf_engines) / sizeof(char *), s);
+
+	if (i == -1)
+		return -1;
+	*out = (enum perf_engine)i;
+	return 0;
 }
 
 int

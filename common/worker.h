@@ -107,12 +107,28 @@ void worker_signals(void);
 void worker_process_init(void);
 /* Returns 1 once SIGINT or SIGTERM asked the worker to stop. */
 int worker_stopping(void);
-/* Returns 1 if mode is a --perf-mode profd knows: fp, dwarf, smart,
- * disabled. */
-int worker_perf_mode_ok(const char *mode);
-/* Returns 1 if mode samples with DWARF unwinding (dwarf or smart), which
- * limits the frequency to WORKER_MAX_DWARF_FREQUENCY. */
-int worker_perf_mode_dwarf(const char *mode);
+/* perf's modes, in the order of optdefs.h's OD_PERF_MODES. */
+enum perf_mode {
+	PERF_MODE_FP,
+	PERF_MODE_DWARF,
+	PERF_MODE_SMART,
+	PERF_MODE_DISABLED,
+};
+/* --perf-engine: auto (native where it can, else perf), perf, native. */
+enum perf_engine {
+	PERF_ENGINE_AUTO,
+	PERF_ENGINE_PERF,
+	PERF_ENGINE_NATIVE,
+};
+/* Parses a --perf-mode word into *out; 0, or -1 if s names none. */
+int perf_mode_parse(const char *s, enum perf_mode *out);
+/* The --perf-mode word of m. */
+const char *perf_mode_name(enum perf_mode m);
+/* Returns 1 if m unwinds with DWARF (dwarf or smart), which limits the
+ * frequency to WORKER_MAX_DWARF_FREQUENCY. */
+int perf_mode_dwarf(enum perf_mode m);
+/* Parses a --perf-engine word ("" is auto) into *out; 0, or -1. */
+int perf_engine_parse(const char *s, enum perf_engine *out);
 /* Prints "invalid value VALUE for FLAG: expected WANT"; returns -1. */
 int worker_badarg(const char *flag, const char *arg, const char *want);
 /* Checks --channel's socket name and stores it in *out; 0 or -1. */

@@ -20,6 +20,8 @@
 static int
 check_opts(const struct profd_opts *o)
 {
+	enum perf_mode mode;
+
 	if (o->po_outdir == NULL && !o->po_upload && !o->po_pyroscope) {
 		fprintf(stderr, "profd: no output: give an output directory "
 				"with -o DIR, an upload with -u, or "
@@ -38,7 +40,8 @@ check_opts(const struct profd_opts *o)
 				"upload (-u) to Performance Studio\n");
 		return -1;
 	}
-	if (worker_perf_mode_dwarf(o->po_perf_mode) &&
+	if (perf_mode_parse(o->po_perf_mode, &mode) == 0 &&
+	    perf_mode_dwarf(mode) &&
 	    o->po_frequency > WORKER_MAX_DWARF_FREQUENCY) {
 		fprintf(stderr,
 			"profd: --perf-mode %s allows at most %d Hz (-f)\n",

@@ -14,6 +14,7 @@
 #include "procfs.h"
 #include "profd.pb-c.h"
 #include "util.h"
+#include "worker.h"
 
 #define PROFD_RUNDIR		"/run/profd"
 #define PROFD_MAX_WORKERS	16
@@ -142,15 +143,6 @@ struct profd_opts {
 	int po_token_fd;     /* a memfd_secret holding it, for profd-upload */
 	const char *po_upload_file; /* profd upload-file FILE */
 	int po_heartbeat;	    /* --enable-heartbeat-server */
-};
-
-/* perf's modes (optdefs.h's OD_PERF_MODES), parsed where a heartbeat
- * command brings one in. */
-enum perf_mode {
-	PERF_MODE_FP,
-	PERF_MODE_DWARF,
-	PERF_MODE_SMART,
-	PERF_MODE_DISABLED,
 };
 
 /* A checked START's settings: what its profilers run with. */

@@ -20,32 +20,6 @@
 #include "profd.h"
 #include "worker.h"
 
-/* perf's modes by name, as optdefs.h's OD_PERF_MODES lists them. */
-static const char *const remote_perf_modes[] = {
-    [PERF_MODE_FP] = "fp",
-    [PERF_MODE_DWARF] = "dwarf",
-    [PERF_MODE_SMART] = "smart",
-    [PERF_MODE_DISABLED] = "disabled",
-};
-
-/* Parses a perf mode; 0, or -1 if s names none. */
-static int
-remote_perf_mode(const char *s, enum perf_mode *out)
-{
-	for (size_t i = 0; i < sizeof(remote_perf_modes) / sizeof(char *); i++)
-		if (strcmp(s, remote_perf_modes[i]) == 0) {
-			*out = (enum perf_mode)i;
-			return 0;
-		}
-	return -1;
-}
-
-static const char *
-remote_perf_mode_name(enum perf_mode m)
-{
-	return remote_perf_modes[m];
-}
-
 /* Parses a profiling mode: 1 for CPU ("cpu", or "" for the default),
  * the only one profd has. */
 static int
@@ -60,7 +34,7 @@ remote_init(struct profd *p)
 	struct remote *r = &p->p_remote;
 
 	r->r_default_ok =
-	    remote_perf_mode(p->p_opts.po_perf_mode, &r->r_default_mode) == 0;
+	    perf_mode_parse(p->p_opts.po_perf_mode, &r->r_default_mode) == 0;
 	r->r_base_skip = p->p_opts.po_skip_above;
 	r->r_base_docker = p->p_opts.po_max_docker;
 	r->r_state = RS_IDLE;
@@ -210,8 +184,7 @@ remote_parse_start(const struct profd *p, const Profd__RemoteCommand *c,
 
 	rs->rs_perf_mode = r->r_default_mode;
 	if (c->perf_mode[0] != '\0')
-		mode_ok =
-		    remote_perf_mode(c->perf_mode, &rs->rs_perf_mode) == 0;
+		mode_ok = perf_mode_parse(c->perf_mode, &rs->rs_perf_mode) == 0;
 	if ((why = remote_check_limits(c)) != NULL)
 		return why;
 	if (c->duration < 1 || c->duration > WORKER_MAX_DURATION)
@@ -311,7 +284,7 @@ remote_start(struct profd *p, const Profd__RemoteCommand *c,
 	    "java %s, top %u processes per runtime profiler (0: all)",
 	    c->id, rs->rs_duration, rs->rs_frequency,
 	    rs->rs_continuous ? " (continuous)" : " (one window)",
-	    rs->rs_perf ? remote_perf_mode_name(rs->rs_perf_mode) : "off",
+	    rs->rs_perf ? perf_mode_name(rs->rs_perf_mode) : "off",
 	    rs->rs_python ? "on" : "off", rs->rs_java ? "on" : "off",
 	    rs->rs_max_procs);
 	if (c->perf_limits)
@@ -372,7 +345,7 @@ remote_apply(struct profd *p)
 	o->po_npids = rs->rs_npids;
 	memcpy(o->po_pids, rs->rs_pids, o->po_npids * sizeof(o->po_pids[0]));
 	snprintf(o->po_perf_mode, sizeof(o->po_perf_mode), "%s",
-		 remote_perf_mode_name(rs->rs_perf_mode));
+		 perf_mode_name(rs->rs_perf_mode));
 	o->po_max_procs = rs->rs_max_procs;
 	o->po_skip_above = rs->rs_skip_above;
 	o->po_max_docker = rs->rs_max_docker;

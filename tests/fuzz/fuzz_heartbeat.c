@@ -222,14 +222,15 @@ int
 workers_configure(struct profd *p, struct worker *w)
 {
 	const struct profd_opts *o = &p->p_opts;
+	enum perf_mode mode;
 
 	(void)w;
 	if (o->po_duration < 1 || o->po_duration > WORKER_MAX_DURATION ||
 	    o->po_frequency < 1 || o->po_frequency > WORKER_MAX_FREQUENCY ||
 	    o->po_npids > PROFD_MAX_PIDS ||
 	    (o->po_npids > 0 && o->po_use_cgroups) ||
-	    !worker_perf_mode_ok(o->po_perf_mode) ||
-	    (worker_perf_mode_dwarf(o->po_perf_mode) &&
+	    perf_mode_parse(o->po_perf_mode, &mode) == -1 ||
+	    (perf_mode_dwarf(mode) &&
 	     o->po_frequency > WORKER_MAX_DWARF_FREQUENCY &&
 	     p->p_remote.r_next.rs_perf))
 		abort();

@@ -229,15 +229,15 @@ perf_choose_event(struct perf_record *r, const struct perf_opts *o)
 
 /* Sets up the records the mode asks for: fp, dwarf, or both. */
 static void
-perf_state_init(struct perf_state *s, const char *dir, const char *mode)
+perf_state_init(struct perf_state *s, const char *dir, enum perf_mode mode)
 {
-	int smart = strcmp(mode, "smart") == 0;
+	int smart = mode == PERF_MODE_SMART;
 
 	s->ps_n = smart ? 2 : 1;
 	for (size_t i = 0; i < s->ps_n; i++) {
 		struct perf_record *r = &s->ps_rec[i];
 
-		r->pr_dwarf = smart ? i == 1 : strcmp(mode, "dwarf") == 0;
+		r->pr_dwarf = smart ? i == 1 : mode == PERF_MODE_DWARF;
 		snprintf(r->pr_dir, sizeof(r->pr_dir), "%s", dir);
 		snprintf(r->pr_out, sizeof(r->pr_out), "%s",
 			 r->pr_dwarf ? "perf.dwarf" : "perf.fp");
@@ -298,8 +298,7 @@ perf_state_start(struct perf_state *s, const struct perf_opts *o)
 static const char *
 perf_native_unfit(const struct perf_opts *o)
 {
-	if (worker_perf_mode_dwarf(o->wo_perf_mode) &&
-	    perf_unwind_regs_mask() == 0)
+	if (perf_mode_dwarf(o->wo_mode) && perf_unwind_regs_mask() == 0)
 		return "--perf-mode dwarf and smart on this architecture";
 	return NULL;
 }
@@ -311,9 +310,9 @@ static int
 perf_engine_native(struct perf_state *s, const struct perf_opts *o)
 {
 	const char *unfit = perf_native_unfit(o);
-	int native = strcmp(o->wo_perf_engine, "native") == 0;
+	int native = o->wo_engine == PERF_ENGINE_NATIVE;
 
-	if (strcmp(o->wo_perf_engine, "perf") == 0)
+	if (o->wo_engine == PERF_ENGINE_PERF)
 		return 1;
 	if (unfit != NULL) {
 		if (native) {
@@ -350,17 +349,23 @@ perf_start(struct worker_ctx *ctx)
 
 	if (perf_input_active())
 		return perf_input_start(ctx);
+	if (perf_mode_parse(o->wo_perf_mode, &o->wo_mode) == -1 ||
+	    perf_engine_parse(o->wo_perf_engine, &o->wo_engine) == -1) {
+		log_error("--perf-mode %s or --perf-engine %s is none of ours",
+			  o->wo_perf_mode, o->wo_perf_engine);
+		return -1;
+	}
 	if (o->wo_use_cgroups && o->wo_npids > 0) {
 		log_error("--perf-use-cgroups and --pids exclude each other");
 		return -1;
 	}
-	if (strcmp(o->wo_perf_mode, "disabled") == 0 ||
-	    perf_too_many_processes(o))
+	if (o->wo_mode == PERF_MODE_DISABLED || perf_too_many_processes(o))
 		return 0;
-	if (worker_perf_mode_dwarf(o->wo_perf_mode) &&
+	if (perf_mode_dwarf(o->wo_mode) &&
 	    o->wo_frequency > WORKER_MAX_DWARF_FREQUENCY) {
 		log_error("--perf-mode %s allows at most %d Hz",
-			  o->wo_perf_mode, WORKER_MAX_DWARF_FREQUENCY);
+			  perf_mode_name(o->wo_mode),
+			  WORKER_MAX_DWARF_FREQUENCY);
 		return -1;
 	}
 	if (o->wo_npids > 0 && perf_live_pids(o) == 0) {
@@ -376,7 +381,7 @@ perf_start(struct worker_ctx *ctx)
 			free(s);
 		return rv;
 	}
-	perf_state_init(s, ctx->wc_workdir, o->wo_perf_mode);
+	perf_state_init(s, ctx->wc_workdir, o->wo_mode);
 	s->ps_rec[0].pr_cache = ctx->wc_supervised;
 	if ((rv = perf_state_start(s, o)) != 0) {
 		perf_state_free(s);

@@ -52,7 +52,7 @@
 
 /* --perf-mode: frame pointers, DWARF, or both (smart). */
 enum nat_mode { NAT_FP, NAT_DWARF, NAT_SMART };
-#define NAT_ARENA_KEEP	  (1u << 20) /* bytes of stacks kept between windows */
+#define NAT_ARENA_KEEP (1u << 20) /* bytes of stacks kept between windows */
 
 struct nat_map {
 	uint64_t nm_start, nm_end, nm_pgoff, nm_dev, nm_ino;
@@ -1202,7 +1202,6 @@ nat_attr_dwarf(const struct perf_native *n, struct perf_event_attr *a)
 	a->exclude_callchain_user = n->pn_mode == NAT_DWARF;
 }
 
-
 /* --perf-use-cgroups: the event owning a CPU's ring samples nothing and
  * reports nothing; the cgroups' events write into its ring. */
 static void
@@ -1333,9 +1332,9 @@ nat_mode_set(struct perf_native *n, const struct perf_opts *o)
 	uint32_t size =
 	    o->wo_dwarf_stack_size ? o->wo_dwarf_stack_size : NAT_DWARF_STACK;
 
-	if (strcmp(o->wo_perf_mode, "smart") == 0)
+	if (o->wo_mode == PERF_MODE_SMART)
 		n->pn_mode = NAT_SMART;
-	else if (strcmp(o->wo_perf_mode, "dwarf") == 0)
+	else if (o->wo_mode == PERF_MODE_DWARF)
 		n->pn_mode = NAT_DWARF;
 	else
 		n->pn_mode = NAT_FP;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "util.h"
+#include "worker.h"
 
 struct perf_opts {
 	/* Copied from the worker's common options at start. */
@@ -18,9 +19,12 @@ struct perf_opts {
 	char wo_perf_mode[16];
 	int wo_insert_dso_name;
 	uint32_t wo_dwarf_stack_size;
-	uint32_t wo_skip_above;	     /* processes; 0: never skip perf */
-	char wo_perf_events[64];     /* perf event; "": discover one */
-	char wo_perf_engine[8];	     /* auto, perf, native ("": auto) */
+	uint32_t wo_skip_above;	 /* processes; 0: never skip perf */
+	char wo_perf_events[64]; /* perf event; "": discover one */
+	char wo_perf_engine[8];	 /* auto, perf, native ("": auto) */
+	/* The two words above, parsed once at start. */
+	enum perf_mode wo_mode;
+	enum perf_engine wo_engine;
 	uint32_t wo_restart_rss_mb;  /* restart perf over this RSS ... */
 	uint32_t wo_restart_after_s; /* ... once it ran this long */
 	int wo_no_memory_restart;
