@@ -669,6 +669,21 @@ http_child_serve(const struct http_tls *tls, const char *token, int fd,
 	_exit(0);
 }
 
+/* Waits up to 250 ms for events on fd: 1 (ready), 0 (not yet), or -1
+ * with errno ECANCELED when rq says stop, ETIMEDOUT past deadline. */
+static int
+http_wait(int fd, short events, const struct http_req *rq, int64_t deadline)
+{
+	struct pollfd pf = {fd, events, 0};
+	int64_t left = deadline - now_ms();
+
+	if (rq->hq_stop != NULL && rq->hq_stop(rq->hq_stop_arg))
+		return errno = ECANCELED, -1;
+	if (left <= 0)
+		return errno = ETIMEDOUT, -1;
+	return poll(&pf, 1, left < 250 ? (int)left : 250) > 0;
+}
+
 /* Reads the child's answer from fd into rs, giving up when rq says stop
  * or at the deadline: 0, or -1 with the reason in rs->hr_error. */
 static int
@@ -679,16 +694,12 @@ http_collect(int fd, const struct http_req *rq, struct http_resp *rs)
 	char *dst = (char *)rs;
 	size_t got = 0;
 	ssize_t n;
+	int ready;
 
 	while (got < sizeof(*rs)) {
-		struct pollfd pf = {fd, POLLIN, 0};
-		int64_t left = deadline - now_ms();
-
-		if (rq->hq_stop != NULL && rq->hq_stop(rq->hq_stop_arg))
-			return errno = ECANCELED, -1;
-		if (left <= 0)
-			return errno = ETIMEDOUT, -1;
-		if (poll(&pf, 1, left < 250 ? (int)left : 250) <= 0)
+		if ((ready = http_wait(fd, POLLIN, rq, deadline)) == -1)
+			return -1;
+		if (!ready)
 			continue;
 		n = read(fd, dst + got, sizeof(*rs) - got);
 		if (n == 0)
@@ -722,16 +733,12 @@ http_send(int fd, const void *buf, size_t len, const struct http_req *rq,
 {
 	const char *p = buf;
 	ssize_t n;
+	int ready;
 
 	while (len > 0) {
-		struct pollfd pf = {fd, POLLOUT, 0};
-		int64_t left = deadline - now_ms();
-
-		if (rq->hq_stop != NULL && rq->hq_stop(rq->hq_stop_arg))
-			return errno = ECANCELED, -1;
-		if (left <= 0)
-			return errno = ETIMEDOUT, -1;
-		if (poll(&pf, 1, left < 250 ? (int)left : 250) <= 0)
+		if ((ready = http_wait(fd, POLLOUT, rq, deadline)) == -1)
+			return -1;
+		if (!ready)
 			continue;
 		n = send(fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n == -1 && errno == EPIPE)
