@@ -33,6 +33,12 @@ worker_stopping(void)
 }
 
 void
+worker_stop(void)
+{
+	worker_stop_flag = 1;
+}
+
+void
 worker_signals(void)
 {
 	struct sigaction sa;

@@ -105,8 +105,11 @@ void worker_signals(void);
 /* Sets umask WORKER_UMASK (no file a worker makes is world-readable, none
  * group-writable) and the signals of worker_signals. First in main(). */
 void worker_process_init(void);
-/* Returns 1 once SIGINT or SIGTERM asked the worker to stop. */
+/* Returns 1 once SIGINT or SIGTERM (or worker_stop) asked the worker to
+ * stop. */
 int worker_stopping(void);
+/* Asks the worker to stop, as SIGTERM does. */
+void worker_stop(void);
 /* perf's modes, in the order of optdefs.h's OD_PERF_MODES. */
 enum perf_mode {
 	PERF_MODE_FP,

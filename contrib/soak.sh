@@ -187,6 +187,9 @@ ctl set perf memory-max 256M >/dev/null 2>&1
 ctl set python memory-max 64M >/dev/null 2>&1
 sleep 5
 sample
+# What profd holds open, by kind, should a later check find fds grown.
+ls -l "/proc/$PROFD_PID/fd" 2>/dev/null | awk 'NR > 1 { print $NF }' |
+	sed 's/[0-9]\+/N/g' | sort | uniq -c | sort -rn >"$T/fds.txt"
 ctl stop perf >/dev/null 2>&1
 ctl stop python >/dev/null 2>&1
 for _ in $(seq 120); do
@@ -249,5 +252,13 @@ say "windows: $nwritten written of $last, $nolost lost with the uploader, $unwri
 say "windows that lost a worker's stacks: ${lost:-none}"
 say "worker ends by cause: ${causes:-none}"
 say "profd: RSS $rss0 -> $rss1 KiB, fds $fds0 -> $fds1, zombies seen $zombies_seen"
-[ "$fail" = 0 ] && say "PASS" || say "FAIL"
+if [ "$fail" = 0 ]; then
+	say "PASS"
+else
+	say "FAIL"
+	say "profd's fds by kind before the end:"
+	cat "$T/fds.txt"
+	say "the end of profd's log:"
+	tail -n 60 "$T/profd.log"
+fi
 exit "$fail"

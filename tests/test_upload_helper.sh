@@ -1,9 +1,12 @@
 # The request helper: every HTTP request of profd-upload is made by a
 # child of the helper (profd-upload -> helper -> request child), never by
 # profd-upload itself or a child forked from its threads; the helper's
-# death is noticed and logged, and leaves no request process behind.
+# death is noticed and logged, and leaves no request process behind; under
+# profd, the uploader whose helper died stops and profd starts a new one,
+# so that later windows still arrive.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/upload_lib.sh"
+. "$top_srcdir/tests/supervisor_lib.sh"
 
 start_server
 PORT=$(cat "$SRV/port")
@@ -82,3 +85,28 @@ rv=$?
 grep -E "request helper is gone|ended without an answer" "$T/2.err" >/dev/null ||
 	{ cat "$T/2.err"; fail "no clear error for the failed request"; }
 pass "the helper's death is logged; requests fail with a clear error (exit $rv)"
+
+# 3. Under profd: after its helper is killed, profd-upload stops cleanly
+# (a helper cannot be forked once threads run), profd starts a new one
+# with a new helper, and windows keep arriving.
+srv ok
+start_profd --no-java -d 1 -u --server-host "$URL" --service-name helper-svc \
+	--token-file "$T/token" --spool-dir "$T/spool3" -v
+wait_field upload state running 30
+srv_wait /api/v2/profiles 2 60
+U1=$(field upload pid)
+H1=$(pgrep -P "$U1" | head -1)
+[ -n "$H1" ] || fail "profd-upload $U1 has no helper"
+kill -9 "$H1"
+new_uploader() { u=$(field upload pid); [ -n "$u" ] && [ "$u" != 0 ] && [ "$u" != "$U1" ]; }
+wait_for $((30 * SLOW)) new_uploader || { cat "$T/profd.err"; fail "no new uploader after its helper died"; }
+grep -q "profd-upload stops, to start again with a new request helper" "$T/profd.err" ||
+	fail "the uploader did not say why it stopped"
+[ "$(field upload last_exit)" = 0 ] || fail "the uploader ended with $(field upload last_exit)"
+U2=$(field upload pid)
+wait_for 10 pgrep -P "$U2" >/dev/null || fail "the new uploader $U2 has no helper"
+n=$("$PY" -c 'import json, sys
+print(sum(1 for l in open(sys.argv[1]) if (e := json.loads(l))["path"] ==
+          "/api/v2/profiles" and e.get("status") == 200))' "$REQS")
+srv_wait /api/v2/profiles $((n + 2)) 60
+pass "under profd: helper $H1 killed, uploader $U1 stopped cleanly, $U2 took over, windows still arrive"

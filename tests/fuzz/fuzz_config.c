@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "profd.h"
+#include "secret.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -48,8 +49,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (options_reload(&o, &fresh, err, sizeof(err)) != 0)
 			abort();
 	}
-	free(o.po_token);
-	free(o.po_token_env);
+	/* As profd does at exit; fds 0 to 2 are never the token's. */
+	if (o.po_token != NULL && o.po_token_fd > 2)
+		close(o.po_token_fd);
+	secret_free(o.po_token);
 	options_free();
 	return 0;
 }

@@ -23,6 +23,7 @@
 #include "http_priv.h"
 #include "log.h"
 #include "util.h"
+#include "worker.h"
 
 #define HTTP_CHILDREN_MAX 8   /* requests in flight at once */
 #define HTTP_HELPER_POLL  200 /* ms between two looks at the children */
@@ -214,6 +215,11 @@ helper_lost(void)
 				  (int)http_helper.hs_pid, WEXITSTATUS(st));
 		http_helper.hs_pid = -1;
 	}
+	/* No helper can be forked once threads run: end (the windows
+	 * stay in the spool), so that profd starts a new uploader. */
+	log_error("profd-upload stops, to start again with a new request "
+		  "helper");
+	worker_stop();
 }
 
 void
