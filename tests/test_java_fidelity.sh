@@ -172,16 +172,21 @@ two_agents() {
 	echo "JDK $v: first agent: $ra; second agent: $rb"
 	case $ra in *"return code: 0"*) ;; *) fail "JDK $v: the first agent did not start: $ra" ;; esac
 	case $rb in *"return code: 4"*) ;; *) fail "JDK $v: the second agent did not find SIGPROF taken: $rb" ;; esac
+	# A dump ends the first agent's window: the next one counts only
+	# samples taken after the second agent failed.
+	out="/proc/$JVM/root/tmp/.profd-$ta.out"
+	python3 "$top_srcdir/tests/attach_load.py" "$JVM" "$T/agent-a.so" "cmd=dump,token=$ta" >/dev/null
+	rm -f "$out"
 	sleep 2
 	rd=$(python3 "$top_srcdir/tests/attach_load.py" "$JVM" "$T/agent-a.so" "cmd=dump,token=$ta")
-	out="/proc/$JVM/root/tmp/.profd-$ta.out"
 	n=$(sed -n 's/^# samples=\([0-9]*\) .*/\1/p' "$out")
 	rm -f "$out"
 	python3 "$top_srcdir/tests/attach_load.py" "$JVM" "$T/agent-a.so" "cmd=stop,token=$ta" >/dev/null
 	echo "JDK $v: the first agent's samples in 2 s after the second failed: ${n:-none} ($rd)"
-	# At 100 Hz over 2 s of a busy JVM: 200 and more. A failed start
-	# that disarmed the process's timer leaves those taken before it.
-	[ "${n:-0}" -ge 100 ] || fail "JDK $v: the failed second agent stopped the first one's sampling"
+	# At 100 Hz over 2 s of a busy JVM: 200 and more (about 100 in a
+	# loaded sanitizer run). A failed start that disarmed the process's
+	# timer leaves none in this window.
+	[ "${n:-0}" -ge 40 ] || fail "JDK $v: the failed second agent stopped the first one's sampling"
 	pass "JDK $v: a second agent that cannot start leaves the first sampling"
 	kill "$JVM"
 	wait "$JVM" 2>/dev/null
