@@ -16,7 +16,7 @@
 #define UPLOAD_TOKEN_ENV    "PROFD_TOKEN"
 #define UPLOAD_TOKEN_MAX    512
 #define UPLOAD_SECRET_SIZE  (64u << 10) /* the uploader's secret arena */
-#define UPLOAD_DRAIN_MS	    5000 /* delivery after a stop, supervised */
+#define UPLOAD_DRAIN_MS	    5000	/* delivery after a stop, supervised */
 
 /* Long options of profd-upload (upload_main.c, upload_net.c). */
 enum {
