@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "profd.h"
 
 static struct profd P;
@@ -566,13 +567,12 @@ START_TEST(test_queue_full)
 }
 END_TEST
 
-int
-main(void)
+/* The table's suite: loop tests over its pairs, aborts for its bugs. */
+static Suite *
+fsm_suite(void)
 {
 	Suite *s = suite_create("fsm");
 	TCase *tc = tcase_create("fsm");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_every_pair_listed);
 	tcase_add_loop_test(tc, test_pair, 0, (int)NPAIRS);
@@ -588,9 +588,7 @@ main(void)
 	tcase_add_test(tc, test_queue_order);
 	tcase_add_test_raise_signal(tc, test_queue_full, SIGABRT);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return s;
 }
+
+CHECK_MAIN(fsm_suite())

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "profd.h"
 
 static struct profd P;
@@ -264,23 +265,5 @@ START_TEST(test_refused)
 }
 END_TEST
 
-int
-main(void)
-{
-	Suite *s = suite_create("remote");
-	TCase *tc = tcase_create("remote");
-	SRunner *sr;
-	int failed;
-
-	tcase_add_test(tc, test_start_stop);
-	tcase_add_test(tc, test_adhoc_resumes);
-	tcase_add_test(tc, test_start_fails);
-	tcase_add_test(tc, test_ignored);
-	tcase_add_test(tc, test_refused);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
-}
+CHECK_MAIN(CHECK_SUITE("remote", test_start_stop, test_adhoc_resumes,
+		       test_start_fails, test_ignored, test_refused))
