@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -328,13 +329,40 @@ agent_owner_ok(const struct agent_cmd *c)
 	return -1;
 }
 
-EXPORT JNIEXPORT jint JNICALL
-Agent_OnAttach(JavaVM *vm, char *options, void *reserved)
+/* Commands and the JVM's unload at exit run on different threads: a
+ * JVM that exits while a start is reading libjvm's symbols must not
+ * free them under it. An atomic flag, not a pthread mutex: the agent
+ * runs in JVMs whose libc may be older than the one it was built with. */
+static atomic_int agent_busy;
+
+static int
+agent_lock(int64_t wait_ms)
+{
+	const struct timespec ms = {0, 1000000};
+	int64_t deadline = agent_now_ms() + wait_ms;
+	int free_ = 0;
+
+	while (!atomic_compare_exchange_weak(&agent_busy, &free_, 1)) {
+		free_ = 0;
+		if (wait_ms >= 0 && agent_now_ms() > deadline)
+			return -1;
+		nanosleep(&ms, NULL);
+	}
+	return 0;
+}
+
+static void
+agent_unlock(void)
+{
+	atomic_store(&agent_busy, 0);
+}
+
+static int
+agent_attach(JavaVM *vm, char *options)
 {
 	struct agent_cmd c;
 	int own;
 
-	(void)reserved;
 	if (agent_parse(options, &c) == -1)
 		return AGENT_BAD_OPTIONS;
 	own = agent.as_started ? agent_owner_ok(&c) : 0;
@@ -356,10 +384,27 @@ Agent_OnAttach(JavaVM *vm, char *options, void *reserved)
 	}
 }
 
+EXPORT JNIEXPORT jint JNICALL
+Agent_OnAttach(JavaVM *vm, char *options, void *reserved)
+{
+	int rv;
+
+	(void)reserved;
+	agent_lock(-1);
+	rv = agent_attach(vm, options);
+	agent_unlock();
+	return rv;
+}
+
+/* At the JVM's exit. A command still running after 5 s is left alone
+ * (and what it holds with it): the process is ending anyway. */
 EXPORT JNIEXPORT void JNICALL
 Agent_OnUnload(JavaVM *vm)
 {
 	(void)vm;
+	if (agent_lock(5000) == -1)
+		return;
 	if (agent.as_started)
 		agent_stop();
+	agent_unlock();
 }
