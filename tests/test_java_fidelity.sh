@@ -95,6 +95,16 @@ check_jdk() {
 		{ grep -E '\$\$Lambda[$/.+]?[0-9]|0x[0-9a-f]{8}' "$col" | head -3; fail "JDK $v: a per-run lambda name or address"; }
 	pass "JDK $v: frame types, line numbers, thread names, lambda names"
 
+	# A Java thread sampled in the VM: the VM's frames on top of its Java
+	# stack, walked down to the Java code that called in (exceptions()
+	# spends its time in Throwable.fillInStackTrace's native method).
+	need "$col" "${W}.*JavaFidelity\.exceptions:[0-9]+_\[[01ji]\];.*java\.lang\.Throwable\.fillInStackTrace(:[0-9]+)?_\[[01ji]\];(Java_java_lang_Throwable_fillInStackTrace;)?JVM_FillInStackTrace;java_lang_Throwable::fill_in_stack_trace" \
+		"JDK $v: no VM frames above the Java stack of Throwable.fillInStackTrace"
+	invm=$(sed -n 's/.*JVM [0-9]* window: .* in_vm=\([0-9]*\) .*/\1/p' "$T/full$v.err")
+	echo "JDK $v: Java stacks with the VM's or native frames on top: $invm"
+	[ "${invm:-0}" -gt 0 ] || fail "JDK $v: the window line counts no in_vm stacks"
+	pass "JDK $v: a Java thread in the VM shows the VM's frames above its Java frames"
+
 	need "$col" '^java;\[C[12] CompilerThre[^]]*tid=[0-9]+\];\[JIT compiler thread\];([^;]+;){3,}' \
 		"JDK $v: no compiler thread with native frames"
 	need "$col" '^java;\[[^]]*tid=[0-9]+\];\[(GC|VM) thread\];([^;]+;){2,}' \

@@ -5,7 +5,9 @@
 # usage: bench.sh [NAME...]
 # Without NAME, every contrib/bench/bench_*.sh runs, one after the other,
 # and each figure of contrib/bench/figures that none reported shows as
-# "n/a (not built yet)"; with NAMEs, only bench_NAME.sh (e.g. perf_parse).
+# "n/a (not built yet)"; with NAMEs, only bench_NAME.sh (e.g. perf_parse),
+# or every bench_NAME_*.sh where there is no bench_NAME.sh (fidelity runs
+# fidelity_java and fidelity_python).
 # A benchmark is one script that sources lib.sh and prints result lines
 # "figure|value|unit|target|verdict" on standard output (see lib.sh).
 # Environment: BENCH_RUNS (runs per figure, default 3); BENCH_WINDOWS,
@@ -24,11 +26,14 @@ trap 'exit 1' INT TERM
 if [ $# -gt 0 ]; then
 	scripts=""
 	for n in "$@"; do
-		[ -f "$here/bench_$n.sh" ] || {
+		if [ -f "$here/bench_$n.sh" ]; then
+			scripts="$scripts $here/bench_$n.sh"
+		elif ls "$here/bench_${n}"_*.sh >/dev/null 2>&1; then
+			scripts="$scripts $(ls "$here/bench_${n}"_*.sh)"
+		else
 			echo "bench.sh: no benchmark $here/bench_$n.sh" >&2
 			exit 2
-		}
-		scripts="$scripts $here/bench_$n.sh"
+		fi
 	done
 else
 	scripts=$(ls "$here"/bench_*.sh)

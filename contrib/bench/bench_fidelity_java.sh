@@ -4,22 +4,34 @@
 # Temurin 25 (n/a when absent). JFR (settings=profile, jdk.ExecutionSample
 # every 10 ms) and profd-java at 100 Hz sample the same JVM over the same
 # window from its start; an identical run with JFR alone follows, for JFR
-# against itself. Printed per JDK: samples each, the overlap of the ten
-# leaf methods with the most samples, the largest difference of a leaf's
-# share among them, and profd's error/unknown shares.
-# Environment: BENCH_FIDELITY_S (window, default 60).
+# against itself. On JDK 25 two more identical runs use JFR's CPU-time
+# sampler (jdk.CPUTimeSample every 10 ms of a thread's CPU time, as
+# profd-java's timers): it takes SIGPROF, as profd-java's agent does, so
+# the two cannot share a JVM. Printed per JDK: samples each, the overlap
+# of the ten leaf methods with the most samples, the largest difference
+# of a leaf's share among them, and profd's error/unknown shares.
+# Every JVM runs with -XX:+DebugNonSafepoints: a JVM records where inlined
+# code lies between its safepoints only for an agent that asked for the
+# JIT's CompiledMethodLoad events (profd-java's does, so HotSpot turns the
+# flag on by itself) or with this flag; without it JFR alone puts a
+# compiled leaf at the nearest safepoint's method (in a run here 6 % of
+# JFR's samples were Type.hasTag without the flag, 2.4 % with it), and the
+# runs with and without profd would not be identical.
+# Environment: BENCH_FIDELITY_S (window, default 60),
+# BENCH_FIDELITY_JDKS ("HOME:VERSION ..."), BENCH_FIDELITY_KEEP (a
+# directory that keeps each JDK's leaf lists and profd's output).
 . "$(dirname "$0")/lib.sh"
 
 SECS=${BENCH_FIDELITY_S:-60}
 SRCZIP=/usr/lib/jvm/java-17-openjdk-amd64/lib/src.zip
-JDKS="/usr/lib/jvm/java-17-openjdk-amd64:17 /usr/lib/jvm/temurin-25-jdk-amd64:25"
+JDKS=${BENCH_FIDELITY_JDKS:-/usr/lib/jvm/java-17-openjdk-amd64:17 /usr/lib/jvm/temurin-25-jdk-amd64:25}
 JAVA_WORKER="$top_builddir/workers/java/profd-java"
 JAVA_AGENT="$top_builddir/workers/java/libprofd-jvmti.so"
 
 na_all() {
 	for jdk in $JDKS; do
 		v=${jdk##*:}
-		bench_na "Java $v fidelity: leaf top-10 overlap with JFR" ">= 8/10" "$1"
+		bench_na "Java $v fidelity: leaf top-10 overlap with JFR's execution sampler" ">= 8/10" "$1"
 	done
 	exit 0
 }
@@ -33,23 +45,34 @@ unzip -q "$SRCZIP" 'java.base/java/util/*' -d "$B/src" ||
 	na_all "cannot unpack $SRCZIP"
 find "$B/src/java.base/java/util" -maxdepth 1 -name '*.java' >"$B/files"
 
-# JFR's leaves: the first frame of each jdk.ExecutionSample's stack, as
-# "package.Class.method" (hidden classes' per-run parts cut as profd does).
+# jfr_leaves HOME FILE EVENT [exact]: the first frame of each EVENT's
+# stack, as "package.Class.method" (hidden classes' per-run parts cut as
+# profd does); with exact, without the samples JFR marks "biased" (its
+# metadata: "The sample is safepoint-biased", taken at the next
+# safepoint because the exact place could not be walked).
 jfr_leaves() {
-	"$1/bin/jfr" print --events jdk.ExecutionSample "$2" | awk '
+	"$1/bin/jfr" print --events "$3" "$2" | awk -v exact="${4:-}" '
+		/^jdk\./ { b = "false" }
+		/biased = / { b = $3 }
 		/stackTrace = \[/ { getline; s = $0; sub(/^[ \t]*/, "", s)
 			sub(/\(.*$/, "", s); sub(/[ \t].*$/, "", s)
 			gsub(/\$\$Lambda(\$[0-9]+)?([.\/+]0x[0-9a-f]+)?/, "$$Lambda", s)
-			print s }' | sort | uniq -c | awk '{ print $2, $1 }'
+			if (exact == "" || b != "true") print s }' |
+		sort | uniq -c | awk '{ print $2, $1 }'
 }
 
 # profd's leaves: the last Java frame of each Java stack (a stub popped
-# on top is skipped), without its type and line.
+# on top, or the VM's frames above a stack taken in the VM, are skipped),
+# without its type and line. With java, only the stacks taken while the
+# thread ran Java code (no native frame on top): what JFR's execution
+# sampler looks at.
 profd_leaves() {
-	awk '{ n = $NF; st = $0; sub(/ [0-9]+$/, "", st)
+	awk -v java="${2:-}" '{ n = $NF; st = $0; sub(/ [0-9]+$/, "", st)
 		k = split(st, f, ";")
 		if (k < 2 || f[2] ~ /^\[/) next
-		for (i = k; i > 1 && f[i] ~ /^\[/; i--) ;
+		if (java != "" && f[k] !~ /_\[[01ji]\]$/ && f[k] !~ /^\[/) next
+		for (i = k; i > 1 && f[i] !~ /_\[[01ji]\]$/; i--) ;
+		if (i < 2) next
 		s = f[i]; sub(/_\[[01ji]\]$/, "", s); sub(/:[0-9]+$/, "", s)
 		c[s] += n }
 		END { for (s in c) print s, c[s] }' "$1"
@@ -86,8 +109,8 @@ compare() {
 
 # run_jvm JDK_HOME V NAME: starts JavacLoop, waits for it; sets JVM.
 run_jvm() {
-	flags=""
-	[ "$2" -ge 21 ] && flags=-XX:+EnableDynamicAgentLoading
+	flags="-XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints"
+	[ "$2" -ge 21 ] && flags="$flags -XX:+EnableDynamicAgentLoading"
 	# shellcheck disable=SC2086
 	"$1/bin/java" $flags -cp "$B/drv$2" JavacLoop $((SECS + 60)) \
 		"$B/src/java.base" "$B/out$2" "$B/files" >"$B/$3.out" 2>&1 &
@@ -100,19 +123,34 @@ run_jvm() {
 	return 1
 }
 
+# jfr_alone JDK_HOME V RUN SETTINGS: an identical run with JFR alone,
+# recording to $B/RUN$V.jfr.
+jfr_alone() {
+	run_jvm "$1" "$2" "jvm$2$3" || { bench_na "Java $2 fidelity: leaf top-10 overlap with JFR's execution sampler" ">= 8/10" "the JVM did not start"; return 1; }
+	# shellcheck disable=SC2086
+	"$1/bin/jcmd" "$JVM" JFR.start name=fid settings=profile $4 \
+		filename="$B/$3$2.jfr" >/dev/null
+	sleep "$SECS"
+	"$1/bin/jcmd" "$JVM" JFR.stop name=fid >/dev/null
+	kill "$JVM"
+	wait "$JVM" 2>/dev/null
+	return 0
+}
+CPU_SETTINGS="jdk.ExecutionSample#enabled=false jdk.CPUTimeSample#enabled=true jdk.CPUTimeSample#throttle=10ms"
+
 # Both sample from the JVM's start: profd-java attaches at once (a JVM
 # left alone for long may be taken by another profd on the host), and
 # JFR starts with it, so that both see the same warm-up and steady state.
 fidelity() {
 	home=$1 v=$2
 	F="Java $v fidelity"
-	[ -x "$home/bin/jcmd" ] || { bench_na "$F: leaf top-10 overlap with JFR" ">= 8/10" "JDK $v is not installed"; return; }
+	[ -x "$home/bin/jcmd" ] || { bench_na "$F: leaf top-10 overlap with JFR's execution sampler" ">= 8/10" "JDK $v is not installed"; return; }
 	mkdir -p "$B/drv$v" "$B/out$v"
 	chmod 0755 "$B" "$B/drv$v"
 	"$home/bin/javac" -d "$B/drv$v" "$top_srcdir/contrib/bench/JavacLoop.java" ||
-		{ bench_na "$F: leaf top-10 overlap with JFR" ">= 8/10" "javac failed"; return; }
+		{ bench_na "$F: leaf top-10 overlap with JFR's execution sampler" ">= 8/10" "javac failed"; return; }
 	say "JDK $v: javac in a loop, ${SECS} s: profd-java with JFR, then JFR alone"
-	run_jvm "$home" "$v" "jvm$v" || { bench_na "$F: leaf top-10 overlap with JFR" ">= 8/10" "the JVM did not start"; return; }
+	run_jvm "$home" "$v" "jvm$v" || { bench_na "$F: leaf top-10 overlap with JFR's execution sampler" ">= 8/10" "the JVM did not start"; return; }
 	"$home/bin/jcmd" "$JVM" JFR.start name=fid settings=profile \
 		filename="$B/a$v.jfr" >/dev/null &
 	jcmd=$!
@@ -123,44 +161,79 @@ fidelity() {
 	kill "$JVM"
 	wait "$JVM" 2>/dev/null
 	# The same run again, JFR alone: JFR against itself.
-	run_jvm "$home" "$v" "jvm${v}b" || { bench_na "$F: leaf top-10 overlap with JFR" ">= 8/10" "the JVM did not start"; return; }
-	"$home/bin/jcmd" "$JVM" JFR.start name=fid settings=profile \
-		filename="$B/b$v.jfr" >/dev/null
-	sleep "$SECS"
-	"$home/bin/jcmd" "$JVM" JFR.stop name=fid >/dev/null
-	kill "$JVM"
-	wait "$JVM" 2>/dev/null
+	jfr_alone "$home" "$v" b "" || return
+	# On 25, JFR's CPU-time sampler alone, twice.
+	if [ "$v" -ge 25 ]; then
+		jfr_alone "$home" "$v" c "$CPU_SETTINGS" || return
+		jfr_alone "$home" "$v" d "$CPU_SETTINGS" || return
+	fi
 	if ! grep -q 'window' "$B/p$v.err"; then
 		cat "$B/p$v.err" >&2
-		bench_na "$F: leaf top-10 overlap with JFR" ">= 8/10" "profd-java did not profile the JVM (see above)"
+		bench_na "$F: leaf top-10 overlap with JFR's execution sampler" ">= 8/10" "profd-java did not profile the JVM (see above)"
 		return
 	fi
 
-	jfr_leaves "$home" "$B/a$v.jfr" >"$B/ja$v"
-	jfr_leaves "$home" "$B/b$v.jfr" >"$B/jb$v"
+	jfr_leaves "$home" "$B/a$v.jfr" jdk.ExecutionSample >"$B/ja$v"
+	jfr_leaves "$home" "$B/b$v.jfr" jdk.ExecutionSample >"$B/jb$v"
 	profd_leaves "$B/p$v.col" >"$B/pl$v"
+	profd_leaves "$B/p$v.col" java >"$B/plj$v"
 	js=$(awk '{ s += $2 } END { print s + 0 }' "$B/ja$v")
 	ps=$(awk '{ s += $2 } END { print s + 0 }' "$B/pl$v")
 	all=$(awk '{ s += $NF } END { print s + 0 }' "$B/p$v.col")
 	err=$(grep '\[error ' "$B/p$v.col" | awk '{ s += $NF } END { print s + 0 }')
 	unk=$(grep -E '^[^;]*;\[error (unknown|not walkable) Java\]' "$B/p$v.col" | awk '{ s += $NF } END { print s + 0 }')
 	ush=$(awk -v u="$unk" -v t="$((ps + unk))" 'BEGIN { printf "%.1f", t ? 100 * u / t : 0 }')
-	read -r ov md <<<"$(compare "$B/pl$v" "$B/ja$v")"
+	read -r ov md <<<"$(compare "$B/plj$v" "$B/ja$v")"
 	read -r jov jmd <<<"$(compare "$B/jb$v" "$B/ja$v")"
 	grep 'window' "$B/p$v.err" | sed 's/^/  /' >&2
 	say "JDK $v: profd leaves:"; sort -k2 -nr "$B/pl$v" | head -10 | sed 's/^/    /' >&2
 	say "JDK $v: JFR leaves:"; sort -k2 -nr "$B/ja$v" | head -10 | sed 's/^/    /' >&2
-	bench_result "$F: samples, profd-java / JFR" "$ps / $js" "" "-" "-"
-	bench_result "$F: leaf top-10 overlap with JFR" "$ov/10" "" ">= 8/10 (JFR/JFR: $jov/10)" \
-		"$([ "$ov" -ge 8 ] && echo pass || echo miss)"
-	bench_result "$F: largest leaf share difference" "$md" "points" "<= 3 (JFR/JFR: $jmd)" \
-		"$(bench_le "$md" 3)"
-	bench_result "$F: [error unknown|not walkable Java] share of Java samples" \
+	bench_result "$F: samples, profd-java (in Java code) / JFR's execution sampler" \
+		"$ps ($(awk '{ s += $2 } END { print s + 0 }' "$B/plj$v")) / $js" "" "-" "-"
+	bench_result "$F: leaf top-10 overlap with JFR's execution sampler" "$ov/10" "" \
+		">= 8/10 (JFR/JFR: $jov/10)" "$([ "$ov" -ge 8 ] && echo pass || echo miss)"
+	bench_result "$F: largest leaf share difference with JFR's execution sampler" "$md" \
+		"points" "<= 3 (JFR/JFR: $jmd)" "$(bench_le "$md" 3)"
+	[ "$v" -ge 25 ] && cpu_compare "$home" "$v"
+	bench_result "$F: [error unknown Java] and [error not walkable Java]: share of Java samples" \
 		"$ush" "%" "<= 5 %" "$(bench_le "$ush" 5)"
 	bench_result "$F: [error ...] share of all samples" \
 		"$(awk -v e="$err" -v t="$all" 'BEGIN { printf "%.1f", t ? 100 * e / t : 0 }')" "%" "-" "-"
 }
 
+# cpu_compare HOME V: profd's leaves against JFR's CPU-time sampler, and
+# that sampler against itself (two identical runs): all of its samples,
+# and its exact ones (the safepoint-biased ones left out).
+cpu_compare() {
+	F="Java $2 fidelity"
+	for r in c d; do
+		jfr_leaves "$1" "$B/$r$2.jfr" jdk.CPUTimeSample >"$B/j$r$2"
+		jfr_leaves "$1" "$B/$r$2.jfr" jdk.CPUTimeSample exact >"$B/j${r}x$2"
+	done
+	cs=$(awk '{ s += $2 } END { print s + 0 }' "$B/jc$2")
+	cx=$(awk '{ s += $2 } END { print s + 0 }' "$B/jcx$2")
+	say "JDK $2: JFR CPU-time leaves (exact):"; sort -k2 -nr "$B/jcx$2" | head -10 | sed 's/^/    /' >&2
+	bench_result "$F: samples, JFR CPU-time sampler (exact)" "$cs ($cx)" "" "-" "-"
+	for x in "" x; do
+		read -r cov cmd <<<"$(compare "$B/pl$2" "$B/jc$x$2")"
+		read -r jcov jcmd <<<"$(compare "$B/jd$x$2" "$B/jc$x$2")"
+		what="JFR's CPU-time sampler"
+		[ -n "$x" ] && what="$what, its exact samples"
+		bench_result "$F: leaf top-10 overlap with $what" "$cov/10" "" \
+			">= 8/10 (JFR/JFR: $jcov/10)" "$([ "$cov" -ge 8 ] && echo pass || echo miss)"
+		bench_result "$F: largest leaf share difference with $what" "$cmd" "points" \
+			"<= 3 (JFR/JFR: $jcmd)" "$(bench_le "$cmd" 3)"
+	done
+}
+
 for jdk in $JDKS; do
 	fidelity "${jdk%:*}" "${jdk##*:}"
+	if [ -n "${BENCH_FIDELITY_KEEP:-}" ]; then
+		mkdir -p "$BENCH_FIDELITY_KEEP"
+		v=${jdk##*:}
+		for f in pl plj ja jb jc jd jcx jdx; do
+			cp "$B/$f$v" "$BENCH_FIDELITY_KEEP/" 2>/dev/null
+		done
+		cp "$B/p$v.col" "$B/p$v.err" "$BENCH_FIDELITY_KEEP/" 2>/dev/null
+	fi
 done

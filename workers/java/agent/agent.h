@@ -29,11 +29,16 @@ __asm__(".symver dladdr,dladdr@GLIBC_2.2.5");
 #define AGENT_DEFAULT_TIMEOUT 300 /* s without a command: sampling stops */
 #define AGENT_NATIVE_DEPTH    128 /* native frames of one sample */
 #define AGENT_REC_HEAD	      3	  /* header words of a record */
+#define AGENT_VMTOP_DEPTH     32  /* native frames above a Java stack */
 
 /* A record's flags (bits 32.. of its second word). */
 #define REC_NATIVE    0x100u /* frames are native PCs, one word each */
 #define REC_RECOVERED 0x200u /* Java frames after a top-frame fix-up */
 #define REC_CODE_MASK 0xffu  /* AsyncGetCallTrace's code + 128 */
+/* A Java stack's native frames above it (the thread was in the VM or in
+ * native code): their count, their PCs after the Java frames. */
+#define REC_VMTOP_SHIFT 20
+#define REC_VMTOP_MASK	0x3fu
 
 /* Pseudo codes beside AsyncGetCallTrace's own (0 .. -10). */
 #define AGENT_NON_JAVA (-100) /* no JNIEnv: a JVM-internal thread */

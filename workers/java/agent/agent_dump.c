@@ -299,7 +299,7 @@ static const char *const role_frame[] = {"[JVM thread]",
 #define REC_LTYPE_SHIFT 16     /* 2 bits: the popped top's frame type */
 
 struct dump_stats {
-	uint64_t ds_samples, ds_java, ds_native, ds_recovered;
+	uint64_t ds_samples, ds_java, ds_native, ds_recovered, ds_in_vm;
 	uint64_t ds_codes[256]; /* samples under an error, by code + 128 */
 };
 
@@ -487,6 +487,22 @@ write_native_frame(struct out *o, uintptr_t pc)
 	out_str(o, agent_syms_name(pc, buf, sizeof(buf)));
 }
 
+/* The native frames above a Java stack (REC_VMTOP): each PC becomes
+ * its function's start; a count that cannot be is dropped. */
+static uint32_t
+rec_canon_vmtop(uint64_t *w, jint num, uint32_t flags, struct dump_stats *st)
+{
+	uint32_t n = (flags >> REC_VMTOP_SHIFT) & REC_VMTOP_MASK;
+	uint64_t *pcs = &w[AGENT_REC_HEAD + 2 * (size_t)num];
+
+	if (n == 0 || n > AGENT_VMTOP_DEPTH || (flags & REC_RECOVERED))
+		return flags & ~(REC_VMTOP_MASK << REC_VMTOP_SHIFT);
+	st->ds_in_vm++;
+	for (uint32_t i = 0; i < n; i++)
+		pcs[i] = native_start(pcs[i]);
+	return flags;
+}
+
 /* Puts record w in its canonical form (see rec_canon_java; native PCs
  * become their function's start; the thread id only with threads=1)
  * and counts it. */
@@ -522,6 +538,7 @@ rec_canon(uint64_t *w, struct dump_stats *st, struct role_ent *roles,
 		if (flags & REC_RECOVERED)
 			st->ds_recovered++;
 		flags = rec_canon_java(w, num, flags);
+		flags = rec_canon_vmtop(w, num, flags, st);
 	} else {
 		st->ds_codes[(num + 128) & 0xff]++;
 		flags = rec_canon_error(w, flags);
@@ -546,7 +563,10 @@ rec_words(const uint64_t *w)
 
 	if (num <= 0)
 		return AGENT_REC_HEAD;
-	return AGENT_REC_HEAD + (size_t)num * (flags & REC_NATIVE ? 1 : 2);
+	if (flags & REC_NATIVE)
+		return AGENT_REC_HEAD + (size_t)num;
+	return AGENT_REC_HEAD + 2 * (size_t)num +
+	       ((flags >> REC_VMTOP_SHIFT) & REC_VMTOP_MASK);
 }
 
 static uint64_t
@@ -611,6 +631,7 @@ static void
 write_java(struct out *o, const uint64_t *w, jint num, uint32_t flags)
 {
 	const agct_frame *f = (const agct_frame *)&w[AGENT_REC_HEAD];
+	const uint64_t *top = &w[AGENT_REC_HEAD + 2 * (size_t)num];
 
 	for (jint i = num - 1; i >= 0; i--) {
 		write_java_frame(o, f[i].method_id,
@@ -619,6 +640,11 @@ write_java(struct out *o, const uint64_t *w, jint num, uint32_t flags)
 			out_str(o, ";");
 	}
 	write_leaf(o, w, flags);
+	for (int i = (int)((flags >> REC_VMTOP_SHIFT) & REC_VMTOP_MASK) - 1;
+	     i >= 0; i--) {
+		out_str(o, ";");
+		write_native_frame(o, top[i]);
+	}
 }
 
 /* The popped top of a recovered stack, or where an error happened. */
@@ -703,7 +729,8 @@ aggregate(const struct agent_arena *a, uint64_t end, struct agg_ent *t,
 }
 
 /* The window's counts, as a comment line profd-java logs: samples,
- * Java stacks (recovered ones among them), native stacks, and each
+ * Java stacks (recovered ones among them, and those taken in the VM or
+ * native code, with native frames on top), native stacks, and each
  * error left as an error by its reason. */
 static void
 write_stats(struct out *o, const struct dump_stats *st, uint64_t dropped)
@@ -712,11 +739,12 @@ write_stats(struct out *o, const struct dump_stats *st, uint64_t dropped)
 
 	snprintf(
 	    line, sizeof(line),
-	    "# samples=%llu java=%llu recovered=%llu native=%llu "
+	    "# samples=%llu java=%llu recovered=%llu in_vm=%llu native=%llu "
 	    "dropped=%llu",
 	    (unsigned long long)st->ds_samples, (unsigned long long)st->ds_java,
 	    (unsigned long long)st->ds_recovered,
-	    (unsigned long long)st->ds_native, (unsigned long long)dropped);
+	    (unsigned long long)st->ds_in_vm, (unsigned long long)st->ds_native,
+	    (unsigned long long)dropped);
 	out_str(o, line);
 	for (int c = 0; c < 256; c++) {
 		if (st->ds_codes[c] == 0)

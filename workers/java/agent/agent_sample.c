@@ -143,9 +143,13 @@ agent_retry_sigframe(agct_trace *t, ucontext_t *uc, uint64_t *pc)
 }
 
 /* Walks the frame-pointer chain from the interrupted context into out
- * (libjvm and libc keep frame pointers); returns the PCs stored. */
+ * (libjvm and libc keep frame pointers); returns the PCs stored. With
+ * to_java, stops before the first PC in the JIT's code, the Java frame
+ * that called into the VM or native code, and keeps only the
+ * interrupted PC when the chain never gets there (code without frame
+ * pointers on the way: what was followed may not be frames). */
 static jint
-agent_walk_native(ucontext_t *uc, uint64_t *out, jint max)
+agent_walk_native(ucontext_t *uc, uint64_t *out, jint max, int to_java)
 {
 	greg_t *r = uc->uc_mcontext.gregs;
 	uintptr_t fp = (uintptr_t)r[REG_RBP], sp = (uintptr_t)r[REG_RSP];
@@ -155,12 +159,30 @@ agent_walk_native(ucontext_t *uc, uint64_t *out, jint max)
 	out[n++] = (uint64_t)r[REG_RIP];
 	while (n < max && fp > sp && fp - sp < (8u << 20) && (fp & 7) == 0 &&
 	       agent_read(fp, w, 16) == 0 && w[1] != 0) {
+		if (to_java && agent_in_code(w[1]))
+			return n;
 		out[n++] = w[1];
 		if (w[0] <= fp)
 			break;
 		fp = w[0];
 	}
-	return n;
+	return to_java ? 1 : n;
+}
+
+/* A Java stack walked from its last Java frame while the thread ran in
+ * the VM or in native code (its PC outside the JIT's code, which the
+ * code map knows): the native frames above it, stored after its Java
+ * frames; returns the flags that count them. */
+static uint32_t
+agent_vmtop(ucontext_t *uc, uint64_t *out, uint64_t pc)
+{
+	jint n;
+
+	if (!agent.as_safe_read || atomic_load(&agent.as_code_hi) == 0 ||
+	    agent_in_code(pc))
+		return 0;
+	n = agent_walk_native(uc, out, AGENT_VMTOP_DEPTH, 1);
+	return (uint32_t)n << REC_VMTOP_SHIFT;
 }
 
 /* The Java stack of a thread with a JNIEnv, recovering what can be;
@@ -197,7 +219,8 @@ agent_walk_java(JNIEnv *env, uint64_t *frames, ucontext_t *uc, uint32_t *flags,
 static void
 agent_record(struct agent_arena *a, void *uc)
 {
-	const uint64_t need = AGENT_REC_HEAD + 2 * (uint64_t)AGENT_MAX_DEPTH;
+	const uint64_t need =
+	    AGENT_REC_HEAD + 2 * (uint64_t)AGENT_MAX_DEPTH + AGENT_VMTOP_DEPTH;
 	uint64_t start, len, want, *w;
 	ucontext_t *ctx = uc;
 	JNIEnv *env = NULL;
@@ -230,13 +253,16 @@ agent_record(struct agent_arena *a, void *uc)
 	 * was popped): its native stack, kept under its reason. */
 	if (num <= 0 && num != -1 && agent.as_safe_read) {
 		num = agent_walk_native(ctx, &w[AGENT_REC_HEAD],
-					AGENT_NATIVE_DEPTH);
+					AGENT_NATIVE_DEPTH, 0);
 		flags |= REC_NATIVE;
 		atomic_fetch_add(&agent.as_native, 1);
+	} else if (num > 0 && !(flags & REC_RECOVERED)) {
+		flags |= agent_vmtop(ctx, &w[AGENT_REC_HEAD + 2 * num], pc);
 	}
 	flags |= (uint32_t)(code + 128) & REC_CODE_MASK;
 	len = AGENT_REC_HEAD +
-	      (num > 0 ? (flags & REC_NATIVE ? 1 : 2) * (uint64_t)num : 0);
+	      (num > 0 ? (flags & REC_NATIVE ? 1 : 2) * (uint64_t)num : 0) +
+	      ((flags >> REC_VMTOP_SHIFT) & REC_VMTOP_MASK);
 	want = start + need;
 	if (!atomic_compare_exchange_strong(&a->aa_used, &want, start + len))
 		len = need; /* someone reserved after us: keep the gap */
