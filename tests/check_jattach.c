@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "check_main.h"
+#include "java.h"
 #include "java_attach.h"
+#include "stacks.h"
 
 static char msg[160];
 static int rc;
@@ -150,5 +152,69 @@ START_TEST(test_long_message)
 }
 END_TEST
 
+/* Samples of stack table t whose leaf is frame name. */
+struct leaf_count {
+	const struct stack_table *lc_t;
+	const char *lc_name;
+	uint64_t lc_n;
+};
+
+static int
+count_leaf(void *arg, const struct stack_proc *proc, const uint32_t *frames,
+	   size_t nframes, uint64_t count)
+{
+	struct leaf_count *lc = arg;
+
+	(void)proc;
+	if (nframes > 0 &&
+	    strcmp(stacks_str(lc->lc_t, frames[nframes - 1]), lc->lc_name) == 0)
+		lc->lc_n += count;
+	return 0;
+}
+
+static uint64_t
+leaf(const struct stack_table *t, const char *name)
+{
+	struct leaf_count lc = {t, name, 0};
+
+	stacks_foreach(t, count_leaf, &lc);
+	return lc.lc_n;
+}
+
+/* A dump whose lines bring fewer samples than its '#' line counts (cut
+ * at the size limit, or malformed): the rest is kept under its reason,
+ * wherever the '#' line is; a dump that brings them all adds nothing. */
+START_TEST(test_stacks_unread)
+{
+	const char *cut = "# samples=10 java=10 recovered=0 in_vm=0 native=0 "
+			  "dropped=2 [error_deopt]=1\n"
+			  "java;A.main_[j];A.f_[j] 4\n"
+			  "[error buffer full] 2\n"
+			  "java;A.main_[j];A.g_[j] notanumber\n"
+			  "java;A.main_[j];A.g_[j] 3\n";
+	const char *whole = "java;A.main_[j];A.f_[j] 4\n"
+			    "java;A.main_[j];A.g_[j] 3\n"
+			    "# samples=7 java=7 dropped=0\n";
+	struct stack_table *t = stacks_new(0);
+	int proc;
+
+	ck_assert_ptr_nonnull(t);
+	proc = stacks_proc(t, 42, stacks_intern_str(t, "java"), 0, 0);
+	ck_assert_int_ge(proc, 0);
+	ck_assert_uint_eq(java_stacks_add(t, proc, 42, cut, strlen(cut)), 1);
+	ck_assert_uint_eq(leaf(t, "A.f_[j]"), 4);
+	ck_assert_uint_eq(leaf(t, "[error lines not read]"), 3);
+	ck_assert_uint_eq(stacks_total(t), 12);
+	stacks_clear(t);
+	proc = stacks_proc(t, 42, stacks_intern_str(t, "java"), 0, 0);
+	ck_assert_uint_eq(java_stacks_add(t, proc, 42, whole, strlen(whole)),
+			  0);
+	ck_assert_uint_eq(leaf(t, "[error lines not read]"), 0);
+	ck_assert_uint_eq(stacks_total(t), 7);
+	stacks_free(t);
+}
+END_TEST
+
 CHECK_MAIN(CHECK_SUITE("jattach", test_load_answers, test_load_refusals,
-		       test_load_malformed, test_jcmd, test_long_message))
+		       test_load_malformed, test_jcmd, test_long_message,
+		       test_stacks_unread))

@@ -154,8 +154,21 @@ fidelity() {
 	"$home/bin/jcmd" "$JVM" JFR.start name=fid settings=profile \
 		filename="$B/a$v.jfr" >/dev/null &
 	jcmd=$!
-	"$JAVA_WORKER" --pid "$JVM" -d "$SECS" -f 100 -v \
-		--java-agent "$JAVA_AGENT" >"$B/p$v.col" 2>"$B/p$v.err"
+	# Windows of 60 s at most: a window of javac's deep stacks at 100 Hz
+	# is 10 to 14 MB of text, and a dump is read up to 16 MiB.
+	: >"$B/p$v.col"
+	: >"$B/p$v.err"
+	left=$SECS
+	while [ "$left" -gt 0 ]; do
+		d=$((left > 60 ? 60 : left))
+		"$JAVA_WORKER" --pid "$JVM" -d "$d" -f 100 -v \
+			--java-agent "$JAVA_AGENT" >>"$B/p$v.col" 2>>"$B/p$v.err"
+		left=$((left - d))
+	done
+	if grep -q 'were not read' "$B/p$v.err"; then
+		grep 'were not read' "$B/p$v.err" >&2
+		say "JDK $v: profd-java lost samples to the dump size limit"
+	fi
 	wait "$jcmd"
 	"$home/bin/jcmd" "$JVM" JFR.stop name=fid >/dev/null
 	kill "$JVM"

@@ -99,7 +99,8 @@ uint64_t java_cpu_ticks(pid_t pid);
 /* java_stacks.c */
 /* Adds the agent's collapsed output (lines "root;...;leaf count") as
  * stacks of process proc; returns the lines skipped as malformed. The
- * agent's "# ..." line (the window's counts) is logged, not added. */
+ * agent's "# ..." line (the window's counts) is logged, and the samples
+ * it counts that no line brought go under "[error lines not read]". */
 size_t java_stacks_add(struct stack_table *t, int proc, pid_t pid,
 		       const char *out, size_t len);
 /* Adds process j with a single frame "[Profiling TAG: reason]". */

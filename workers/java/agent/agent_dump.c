@@ -795,6 +795,9 @@ agent_dump(struct agent_arena *a, int fd, uint64_t dropped)
 	agent_code_lock();
 	canon_all(a, end, st);
 	aggregate(a, end, t, cap);
+	/* The counts first: a reader that must cut a long dump still knows
+	 * how many samples it did not get. */
+	write_stats(o, st, dropped);
 	for (size_t i = 0; i < cap; i++)
 		if (t[i].ae_pos != 0)
 			write_record(o, &a->aa_words[t[i].ae_pos - 1],
@@ -807,7 +810,6 @@ agent_dump(struct agent_arena *a, int fd, uint64_t dropped)
 			 (unsigned long long)dropped);
 		out_str(o, line);
 	}
-	write_stats(o, st, dropped);
 	out_flush(o);
 	rv = o->o_err ? -1 : 0;
 out:

@@ -1,0 +1,81 @@
+/* Test helper: freeze_on_map PID TID FILE N FREEZER_DIR
+ * Watches /proc/PID/maps until N mappings of FILE start at file offset 0,
+ * then moves thread TID into the cgroup v1 freezer FREEZER_DIR and
+ * freezes it, as fast as it can (a shell loop is milliseconds late).
+ * Exits 0 once frozen, 1 after 20 s or on an error. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static char buf[1 << 20];
+
+/* Mappings of file at offset 0 in /proc/pid/maps; -1 when unreadable. */
+static int
+count_maps(const char *maps, const char *file)
+{
+	ssize_t len, off = 0;
+	int fd = open(maps, O_RDONLY | O_CLOEXEC), n = 0;
+
+	if (fd == -1)
+		return -1;
+	while (off < (ssize_t)sizeof(buf) - 1 &&
+	       (len = read(fd, buf + off, sizeof(buf) - 1 - (size_t)off)) > 0)
+		off += len;
+	close(fd);
+	buf[off] = '\0';
+	for (char *l = buf, *nl; l && *l; l = nl ? nl + 1 : NULL) {
+		size_t fl = strlen(file);
+
+		if ((nl = strchr(l, '\n')) != NULL)
+			*nl = '\0';
+		if (strstr(l, " 00000000 ") != NULL && strlen(l) >= fl &&
+		    strcmp(l + strlen(l) - fl, file) == 0)
+			n++;
+	}
+	return n;
+}
+
+static int
+write_file(const char *dir, const char *name, const char *s)
+{
+	char path[4096];
+	int fd, rv;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1)
+		return -1;
+	rv = write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : -1;
+	close(fd);
+	return rv;
+}
+
+int
+main(int argc, char **argv)
+{
+	char maps[64];
+	time_t end = time(NULL) + 20;
+	int want;
+
+	if (argc != 6) {
+		fprintf(stderr, "usage: freeze_on_map PID TID FILE N DIR\n");
+		return 1;
+	}
+	snprintf(maps, sizeof(maps), "/proc/%s/maps", argv[1]);
+	want = atoi(argv[4]);
+	while (time(NULL) < end) {
+		int n = count_maps(maps, argv[3]);
+
+		if (n == -1)
+			return 1;
+		if (n >= want)
+			return write_file(argv[5], "tasks", argv[2]) == 0 &&
+				       write_file(argv[5], "freezer.state",
+						  "FROZEN") == 0
+				   ? 0
+				   : 1;
+	}
+	return 1;
+}
