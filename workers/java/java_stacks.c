@@ -75,10 +75,11 @@ static void
 add_unread(struct stack_table *t, int proc, pid_t pid, uint64_t want,
 	   uint64_t got)
 {
-	uint32_t f = stacks_intern_str(t, "[error lines not read]");
+	uint32_t f;
 
 	if (want <= got)
 		return;
+	f = stacks_intern_str(t, "[error lines not read]");
 	log_warn("JVM %d: %llu of the window's %llu samples were not read "
 		 "(a dump over %u MiB is cut, or lines were malformed)",
 		 (int)pid, (unsigned long long)(want - got),
