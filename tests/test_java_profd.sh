@@ -37,10 +37,11 @@ echo "merged: hotLeaf=$HOT coldLeaf=$COLD share=$SHARE % total=$total"
 [ "$HOT" -gt 30 ] || { head -5 "$java_lines"; fail "no Java stacks for the JVM"; }
 [ "$SHARE" -ge 56 ] && [ "$SHARE" -le 94 ] || fail "hot share $SHARE %"
 grep -q ';appid: java: JavaBusy;' "$java_lines" || fail "perf's application id lost"
-# Only the agent's stacks for the JVM: Java frames (or bracketed pseudo
-# frames) at the leaf, or the JVM's own threads walked by the agent under
-# their role; perf's are gone.
-agent_re='(_\[[j01i]\]|\]) [0-9]+$|;\[(VM|GC|JIT compiler|JVM) thread\];|;\[error [^]]*\];'
+# Only the agent's stacks for the JVM: Java frames (typed, the VM's own
+# frames above them when the thread was in the VM) or bracketed pseudo
+# frames at the leaf, or the JVM's own threads walked by the agent under
+# their role; perf's (which never type a Java frame) are gone.
+agent_re='_\[[j01i]\](;| [0-9]+$)|\] [0-9]+$|;\[(VM|GC|JIT compiler|JVM) thread\];|;\[error [^]]*\];'
 if grep -vE "$agent_re" "$java_lines" | grep -q .; then
 	grep -vE "$agent_re" "$java_lines" | head -3
 	fail "perf's stacks are still there for the JVM"
