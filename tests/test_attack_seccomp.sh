@@ -236,8 +236,15 @@ attack() {
 	wait_field "$w" restarts $((r0 + 1)) 20
 	[ "$(field "$w" last_exit)" = seccomp ] ||
 		fail "profd-$w: last exit $(field "$w" last_exit), not seccomp"
-	grep -q "profd-$w (pid $pid) died: seccomp" "$T/profd.err" ||
+	# The line may land a moment after the status shows the restart.
+	for _ in $(seq $((50 * SLOW))); do
+		grep -q "profd-$w (pid $pid) died: seccomp" "$T/profd.err" && break
+		sleep 0.1
+	done
+	grep -q "profd-$w (pid $pid) died: seccomp" "$T/profd.err" || {
+		grep "profd-$w" "$T/profd.err" | tail -5
 		fail "profd did not log the seccomp death of profd-$w"
+	}
 	wait_field "$w" state running 30
 	READY[$w]=$(($(now_ms) + 3000))
 	echo "$name in profd-$w: killed (seccomp), started again"

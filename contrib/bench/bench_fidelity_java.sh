@@ -19,7 +19,8 @@
 # runs with and without profd would not be identical.
 # Environment: BENCH_FIDELITY_S (window, default 60),
 # BENCH_FIDELITY_JDKS ("HOME:VERSION ..."), BENCH_FIDELITY_KEEP (a
-# directory that keeps each JDK's leaf lists and profd's output).
+# directory that keeps each JDK's leaf lists, profd's output and JFR's
+# recordings).
 . "$(dirname "$0")/lib.sh"
 
 SECS=${BENCH_FIDELITY_S:-60}
@@ -247,6 +248,7 @@ for jdk in $JDKS; do
 		for f in pl plj ja jb jc jd jcx jdx; do
 			cp "$B/$f$v" "$BENCH_FIDELITY_KEEP/" 2>/dev/null
 		done
-		cp "$B/p$v.col" "$B/p$v.err" "$BENCH_FIDELITY_KEEP/" 2>/dev/null
+		cp "$B/p$v.col" "$B/p$v.err" "$B"/[abcd]"$v.jfr" \
+			"$BENCH_FIDELITY_KEEP/" 2>/dev/null
 	fi
 done
