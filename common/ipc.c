@@ -6,6 +6,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/pair0/pair.h>
@@ -17,6 +20,30 @@
 #include "log.h"
 #include "pbmsg.h"
 #include "util.h"
+
+#if NNG_MAJOR_VERSION == 1 && NNG_MINOR_VERSION < 6
+/*
+ * nng before 1.6.0 takes EPIPE, met while it sends its handshake to a peer
+ * that has already gone, for its own listener being closed: the listener
+ * stops taking connections for good, and every connection made to it after
+ * that is negotiated and then kept, never handed over and never closed, the
+ * peer gone or not (nng issue 1518). One connect() and close() by a worker
+ * would make its channel, or the uploader's chunk socket, swallow a
+ * descriptor per later connection. Each program that links this file sends
+ * through this sendmsg, which reports a peer that went away as ECONNRESET,
+ * after which nng drops that connection and accepts the next one. No caller
+ * here tells the two apart.
+ */
+ssize_t
+sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	long n = syscall(SYS_sendmsg, fd, msg, flags);
+
+	if (n == -1 && errno == EPIPE)
+		errno = ECONNRESET;
+	return n;
+}
+#endif
 
 int
 ipc_open(nng_socket *s, enum ipc_proto p, size_t maxsz, int timeout_ms)

@@ -260,13 +260,8 @@ spooled=$(find "$SPOOL" -name '*.win' 2>/dev/null | wc -l)
 	bad "$nwritten windows written, only $uploaded uploaded ($spooled left in the spool)"
 read -r _ rss0 fds0 < <(sed -n 2p "$T/samples")
 read -r _ rss1 fds1 < <(tail -1 "$T/samples")
-# SOAK_FD_SLACK widens the bound for sanitizer builds (see
-# tests/test_soak.sh): there profd is left holding connections of worker
-# incarnations it has replaced, a leak found but not yet fixed.
-if [ "$fds1" -gt "$((fds0 + ${SOAK_FD_SLACK:-2}))" ]; then
+if [ "$fds1" -gt "$((fds0 + 2))" ]; then
 	bad "profd's fds grew from $fds0 to $fds1"
-elif [ "$fds1" -gt "$((fds0 + 2))" ]; then
-	say "WARNING: profd's fds grew from $fds0 to $fds1 (within SOAK_FD_SLACK=$SOAK_FD_SLACK)"
 	cat "$T/fds.txt" "$T/socks.txt"
 fi
 # Under AddressSanitizer RSS says little (its quarantine grows); leaks
