@@ -66,7 +66,7 @@ control_status_of(const struct profd *p, const struct worker *w,
 	s->last_exit = (char *)fsm_exit_str(&w->w_exit, lx, WEXIT_STR_MAX);
 	s->rss_bytes = fsm_alive(w) ? w->w_rss : 0;
 	s->memory_max = w->w_spec.ws_mem_max;
-	s->memory_high = w->w_spec.ws_mem_high;
+	s->memory_high = table_mem_high(&w->w_spec);
 	s->pids_max = w->w_spec.ws_pids_max;
 	s->enabled = w->w_spec.ws_enabled;
 	s->window_samples = w->w_win_samples;
@@ -104,8 +104,9 @@ control_set(struct profd *p, struct worker *w, const Profd__CtlRequest *r)
 			return "memory-max must be at "
 			       "least " PROFD_MEM_MAX_MIN_WORD;
 		ws->ws_mem_max = r->value;
+		/* A soft limit set above it follows it again, at 3/4. */
 		if (ws->ws_mem_high > ws->ws_mem_max)
-			ws->ws_mem_high = ws->ws_mem_max / 4 * 3;
+			ws->ws_mem_high = 0;
 	} else if (strcmp(r->key, "memory-high") == 0) {
 		if (r->value < PROFD_MEM_HIGH_MIN || r->value > ws->ws_mem_max)
 			return "memory-high must be "

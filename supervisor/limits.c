@@ -16,9 +16,9 @@ limits_setup(struct profd *p, struct worker *w)
 
 	if (w->w_cg_ok)
 		return cgroup_set_limits(&w->w_cg, ws->ws_mem_max,
-					 ws->ws_mem_high, ws->ws_pids_max);
+					 table_mem_high(ws), ws->ws_pids_max);
 	if (cgroup_create(&w->w_cg, p->p_cgmode, w->w_name, ws->ws_mem_max,
-			  ws->ws_mem_high, ws->ws_pids_max) == -1)
+			  table_mem_high(ws), ws->ws_pids_max) == -1)
 		return -1;
 	w->w_cg_ok = 1;
 	return 0;

@@ -69,7 +69,7 @@ struct wspec {
 	char ws_user[33];     /* "" : the global user */
 	char ws_caps[256];    /* "" : the worker's own set; else a list */
 	uint64_t ws_mem_max;  /* bytes, hard */
-	uint64_t ws_mem_high; /* bytes, soft; 0: 75 % of hard */
+	uint64_t ws_mem_high; /* bytes, soft; 0: 3/4 of hard (table_mem_high) */
 	uint64_t ws_pids_max; /* processes and threads */
 	enum restart_policy ws_restart;
 	int ws_enabled;
@@ -382,6 +382,8 @@ int profd_one_shot(const struct profd *p);
 void table_defaults(struct profd_opts *o);
 /* Finds (creating if create) the entry name; NULL if invalid or full. */
 struct wspec *table_entry(struct profd_opts *o, const char *name, int create);
+/* The soft memory limit in force: the one set, or 3/4 of the hard one. */
+uint64_t table_mem_high(const struct wspec *ws);
 /* Applies "key = value" to an entry; -1 with a message in err. */
 int table_set(struct wspec *ws, const char *key, const char *value, char *err,
 	      size_t errlen);

@@ -202,6 +202,12 @@ table_set(struct wspec *ws, const char *key, const char *v, char *err,
 	return rv == 0 ? 0 : -1;
 }
 
+uint64_t
+table_mem_high(const struct wspec *ws)
+{
+	return ws->ws_mem_high != 0 ? ws->ws_mem_high : ws->ws_mem_max / 4 * 3;
+}
+
 int
 table_check(struct profd_opts *o, char *err, size_t errlen)
 {
@@ -209,8 +215,6 @@ table_check(struct profd_opts *o, char *err, size_t errlen)
 		struct wspec *ws = &o->po_table[i];
 
 		ws->ws_kind = table_kind(ws);
-		if (ws->ws_mem_high == 0)
-			ws->ws_mem_high = ws->ws_mem_max / 4 * 3;
 		if (ws->ws_mem_high > ws->ws_mem_max) {
 			snprintf(err, errlen,
 				 "worker %s: memory-high is above memory-max",

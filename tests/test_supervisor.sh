@@ -63,6 +63,9 @@ pass "memory-max 16M: perf killed as memory-limit in $ms ms, uploader untouched"
 
 # Stop and start on command; bad requests are refused.
 ctl set perf memory-max 256M
+# The default soft limit, 3/4 of the hard one, follows it back up.
+[ "$(field perf memory_high)" = $((256 * 1024 * 1024 / 4 * 3)) ] ||
+	fail "memory-max back to 256M, yet memory_high is $(field perf memory_high)"
 ctl stop perf || fail "profctl stop failed"
 wait_field perf state idle 20
 ctl start perf || fail "profctl start failed"
@@ -91,9 +94,19 @@ for _ in $(seq 100); do
 done
 [ "$(field perf restarts)" -gt "$before" ] || fail "no restart over the soft limit"
 [ "$(field perf last_exit)" = 0 ] || fail "soft restart was not clean: $(field perf last_exit)"
-ctl set perf memory-high 192M
+ctl set perf memory-high 160M
 wait_field perf state running 60
 pass "soft limit: perf restarted cleanly between windows"
+
+# A soft limit set above a new hard limit goes back to 3/4 of it, and
+# follows it from then on (profctl(8)).
+ctl set perf memory-max 128M
+[ "$(field perf memory_high)" = $((96 * 1024 * 1024)) ] ||
+	fail "memory-max 128M under memory-high 160M: memory_high is $(field perf memory_high)"
+ctl set perf memory-max 256M
+[ "$(field perf memory_high)" = $((192 * 1024 * 1024)) ] ||
+	fail "memory-max 256M: memory_high is $(field perf memory_high), not 192M"
+pass "memory-high: set above a new memory-max, it is 3/4 of memory-max again, up and down"
 
 # Reload: a bad file keeps the old table, a good one applies.
 cat >"$T/reload.conf" <<CONF
