@@ -151,10 +151,11 @@ zombies() {
 	done
 	echo "$n"
 }
+profd_fds() { ls "/proc/$PROFD_PID/fd" | wc -l; }
 sample() {
 	local rss fds z written uploaded restarts
 	rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$PROFD_PID/status")
-	fds=$(ls "/proc/$PROFD_PID/fd" | wc -l)
+	fds=$(profd_fds)
 	z=$(zombies)
 	zombies_seen=$((zombies_seen > z ? zombies_seen : z))
 	written=$(grep -c 'window [0-9]* stored' "$T/profd.log")
@@ -201,7 +202,7 @@ if [ "$fds_last" -gt "$((fds_first + 2))" ]; then
 	low=$fds_last
 	for _ in $(seq 10); do
 		sleep 1
-		f=$(ls "/proc/$PROFD_PID/fd" | wc -l)
+		f=$(profd_fds)
 		[ "$f" -lt "$low" ] && low=$f
 		[ "$low" -le "$((fds_first + 2))" ] && break
 	done

@@ -18,6 +18,7 @@
 #include "perf_cgroups.h"
 #include "perf_record.h"
 #include "perf_smart.h"
+#include "perf_tmp.h"
 #include "perf_unwind.h"
 #include "procfs.h"
 #include "worker.h"
@@ -349,6 +350,7 @@ perf_start(struct worker_ctx *ctx)
 
 	if (perf_input_active())
 		return perf_input_start(ctx);
+	perf_tmp_sweep(); /* what killed perfs of this uid left in /tmp */
 	if (perf_mode_parse(o->wo_perf_mode, &o->wo_mode) == -1 ||
 	    perf_engine_parse(o->wo_perf_engine, &o->wo_engine) == -1) {
 		log_error("--perf-mode %s or --perf-engine %s is none of ours",
