@@ -103,8 +103,11 @@ timeout -k 5 60 "$PERF_WORKER" --perf-engine native --pid "$STRIP_PID" -d 2 -f 1
 	{ cat "$T/stripped.err"; fail "native engine on a stripped binary exited with $?"; }
 grep -q 'alpha_leaf' "$T/stripped.col" && fail "symbols from a stripped binary?"
 n=$(count_matching "$T/stripped.col" "^split_stripped;.*\\($T/split_stripped\\)")
-echo "stripped: $n samples in ($T/split_stripped)"
-[ "$n" -gt 50 ] || fail "stripped binary's frames not named by its file: $(head -3 "$T/stripped.col")"
+all=$(count_matching "$T/stripped.col" "^split_stripped;")
+echo "stripped: $n of $all samples in ($T/split_stripped)"
+# On a loaded host it may get little CPU: the share is what counts.
+[ "$n" -ge 20 ] && [ "$((n * 10))" -ge "$((all * 9))" ] ||
+	fail "stripped binary's frames not named by its file: $(head -3 "$T/stripped.col")"
 pass "stripped binary: frames named (file), no crash"
 
 # Fallback: without capabilities the kernel (perf_event_paranoid >= 2)

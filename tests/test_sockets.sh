@@ -25,8 +25,11 @@ wait_field upload state running 20
 WUID=$(ps -o uid= -p "$(field upload pid)" | tr -d ' ')
 WGID=$(ps -o gid= -p "$(field upload pid)" | tr -d ' ')
 [ "$WUID" != 0 ] || skip "the workers run as root here"
+# A uid that no worker runs as (the calm worker, with no profd-calm user,
+# runs as nobody).
+CUID=$(ps -o uid= -p "$(field calm pid)" | tr -d ' ')
 OTHER=65534
-[ "$WUID" = "$OTHER" ] && OTHER=4242
+{ [ "$WUID" = "$OTHER" ] || [ "$CUID" = "$OTHER" ]; } && OTHER=4242
 CLIENT="$T/sp_client.py" # where any uid can read it
 cp "$top_srcdir/tests/sp_client.py" "$CLIENT"
 chmod 0644 "$CLIENT"
