@@ -1,25 +1,47 @@
 /* Test helper: freeze_on_map PID TID FILE N FREEZER_DIR
- * Watches /proc/PID/maps until N mappings of FILE start at file offset 0,
- * then moves thread TID into the cgroup v1 freezer FREEZER_DIR and
- * freezes it, as fast as it can (a shell loop is milliseconds late).
- * Exits 0 once frozen, 1 after 20 s or on an error. */
+ * Watches /proc/PID/maps until N mappings of the whole of FILE (from file
+ * offset 0, at least its size long: only the Java agent maps libjvm.so
+ * so, to read its symbols) are there, then moves thread TID into the
+ * cgroup v1 freezer FREEZER_DIR and freezes it, as fast as it can (a
+ * shell loop is milliseconds late). Exits 0 once frozen, 1 after 20 s or
+ * on an error.
+ * freeze_on_map --count PID FILE prints how many such mappings PID has. */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 static char buf[1 << 20];
 
-/* Mappings of file at offset 0 in /proc/pid/maps; -1 when unreadable. */
+/* Whether the maps line l maps all size bytes of file from offset 0. */
+static int
+whole_map(const char *l, const char *file, off_t size)
+{
+	uintmax_t lo, hi, off;
+	int path = 0;
+
+	if (sscanf(l, "%jx-%jx %*s %jx %*s %*s %n", &lo, &hi, &off, &path) !=
+		3 ||
+	    path == 0)
+		return 0;
+	return off == 0 && hi - lo >= (uintmax_t)size &&
+	       strcmp(l + path, file) == 0;
+}
+
+/* Mappings of all of file in /proc/pid/maps; -1 when unreadable. */
 static int
 count_maps(const char *maps, const char *file)
 {
 	ssize_t len, off = 0;
-	int fd = open(maps, O_RDONLY | O_CLOEXEC), n = 0;
+	struct stat st;
+	int fd, n = 0;
 
-	if (fd == -1)
+	if (stat(file, &st) == -1 ||
+	    (fd = open(maps, O_RDONLY | O_CLOEXEC)) == -1)
 		return -1;
 	while (off < (ssize_t)sizeof(buf) - 1 &&
 	       (len = read(fd, buf + off, sizeof(buf) - 1 - (size_t)off)) > 0)
@@ -27,13 +49,9 @@ count_maps(const char *maps, const char *file)
 	close(fd);
 	buf[off] = '\0';
 	for (char *l = buf, *nl; l && *l; l = nl ? nl + 1 : NULL) {
-		size_t fl = strlen(file);
-
 		if ((nl = strchr(l, '\n')) != NULL)
 			*nl = '\0';
-		if (strstr(l, " 00000000 ") != NULL && strlen(l) >= fl &&
-		    strcmp(l + strlen(l) - fl, file) == 0)
-			n++;
+		n += whole_map(l, file, st.st_size);
 	}
 	return n;
 }
@@ -59,8 +77,14 @@ main(int argc, char **argv)
 	time_t end = time(NULL) + 20;
 	int want;
 
+	if (argc == 4 && strcmp(argv[1], "--count") == 0) {
+		snprintf(maps, sizeof(maps), "/proc/%s/maps", argv[2]);
+		printf("%d\n", count_maps(maps, argv[3]));
+		return 0;
+	}
 	if (argc != 6) {
-		fprintf(stderr, "usage: freeze_on_map PID TID FILE N DIR\n");
+		fprintf(stderr, "usage: freeze_on_map PID TID FILE N DIR\n"
+				"       freeze_on_map --count PID FILE\n");
 		return 1;
 	}
 	snprintf(maps, sizeof(maps), "/proc/%s/maps", argv[1]);

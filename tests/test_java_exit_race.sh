@@ -28,19 +28,9 @@ thaw_all() {
 }
 trap 'thaw_all; cleanup' EXIT
 
-# The JVM's mappings of libjvm.so's whole file from offset 0: only the
-# agent maps it so, to read its symbols.
-jvm_maps() {
-	awk -v size="$2" '
-		function hex(s,  i, n, c) { n = 0; s = tolower(s)
-			for (i = 1; i <= length(s); i++) {
-				c = index("0123456789abcdef", substr(s, i, 1)) - 1
-				n = n * 16 + c }
-			return n }
-		{ split($1, r, "-"); len = hex(r[2]) - hex(r[1]) }
-		$6 ~ /libjvm\.so$/ && $3 == "00000000" && len >= size { lib++ }
-		END { print lib + 0 }' "/proc/$1/maps" 2>/dev/null
-}
+# The JVM's mappings of the whole of libjvm.so: only the agent maps it
+# so, to read its symbols (freeze_on_map(1) counts by the same rule).
+jvm_maps() { "$top_builddir/tests/freeze_on_map" --count "$1" "$2"; }
 
 # Whether the JVM catches SIGPROF: the agent's start sets its handler
 # after reading the symbols (a stopped agent leaves SIGPROF ignored).
@@ -52,7 +42,7 @@ sigprof_caught() {
 # round HOME V I: 0 when the freeze held a start, 1 to try again; fails
 # on a crash.
 round() {
-	libsize=$(stat -L -c %s "$1/lib/server/libjvm.so")
+	libjvm=$(readlink -f "$1/lib/server/libjvm.so")
 	"$1/bin/java" -XX:ErrorFile="$T/hs_err_%p.log" -cp "$T/classes-$2" \
 		JavaBusy 60 >"$T/r$2.$3.out" 2>&1 &
 	jvm=$!
@@ -65,7 +55,7 @@ round() {
 		{ cat "$T/first.err"; fail "JDK $2: the first session failed"; }
 	tid=$(grep -lx 'Attach Listener' /proc/"$jvm"/task/*/comm | cut -d/ -f5)
 	[ -n "$tid" ] || fail "JDK $2: no attach listener thread after an attach"
-	lib0=$(jvm_maps "$jvm" "$libsize")
+	lib0=$(jvm_maps "$jvm" "$libjvm")
 	if sigprof_caught "$jvm"; then
 		# Another profd-java on the host (a test beside this one) may
 		# be sampling this JVM: another JVM, another round.
@@ -83,18 +73,18 @@ round() {
 	froze=0
 	# Its own priority: under load a shell-speed watcher is late.
 	if nice -n -20 "$top_builddir/tests/freeze_on_map" "$jvm" "$tid" \
-		"$(readlink -f "$1/lib/server/libjvm.so")" $((lib0 + 1)) "$FZ"; then
+		"$libjvm" $((lib0 + 1)) "$FZ"; then
 		for _ in $(seq 100); do
 			[ "$(cat "$FZ/freezer.state")" = FROZEN ] && break
 			sleep 0.01
 		done
-		lib=$(jvm_maps "$jvm" "$libsize")
+		lib=$(jvm_maps "$jvm" "$libjvm")
 		[ "$lib" -gt "$lib0" ] && ! sigprof_caught "$jvm" && froze=1
 	fi
 	kill -TERM "$jvm"
 	if [ "$froze" = 1 ]; then
 		sleep 0.3
-		lib=$(jvm_maps "$jvm" "$libsize")
+		lib=$(jvm_maps "$jvm" "$libjvm")
 		[ "${lib:-0}" -gt "$lib0" ] ||
 			fail "JDK $2 round $3: the JVM's exit unmapped libjvm's symbols while the agent was starting"
 	fi

@@ -336,19 +336,19 @@ agent_owner_ok(const struct agent_cmd *c)
 static atomic_int agent_busy;
 
 static int
-agent_lock(int64_t wait_ms)
+agent_try_lock(void *arg)
 {
-	const struct timespec ms = {0, 1000000};
-	int64_t deadline = agent_now_ms() + wait_ms;
 	int free_ = 0;
 
-	while (!atomic_compare_exchange_weak(&agent_busy, &free_, 1)) {
-		free_ = 0;
-		if (wait_ms >= 0 && agent_now_ms() > deadline)
-			return -1;
-		nanosleep(&ms, NULL);
-	}
-	return 0;
+	(void)arg;
+	return atomic_compare_exchange_strong(&agent_busy, &free_, 1);
+}
+
+/* Takes the command lock: 0, or -1 after wait_ms (< 0: no limit). */
+static int
+agent_lock(int64_t wait_ms)
+{
+	return agent_wait_until(agent_try_lock, NULL, wait_ms);
 }
 
 static void

@@ -106,7 +106,11 @@ void agent_sample_stop(void);
 struct agent_arena *agent_sample_swap(void);
 /* Adds a per-thread CPU timer for thread tid (cpu mode); 0 or -1. */
 int agent_timer_add(pid_t tid);
+/* CLOCK_MONOTONIC in milliseconds. */
 int64_t agent_now_ms(void);
+/* Polls done(arg) every millisecond until it holds: 0, or -1 once wait_ms
+ * (< 0: no limit) have passed. */
+int agent_wait_until(int (*done)(void *), void *arg, int64_t wait_ms);
 /* Copies len bytes at addr of this process into out without faulting
  * (process_vm_readv); 0, or -1 when unreadable. Async-signal-safe. */
 int agent_read(uintptr_t addr, void *out, size_t len);

@@ -30,6 +30,20 @@ agent_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int
+agent_wait_until(int (*done)(void *), void *arg, int64_t wait_ms)
+{
+	const struct timespec ms = {0, 1000000};
+	int64_t end = agent_now_ms() + wait_ms;
+
+	while (!done(arg)) {
+		if (wait_ms >= 0 && agent_now_ms() > end)
+			return -1;
+		nanosleep(&ms, NULL);
+	}
+	return 0;
+}
+
 /* Disarms every timer; async-signal-safe (the handler calls it when the
  * owner has not been heard from for the timeout). */
 static void
@@ -299,19 +313,18 @@ agent_on_prof(int sig, siginfo_t *si, void *uc)
 	errno = saved;
 }
 
+static int
+agent_no_handler(void *arg)
+{
+	(void)arg;
+	return atomic_load(&agent_inflight) == 0;
+}
+
 /* Waits until no handler is inside; 0, or -1 after AGENT_SWAP_WAIT_MS. */
 static int
 agent_wait_handlers(void)
 {
-	struct timespec ms = {0, 1000000};
-	int64_t end = agent_now_ms() + AGENT_SWAP_WAIT_MS;
-
-	while (atomic_load(&agent_inflight) != 0) {
-		if (agent_now_ms() > end)
-			return -1;
-		nanosleep(&ms, NULL);
-	}
-	return 0;
+	return agent_wait_until(agent_no_handler, NULL, AGENT_SWAP_WAIT_MS);
 }
 
 struct agent_arena *
