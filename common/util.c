@@ -154,6 +154,25 @@ write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+int
+thread_start(pthread_t *t, pthread_mutex_t *lock, pthread_cond_t *cond,
+	     void *(*fn)(void *), void *arg)
+{
+	pthread_condattr_t ca;
+
+	pthread_mutex_init(lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if ((errno = pthread_create(t, NULL, fn, arg)) != 0) {
+		pthread_cond_destroy(cond);
+		pthread_mutex_destroy(lock);
+		return -1;
+	}
+	return 0;
+}
+
 void
 close_from(int lowfd)
 {

@@ -1,7 +1,8 @@
-/* Small helpers: number parsing, clocks, file descriptors. */
+/* Small helpers: number parsing, clocks, file descriptors, threads. */
 #ifndef PROFD_UTIL_H
 #define PROFD_UTIL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -26,6 +27,11 @@ void fmt_iso8601(int64_t t, char *buf, size_t len);
 int write_all(int fd, const void *buf, size_t len);
 /* Closes every fd >= lowfd; async-signal-safe. */
 void close_from(int lowfd);
+/* Initialises lock and cond (on CLOCK_MONOTONIC, for timed waits against
+ * now_ms) and starts fn(arg) in *t; 0, or -1 with errno and nothing left
+ * initialised. */
+int thread_start(pthread_t *t, pthread_mutex_t *lock, pthread_cond_t *cond,
+		 void *(*fn)(void *), void *arg);
 
 /* Whether name is a worker's name: PROFD_NAME_RULE. */
 int worker_name_ok(const char *name);

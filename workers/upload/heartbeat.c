@@ -376,18 +376,12 @@ int
 heartbeat_start(struct heartbeat *h, struct net_conf *c, nng_socket ctl,
 		uint32_t interval_s)
 {
-	pthread_condattr_t ca;
-
 	memset(h, 0, sizeof(*h));
 	h->hb_conf = c;
 	h->hb_ctl = ctl;
 	h->hb_interval_s = interval_s ? interval_s : HB_INTERVAL_S;
-	pthread_mutex_init(&h->hb_lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&h->hb_cond, &ca);
-	pthread_condattr_destroy(&ca);
-	if ((errno = pthread_create(&h->hb_thread, NULL, hb_main, h))) {
+	if (thread_start(&h->hb_thread, &h->hb_lock, &h->hb_cond, hb_main, h) ==
+	    -1) {
 		log_error("cannot start the heartbeat thread: %s",
 			  strerror(errno));
 		return -1;

@@ -186,7 +186,6 @@ sender_main(void *arg)
 int
 sender_start(struct sender *s, struct net_conf *c, struct spool *sp)
 {
-	pthread_condattr_t ca;
 	const char *names[SPOOL_MAX_QUEUES + 1];
 	size_t n = sender_queues(c, names);
 
@@ -201,12 +200,8 @@ sender_start(struct sender *s, struct net_conf *c, struct spool *sp)
 		snprintf(s->sn_b[i].b_gpid, SENDER_GPID_MAX, "\"\"");
 	}
 	s->sn_nb = n;
-	pthread_mutex_init(&s->sn_lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&s->sn_cond, &ca);
-	pthread_condattr_destroy(&ca);
-	if ((errno = pthread_create(&s->sn_thread, NULL, sender_main, s))) {
+	if (thread_start(&s->sn_thread, &s->sn_lock, &s->sn_cond, sender_main,
+			 s) == -1) {
 		log_error("cannot start the delivery thread: %s",
 			  strerror(errno));
 		return -1;
