@@ -17,6 +17,13 @@
 # compiled leaf at the nearest safepoint's method (in a run here 6 % of
 # JFR's samples were Type.hasTag without the flag, 2.4 % with it), and the
 # runs with and without profd would not be identical.
+# And at the level of the code the CPU ran, against a view no Java
+# profiler makes: perf's cpu-clock sampling the same JVM (user-space frame
+# of each sample), each address named by the JVM's perf map dumped every
+# 2 s (contrib/bench/jvm_code_ref.py): a compiled method with everything
+# inlined into it, the interpreter, stubs, native functions. This view
+# exists on JDK 17 too, which has no CPU-time sampler of its own; perf in
+# the identical JFR-alone run gives perf against itself.
 # Environment: BENCH_FIDELITY_S (window, default 60),
 # BENCH_FIDELITY_JDKS ("HOME:VERSION ..."), BENCH_FIDELITY_KEEP (a
 # directory that keeps each JDK's leaf lists, profd's output and JFR's
@@ -28,6 +35,7 @@ SRCZIP=/usr/lib/jvm/java-17-openjdk-amd64/lib/src.zip
 JDKS=${BENCH_FIDELITY_JDKS:-/usr/lib/jvm/java-17-openjdk-amd64:17 /usr/lib/jvm/temurin-25-jdk-amd64:25}
 JAVA_WORKER="$top_builddir/workers/java/profd-java"
 JAVA_AGENT="$top_builddir/workers/java/libprofd-jvmti.so"
+CODE_REF="$top_srcdir/contrib/bench/jvm_code_ref.py"
 
 na_all() {
 	for jdk in $JDKS; do
@@ -124,6 +132,29 @@ run_jvm() {
 	return 1
 }
 
+# perf_start RUN V: perf's cpu-clock on $JVM for the window, and its perf
+# map every 2 s; perf_end RUN V: their code view in $B/cRUN$V.
+perf_start() {
+	PERF_REF=""
+	command -v perf >/dev/null 2>&1 || return 0
+	mkdir -p "$B/maps$1$2"
+	perf record -q -e cpu-clock -c 10000000 -g -k CLOCK_MONOTONIC \
+		-p "$JVM" -o "$B/perf$1$2.data" -- sleep "$SECS" \
+		>"$B/perf$1$2.err" 2>&1 &
+	PERF_REF=$!
+	python3 "$CODE_REF" dump "$JVM" "$B/maps$1$2" "$SECS" 2>>"$B/perf$1$2.err" &
+	PERF_MAPS=$!
+	bench_track "$PERF_REF" "$PERF_MAPS"
+}
+perf_end() {
+	[ -n "$PERF_REF" ] || return 0
+	wait "$PERF_REF" "$PERF_MAPS" 2>/dev/null
+	# perf script must not name the JIT's code from the last map alone.
+	rm -f "/tmp/perf-$JVM.map"
+	perf script --ns -i "$B/perf$1$2.data" -F time,ip,sym,dso 2>/dev/null |
+		python3 "$CODE_REF" leaves "$B/maps$1$2" >"$B/c$1$2"
+}
+
 # jfr_alone JDK_HOME V RUN SETTINGS: an identical run with JFR alone,
 # recording to $B/RUN$V.jfr.
 jfr_alone() {
@@ -131,8 +162,10 @@ jfr_alone() {
 	# shellcheck disable=SC2086
 	"$1/bin/jcmd" "$JVM" JFR.start name=fid settings=profile $4 \
 		filename="$B/$3$2.jfr" >/dev/null
+	[ "$3" = b ] && perf_start "$3" "$2"
 	sleep "$SECS"
 	"$1/bin/jcmd" "$JVM" JFR.stop name=fid >/dev/null
+	[ "$3" = b ] && perf_end "$3" "$2"
 	kill "$JVM"
 	wait "$JVM" 2>/dev/null
 	return 0
@@ -155,6 +188,7 @@ fidelity() {
 	"$home/bin/jcmd" "$JVM" JFR.start name=fid settings=profile \
 		filename="$B/a$v.jfr" >/dev/null &
 	jcmd=$!
+	perf_start a "$v"
 	# Windows of 60 s at most: a window of javac's deep stacks at 100 Hz
 	# is 10 to 14 MB of text, and a dump is read up to 16 MiB.
 	: >"$B/p$v.col"
@@ -172,6 +206,7 @@ fidelity() {
 	fi
 	wait "$jcmd"
 	"$home/bin/jcmd" "$JVM" JFR.stop name=fid >/dev/null
+	perf_end a "$v"
 	kill "$JVM"
 	wait "$JVM" 2>/dev/null
 	# The same run again, JFR alone: JFR against itself.
@@ -209,6 +244,7 @@ fidelity() {
 	bench_result "$F: largest leaf share difference with JFR's execution sampler" "$md" \
 		"points" "<= 3 (JFR/JFR: $jmd)" "$(bench_le "$md" 3)"
 	[ "$v" -ge 25 ] && cpu_compare "$home" "$v"
+	code_compare "$home" "$v"
 	bench_result "$F: [error unknown Java] and [error not walkable Java]: share of Java samples" \
 		"$ush" "%" "<= 5 %" "$(bench_le "$ush" 5)"
 	bench_result "$F: [error ...] share of all samples" \
@@ -240,15 +276,58 @@ cpu_compare() {
 	done
 }
 
+# code_compare HOME V: profd's stacks at the code the CPU ran against
+# perf's view of the same JVM, and perf's of the identical run against it.
+code_compare() {
+	local home=$1 v=$2 ov md pov pmd pa un
+	F="Java $v fidelity"
+	what="perf's cpu-clock by compiled method, same JVM"
+	if [ ! -s "$B/ca$v" ]; then
+		bench_na "$F: top-10 overlap with $what" ">= 8/10" "perf did not record (see $B/perfa$v.err)"
+		return
+	fi
+	python3 "$CODE_REF" profd "$B/p$v.col" "$home/lib/server/libjvm.so" >"$B/cp$v"
+	say "JDK $v: perf's cpu-clock by compiled method:"; sort -k2 -nr "$B/ca$v" | head -10 | sed 's/^/    /' >&2
+	say "JDK $v: profd by compiled method:"; sort -k2 -nr "$B/cp$v" | head -10 | sed 's/^/    /' >&2
+	read -r ov md <<<"$(compare "$B/cp$v" "$B/ca$v")"
+	read -r pov pmd <<<"$(compare "$B/cb$v" "$B/ca$v")"
+	pa=$(awk '{ s += $2 } END { print s + 0 }' "$B/ca$v")
+	un=$(awk '$1 == "[unmapped]" { s += $2 } END { print s + 0 }' "$B/ca$v")
+	bench_result "$F: samples, profd-java / perf's cpu-clock (JIT code no map named)" \
+		"$(awk '{ s += $2 } END { print s + 0 }' "$B/cp$v") / $pa ($un)" "" "-" "-"
+	bench_result "$F: top-10 overlap with $what" "$ov/10" "" \
+		">= 8/10 (perf/perf: $pov/10)" "$([ "$ov" -ge 8 ] && echo pass || echo miss)"
+	bench_result "$F: largest share difference with $what" "$md" "points" \
+		"<= 3 (perf/perf: $pmd)" "$(bench_le "$md" 3)"
+	# The same, among compiled and inlined Java code only.
+	for f in cp ca cb; do java_only "$B/$f$v" >"$B/${f}j$v"; done
+	read -r ov md <<<"$(compare "$B/cpj$v" "$B/caj$v")"
+	read -r pov pmd <<<"$(compare "$B/cbj$v" "$B/caj$v")"
+	what="perf's cpu-clock by compiled Java method, same JVM"
+	bench_result "$F: top-10 overlap with $what" "$ov/10" "" \
+		">= 8/10 (perf/perf: $pov/10)" "$([ "$ov" -ge 8 ] && echo pass || echo miss)"
+	bench_result "$F: largest share difference with $what" "$md" "points" \
+		"<= 3 (perf/perf: $pmd)" "$(bench_le "$md" 3)"
+	# The peer's own view the same way: JFR's execution sampler, same JVM.
+	python3 "$CODE_REF" jfr "$home/bin/jfr" "$B/a$v.jfr" jdk.ExecutionSample |
+		java_only /dev/stdin >"$B/cjj$v"
+	read -r ov md <<<"$(compare "$B/cjj$v" "$B/caj$v")"
+	bench_result "$F: JFR's execution sampler against $what" "$ov/10, $md points" "" "-" "-"
+}
+# java_only FILE: the Java methods of a code view (not [...], not C++).
+java_only() { awk '$1 !~ /^\[/ && $1 !~ /::/ && $1 ~ /\./' "$1"; }
+
+
 for jdk in $JDKS; do
 	fidelity "${jdk%:*}" "${jdk##*:}"
 	if [ -n "${BENCH_FIDELITY_KEEP:-}" ]; then
 		mkdir -p "$BENCH_FIDELITY_KEEP"
 		v=${jdk##*:}
-		for f in pl plj ja jb jc jd jcx jdx; do
+		for f in pl plj ja jb jc jd jcx jdx ca cb cp caj cbj cpj cjj; do
 			cp "$B/$f$v" "$BENCH_FIDELITY_KEEP/" 2>/dev/null
 		done
-		cp "$B/p$v.col" "$B/p$v.err" "$B"/[abcd]"$v.jfr" \
+		cp -r "$B/p$v.col" "$B/p$v.err" "$B"/[abcd]"$v.jfr" \
+			"$B"/perf[ab]"$v".data "$B"/maps[ab]"$v" \
 			"$BENCH_FIDELITY_KEEP/" 2>/dev/null
 	fi
 done
