@@ -58,6 +58,16 @@ start_busy() {
 	fail "busy_c did not start"
 }
 
+# wait_grep FILE REGEX SECONDS WHAT: waits until a line of FILE matches
+# the basic regex REGEX; fails with WHAT after SECONDS (times SLOW).
+wait_grep() {
+	wg_end=$(($(date +%s) + $3 * SLOW))
+	until grep -q -- "$2" "$1" 2>/dev/null; do
+		[ "$(date +%s)" -le "$wg_end" ] || fail "$4"
+		sleep 0.2
+	done
+}
+
 # Sums the counts of the lines of file $1 that match the regex $2.
 count_matching() {
 	grep -E -- "$2" "$1" | awk '{ s += $NF } END { print s + 0 }'

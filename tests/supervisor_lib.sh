@@ -22,6 +22,17 @@ start_profd() {
 	fail "profd did not open its control socket"
 }
 
+# start_calm_profd: profd whose only profiler is the calm test worker
+# (windows without perf), once calm and the uploader run.
+start_calm_profd() {
+	printf '[worker calm]\nexecutable = %s\narguments = --fault none\n' \
+		"$FAULT" >"$T/profd.conf"
+	start_profd -v -d 2 --perf-mode disabled --no-python --no-java \
+		--config "$T/profd.conf"
+	wait_field calm state running 20
+	wait_field upload state running 20
+}
+
 ctl() { timeout -k 2 15 "$PROFCTL" --runtime-dir "$RUN" "$@"; }
 
 # field WORKER KEY: prints one field of a worker from status --json.

@@ -48,17 +48,8 @@ esac
 { kill -9 "$PLAIN_PID"; wait "$PLAIN_PID"; } 2>/dev/null
 
 # --- profd -------------------------------------------------------------------------
-printf '[worker calm]\nexecutable = %s\narguments = --fault none\n' \
-	"$FAULT" >"$T/profd.conf"
-start_profd -v -d 2 --perf-mode disabled --no-python --no-java \
-	--config "$T/profd.conf"
-wait_field calm state running 20
-wait_field upload state running 20
-end=$(($(date +%s) + 20 * SLOW))
-until grep -q "window [0-9]* written" "$T/profd.err"; do
-	[ "$(date +%s)" -le "$end" ] || fail "no window was written"
-	sleep 0.2
-done
+start_calm_profd
+wait_grep "$T/profd.err" "window [0-9]* written" 20 "no window was written"
 CHAN=$(ls "$RUN"/calm.*.ctl | tail -1)
 CHUNKS="$RUN/upload/chunks.sock"
 [ -S "$CHAN" ] && [ -S "$CHUNKS" ] || fail "no $CHAN or $CHUNKS"

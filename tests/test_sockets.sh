@@ -15,13 +15,7 @@ command -v setpriv >/dev/null || skip "setpriv (util-linux) is needed"
 setpriv --reuid 65534 --regid 65534 --clear-groups true 2>/dev/null ||
 	skip "setpriv cannot change uid here"
 
-# A calm test worker as the only profiler: windows without perf.
-printf '[worker calm]\nexecutable = %s\narguments = --fault none\n' \
-	"$FAULT" >"$T/profd.conf"
-start_profd -v -d 2 --perf-mode disabled --no-python --no-java \
-	--config "$T/profd.conf"
-wait_field calm state running 20
-wait_field upload state running 20
+start_calm_profd
 WUID=$(ps -o uid= -p "$(field upload pid)" | tr -d ' ')
 WGID=$(ps -o gid= -p "$(field upload pid)" | tr -d ' ')
 [ "$WUID" != 0 ] || skip "the workers run as root here"
@@ -100,11 +94,7 @@ fi
 [ "$(stat -c '%a %u' "$CHAN")" = "600 $WUID" ] ||
 	fail "$CHAN is $(stat -c '%a %u' "$CHAN")"
 # A window a little ahead, that both test chunks would go to.
-end=$(($(date +%s) + 20 * SLOW))
-until grep -q "window [0-9]* written" "$T/profd.err"; do
-	[ "$(date +%s)" -le "$end" ] || fail "no window was written"
-	sleep 0.2
-done
+wait_grep "$T/profd.err" "window [0-9]* written" 20 "no window was written"
 n=$(grep -o "window [0-9]* written" "$T/profd.err" | tail -1 | awk '{ print $2 }')
 win=$((n + 3))
 OK_MARK="sec_ok_$$"
