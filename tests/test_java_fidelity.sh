@@ -160,6 +160,30 @@ check_jdk() {
 	wait "$JVM" 2>/dev/null
 }
 
+# JFR's sampler beside profd's agent, sampling every millisecond: it stops
+# the thread with HotSpot's suspend signal, and a SIGPROF that comes with
+# it or while the thread waits in that handler (SR_handler) must be put on
+# what the handler interrupted, not on the handler's frames (the agent
+# before this check showed them in 6 of 1034 samples).
+jfr_beside() {
+	home=$1 v=$2
+	sed '/"jdk.ExecutionSample"/,/<\/event>/s/>[0-9]* ms</>1 ms</' \
+		"$home/lib/jfr/profile.jfc" >"$T/fast$v.jfc"
+	grep -A3 '"jdk.ExecutionSample"' "$T/fast$v.jfc" | grep -q '>1 ms<' ||
+		fail "JDK $v: no 1-ms JFR settings"
+	run_profiled "$home" "$T/classes-$v" 30 \
+		"-XX:StartFlightRecording=settings=$T/fast$v.jfc,filename=$T/jfr$v.jfr" \
+		-- 8 "jfr$v" --java-async-profiler-mode cpu
+	total=$(count_matching "$T/jfr$v.col" '^java;')
+	sr=$(count_matching "$T/jfr$v.col" ';SR_handler([; ]|$)')
+	echo "JDK $v, JFR sampling every 1 ms beside: $total samples, $sr with SR_handler's frames"
+	[ "$total" -ge 300 ] || fail "JDK $v: too few samples beside JFR ($total)"
+	[ "$sr" = 0 ] || { grep ';SR_handler[; ]' "$T/jfr$v.col" | head -3 | cut -c1-400; fail "JDK $v: $sr samples show JFR's suspend handler instead of what it interrupted"; }
+	pass "JDK $v: with JFR's sampler beside, no sample is put on its suspend handler"
+	kill "$JVM"
+	wait "$JVM" 2>/dev/null
+}
+
 # Two copies of the agent in one JVM (two profd versions): the second
 # finds SIGPROF taken and fails, and must leave the first one sampling
 # (its process-wide interval timer and its handler untouched).
@@ -208,6 +232,7 @@ for jdk in "$JDK17:17" "$JDK25:25"; do
 	home=${jdk%:*} v=${jdk##*:}
 	[ -x "$home/bin/javac" ] || { echo "JDK $v is not installed: skipped"; continue; }
 	check_jdk "$home" "$v"
+	jfr_beside "$home" "$v"
 	# Not when another profd-java's agent may join in (a shared host).
 	if [ "$v" -ge 21 ] ||
 		[ "$(pgrep -f 'profd-java --supervised' | wc -l)" -eq 0 ]; then

@@ -112,6 +112,15 @@ agent_retry_popped(agct_trace *t, ucontext_t *uc)
 	return num;
 }
 
+/* The registers the kernel saved in the signal frame whose return address
+ * (libc's signal trampoline) is at slot; 0, or -1 when unreadable. */
+static int
+agent_sigframe_regs(uintptr_t slot, greg_t *g)
+{
+	return agent_read(slot + 8 + offsetof(ucontext_t, uc_mcontext.gregs), g,
+			  NGREG * sizeof(greg_t));
+}
+
 /* The thread was stopped inside another signal handler while running
  * Java code (HotSpot's suspend handler, which JFR's sampler uses, or
  * another tool's): the kernel's signal frame of that handler lies above
@@ -136,10 +145,7 @@ agent_retry_sigframe(agct_trace *t, ucontext_t *uc, uint64_t *pc)
 			uintptr_t slot = sp + 8 * (base + k);
 
 			if (w[k] != restorer ||
-			    agent_read(
-				slot + 8 +
-				    offsetof(ucontext_t, uc_mcontext.gregs),
-				g, sizeof(g)) == -1)
+			    agent_sigframe_regs(slot, g) == -1)
 				continue;
 			if ((uintptr_t)g[REG_RSP] <= slot ||
 			    (uintptr_t)g[REG_RSP] - slot > (1u << 16) ||
@@ -161,18 +167,41 @@ agent_retry_sigframe(agct_trace *t, ucontext_t *uc, uint64_t *pc)
  * to_java, stops before the first PC in the JIT's code, the Java frame
  * that called into the VM or native code, and keeps only the
  * interrupted PC when the chain never gets there (code without frame
- * pointers on the way: what was followed may not be frames). */
+ * pointers on the way: what was followed may not be frames). Another
+ * handler's frames (HotSpot's suspend handler, which JFR's sampler uses)
+ * are not where the time went: when our signal came at that handler's
+ * entry (the trampoline's address on top of the stack) or the chain
+ * returns to libc's signal trampoline, the walk starts again from the
+ * context the kernel saved for that handler, dropping its frames. */
 static jint
 agent_walk_native(ucontext_t *uc, uint64_t *out, jint max, int to_java)
 {
-	greg_t *r = uc->uc_mcontext.gregs;
-	uintptr_t fp = (uintptr_t)r[REG_RBP], sp = (uintptr_t)r[REG_RSP];
-	uintptr_t w[2];
+	greg_t *r = uc->uc_mcontext.gregs, g[NGREG];
+	uintptr_t fp, sp = (uintptr_t)r[REG_RSP];
+	uintptr_t w[2], restorer = atomic_load(&agent.as_restorer);
 	jint n = 0;
 
+	if (restorer != 0 && agent_read(sp, w, 8) == 0 && w[0] == restorer &&
+	    agent_sigframe_regs(sp, g) == 0)
+		r = g; /* at the other handler's first instruction */
+	fp = (uintptr_t)r[REG_RBP];
+	sp = (uintptr_t)r[REG_RSP];
+	if (to_java && agent_in_code((uintptr_t)r[REG_RIP]))
+		return 0; /* that handler had interrupted Java code */
 	out[n++] = (uint64_t)r[REG_RIP];
 	while (n < max && fp > sp && fp - sp < (8u << 20) && (fp & 7) == 0 &&
 	       agent_read(fp, w, 16) == 0 && w[1] != 0) {
+		if (w[1] == restorer && restorer != 0) {
+			if (agent_sigframe_regs(fp + 8, g) == -1)
+				break;
+			n = 0;
+			out[n++] = (uint64_t)g[REG_RIP];
+			if (to_java && agent_in_code((uintptr_t)g[REG_RIP]))
+				return 0; /* it had interrupted Java code */
+			fp = (uintptr_t)g[REG_RBP];
+			sp = (uintptr_t)g[REG_RSP];
+			continue;
+		}
 		if (to_java && agent_in_code(w[1]))
 			return n;
 		out[n++] = w[1];
