@@ -177,7 +177,8 @@ jfr_beside() {
 	total=$(count_matching "$T/jfr$v.col" '^java;')
 	sr=$(count_matching "$T/jfr$v.col" ';SR_handler([; ]|$)')
 	echo "JDK $v, JFR sampling every 1 ms beside: $total samples, $sr with SR_handler's frames"
-	[ "$total" -ge 300 ] || fail "JDK $v: too few samples beside JFR ($total)"
+	# About 1000 here; a CI run under load gave JDK 25 344.
+	[ "$total" -ge 150 ] || fail "JDK $v: too few samples beside JFR ($total)"
 	[ "$sr" = 0 ] || { grep ';SR_handler[; ]' "$T/jfr$v.col" | head -3 | cut -c1-400; fail "JDK $v: $sr samples show JFR's suspend handler instead of what it interrupted"; }
 	pass "JDK $v: with JFR's sampler beside, no sample is put on its suspend handler"
 	kill "$JVM"
