@@ -58,7 +58,9 @@ timeout -k 5 $((60 * SLOW)) "$PERF_WORKER" --perf-engine native --perf-mode fp \
 leaf=$(count_matching "$T/fp.col" '^dwarf_c;(.*;)?leaf_spin ')
 fpfull=$(count_matching "$T/fp.col" "^dwarf_c;.*$FULL")
 echo "native fp: leaf_spin $leaf samples, the full chain $fpfull"
-[ "$leaf" -gt 20 ] || fail "native fp: no samples in leaf_spin: $(head -3 "$T/fp.col")"
+# A sanitizer-stage CI run under load gave the fixture 28 samples in 3 s
+# (16 in leaf_spin): a few show the control.
+[ "$leaf" -ge 5 ] || fail "native fp: no samples in leaf_spin: $(head -3 "$T/fp.col")"
 [ "$fpfull" -eq 0 ] || fail "frame pointers found the full chain: the fixture has frame pointers?"
 pass "control: fp mode does not find outer;middle (no frame pointers)"
 
