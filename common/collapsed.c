@@ -213,8 +213,11 @@ collapsed_parse_line(struct stack_table *t, const char *line, size_t len,
 		len--;
 	if (len == 0 || line[0] == '#')
 		return 1;
+	/* The table's total stays within what a line may carry, so every
+	 * stack written from it reads back. */
 	if (len > COLLAPSED_MAX_LINE ||
-	    split_count(line, len, &stack_len, &count) == -1) {
+	    split_count(line, len, &stack_len, &count) == -1 ||
+	    stacks_total(t) > COLLAPSED_MAX_COUNT - count) {
 		errno = EINVAL;
 		return -1;
 	}

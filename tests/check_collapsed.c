@@ -308,14 +308,49 @@ START_TEST(test_parse_good_lines)
 	assert_good(t, "a;b 5  ", COLLAPSED_PLAIN, 5);
 	assert_good(t, "a;b 007", COLLAPSED_PLAIN, 7);
 	ck_assert_uint_eq(stacks_count(t), 1);
-	assert_good(t, "a;b 1000000000000000", COLLAPSED_PLAIN,
-		    COLLAPSED_MAX_COUNT);
 	assert_good(t, "a;foo bar;baz 2", COLLAPSED_PLAIN, 2);
 	ck_assert_uint_eq(stacks_count(t), 2);
 	ck_assert_uint_eq(stacks_intern_str(t, "foo bar"), 3);
 	ck_assert_uint_eq(stacks_nstr(t), 5);
 	ck_assert_uint_eq(stacks_nproc(t), 1);
 	stacks_free(t);
+	t = table_new(0);
+	assert_good(t, "a;b 1000000000000000", COLLAPSED_PLAIN,
+		    COLLAPSED_MAX_COUNT);
+	stacks_free(t);
+}
+END_TEST
+
+/* Found by fuzz_collapsed: two lines of the largest count added up to a
+ * stack whose written line could not be read back. */
+START_TEST(test_parse_total_bound)
+{
+	struct stack_table *t = table_new(0);
+	char *out = NULL;
+	size_t outlen = 0;
+	FILE *f;
+
+	assert_good(t, "a;b 999999999999990", COLLAPSED_PLAIN,
+		    COLLAPSED_MAX_COUNT - 10);
+	assert_good(t, "a;b 10", COLLAPSED_PLAIN, 10);
+	errno = 0;
+	ck_assert_int_eq(collapsed_parse_line(t, "a;b 1", 5, COLLAPSED_PLAIN),
+			 -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(collapsed_parse_line(t, "a;c 1", 5, COLLAPSED_PLAIN),
+			 -1);
+	ck_assert_uint_eq(stacks_total(t), COLLAPSED_MAX_COUNT);
+	ck_assert_ptr_nonnull(f = open_memstream(&out, &outlen));
+	ck_assert_int_eq(collapsed_write(f, t, COLLAPSED_PLAIN), 0);
+	fclose(f);
+	ck_assert_str_eq(out, "a;b 1000000000000000\n");
+	stacks_free(t);
+	t = table_new(0);
+	ck_assert_int_eq(
+	    collapsed_parse_line(t, out, outlen - 1, COLLAPSED_PLAIN), 0);
+	ck_assert_uint_eq(stacks_total(t), COLLAPSED_MAX_COUNT);
+	stacks_free(t);
+	free(out);
 }
 END_TEST
 
@@ -650,6 +685,7 @@ collapsed_suite(void)
 	tcase_add_test(w, test_round_trip_many);
 	tcase_add_test(p, test_parse_bad_lines);
 	tcase_add_test(p, test_parse_good_lines);
+	tcase_add_test(p, test_parse_total_bound);
 	tcase_add_test(p, test_parse_blank_and_comments);
 	tcase_add_test(p, test_parse_gprofiler);
 	tcase_add_test(p, test_parse_gprofiler_bad);
