@@ -113,20 +113,22 @@ pass "worker sockets: uid $OTHER cannot even connect (file modes); nor a profile
 # shellcheck disable=SC2086
 out=$(as "$OTHER" "$OTHER" --clear-groups $DAC -- "$PY" "$CLIENT" "$CHUNKS" req chunk intruder "$win" "$BAD_MARK")
 [ "$out" = closed ] || fail "chunks.sock, uid $OTHER with CAP_DAC_OVERRIDE: $out"
-grep -q "profd-upload: warning: refused a connection from uid $OTHER" "$T/profd.err" ||
-	fail "profd-upload did not refuse uid $OTHER"
+# The uploader's log line reaches profd.err through profd's log pipe,
+# maybe after the client saw the connection close.
+wait_grep "$T/profd.err" "profd-upload: warning: refused a connection from uid $OTHER" 10 \
+	"profd-upload did not refuse uid $OTHER"
 # shellcheck disable=SC2086
 out=$(as "$OTHER" "$OTHER" --clear-groups $DAC -- "$PY" "$CLIENT" "$CHAN" pair hello)
 [ "$out" = closed ] || fail "the upload channel, uid $OTHER with CAP_DAC_OVERRIDE: $out"
-grep -q "^profd: warning: refused a connection from uid $OTHER" "$T/profd.err" ||
-	fail "profd did not refuse uid $OTHER on the upload channel"
+wait_grep "$T/profd.err" "^profd: warning: refused a connection from uid $OTHER" 10 \
+	"profd did not refuse uid $OTHER on the upload channel"
 pass "worker sockets: uid $OTHER past the file modes is refused by its uid"
 
 # The uploader's own uid, but not its pid: refused by the pid check.
 out=$(as "$WUID" "$WGID" --clear-groups -- "$PY" "$CLIENT" "$CHAN" pair hello)
 [ "$out" = closed ] || fail "the upload channel, uid $WUID from another pid: $out"
-grep -q "^profd: warning: refused a connection from uid $WUID pid " "$T/profd.err" ||
-	fail "profd did not refuse another process of uid $WUID"
+wait_grep "$T/profd.err" "^profd: warning: refused a connection from uid $WUID pid " 10 \
+	"profd did not refuse another process of uid $WUID"
 pass "worker sockets: the worker's uid from another process is refused by its pid"
 
 # The same chunk from a profiler's uid is stored and merged.
