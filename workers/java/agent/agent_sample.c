@@ -162,6 +162,21 @@ agent_retry_sigframe(agct_trace *t, ucontext_t *uc, uint64_t *pc)
 	return 0;
 }
 
+/* Starts a native walk at the registers r: out[0] becomes its PC, *fp
+ * and *sp its frame and stack pointers; -1 (nothing stored) when
+ * to_java and that PC is in the JIT's code. */
+static int
+agent_walk_start(const greg_t *r, uint64_t *out, uintptr_t *fp, uintptr_t *sp,
+		 int to_java)
+{
+	if (to_java && agent_in_code((uintptr_t)r[REG_RIP]))
+		return -1;
+	out[0] = (uint64_t)r[REG_RIP];
+	*fp = (uintptr_t)r[REG_RBP];
+	*sp = (uintptr_t)r[REG_RSP];
+	return 0;
+}
+
 /* Walks the frame-pointer chain from the interrupted context into out
  * (libjvm and libc keep frame pointers); returns the PCs stored. With
  * to_java, stops before the first PC in the JIT's code, the Java frame
@@ -172,34 +187,29 @@ agent_retry_sigframe(agct_trace *t, ucontext_t *uc, uint64_t *pc)
  * are not where the time went: when our signal came at that handler's
  * entry (the trampoline's address on top of the stack) or the chain
  * returns to libc's signal trampoline, the walk starts again from the
- * context the kernel saved for that handler, dropping its frames. */
+ * context the kernel saved for that handler, dropping its frames; none
+ * is kept when that context was Java code and to_java is set. */
 static jint
 agent_walk_native(ucontext_t *uc, uint64_t *out, jint max, int to_java)
 {
 	greg_t *r = uc->uc_mcontext.gregs, g[NGREG];
 	uintptr_t fp, sp = (uintptr_t)r[REG_RSP];
 	uintptr_t w[2], restorer = atomic_load(&agent.as_restorer);
-	jint n = 0;
+	jint n = 1;
 
 	if (restorer != 0 && agent_read(sp, w, 8) == 0 && w[0] == restorer &&
 	    agent_sigframe_regs(sp, g) == 0)
 		r = g; /* at the other handler's first instruction */
-	fp = (uintptr_t)r[REG_RBP];
-	sp = (uintptr_t)r[REG_RSP];
-	if (to_java && agent_in_code((uintptr_t)r[REG_RIP]))
-		return 0; /* that handler had interrupted Java code */
-	out[n++] = (uint64_t)r[REG_RIP];
+	if (agent_walk_start(r, out, &fp, &sp, to_java) == -1)
+		return 0;
 	while (n < max && fp > sp && fp - sp < (8u << 20) && (fp & 7) == 0 &&
 	       agent_read(fp, w, 16) == 0 && w[1] != 0) {
 		if (w[1] == restorer && restorer != 0) {
 			if (agent_sigframe_regs(fp + 8, g) == -1)
 				break;
-			n = 0;
-			out[n++] = (uint64_t)g[REG_RIP];
-			if (to_java && agent_in_code((uintptr_t)g[REG_RIP]))
-				return 0; /* it had interrupted Java code */
-			fp = (uintptr_t)g[REG_RBP];
-			sp = (uintptr_t)g[REG_RSP];
+			if (agent_walk_start(g, out, &fp, &sp, to_java) == -1)
+				return 0;
+			n = 1;
 			continue;
 		}
 		if (to_java && agent_in_code(w[1]))
