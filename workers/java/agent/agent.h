@@ -164,6 +164,15 @@ uintptr_t agent_syms_start(uintptr_t pc);
  * "[library+0xOFF]"; returns buf. */
 const char *agent_syms_name(uintptr_t pc, char *buf, size_t len);
 
+/* agent_libsyms.c: the .symtab of other libraries. */
+/* The name of the function pc is in, from the .symtab of the library
+ * loaded at base from path (read on first use), *start (when not NULL)
+ * its address; NULL when none holds pc. */
+const char *agent_libsyms_find(const char *path, uintptr_t base, uintptr_t pc,
+			       uintptr_t *start);
+/* Frees every library's table. */
+void agent_libsyms_free(void);
+
 /* agent_dump.c: names and collapsed output. */
 /* Writes the stacks of arena a to fd, as "root;...;leaf count" lines. */
 int agent_dump(struct agent_arena *a, int fd, uint64_t dropped);

@@ -1,6 +1,6 @@
 /* Names of native code: libjvm's own .symtab (HotSpot exports almost
  * nothing through .dynsym), read from the library file the JVM mapped;
- * other libraries through dladdr. */
+ * other libraries through dladdr, then their .symtab (agent_libsyms.c). */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <elf.h>
@@ -142,6 +142,7 @@ agent_syms_free(void)
 		munmap(map, maplen);
 	map = NULL;
 	jvm_lo = jvm_hi = 0;
+	agent_libsyms_free();
 }
 
 static const struct sym *
@@ -172,13 +173,17 @@ uintptr_t
 agent_syms_start(uintptr_t pc)
 {
 	const struct sym *s = syms_find(pc);
+	uintptr_t start = pc;
 	Dl_info di;
 
 	if (s != NULL)
 		return s->sy_addr;
-	if (dladdr((void *)pc, &di) && di.dli_saddr != NULL)
+	if (dladdr((void *)pc, &di) == 0 || di.dli_fname == NULL)
+		return pc;
+	if (di.dli_saddr != NULL)
 		return (uintptr_t)di.dli_saddr;
-	return pc;
+	agent_libsyms_find(di.dli_fname, (uintptr_t)di.dli_fbase, pc, &start);
+	return start;
 }
 
 /* "_ZN3Foo3barEv" -> "Foo::bar"; plain nested names only, else -1. */
@@ -247,7 +252,7 @@ const char *
 agent_syms_name(uintptr_t pc, char *buf, size_t len)
 {
 	const struct sym *s = syms_find(pc);
-	const char *lib;
+	const char *lib, *name;
 	Dl_info di;
 
 	if (s != NULL)
@@ -258,6 +263,9 @@ agent_syms_name(uintptr_t pc, char *buf, size_t len)
 	}
 	if (di.dli_sname != NULL)
 		return sym_copy(di.dli_sname, buf, len);
+	if ((name = agent_libsyms_find(di.dli_fname, (uintptr_t)di.dli_fbase,
+				       pc, NULL)) != NULL)
+		return sym_copy(name, buf, len);
 	lib = strrchr(di.dli_fname, '/');
 	snprintf(buf, len, "[%s+0x%lx]", lib ? lib + 1 : di.dli_fname,
 		 (unsigned long)(pc - (uintptr_t)di.dli_fbase));
