@@ -13,6 +13,24 @@ FIX="$top_srcdir/tests/fixtures/JavaFileIO.java"
 echo data >"$T/data"
 chmod 0644 "$T/data"
 
+# Runs JavaFileIO on JDK $1 and profiles it into $3 for 5 s; 1 when the
+# JVM was skipped (another agent was there first).
+profile_io() {
+	"$1/bin/java" -Xmx32m -cp "$T/classes-$2" JavaFileIO "$T/data" 60 \
+		>"$T/jvm$2.out" 2>&1 &
+	JVM=$!
+	track "$JVM"
+	wait_ready "$T/jvm$2.out"
+	sleep 2 # past the start, into compiled code
+	timeout -k 5 $((60 * SLOW)) "$JAVA_WORKER" --pid "$JVM" -d 5 -f 100 -v \
+		--java-agent "$JAVA_AGENT" >"$3" 2>"$T/io$2.err" ||
+		{ cat "$T/io$2.err"; fail "JDK $2: profd-java exited with $?"; }
+	grep 'JVM [0-9]* window' "$T/io$2.err"
+	kill "$JVM"
+	wait "$JVM" 2>/dev/null
+	! grep -q 'Profiling skipped\|its agent is older' "$3" "$T/io$2.err"
+}
+
 check_jdk() {
 	home=$1 v=$2 col="$T/io$2.col"
 	lib="$home/lib/libjava.so"
@@ -27,18 +45,14 @@ check_jdk() {
 	mkdir -p "$T/classes-$v"
 	chmod 0755 "$T/classes-$v"
 	"$home/bin/javac" -d "$T/classes-$v" "$FIX" || fail "javac of JDK $v failed"
-	"$home/bin/java" -Xmx32m -cp "$T/classes-$v" JavaFileIO "$T/data" 60 \
-		>"$T/jvm$v.out" 2>&1 &
-	JVM=$!
-	track "$JVM"
-	wait_ready "$T/jvm$v.out"
-	sleep 2 # past the start, into compiled code
-	timeout -k 5 $((60 * SLOW)) "$JAVA_WORKER" --pid "$JVM" -d 5 -f 100 -v \
-		--java-agent "$JAVA_AGENT" >"$col" 2>"$T/io$v.err" ||
-		{ cat "$T/io$v.err"; fail "JDK $v: profd-java exited with $?"; }
-	grep 'JVM [0-9]* window' "$T/io$v.err"
-	kill "$JVM"
-	wait "$JVM" 2>/dev/null
+	# Another profd-java on the host (a test beside this one) may load its
+	# agent into the JVM first: then a new JVM, up to 4 times.
+	for try in 1 2 3 4; do
+		profile_io "$home" "$v" "$col" || break
+		others=$(pgrep -f 'profd-java --supervised' | wc -l)
+		[ "$others" -gt 0 ] || break # ours: the checks will tell
+		echo "try $try: $others other profd-java on this host"
+	done
 	# The frame right under a native file method, and how often.
 	sed -n 's/.*java\.io\.File\(InputStream\|Descriptor\)\.\(open0\|read0\|close0\)_\[[01ji]\];\([^;]*\).* \([0-9]*\)$/\3 \4/p' "$col" |
 		awk '{ n[$1] += $2 } END { for (f in n) print f, n[f] }' | sort -k2 -nr >"$T/under$v"
