@@ -14,6 +14,7 @@ __asm__(".symver dlsym,dlsym@GLIBC_2.2.5");
 __asm__(".symver dlopen,dlopen@GLIBC_2.2.5");
 __asm__(".symver dlclose,dlclose@GLIBC_2.2.5");
 __asm__(".symver dladdr,dladdr@GLIBC_2.2.5");
+__asm__(".symver dladdr1,dladdr1@GLIBC_2.3.3");
 
 #include <jvmti.h>
 #include <signal.h>
@@ -165,10 +166,11 @@ uintptr_t agent_syms_start(uintptr_t pc);
 const char *agent_syms_name(uintptr_t pc, char *buf, size_t len);
 
 /* agent_libsyms.c: the .symtab of other libraries. */
-/* The name of the function pc is in, from the .symtab of the library
- * loaded at base from path (read on first use), *start (when not NULL)
- * its address; NULL when none holds pc. */
-const char *agent_libsyms_find(const char *path, uintptr_t base, uintptr_t pc,
+/* The name of the function pc is in, from the .symtab of the library at
+ * the absolute path loaded with bias (its link map's l_addr), read on
+ * first use; *start (when not NULL) becomes the function's address. NULL
+ * when no function of it holds pc. */
+const char *agent_libsyms_find(const char *path, uintptr_t bias, uintptr_t pc,
 			       uintptr_t *start);
 /* Frees every library's table. */
 void agent_libsyms_free(void);

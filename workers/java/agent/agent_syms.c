@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <fcntl.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,31 @@ static size_t nsyms;
 static void *map;
 static size_t maplen;
 static uintptr_t jvm_lo, jvm_hi; /* libjvm's text, roughly */
+static uintptr_t jvm_bias;	 /* libjvm's load bias */
+
+/* dladdr, and the load bias of pc's object (its link map's l_addr: the
+ * first segment's address less its vaddr); -1 when pc is in none. */
+static int
+syms_dladdr(uintptr_t pc, Dl_info *di, uintptr_t *bias)
+{
+	struct link_map *lm = NULL;
+
+	if (dladdr1((void *)pc, di, (void **)&lm, RTLD_DL_LINKMAP) == 0 ||
+	    di->dli_fname == NULL || lm == NULL)
+		return -1;
+	*bias = (uintptr_t)lm->l_addr;
+	return 0;
+}
+
+/* pc's function from its library's .symtab, not libjvm's (read whole at
+ * the start: a PC it does not name, in a PLT stub say, stays unnamed). */
+static const char *
+syms_other(const Dl_info *di, uintptr_t bias, uintptr_t pc, uintptr_t *start)
+{
+	if (jvm_bias != 0 && bias == jvm_bias)
+		return NULL;
+	return agent_libsyms_find(di->dli_fname, bias, pc, start);
+}
 
 static int
 sym_cmp(const void *a, const void *b)
@@ -101,14 +127,15 @@ syms_collect(uintptr_t base)
 int
 agent_syms_load(void)
 {
+	uintptr_t bias;
 	Dl_info di;
 	off_t size;
 	int fd;
 
 	if (syms != NULL)
 		return 0;
-	if (agent.as_agct == NULL || dladdr((void *)agent.as_agct, &di) == 0 ||
-	    di.dli_fname == NULL)
+	if (agent.as_agct == NULL ||
+	    syms_dladdr((uintptr_t)agent.as_agct, &di, &bias) == -1)
 		return -1;
 	if ((fd = open(di.dli_fname, O_RDONLY | O_CLOEXEC)) == -1)
 		return -1;
@@ -125,10 +152,11 @@ agent_syms_load(void)
 		map = NULL;
 		return -1;
 	}
-	if (syms_collect((uintptr_t)di.dli_fbase) == -1) {
+	if (syms_collect(bias) == -1) {
 		agent_syms_free();
 		return -1;
 	}
+	jvm_bias = bias;
 	return 0;
 }
 
@@ -141,7 +169,7 @@ agent_syms_free(void)
 	if (map != NULL)
 		munmap(map, maplen);
 	map = NULL;
-	jvm_lo = jvm_hi = 0;
+	jvm_lo = jvm_hi = jvm_bias = 0;
 	agent_libsyms_free();
 }
 
@@ -173,16 +201,16 @@ uintptr_t
 agent_syms_start(uintptr_t pc)
 {
 	const struct sym *s = syms_find(pc);
-	uintptr_t start = pc;
+	uintptr_t start = pc, bias;
 	Dl_info di;
 
 	if (s != NULL)
 		return s->sy_addr;
-	if (dladdr((void *)pc, &di) == 0 || di.dli_fname == NULL)
+	if (syms_dladdr(pc, &di, &bias) == -1)
 		return pc;
 	if (di.dli_saddr != NULL)
 		return (uintptr_t)di.dli_saddr;
-	agent_libsyms_find(di.dli_fname, (uintptr_t)di.dli_fbase, pc, &start);
+	syms_other(&di, bias, pc, &start);
 	return start;
 }
 
@@ -253,18 +281,18 @@ agent_syms_name(uintptr_t pc, char *buf, size_t len)
 {
 	const struct sym *s = syms_find(pc);
 	const char *lib, *name;
+	uintptr_t bias;
 	Dl_info di;
 
 	if (s != NULL)
 		return sym_copy(s->sy_name, buf, len);
-	if (dladdr((void *)pc, &di) == 0 || di.dli_fname == NULL) {
+	if (syms_dladdr(pc, &di, &bias) == -1) {
 		snprintf(buf, len, "[unknown]");
 		return buf;
 	}
 	if (di.dli_sname != NULL)
 		return sym_copy(di.dli_sname, buf, len);
-	if ((name = agent_libsyms_find(di.dli_fname, (uintptr_t)di.dli_fbase,
-				       pc, NULL)) != NULL)
+	if ((name = syms_other(&di, bias, pc, NULL)) != NULL)
 		return sym_copy(name, buf, len);
 	lib = strrchr(di.dli_fname, '/');
 	snprintf(buf, len, "[%s+0x%lx]", lib ? lib + 1 : di.dli_fname,
