@@ -68,6 +68,16 @@ wait_grep() {
 	done
 }
 
+# wait_comm PID NAME: waits up to 5 s (times SLOW) until process PID runs
+# a program called NAME (a child forked by the shell execs later).
+wait_comm() {
+	for _ in $(seq $((50 * SLOW))); do
+		[ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ] && return 0
+		sleep 0.1
+	done
+	fail "process $1 is $(cat "/proc/$1/comm" 2>/dev/null), not $2"
+}
+
 # Sums the counts of the lines of file $1 that match the regex $2.
 count_matching() {
 	grep -E -- "$2" "$1" | awk '{ s += $NF } END { print s + 0 }'

@@ -12,8 +12,9 @@ or a Control{hello}, or BYTES bytes that never decode. Prints one line:
   closed        the peer closed the connection without answering
   ack STORED    a ChunkAck came back (STORED is 0 or 1)
   answer N      an answer of N bytes came back
-  timeout       nothing came back within 5 s
+  timeout       nothing came back within 5 s (times PROFD_TIME_FACTOR)
 """
+import os
 import socket
 import struct
 import sys
@@ -126,7 +127,7 @@ def main(argv):
     else:
         body = hello()
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(5)
+    s.settimeout(5 * int(os.environ.get("PROFD_TIME_FACTOR", "1")))
     try:
         s.connect(path)
     except PermissionError:

@@ -26,8 +26,9 @@ grep -E "profd-big \(pid [0-9]+\) lost its channel while running: a message over
 	"$T/profd.err" || { cat "$T/profd.err"; fail "no reason logged for big"; }
 grep -q "profd-big (pid [0-9]*) sent a message that does not decode" "$T/profd.err" &&
 	fail "the 4 MiB message reached the decoder"
-grep -q "sending a message of 4194304 bytes to profd" "$T/profd.err" ||
-	fail "big did not log its send"
+# The worker's own line comes through profd's log pipe.
+wait_grep "$T/profd.err" "sending a message of 4194304 bytes to profd" 10 \
+	"big did not log its send"
 pass "4 MiB on a worker's control channel: refused, the sender killed"
 # It keeps sending and dying, so its count can pass 1 between two looks.
 end=$(($(date +%s) + 20 * SLOW))

@@ -152,11 +152,13 @@ MARK="marker-$(head -c 24 /dev/urandom | base64 | tr -d '/+=\n')"
 mkfifo "$T/fifo"
 "$PY" -c 'import sys, time
 b = bytearray(sys.stdin.buffer.read().strip())
-time.sleep(120)' <"$T/fifo" &
+print("read", flush=True)
+time.sleep(120)' <"$T/fifo" >"$T/tp.out" &
 TP=$!
 track "$TP"
 printf '%s\n' "$MARK" >"$T/fifo"
-sleep 0.5
+tp_ready() { grep -q read "$T/tp.out"; }
+wait_for 10 tp_ready || fail "the marker reader did not start"
 scan "$MARK" "$TP" >"$T/scan2.out" && grep -q '^found' "$T/scan2.out" ||
 	fail "control: the scanner misses a marker in a heap"
 pass "control: the scanner finds a marker in a throwaway process's heap"

@@ -197,7 +197,9 @@ command once-1 start '{"duration": 2, "frequency": 11, "continuous": false,
 	"profiler_configs": {"perf": "enabled_aggressive", "pyspy": "disabled", "pyperf": "disabled", "async_profiler": {"enabled": false}}}'
 wait_completion "$REQS" once-1 completed 30
 wait_field perf state idle 20
-sleep 3
+sent_more() { [ "$(grep -c '"/api/v2/profiles"' "$REQS")" -gt "$n0" ]; }
+wait_for 20 sent_more || fail "one-window start sent no window"
+sleep 3 # and no second one
 n1=$(grep -c '"/api/v2/profiles"' "$REQS")
 [ "$n1" = $((n0 + 1)) ] || fail "one-window start sent $((n1 - n0)) windows"
 [ "$(children)" = "profd-upload " ] || fail "children: $(children)"

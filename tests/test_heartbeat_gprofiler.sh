@@ -128,7 +128,9 @@ command once-1 - '{"duration": 2, "frequency": 11, "profiler_configs":
 	"async_profiler": "disabled"}}'
 wait_completion "$API_REQS" once-1 completed 30
 wait_field perf state idle 20
-sleep 3
+sent_more() { [ "$(nwindows)" -gt "$n0" ]; }
+wait_for 20 sent_more || fail "once-1 sent no window"
+sleep 3 # and no second one
 [ "$(nwindows)" = $((n0 + 1)) ] || fail "once-1 sent $(($(nwindows) - n0)) windows"
 [ "$(children)" = "profd-upload " ] || fail "children: $(children)"
 [ "$(grep -c "continuous profiling resumes" "$T/profd.err")" = 1 ] ||
@@ -154,7 +156,7 @@ wait_completion "$API_REQS" lvl-r completed 30
 wait_for 20 grep -q "over --skip-system-profilers-above 600: perf is not started" \
 	"$T/profd.err" || fail "restricted: perf was not skipped at $n processes"
 n0=$(nwindows)
-command lvl-a start "{\"continuous\": true, \"duration\": 2,
+command lvl-a start "{\"continuous\": true, \"duration\": 2, \"frequency\": 49,
 	\"profiler_configs\": {\"perf\": {\"mode\": \"enabled_aggressive\"}, $LEVEL}}"
 wait_completion "$API_REQS" lvl-a completed 30
 grep -q "remote start lvl-a: perf only below 1500 host processes, at most 50 containers" \

@@ -24,7 +24,7 @@ t0=$(threads)
 s0=$(sigcgt)
 echo "start: $t0 threads, SigCgt $s0"
 
-total=0
+total=0 empty=0
 for i in $(seq 50); do
 	mode=itimer
 	[ $((i % 2)) = 0 ] && mode=cpu
@@ -33,7 +33,13 @@ for i in $(seq 50); do
 		>"$T/c.col" 2>"$T/c.err" || { cat "$T/c.err"; fail "cycle $i ($mode): exit $?"; }
 	kill -0 "$jvm" 2>/dev/null || fail "cycle $i ($mode): the JVM died"
 	java_shares "$T/c.col"
-	[ "$HOT" -gt 0 ] || { cat "$T/c.col" "$T/c.err"; fail "cycle $i ($mode): no samples"; }
+	# About 75 at 100 Hz; a tenth of a CPU on a loaded host leaves few, so
+	# one window without hotLeaf passes, not two.
+	if [ "$HOT" = 0 ]; then
+		empty=$((empty + 1))
+		echo "cycle $i ($mode): no samples in hotLeaf"
+		[ "$empty" -lt 2 ] || { cat "$T/c.col" "$T/c.err"; fail "cycle $i ($mode): no samples"; }
+	fi
 	total=$((total + HOT + COLD))
 	if [ -s "/proc/$jvm/timers" ]; then
 		cat "/proc/$jvm/timers"

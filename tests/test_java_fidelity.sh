@@ -77,7 +77,7 @@ check_jdk() {
 
 	# From the JVM's start: the JIT compilers are busy, and the small
 	# heap keeps the GC working. cpu mode gives every thread its timer.
-	run_profiled "$home" "$T/classes-$v" 60 -- 8 "full$v" \
+	run_profiled "$home" "$T/classes-$v" $((60 * SLOW)) -- $((8 * SLOW)) "full$v" \
 		--java-async-profiler-mode cpu --java-line-numbers \
 		--java-collect-thread-names
 	W='^java;\[fidelity-worker tid=[0-9]+\];'
@@ -141,7 +141,7 @@ check_jdk() {
 	wait "$JVM" 2>/dev/null
 
 	# Not asked: no lines, no thread frames (a fresh JVM and agent).
-	run_profiled "$home" "$T/classes-$v" 30 -- 3 "plain$v"
+	run_profiled "$home" "$T/classes-$v" $((30 * SLOW)) -- 3 "plain$v"
 	need "$T/plain$v.col" '^java;java\.lang\.Thread\.run_\[[01ji]\];' \
 		"JDK $v: no plain Java stack"
 	! grep -Eq ':[0-9]+_\[|tid=' "$T/plain$v.col" ||
@@ -151,7 +151,7 @@ check_jdk() {
 	wait "$JVM" 2>/dev/null
 
 	# C1 only: compiled frames are _[1].
-	run_profiled "$home" "$T/classes-$v" 30 -XX:TieredStopAtLevel=1 -- \
+	run_profiled "$home" "$T/classes-$v" $((30 * SLOW)) -XX:TieredStopAtLevel=1 -- \
 		3 "c1$v"
 	need "$T/c1$v.col" 'JavaFidelity\.hotLeaf_\[1\] ' "JDK $v: no C1 hotLeaf"
 	! grep -q 'hotLeaf_\[j\] ' "$T/c1$v.col" || fail "JDK $v: hotLeaf as C2 code in a C1-only JVM"
@@ -171,9 +171,9 @@ jfr_beside() {
 		"$home/lib/jfr/profile.jfc" >"$T/fast$v.jfc"
 	grep -A3 '"jdk.ExecutionSample"' "$T/fast$v.jfc" | grep -q '>1 ms<' ||
 		fail "JDK $v: no 1-ms JFR settings"
-	run_profiled "$home" "$T/classes-$v" 30 \
+	run_profiled "$home" "$T/classes-$v" $((30 * SLOW)) \
 		"-XX:StartFlightRecording=settings=$T/fast$v.jfc,filename=$T/jfr$v.jfr" \
-		-- 8 "jfr$v" --java-async-profiler-mode cpu
+		-- $((8 * SLOW)) "jfr$v" --java-async-profiler-mode cpu
 	total=$(count_matching "$T/jfr$v.col" '^java;')
 	sr=$(count_matching "$T/jfr$v.col" ';SR_handler([; ]|$)')
 	echo "JDK $v, JFR sampling every 1 ms beside: $total samples, $sr with SR_handler's frames"
@@ -193,10 +193,10 @@ jfr_beside() {
 two_agents() {
 	home=$1 v=$2
 	if [ "$v" -ge 21 ]; then
-		start_fidelity "$home" "$T/classes-$v" 30 \
+		start_fidelity "$home" "$T/classes-$v" $((30 * SLOW)) \
 			-XX:-EnableDynamicAgentLoading -XX:+EnableDynamicAgentLoading
 	else
-		start_fidelity "$home" "$T/classes-$v" 30
+		start_fidelity "$home" "$T/classes-$v" $((30 * SLOW))
 	fi
 	"$home/bin/jcmd" "$JVM" VM.version >/dev/null || fail "jcmd failed"
 	cp "$JAVA_AGENT" "$T/agent-a.so"
@@ -213,13 +213,13 @@ two_agents() {
 	out="/proc/$JVM/root/tmp/.profd-$ta.out"
 	python3 "$top_srcdir/tests/attach_load.py" "$JVM" "$T/agent-a.so" "cmd=dump,token=$ta" >/dev/null
 	rm -f "$out"
-	sleep 2
+	sleep $((2 * SLOW))
 	rd=$(python3 "$top_srcdir/tests/attach_load.py" "$JVM" "$T/agent-a.so" "cmd=dump,token=$ta")
 	n=$(sed -n 's/^# samples=\([0-9]*\) .*/\1/p' "$out")
 	rm -f "$out"
 	python3 "$top_srcdir/tests/attach_load.py" "$JVM" "$T/agent-a.so" "cmd=stop,token=$ta" >/dev/null
-	echo "JDK $v: the first agent's samples in 2 s after the second failed: ${n:-none} ($rd)"
-	# At 100 Hz over 2 s of a busy JVM: 200 and more (about 100 in a
+	echo "JDK $v: the first agent's samples in $((2 * SLOW)) s after the second failed: ${n:-none} ($rd)"
+	# At 100 Hz over 2 s (times SLOW) of a busy JVM: 200 and more (about 100 in a
 	# loaded sanitizer run). A failed start that disarmed the process's
 	# timer leaves none in this window.
 	[ "${n:-0}" -ge 40 ] || fail "JDK $v: the failed second agent stopped the first one's sampling"

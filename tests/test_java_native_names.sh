@@ -22,7 +22,7 @@ profile_io() {
 	track "$JVM"
 	wait_ready "$T/jvm$2.out"
 	sleep 2 # past the start, into compiled code
-	timeout -k 5 $((60 * SLOW)) "$JAVA_WORKER" --pid "$JVM" -d 5 -f 100 -v \
+	timeout -k 5 $((60 * SLOW)) "$JAVA_WORKER" --pid "$JVM" -d $((5 * SLOW)) -f 100 -v \
 		--java-agent "$JAVA_AGENT" >"$3" 2>"$T/io$2.err"
 	rv=$?
 	[ "$rv" = 0 ] || { cat "$T/io$2.err"; fail "JDK $2: profd-java exited with $rv"; }

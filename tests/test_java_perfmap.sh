@@ -12,7 +12,7 @@ track "$jvm"
 map=/tmp/perf-$jvm.map
 trap 'rm -f "$map"; cleanup' EXIT
 wait_ready "$T/jvm.out"
-sleep 1
+sleep "$SLOW" # hotLeaf compiled before the map is written
 timeout -k 5 $((60 * SLOW)) "$JAVA_WORKER" --pid "$jvm" -d 1 --java-mode perfmap \
 	>"$T/pm.col" 2>"$T/pm.err" || { cat "$T/pm.err"; fail "profd-java exited with $?"; }
 [ ! -s "$T/pm.col" ] || fail "perfmap mode printed stacks: $(head -2 "$T/pm.col")"
@@ -24,7 +24,7 @@ require_perf
 # profd-perf loses a window when perf is slow to rotate on a loaded host:
 # one more try then.
 for try in 1 2; do
-	timeout -k 5 60 "$PERF_WORKER" --pid "$jvm" -d 3 -f 99 >"$T/perf.col" 2>"$T/perf.err" &&
+	timeout -k 5 $((60 * SLOW)) "$PERF_WORKER" --pid "$jvm" -d $((3 * SLOW)) -f 99 >"$T/perf.col" 2>"$T/perf.err" &&
 		break
 	cat "$T/perf.err"
 	[ "$try" = 2 ] && fail "profd-perf failed twice"

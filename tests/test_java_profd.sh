@@ -19,7 +19,7 @@ s0=$(sigcgt)
 run_profd() { # name, extra options...
 	name=$1
 	shift
-	timeout -k 5 $((90 * SLOW)) "$PROFD" -d 4 -f 49 -o "$T/$name" \
+	timeout -k 5 $((90 * SLOW)) "$PROFD" -d $((4 * SLOW)) -f 49 -o "$T/$name" \
 		--runtime-dir "$T/run-$name" --worker-dir "$top_builddir" --pids "$jvm" "$@" \
 		>"$T/$name.out" 2>"$T/$name.err" ||
 		{ cat "$T/$name.err"; fail "$name: profd exited with $?"; }
@@ -34,7 +34,7 @@ sed -E 's/^[^;]*;[^;]*;/java;/; s/;appid: [^;]*;/;/' "$java_lines" >"$T/java.col
 java_shares "$T/java.col"
 total=$(awk '{ s += $NF } END { print s + 0 }' "$java_lines")
 echo "merged: hotLeaf=$HOT coldLeaf=$COLD share=$SHARE % total=$total"
-[ "$HOT" -gt 30 ] || { head -5 "$java_lines"; fail "no Java stacks for the JVM"; }
+[ "$HOT" -ge 15 ] || { head -5 "$java_lines"; fail "no Java stacks for the JVM"; }
 [ "$SHARE" -ge 56 ] && [ "$SHARE" -le 94 ] || fail "hot share $SHARE %"
 grep -q ';appid: java: JavaBusy;' "$java_lines" || fail "perf's application id lost"
 # Only the agent's stacks for the JVM: Java frames (typed, the VM's own
@@ -46,9 +46,9 @@ if grep -vE "$agent_re" "$java_lines" | grep -q .; then
 	grep -vE "$agent_re" "$java_lines" | head -3
 	fail "perf's stacks are still there for the JVM"
 fi
-# perf's count for the JVM: about 4 s x 49 Hz of one busy thread (less
-# on a loaded host).
-[ "$total" -ge 40 ] && [ "$total" -le 500 ] || fail "total $total is not perf's count"
+# perf's count for the JVM: about 4 s (times SLOW) x 49 Hz of one busy
+# thread, far less on a loaded host (a tenth of a CPU: 20).
+[ "$total" -ge 20 ] && [ "$total" -le $((500 * SLOW)) ] || fail "total $total is not perf's count"
 pass "Java stacks replace perf's for the JVM, scaled to perf's count"
 # profd's stop stopped the agent: the JVM's signal handlers are as before.
 [ "$(sigcgt)" = "$s0" ] || fail "SIGPROF still caught after profd stopped"

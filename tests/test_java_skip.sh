@@ -24,17 +24,19 @@ start_jvm() { # name, extra JVM options...
 # A second profd-java finds the agent owned by the first: skipped, and the
 # first one's window is whole.
 start_jvm owned
-timeout -k 5 $((60 * SLOW)) "$JAVA_WORKER" --pid "$JVM" -d 4 -f 100 $AGENT \
+timeout -k 5 $((60 * SLOW)) "$JAVA_WORKER" --pid "$JVM" -d $((4 * SLOW)) -f 100 -v $AGENT \
 	>"$T/first.col" 2>"$T/first.err" &
 first=$!
-sleep 2
+track "$first"
+wait_grep "$T/first.err" "JVM $JVM (java): agent started" 10 "the first profd-java did not start its agent"
 timeout -k 5 $((60 * SLOW)) "$JAVA_WORKER" --pid "$JVM" -d 1 $AGENT \
 	>"$T/second.col" 2>"$T/second.err" || fail "second profd-java exited with $?"
 wait "$first" || fail "first profd-java exited with $?"
 grep -q 'Profiling skipped: another profd-java owns the agent' "$T/second.col" ||
 	{ cat "$T/second.col" "$T/second.err"; fail "the second owner was let in"; }
 java_shares "$T/first.col"
-[ "$HOT" -ge 50 ] || fail "the first owner's window was disturbed: $HOT samples"
+# About 300 at 100 Hz over 4 s; a tenth of a CPU on a loaded host: 30.
+[ "$HOT" -ge 20 ] || fail "the first owner's window was disturbed: $HOT samples"
 pass "a second owner is refused while the first one samples"
 kill "$JVM"
 
@@ -138,11 +140,11 @@ grep -q 'JavaBusy.hotLeaf_\[[j01i]\]' "$T/nosafe.col" || fail "not profiled with
 pass "safe mode: a JVM with an hs_err file is not attached"
 
 # Safe mode: a JVM that dies while profiled is logged.
-"$home/bin/java" -cp "$T/classes-busy" JavaBusy 2 >"$T/dies.out" 2>&1 &
+"$home/bin/java" -cp "$T/classes-busy" JavaBusy $((2 * SLOW + 1)) >"$T/dies.out" 2>&1 &
 dies=$!
 track "$dies"
 wait_ready "$T/dies.out"
-timeout -k 5 $((60 * SLOW)) "$JAVA_WORKER" --pid "$dies" -d 4 --java-safemode $AGENT \
+timeout -k 5 $((60 * SLOW)) "$JAVA_WORKER" --pid "$dies" -d $((4 * SLOW + 2)) --java-safemode $AGENT \
 	>"$T/dies.col" 2>"$T/dies.err" || fail "profd-java exited with $?"
 grep -q "JVM $dies (java) exited while profiled: safe mode" "$T/dies.err" ||
 	{ cat "$T/dies.err"; fail "death while profiled not logged"; }

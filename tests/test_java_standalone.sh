@@ -14,8 +14,9 @@ check_java() {
 		{ cat "$T/$3.err"; fail "$3: profd-java exited with $?"; }
 	java_shares "$T/$3.col"
 	echo "$3: hotLeaf=$HOT coldLeaf=$COLD hot share=$SHARE %"
-	[ "$HOT" -ge $((8 * $2)) ] || { head -5 "$T/$3.col"; fail "$3: too few samples in hotLeaf"; }
-	[ "$COLD" -ge $((2 * $2)) ] || fail "$3: too few samples in coldLeaf"
+	# 75 per second at 100 Hz; a tenth of a CPU on a loaded host: 7.
+	[ "$HOT" -ge $((3 * $2)) ] || { head -5 "$T/$3.col"; fail "$3: too few samples in hotLeaf"; }
+	[ "$COLD" -ge $((1 * $2)) ] || fail "$3: too few samples in coldLeaf"
 	[ "$SHARE" -ge 56 ] && [ "$SHARE" -le 94 ] || fail "$3: hot share $SHARE % is not 75 % +- 25 %"
 	left=$(ls -A "$4" | grep -E "^\.profd-|^\.attach_pid$1$|^\.libprofd" || true)
 	[ -z "$left" ] || fail "$3: left in the JVM's /tmp: $left"
@@ -35,7 +36,7 @@ for jdk in "$JDK17:17" "$JDK25:25"; do
 	jvm=$!
 	track "$jvm"
 	wait_ready "$T/jvm$v.out"
-	check_java "$jvm" 5 "jdk$v" /tmp
+	check_java "$jvm" $((5 * SLOW)) "jdk$v" /tmp
 	kill -0 "$jvm" || fail "JDK $v: the JVM died"
 	pass "JDK $v: leaves nested under their callers through main, 3:1"
 	kill "$jvm"
@@ -55,7 +56,7 @@ jvm=$!
 track "$jvm"
 wait_ready "$T/nobody.out"
 [ "$(stat -c %U /proc/$jvm)" = nobody ] || fail "the JVM does not run as nobody"
-check_java "$jvm" 3 nobody /tmp
+check_java "$jvm" $((3 * SLOW)) nobody /tmp
 pass "a JVM of user nobody"
 kill "$jvm"
 
@@ -73,7 +74,7 @@ wait_ready "$T/ns.out"
 agent_name=libprofd-jvmti-$VERSION.so
 echo "not an agent" >"/proc/$jvm/root/tmp/$agent_name"
 chown nobody "/proc/$jvm/root/tmp/$agent_name"
-check_java "$jvm" 3 mntns "/proc/$jvm/root/tmp"
+check_java "$jvm" $((3 * SLOW)) mntns "/proc/$jvm/root/tmp"
 grep -q "/tmp/$agent_name$" "/proc/$jvm/maps" && fail "the planted $agent_name was loaded"
 [ "$(cat "/proc/$jvm/root/tmp/$agent_name")" = "not an agent" ] || fail "another user's file was replaced"
 [ -S "/proc/$jvm/root/tmp/.java_pid$jvm" ] || fail "no attach socket in the private /tmp"

@@ -40,7 +40,7 @@ mkdir "$CG" || fail "cannot create $CG"
 cp "$BUSY_C" "$T/busy_inside"
 cp "$BUSY_C" "$T/busy_outside"
 start_named() {
-	"$T/$1" 60 >"$T/$1.out" &
+	"$T/$1" $((60 * SLOW)) >"$T/$1.out" &
 	track "$!"
 	eval "$2=\$!"
 	for _ in $(seq 50); do
@@ -59,7 +59,7 @@ grep -qx "$IN_PID" "$CG/cgroup.procs" || fail "busy_inside is not in $CG"
 
 # Both programs are visible to a system-wide perf: the check below means
 # something.
-timeout -k 5 60 "$PERF_WORKER" --perf-engine native -d 2 -f 49 --perf-events cpu-clock \
+timeout -k 5 $((60 * SLOW)) "$PERF_WORKER" --perf-engine native -d 2 -f 49 --perf-events cpu-clock \
 	>"$T/all.col" 2>"$T/all.err" || { cat "$T/all.err"; fail "system-wide run failed"; }
 grep -q '^busy_outside;.*hot_leaf ' "$T/all.col" ||
 	fail "busy_outside is not seen system-wide"
@@ -69,8 +69,8 @@ pass "system-wide (native engine): both busy programs seen"
 
 # The native engine with cgroups: only the program in the cgroup, from
 # events per (cgroup, CPU) that write into the CPU's one ring.
-timeout -k 5 60 "$PERF_WORKER" --perf-engine native --perf-use-cgroups \
-	--perf-max-cgroups 128 -d 5 -f 49 -v >"$T/ncg.col" 2>"$T/ncg.err" ||
+timeout -k 5 $((60 * SLOW)) "$PERF_WORKER" --perf-engine native --perf-use-cgroups \
+	--perf-max-cgroups 128 -d $((5 * SLOW)) -f 49 -v >"$T/ncg.col" 2>"$T/ncg.err" ||
 	{ cat "$T/ncg.err"; fail "native engine --perf-use-cgroups exited with $?"; }
 grep -q "native engine: sampling" "$T/ncg.err" || { cat "$T/ncg.err"; fail "not the native engine"; }
 grep -q "perf record" "$T/ncg.err" && fail "the native engine ran perf record"
@@ -84,8 +84,8 @@ echo "native: busy_inside hot_leaf samples=$inside busy_outside samples=$outside
 pass "--perf-use-cgroups (native engine): the program in $NAME, not the one outside"
 
 # With cgroups: only the program in the cgroup.
-timeout -k 5 60 "$PERF_WORKER" --perf-engine perf --perf-use-cgroups --perf-max-cgroups 128 \
-	-d 5 -f 49 -v >"$T/cg.col" 2>"$T/cg.err" ||
+timeout -k 5 $((60 * SLOW)) "$PERF_WORKER" --perf-engine perf --perf-use-cgroups --perf-max-cgroups 128 \
+	-d $((5 * SLOW)) -f 49 -v >"$T/cg.col" 2>"$T/cg.err" ||
 	{ cat "$T/cg.err"; fail "profd-perf --perf-use-cgroups exited with $?"; }
 cat "$T/cg.err"
 grep -q "perf profiles .* cgroups in $ROOT .*$NAME" "$T/cg.err" ||
@@ -98,7 +98,7 @@ echo "busy_inside hot_leaf samples=$inside busy_outside samples=$outside"
 pass "--perf-use-cgroups (perf engine): the program in $NAME, not the one outside"
 
 # A restart of perf record ranks the cgroups again.
-timeout -k 5 60 "$PERF_WORKER" --perf-engine perf --perf-use-cgroups --perf-restart-rss 1 \
+timeout -k 5 $((60 * SLOW)) "$PERF_WORKER" --perf-engine perf --perf-use-cgroups --perf-restart-rss 1 \
 	--perf-restart-after 1 -d 2 -f 49 -v >"$T/re.col" 2>"$T/re.err" ||
 	{ cat "$T/re.err"; fail "profd-perf with a restart failed"; }
 grep -q "restarting perf record" "$T/re.err" || { cat "$T/re.err"; fail "no restart"; }
@@ -109,7 +109,7 @@ pass "ranked again when perf record restarts"
 
 # No cgroup chosen: no perf at all (not even the event probes, which
 # record the whole host), and the window is still made (empty).
-timeout -k 5 60 "$PERF_WORKER" --perf-engine perf --perf-use-cgroups --perf-max-cgroups 0 \
+timeout -k 5 $((60 * SLOW)) "$PERF_WORKER" --perf-engine perf --perf-use-cgroups --perf-max-cgroups 0 \
 	-d 1 -vv >"$T/none.col" 2>"$T/none.err" ||
 	{ cat "$T/none.err"; fail "no cgroup made profd-perf fail"; }
 grep -q "no cgroup to profile in $ROOT.*perf is not started" "$T/none.err" ||
@@ -120,7 +120,7 @@ grep -q "perf event" "$T/none.err" && fail "perf events were probed"
 pass "no cgroup: perf not started, an empty window"
 
 # The native engine without a cgroup: its rings only, nothing sampled.
-timeout -k 5 60 "$PERF_WORKER" --perf-engine native --perf-use-cgroups \
+timeout -k 5 $((60 * SLOW)) "$PERF_WORKER" --perf-engine native --perf-use-cgroups \
 	--perf-max-cgroups 0 -d 1 -v >"$T/nnone.col" 2>"$T/nnone.err" ||
 	{ cat "$T/nnone.err"; fail "no cgroup made the native engine fail"; }
 grep -q "no cgroup to profile in $ROOT.*samples nothing" "$T/nnone.err" ||
@@ -149,7 +149,7 @@ pass "bad values and --pids refused"
 # Through profd: the flags reach profd-perf in its Configure (the
 # default engine is the native one).
 RUN="$T/run"
-timeout -k 5 60 "$PROFD" -d 3 -o "$T/o" --runtime-dir "$RUN" \
+timeout -k 5 $((60 * SLOW)) "$PROFD" -d 3 -o "$T/o" --runtime-dir "$RUN" \
 	--worker-dir "$top_builddir" --perf-use-cgroups --perf-max-cgroups 128 \
 	--perf-max-docker-containers 2 --no-java -v 2>"$T/profd.err" ||
 	{ cat "$T/profd.err"; fail "profd --perf-use-cgroups failed"; }

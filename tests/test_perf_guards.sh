@@ -48,7 +48,7 @@ PERF_ENGINE="--perf-mode dwarf"
 	$PERF_ENGINE -v $COMMON 2>"$T/restart.err" &
 pid=$!
 track "$pid"
-for _ in $(seq 300); do
+for _ in $(seq $((300 * SLOW))); do
 	[ "$(grep -c 'restarting perf record' "$T/restart.err")" -ge 2 ] &&
 		[ "$(ls "$T/o2"/profile_*.col 2>/dev/null | wc -l)" -ge 3 ] && break
 	sleep 0.1
@@ -86,15 +86,16 @@ pass "--perf-dwarf-stack-size 4096 reaches perf record"
 start_busy 30
 # The short-lived one under another name, to tell their stacks apart.
 cp "$BUSY_C" "$T/busy_short"
-"$T/busy_short" 2.5 >/dev/null &
+# It lives long enough for profd-perf's start, slower in sanitizer builds.
+"$T/busy_short" $((2 * SLOW + 1)) >/dev/null &
 SHORT=$!
 track "$SHORT"
-timeout -k 5 60 "$PERF_WORKER" --pids "$BUSY_PID,$SHORT" -d 5 -f 49 -v \
+timeout -k 5 $((60 * SLOW)) "$PERF_WORKER" --pids "$BUSY_PID,$SHORT" -d $((4 * SLOW + 2)) -f 49 -v \
 	--perf-events cpu-clock >"$T/exit2.col" 2>"$T/exit2.err" ||
 	{ cat "$T/exit2.err"; fail "profd-perf failed when one PID exited"; }
 long=$(count_matching "$T/exit2.col" '^busy_c;.*hot_leaf')
 short=$(count_matching "$T/exit2.col" '^busy_short;.*hot_leaf')
-echo "samples: long-lived $long, exited after 2.5 s $short"
+echo "samples: long-lived $long, exited after $((2 * SLOW + 1)) s $short"
 [ "$short" -gt 0 ] || fail "the samples of the PID that exited are lost"
 # The long-lived PID ran twice as long: it was profiled after the other
 # one exited (counts are small and noisy on a loaded host).
@@ -115,14 +116,14 @@ pass "PIDs exiting mid-window: their samples are kept, the worker goes on"
 
 # Under profd: windows keep coming after the only PID exited (it lives
 # long enough for perf's event discovery and first start on a busy host).
-"$BUSY_C" 8 >/dev/null &
+"$BUSY_C" $((8 * SLOW)) >/dev/null &
 SHORT=$!
 track "$SHORT"
 # shellcheck disable=SC2086
 "$PROFD" -c -d 2 -f 49 -o "$T/o4" --pids "$SHORT" -v $COMMON 2>"$T/exitd.err" &
 pid=$!
 track "$pid"
-for _ in $(seq 400); do
+for _ in $(seq $((400 * SLOW))); do
 	[ "$(ls "$T/o4"/profile_*.col 2>/dev/null | wc -l)" -ge 5 ] && break
 	sleep 0.1
 done
@@ -160,7 +161,7 @@ done
 grep -q "no window asked for in 3 s: perf's output is dropped" "$T/stall.err" ||
 	{ kill "$pid"; cat "$T/stall.err"; fail "perf's output was not dropped while profd was stopped"; }
 before=$(ls "$T/o5"/profile_*.col | wc -l)
-for _ in $(seq 100); do
+for _ in $(seq $((100 * SLOW))); do
 	[ "$(ls "$T/o5"/profile_*.col | wc -l)" -ge $((before + 2)) ] && break
 	sleep 0.1
 done

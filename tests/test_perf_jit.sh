@@ -21,7 +21,7 @@ wait_map() {
 
 # Profiles PID $1 into $T/$2.col and checks the JS frames and proportion.
 check_jit() {
-	timeout -k 5 60 "$PERF_WORKER" --pid "$1" -d 4 -f 99 >"$T/$2.col" 2>"$T/$2.err" ||
+	timeout -k 5 $((60 * SLOW)) "$PERF_WORKER" --pid "$1" -d $((4 * SLOW)) -f 99 >"$T/$2.col" 2>"$T/$2.err" ||
 		{ cat "$T/$2.err"; fail "$2: profd-perf exited with $?"; }
 	hot=$(count_matching "$T/$2.col" ';JS:\*hotLoop [^;]*$')
 	cold=$(count_matching "$T/$2.col" ';JS:\*coldLoop [^;]*$')
@@ -33,7 +33,7 @@ check_jit() {
 }
 
 # On the host: the map is /tmp/perf-PID.map.
-JIT_SECONDS=40 node --perf-basic-prof "$JS" >/dev/null &
+JIT_SECONDS=$((40 * SLOW)) node --perf-basic-prof "$JS" >/dev/null &
 NODE=$!
 track "$NODE"
 trap 'rm -f /tmp/perf-$NODE.map; cleanup' EXIT
@@ -46,7 +46,7 @@ rm -f "/tmp/perf-$NODE.map"
 
 # In a PID and mount namespace with its own /tmp: the map is perf-1.map
 # there, invisible on the host. --kill-child ends node with unshare.
-JIT_SECONDS=40 unshare --pid --fork --kill-child --mount --mount-proc \
+JIT_SECONDS=$((40 * SLOW)) unshare --pid --fork --kill-child --mount --mount-proc \
 	sh -c 'mount -t tmpfs profd-test /tmp && exec node --perf-basic-prof -e "$0"' \
 	"$(cat "$JS")" >/dev/null &
 USH=$!
@@ -67,7 +67,7 @@ pass "namespace: JIT frames named from the process's own /tmp/perf-1.map"
 # make profd-perf read a file of the host).
 ln -s /etc/hostname "/proc/$NODE/root/tmp/perf-1.map.new"
 mv -f "/proc/$NODE/root/tmp/perf-1.map.new" "/proc/$NODE/root/tmp/perf-1.map"
-timeout -k 5 60 "$PERF_WORKER" --pid "$NODE" -d 2 -f 99 >"$T/link.col" 2>"$T/link.err" ||
+timeout -k 5 $((60 * SLOW)) "$PERF_WORKER" --pid "$NODE" -d 2 -f 99 >"$T/link.col" 2>"$T/link.err" ||
 	{ cat "$T/link.err"; fail "symlink: profd-perf exited with $?"; }
 grep -q 'JS:\*hotLoop' "$T/link.col" && fail "a symlinked perf map was followed"
 grep -q "(/tmp/perf-$NODE.map)" "$T/link.col" || fail "JIT frames not left as (dso)"

@@ -7,6 +7,8 @@ require_root
 require_perf
 SPLIT_C="$top_builddir/tests/fixtures/split_c"
 
+# Windows grow with the build's time factor: tests beside this one
+# (sanitizer builds) can leave a fixture a tenth of a CPU.
 # Share of alpha_leaf among the two leaves of file $1, in percent (x10).
 leaf_share() {
 	a=$(count_matching "$1" '^split_c;.*;main;alpha_caller;alpha_leaf ')
@@ -16,20 +18,25 @@ leaf_share() {
 	awk -v a="$a" -v b="$b" 'BEGIN { printf "%d", 1000 * a / (a + b) }'
 }
 
-"$SPLIT_C" 60 1.5 >"$T/split.out" &
+"$SPLIT_C" $((60 * SLOW)) 1.5 >"$T/split.out" &
 SPLIT_PID=$!
 track "$SPLIT_PID"
 for _ in $(seq 50); do grep -q ready "$T/split.out" && break; sleep 0.1; done
 
 # Both engines on the PID at the same time, so that the host's load is the
-# same for both (the native engine follows the child it starts as well).
-timeout -k 5 60 "$PERF_WORKER" --perf-engine perf --pid "$SPLIT_PID" -d 5 -f 499 \
+# same for both (the native engine follows the child it starts as well:
+# SIGUSR1 starts it once the engine samples).
+timeout -k 5 $((60 * SLOW)) "$PERF_WORKER" --perf-engine perf --pid "$SPLIT_PID" -d $((5 * SLOW)) -f 499 \
 	>"$T/perf.col" 2>"$T/perf.err" &
 PERF_RUN=$!
 track "$PERF_RUN"
-timeout -k 5 60 "$PERF_WORKER" --perf-engine native --pid "$SPLIT_PID" -d 5 -f 499 -v \
-	>"$T/native.col" 2>"$T/native.err" ||
-	{ cat "$T/native.err"; fail "native engine exited with $?"; }
+timeout -k 5 $((60 * SLOW)) "$PERF_WORKER" --perf-engine native --pid "$SPLIT_PID" -d $((5 * SLOW)) -f 499 -v \
+	>"$T/native.col" 2>"$T/native.err" &
+NATIVE_RUN=$!
+track "$NATIVE_RUN"
+wait_grep "$T/native.err" 'native engine: sampling' 10 "the native engine did not start"
+kill -USR1 "$SPLIT_PID"
+wait "$NATIVE_RUN" || { cat "$T/native.err"; fail "native engine exited with $?"; }
 wait "$PERF_RUN" || { cat "$T/perf.err"; fail "perf engine exited with $?"; }
 grep 'native engine' "$T/native.err"
 grep -q 'perf record' "$T/native.err" && fail "the native engine ran perf"
@@ -66,7 +73,7 @@ comm -12 "$T/native.stacks" "$T/perf.stacks" | grep -q ';main;alpha_caller;alpha
 pass "native and perf engines agree ($native and $perf per mille)"
 
 # System-wide (the default engine is native): kernel frames marked _[k].
-timeout -k 5 60 "$PERF_WORKER" -d 2 -f 99 -v >"$T/all.col" 2>"$T/all.err" ||
+timeout -k 5 $((60 * SLOW)) "$PERF_WORKER" -d $((2 * SLOW)) -f 99 -v >"$T/all.col" 2>"$T/all.err" ||
 	{ cat "$T/all.err"; fail "system-wide native engine failed"; }
 grep -q 'native engine: sampling' "$T/all.err" || fail "auto did not choose the native engine"
 grep -q '_\[k\]' "$T/all.col" || fail "no kernel frame marked _[k]"
@@ -81,7 +88,8 @@ pass "system-wide with kernel frames"
 	>"$T/lost.col" 2>"$T/lost.err" &
 W=$!
 track "$W"
-sleep 1.5
+wait_grep "$T/lost.err" 'native engine: sampling' 10 "overrun: the native engine did not start"
+sleep 0.5
 kill -STOP "$W"
 sleep 4
 kill -CONT "$W"
@@ -98,7 +106,7 @@ strip -o "$T/split_stripped" "$SPLIT_C"
 STRIP_PID=$!
 track "$STRIP_PID"
 sleep 0.5
-timeout -k 5 60 "$PERF_WORKER" --perf-engine native --pid "$STRIP_PID" -d 2 -f 199 \
+timeout -k 5 $((60 * SLOW)) "$PERF_WORKER" --perf-engine native --pid "$STRIP_PID" -d $((2 * SLOW)) -f 199 \
 	>"$T/stripped.col" 2>"$T/stripped.err" ||
 	{ cat "$T/stripped.err"; fail "native engine on a stripped binary exited with $?"; }
 grep -q 'alpha_leaf' "$T/stripped.col" && fail "symbols from a stripped binary?"

@@ -14,17 +14,25 @@ CC=${CC:-cc}
 FP_CFLAGS="-O1 -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-inline -fno-optimize-sibling-calls"
 command -v "$CC" >/dev/null 2>&1 || skip "no C compiler to build the fixtures"
 
-# Runs both engines on PID $1 for $2 s at the same time (the same load for
-# both) into $T/$3.native.col and $T/$3.perf.col.
+# Windows grow with the build's time factor, and checks are shares of the
+# fixture's samples: tests beside this one (sanitizer builds) can leave a
+# fixture a tenth of a CPU.
+# Runs both engines on PID $1 for $2 s (times SLOW) at the same time (the
+# same load for both) into $T/$3.native.col and $T/$3.perf.col.
 both_engines() {
-	timeout -k 5 60 "$PERF_WORKER" --perf-engine perf --pid "$1" -d "$2" -f 199 \
+	timeout -k 5 $((60 * SLOW)) "$PERF_WORKER" --perf-engine perf --pid "$1" -d $(($2 * SLOW)) -f 199 \
 		>"$T/$3.perf.col" 2>"$T/$3.perf.err" &
 	pr=$!
 	track "$pr"
-	timeout -k 5 60 "$PERF_WORKER" --perf-engine native --pid "$1" -d "$2" -f 199 -v \
+	timeout -k 5 $((60 * SLOW)) "$PERF_WORKER" --perf-engine native --pid "$1" -d $(($2 * SLOW)) -f 199 -v \
 		>"$T/$3.native.col" 2>"$T/$3.native.err" ||
 		{ cat "$T/$3.native.err"; fail "$3: native engine exited with $?"; }
 	wait "$pr" || { cat "$T/$3.perf.err"; fail "$3: perf engine exited with $?"; }
+}
+
+# Passes when $1 samples (at least 30) are 3/4 of $2 or more.
+most_of() {
+	[ "$1" -ge 30 ] && [ $((4 * $1)) -ge $((3 * $2)) ]
 }
 
 # --- (a) a library deleted after it was mapped -------------------------------
@@ -34,7 +42,7 @@ both_engines() {
 # gives. Never another file's symbols, never [unknown] for the whole stack.
 $CC $FP_CFLAGS -shared -fPIC -o "$T/libdel.so" "$FIX/deleted_lib.c" ||
 	fail "cannot build the library"
-"$DLOPEN_SPIN" "$T/libdel.so" 40 >"$T/del.out" &
+"$DLOPEN_SPIN" "$T/libdel.so" $((40 * SLOW)) >"$T/del.out" &
 DEL_PID=$!
 track "$DEL_PID"
 for _ in $(seq 50); do grep -q ready "$T/del.out" && break; sleep 0.1; done
@@ -46,9 +54,10 @@ DEL_RE="^dlopen_spin;.*;main;(\\($T/libdel\\.so \\(deleted\\)\\)|deleted_lib_cal
 nd=$(count_matching "$T/del.native.col" "$DEL_RE")
 pd=$(count_matching "$T/del.perf.col" "$DEL_RE")
 all=$(count_matching "$T/del.native.col" '^dlopen_spin;')
-echo "deleted library: native $nd of $all samples in it, perf engine $pd"
-[ "$nd" -gt 100 ] || { head -3 "$T/del.native.col"; fail "native: the deleted library's frames are missing"; }
-[ "$pd" -gt 100 ] || { head -3 "$T/del.perf.col"; fail "perf engine: the deleted library's frames are missing"; }
+pall=$(count_matching "$T/del.perf.col" '^dlopen_spin;')
+echo "deleted library: native $nd of $all samples in it, perf engine $pd of $pall"
+most_of "$nd" "$all" || { head -3 "$T/del.native.col"; fail "native: the deleted library's frames are missing"; }
+most_of "$pd" "$pall" || { head -3 "$T/del.perf.col"; fail "perf engine: the deleted library's frames are missing"; }
 for f in native perf; do
 	grep -E "$DEL_RE" "$T/del.$f.col" | sed 's/;[^;]*_\[k\].*//; s/ [0-9]*$//' | sort -u >"$T/del.$f.stacks"
 done
@@ -67,16 +76,16 @@ $CC $FP_CFLAGS -shared -fPIC -o "$T/libup.so" "$FIX/deleted_lib.c" &&
 	sed 's/deleted_lib_leaf/replaced_libleaf/g' "$FIX/deleted_lib.c" >"$T/replaced_lib.c" &&
 	$CC $FP_CFLAGS -shared -fPIC -o "$T/libnew.so" "$T/replaced_lib.c" ||
 	fail "cannot build the libraries"
-timeout -k 5 60 "$PERF_WORKER" --perf-engine native -d 5 -f 199 -v \
+timeout -k 5 $((60 * SLOW)) "$PERF_WORKER" --perf-engine native -d $((5 * SLOW)) -f 199 -v \
 	>"$T/up.col" 2>"$T/up.err" &
 UPW=$!
 track "$UPW"
-sleep 1
-"$DLOPEN_SPIN" "$T/libup.so" 10 >"$T/up.out" &
+wait_grep "$T/up.err" 'native engine: sampling' 10 "upgrade: the native engine did not start"
+"$DLOPEN_SPIN" "$T/libup.so" $((10 * SLOW)) >"$T/up.out" &
 UP_PID=$!
 track "$UP_PID"
 for _ in $(seq 50); do grep -q ready "$T/up.out" && break; sleep 0.1; done
-sleep 1
+sleep "$SLOW"
 rm "$T/libup.so"
 cp "$T/libnew.so" "$T/libup.so"
 wait "$UPW" || { cat "$T/up.err"; fail "upgrade: native engine exited with $?"; }
@@ -84,8 +93,9 @@ kill "$UP_PID"
 wait "$UP_PID" 2>/dev/null
 wrong=$(count_matching "$T/up.col" '^dlopen_spin;.*replaced_libleaf')
 right=$(count_matching "$T/up.col" "^dlopen_spin;.*;main;(deleted_lib_caller;deleted_lib_leaf|\\($T/libup\\.so\\);\\($T/libup\\.so\\)) ")
-echo "replaced library: $right samples kept as the mapped file, $wrong named from the new file"
-[ "$right" -gt 100 ] || { grep '^dlopen_spin' "$T/up.col" | head -3; fail "replaced library: its frames are missing"; }
+upall=$(count_matching "$T/up.col" '^dlopen_spin;')
+echo "replaced library: $right of $upall samples kept as the mapped file, $wrong named from the new file"
+most_of "$right" "$upall" || { grep '^dlopen_spin' "$T/up.col" | head -3; fail "replaced library: its frames are missing"; }
 [ "$wrong" = 0 ] || fail "replaced library: $wrong samples named from the file that replaced it"
 pass "a library replaced at its path: never named from the new file"
 
@@ -96,7 +106,7 @@ timeout -k 5 60 "$PERF_WORKER" --perf-engine native -d 8 -f 99 -v \
 	>"$T/mt.col" 2>"$T/mt.err" &
 MTW=$!
 track "$MTW"
-sleep 1
+wait_grep "$T/mt.err" 'native engine: sampling' 10 "10,000 threads: the native engine did not start"
 "$MANY_THREADS" 10000 10 30 >"$T/mt.out" 2>&1 &
 MT_PID=$!
 track "$MT_PID"
@@ -135,7 +145,7 @@ $CC $FP_CFLAGS -DLEAF=host_side_leaf -DCALLER=host_side_caller -o "$T/ns_prog" "
 	$CC $FP_CFLAGS -DLEAF=nspc_side_leaf -DCALLER=nspc_side_caller -o "$T/ns_inner" "$FIX/ns_leaf.c" ||
 	fail "cannot build the namespace fixtures"
 unshare --mount --propagation private \
-	sh -c 'mount --bind "$1/ns_inner" "$1/ns_prog" && exec "$1/ns_prog" 30' sh "$T" \
+	sh -c 'mount --bind "$1/ns_inner" "$1/ns_prog" && exec "$1/ns_prog" "$2"' sh "$T" $((30 * SLOW)) \
 	>"$T/ns.out" &
 NS_PID=$!
 track "$NS_PID"
@@ -146,12 +156,13 @@ grep -q ready "$T/ns.out" || fail "the namespace's program did not start"
 grep -q "$T/ns_prog" /proc/self/mountinfo && fail "the bind mount leaked to the host"
 both_engines "$NS_PID" 3 ns
 own=$(count_matching "$T/ns.native.col" '^ns_prog;.*;main;nspc_side_caller;nspc_side_leaf ')
+nsall=$(count_matching "$T/ns.native.col" '^ns_prog;')
 host=$(count_matching "$T/ns.native.col" 'host_side_')
 perf_own=$(count_matching "$T/ns.perf.col" 'nspc_side_')
 perf_host=$(count_matching "$T/ns.perf.col" 'host_side_')
-echo "mount namespace: native $own samples from its own file, $host from the host's;" \
+echo "mount namespace: native $own of $nsall samples from its own file, $host from the host's;" \
 	"perf engine $perf_own own, $perf_host host's"
-[ "$own" -gt 100 ] || { head -3 "$T/ns.native.col"; fail "native: the namespace's own symbols are missing"; }
+most_of "$own" "$nsall" || { head -3 "$T/ns.native.col"; fail "native: the namespace's own symbols are missing"; }
 [ "$host" = 0 ] || fail "native: $host samples named from the host's file"
 pass "a process in its own mount namespace named from its own files ($own samples)"
 kill "$NS_PID"
@@ -163,7 +174,7 @@ if ! command -v node >/dev/null 2>&1; then
 	echo "node is not installed: the JIT part is not run"
 	exit 0
 fi
-JIT_SECONDS=30 node --perf-basic-prof "$FIX/jit.js" >/dev/null &
+JIT_SECONDS=$((30 * SLOW)) node --perf-basic-prof "$FIX/jit.js" >/dev/null &
 NODE=$!
 track "$NODE"
 trap 'rm -f "/tmp/perf-$NODE.map"; cleanup' EXIT
@@ -172,7 +183,7 @@ for _ in $(seq $((100 * SLOW))); do
 	sleep 0.1
 done
 grep -q hotLoop "/tmp/perf-$NODE.map" || fail "node wrote no perf map"
-timeout -k 5 60 "$PERF_WORKER" --perf-engine native --pid "$NODE" -d 4 -f 199 -v \
+timeout -k 5 $((60 * SLOW)) "$PERF_WORKER" --perf-engine native --pid "$NODE" -d $((4 * SLOW)) -f 199 -v \
 	>"$T/jit.col" 2>"$T/jit.err" || { cat "$T/jit.err"; fail "node: native engine exited with $?"; }
 grep -q 'native engine: sampling' "$T/jit.err" || fail "the native engine did not sample"
 hot=$(count_matching "$T/jit.col" ';JS:\*hotLoop [^;]*$')

@@ -34,8 +34,7 @@ chmod 0755 "$T/fake" "$T/fake/perf"
 setpriv --reuid "$PU" --regid "$PU" --clear-groups "$T/fake/perf" 300 &
 FAKE=$!
 track "$FAKE"
-sleep 0.2
-[ "$(cat "/proc/$FAKE/comm")" = perf ] || fail "the stand-in perf is $(cat "/proc/$FAKE/comm")"
+wait_comm "$FAKE" perf
 plant live "$PU" 0
 # A link of that uid to a file of root's.
 echo keep >"$T/target"

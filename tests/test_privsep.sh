@@ -183,7 +183,7 @@ done
 setpriv --reuid profd-upload --regid profd-upload --clear-groups sleep 300 &
 MINE=$!
 track "$MINE"
-sleep 0.3
+wait_comm "$MINE" sleep
 out=$(as_worker upload "$PY" "$top_srcdir/tests/peek.py" "$MINE" "$(addr_of "$MINE")") ||
 	fail "control: profd-upload's uid cannot read its own process: $out"
 pass "memory: profd-upload's uid cannot read profd-perf or profd-python; it can read a process of its own"

@@ -14,13 +14,13 @@ done
 RUN="$T/run"
 OUT="$T/out"
 FIX="$top_srcdir/tests/fixtures/py_leaves.py"
-"$PY" "$FIX" 60 >"$T/leaves.out" 2>&1 &
+"$PY" "$FIX" $((60 * SLOW)) >"$T/leaves.out" 2>&1 &
 PY_PID=$!
 track "$PY_PID"
 for _ in $(seq 100); do grep -q ready "$T/leaves.out" 2>/dev/null && break; sleep 0.1; done
 grep -q ready "$T/leaves.out" || fail "the fixture did not start"
 
-timeout -k 5 90 "$PROFD" -d 4 -f 49 -o "$OUT" --runtime-dir "$RUN" \
+timeout -k 5 $((90 * SLOW)) "$PROFD" -d $((4 * SLOW)) -f 49 -o "$OUT" --runtime-dir "$RUN" \
 	--worker-dir "$top_builddir" --pids "$PY_PID" >"$T/profd.out" 2>"$T/profd.err"
 rv=$?
 cat "$T/profd.err"
@@ -41,9 +41,10 @@ native=$(grep -v -E ';[^;]*_\[p\] [0-9]+$' "$T/stacks" | grep -v 'Profiling erro
 [ -z "$native" ] || fail "perf's stacks left for the Python process: $native"
 share=$(awk -v h="$hot" -v c="$cold" 'BEGIN { printf "%d", 100 * h / (h + c) }')
 [ "$share" -ge 60 ] && [ "$share" -le 90 ] || fail "hot share $share %"
-# Scaled to perf's count: about 4 s x 49 Hz of one busy thread (perf's
-# count, not Python's, which need not match it).
-[ "$total" -ge 40 ] && [ "$total" -le 300 ] || fail "total $total is not perf's count"
+# Scaled to perf's count: about 4 s (times SLOW) x 49 Hz of one busy
+# thread, far less on a loaded host (perf's count, not Python's, which
+# need not match it).
+[ "$total" -ge 20 ] && [ "$total" -le $((300 * SLOW)) ] || fail "total $total is not perf's count"
 pass "Python stacks replace perf's for PID $PY_PID ($share % hot, $total samples)"
 
 sleep 0.5
@@ -70,7 +71,7 @@ ctl status | sed -n '2,$p'
 [ "$got" -ge 80 ] && [ "$got" -le 110 ] ||
 	fail "profctl status: python's window had $got samples, not about 98"
 # A busy machine may make the sampler late now and then (counted as lost).
-[ "$lost" -le 3 ] || fail "profctl status: python lost $lost ticks"
+[ "$lost" -le $((3 * SLOW)) ] || fail "profctl status: python lost $lost ticks"
 ctl status | grep -E '^python +running .* [0-9]+ +[0-9]+$' >/dev/null ||
 	fail "profctl status's text lacks SAMPLES and LOST"
 stop_profd

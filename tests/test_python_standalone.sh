@@ -104,6 +104,7 @@ kill "$PY_PID"; wait "$PY_PID" 2>/dev/null
 sleep 30 &
 SL=$!
 track "$SL"
+wait_comm "$SL" sleep
 "$PYTHON_WORKER" --pid "$SL,4194000" -d 1 -f 50 >"$T/bad.col" 2>"$T/err" || fail "exit $? on bad PIDs"
 grep -q "^sleep;\[Profiling error: not a Python process\] 1$" "$T/bad.col" ||
 	{ cat "$T/bad.col"; fail "no error frame for a non-Python PID"; }

@@ -148,8 +148,8 @@ probe() {
 	wait_field "$w" restarts $((r0 + 1)) 20
 	[ "$(field "$w" last_exit)" = seccomp ] ||
 		fail "profd-$w: last exit $(field "$w" last_exit), not seccomp"
-	grep -q "profd-$w (pid $pid) died: seccomp" "$T/profd.err" ||
-		fail "profd did not log the seccomp death of profd-$w"
+	wait_grep "$T/profd.err" "profd-$w (pid $pid) died: seccomp" 5 \
+		"profd did not log the seccomp death of profd-$w"
 	wait_field "$w" state running 30
 	pass "$* in profd-$w: refused, killed (seccomp), started again"
 }

@@ -36,14 +36,16 @@ old=$(field perf pid)
 up=$(field upload pid)
 kill -9 "$old"
 t0=$(date +%s%N)
-for _ in $(seq $((40 * SLOW))); do
+# Usually well under a second (make bench measures it); a loaded host
+# can take a few.
+for _ in $(seq $((100 * SLOW))); do
 	new=$(field perf pid)
 	[ -n "$new" ] && [ "$new" != 0 ] && [ "$new" != "$old" ] && break
 	sleep 0.05
 done
 ms=$((($(date +%s%N) - t0) / 1000000))
 [ "$new" != "$old" ] && [ "$new" != 0 ] || fail "no new perf worker after kill -9"
-[ "$ms" -le $((2000 * SLOW)) ] || fail "the new worker took $ms ms"
+[ "$ms" -le $((5000 * SLOW)) ] || fail "the new worker took $ms ms"
 le=$(field perf last_exit)
 [ "$le" = SIGKILL ] || { cat "$T/profd.err"; fail "last_exit is $le, not SIGKILL"; }
 pass "kill -9 perf: replaced in $ms ms"
@@ -55,7 +57,7 @@ wait_field perf state running 60
 sleep 2.5
 t0=$(date +%s%N)
 ctl set perf memory-max 16M || fail "profctl set failed"
-wait_field perf last_exit memory-limit 6
+wait_field perf last_exit memory-limit 20
 ms=$((($(date +%s%N) - t0) / 1000000))
 [ "$(field upload pid)" = "$up" ] || fail "the uploader was restarted"
 [ "$(field upload restarts)" = 0 ] || fail "the uploader restarted"

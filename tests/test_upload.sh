@@ -86,10 +86,11 @@ srv hang
 	"$T/in.col" >"$T/2.out" 2>"$T/2.err" &
 UP=$!
 track "$UP"
-sleep 0.5
-tr '\0' ' ' <"/proc/$UP/cmdline" >"$T/cmdline"
-grep -qE -- "--token {$((${#TOKEN} + 1))} --server-upload-timeout" "$T/cmdline" ||
-	fail "no wiped token: $(cat "$T/cmdline")"
+wiped() {
+	tr '\0' ' ' <"/proc/$UP/cmdline" >"$T/cmdline"
+	grep -qE -- "--token {$((${#TOKEN} + 1))} --server-upload-timeout" "$T/cmdline"
+}
+wait_for 5 wiped || fail "no wiped token: $(cat "$T/cmdline")"
 grep -qF "$TOKEN" "$T/cmdline" && fail "the token is in the process title"
 wait "$UP"
 rv=$?
