@@ -110,6 +110,16 @@ compile_java_busy() {
 		fail "javac of JDK $2 failed"
 }
 
+# other_java_owner COL ERR: true when profd-java found another profd-java's
+# agent in the JVM first (its output COL, its log ERR): a profd on the host
+# (a test beside this one) profiles every JVM, and the test tries a new JVM.
+other_java_owner() {
+	grep -q 'Profiling skipped: another profd-java\|its agent is older' "$1" "$2" ||
+		return 1
+	echo "another profd-java's agent took the JVM" \
+		"($(pgrep -f 'profd-java --supervised' | wc -l) supervised profd-java run now)"
+}
+
 # Waits until the file $1 says ready, or fails.
 wait_ready() {
 	for _ in $(seq $((100 * SLOW))); do

@@ -41,7 +41,7 @@ profile() {
 # start_fidelity, then profile (same arguments, the JVM's seconds first,
 # "--" between the two lists). Another profd-java on the host (any JVM is
 # its business) may load its agent first, maybe an older one: when the JVM
-# was skipped and another profd-java runs, a new JVM, up to 4 times.
+# was taken (other_java_owner), a new JVM, up to 4 times.
 run_profiled() {
 	rp_home=$1 rp_classes=$2 rp_secs=$3
 	shift 3
@@ -52,12 +52,8 @@ run_profiled() {
 		# shellcheck disable=SC2086
 		start_fidelity "$rp_home" "$rp_classes" "$rp_secs" $jflags
 		profile "$@"
-		grep -q 'Profiling skipped\|its agent is older' \
-			"$T/$2.col" "$T/$2.err" || return 0
-		others=$(pgrep -f 'profd-java --supervised' | wc -l)
-		[ "$others" -gt 0 ] || return 0 # ours: the checks will tell
-		echo "try $try: $others other profd-java on this host; JVM $JVM:" \
-			"$(grep -h 'Profiling skipped' "$T/$2.col")"
+		other_java_owner "$T/$2.col" "$T/$2.err" || return 0
+		echo "try $try: JVM $JVM was taken"
 		kill "$JVM"
 		wait "$JVM" 2>/dev/null
 	done

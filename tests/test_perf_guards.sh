@@ -123,16 +123,19 @@ track "$SHORT"
 "$PROFD" -c -d 2 -f 49 -o "$T/o4" --pids "$SHORT" -v $COMMON 2>"$T/exitd.err" &
 pid=$!
 track "$pid"
-for _ in $(seq $((400 * SLOW))); do
-	[ "$(ls "$T/o4"/profile_*.col 2>/dev/null | wc -l)" -ge 5 ] && break
+wait_grep "$T/exitd.err" "every given PID has exited" $((8 + 20)) "no message under profd"
+# Two more windows after the PID exited.
+nwin() { ls "$T/o4"/profile_*.col 2>/dev/null | wc -l; }
+after=$(($(nwin) + 2))
+for _ in $(seq $((100 * SLOW))); do
+	[ "$(nwin)" -ge "$after" ] && break
 	sleep 0.1
 done
 kill -TERM "$pid"
 wait "$pid" || { cat "$T/exitd.err"; fail "profd failed after the PID exited"; }
-[ "$(ls "$T/o4"/profile_*.col | wc -l)" -ge 5 ] || { cat "$T/exitd.err"; fail "windows stopped"; }
+[ "$(nwin)" -ge "$after" ] || { cat "$T/exitd.err"; fail "windows stopped"; }
 cat "$T/o4"/profile_*.col | grep -q 'hot_leaf' ||
 	{ cat "$T/exitd.err"; fail "no samples of the PID before it exited"; }
-grep -q "every given PID has exited" "$T/exitd.err" || fail "no message under profd"
 grep -q "window .* lost\|window dropped\|output is dropped" "$T/exitd.err" &&
 	{ cat "$T/exitd.err"; fail "a window was lost"; }
 assert_no_process "$RUN"
