@@ -36,12 +36,13 @@ wait_field garbage last_exit SIGKILL 10
 pass "garbage messages: killed"
 
 # One stop that hangs does not block another.
-ctl stop hang
 t0=$(date +%s)
+ctl stop hang
 ctl restart calm
 wait_field calm state running 10
-# hang's stop deadline is 15 s.
+# hang's stop deadline is 15 s: it is still being stopped.
 [ $(($(date +%s) - t0)) -lt 14 ] || fail "restarting calm waited for hang"
+[ "$(field hang state)" = stopping ] || fail "hang is $(field hang state) when calm runs again"
 wait_field hang state idle 25
 [ "$(field hang last_exit)" = SIGKILL ] || fail "hang was not killed"
 pass "a hung stop is killed after its deadline, others go on"

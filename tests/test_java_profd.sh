@@ -9,7 +9,7 @@ require_java_worker
 for home in "$JDK17" "$JDK25"; do [ -x "$home/bin/javac" ] && break; done
 [ -x "$home/bin/javac" ] || skip "no JDK installed"
 compile_java_busy "$home" busy
-"$home/bin/java" -cp "$T/classes-busy" JavaBusy 120 >"$T/jvm.out" 2>&1 &
+"$home/bin/java" -cp "$T/classes-busy" JavaBusy $((120 * SLOW)) >"$T/jvm.out" 2>&1 &
 jvm=$!
 track "$jvm"
 wait_ready "$T/jvm.out"

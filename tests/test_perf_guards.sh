@@ -83,7 +83,7 @@ pass "--perf-dwarf-stack-size 4096 reaches perf record"
 
 # PIDs that exit mid-window: the window keeps what was sampled before,
 # the other PIDs go on, and a list that empties stops perf, not the worker.
-start_busy 30
+start_busy $((30 * SLOW))
 # The short-lived one under another name, to tell their stacks apart.
 cp "$BUSY_C" "$T/busy_short"
 # It lives long enough for profd-perf's start, slower in sanitizer builds.

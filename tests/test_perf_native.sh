@@ -14,7 +14,7 @@ leaf_share() {
 	a=$(count_matching "$1" '^split_c;.*;main;alpha_caller;alpha_leaf ')
 	b=$(count_matching "$1" '^split_c;.*;main;beta_caller;beta_leaf ')
 	echo "$1: alpha=$a beta=$b" >&2
-	[ "$a" -gt 50 ] && [ "$b" -gt 25 ] || fail "too few samples in $1: alpha=$a beta=$b"
+	[ "$a" -gt 50 ] && [ "$b" -gt 25 ] || fail "too few samples in $1: alpha=$a beta=$b" >&2
 	awk -v a="$a" -v b="$b" 'BEGIN { printf "%d", 1000 * a / (a + b) }'
 }
 
@@ -22,6 +22,7 @@ leaf_share() {
 SPLIT_PID=$!
 track "$SPLIT_PID"
 for _ in $(seq 50); do grep -q ready "$T/split.out" && break; sleep 0.1; done
+grep -q ready "$T/split.out" || fail "split_c did not start"
 
 # Both engines on the PID at the same time, so that the host's load is the
 # same for both (the native engine follows the child it starts as well:

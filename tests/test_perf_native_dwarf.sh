@@ -15,10 +15,11 @@ SHORT=$((3 * SLOW))
 FULL=';main;outer;middle;leaf_spin '
 SIDE=';main;outer;side_leaf '
 
-# The fixture's samples in file $1; fails below 10, too few to judge.
+# The fixture's samples in file $1; fails below 10, too few to judge (run
+# in $(...): the message goes to stderr).
 fixture_total() {
 	n=$(count_matching "$1" '^dwarf_c;')
-	[ "$n" -ge 10 ] || fail "too few samples of dwarf_c in $1: $n"
+	[ "$n" -ge 10 ] || fail "too few samples of dwarf_c in $1: $n" >&2
 	echo "$n"
 }
 
@@ -27,7 +28,7 @@ leaf_share() {
 	a=$(count_matching "$1" "^dwarf_c;.*$FULL")
 	b=$(count_matching "$1" "^dwarf_c;.*$SIDE")
 	echo "$1: leaf_spin=$a side_leaf=$b" >&2
-	[ "$a" -gt 40 ] && [ "$b" -gt 15 ] || fail "too few samples in $1: leaf_spin=$a side_leaf=$b"
+	[ "$a" -gt 40 ] && [ "$b" -gt 15 ] || fail "too few samples in $1: leaf_spin=$a side_leaf=$b" >&2
 	awk -v a="$a" -v b="$b" 'BEGIN { printf "%d", 1000 * a / (a + b) }'
 }
 
