@@ -19,6 +19,7 @@ struct sup {
 	nng_socket su_ctl;
 	nng_socket su_up;
 	int su_started;
+	int su_heard; /* profd has sent something */
 	char su_workdir[IPC_URL_MAX];
 };
 
@@ -207,6 +208,17 @@ sup_dispatch(struct sup *s, const Profd__Control *c)
 	}
 }
 
+/* No answer to hello for a second: nng's pair socket on profd's side may
+ * have refused this connection while the last incarnation's was still
+ * attached (the message is lost and nng connects again), so it is said
+ * again. profd ignores a hello said again while it configures. */
+static void
+sup_hello_again(struct sup *s)
+{
+	log_info("no answer from profd: hello again");
+	(void)sup_hello(s);
+}
+
 static void
 sup_idle(struct sup *s)
 {
@@ -230,6 +242,10 @@ sup_loop(struct sup *s)
 		c = (Profd__Control *)ipc_recv_pb(
 		    s->su_ctl, &profd__control__descriptor, 0, &err);
 		if (c == NULL) {
+			if (err == NNG_ETIMEDOUT && !s->su_heard) {
+				sup_hello_again(s);
+				continue;
+			}
 			if (err == NNG_ETIMEDOUT) {
 				sup_idle(s);
 				continue;
@@ -240,6 +256,7 @@ sup_loop(struct sup *s)
 			sup_stop(s);
 			return 1;
 		}
+		s->su_heard = 1;
 		rv = sup_dispatch(s, c);
 		pbmsg_free(&c->base);
 		if (rv != -1)

@@ -336,7 +336,8 @@ static const struct fsm_entry fsm_table[W_NSTATES][EV_NEVENTS] = {
 
     [W_CONFIG][EV_STOP]		= {.next = W_STOPPING, .action = a_stop},
     [W_CONFIG][EV_RESTART]	= {.next = W_RESTARTING, .action = a_stop},
-    [W_CONFIG][EV_HELLO]	= {.next = W_STOPPING, .action = a_bad},
+    /* Said again after a second without an answer: it crossed Configure. */
+    [W_CONFIG][EV_HELLO]	= {.next = W_NONE},
     [W_CONFIG][EV_STARTED]	= {.next = W_RUNNING},
     [W_CONFIG][EV_EXIT]		= {.choose = c_died},
     [W_CONFIG][EV_DEADLINE]	= {.next = W_STOPPING, .action = a_timeout},

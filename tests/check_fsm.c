@@ -210,7 +210,8 @@ static const struct pair pairs[] = {
     {W_CONFIG, EV_STOP, W_STOPPING, "stop", PROFD_STOP_MS},
     {W_CONFIG, EV_RESTART, W_RESTARTING, "stop", PROFD_STOP_MS},
     {W_CONFIG, EV_SOFT, W_CONFIG, "", KEEP},
-    {W_CONFIG, EV_HELLO, W_STOPPING, "kill", PROFD_STOP_MS},
+    /* Said again by a worker that heard nothing for a second. */
+    {W_CONFIG, EV_HELLO, W_CONFIG, "", KEEP},
     {W_CONFIG, EV_STARTED, W_RUNNING, "running", 0},
     {W_CONFIG, EV_EXIT, W_STARTING, "lost,spawn", PROFD_HELLO_MS},
     {W_CONFIG, EV_DEADLINE, W_STOPPING, "kill", PROFD_STOP_MS},

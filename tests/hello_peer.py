@@ -1,0 +1,66 @@
+"""A stand-in for profd on one worker's channel that never answers.
+
+    hello_peer.py SOCKET SECONDS
+
+Listens on the Unix socket SOCKET (mode 0666), accepts one connection,
+completes nng's pair handshake, reads the worker's messages for SECONDS
+and prints "hellos N" (Control messages that are a Hello) and "other N".
+Prints "listening" once the socket is there.
+"""
+import os
+import socket
+import struct
+import sys
+import time
+
+PAIR = b"\0SP\0" + struct.pack(">H", 0x10) + b"\0\0"
+
+
+def recv_all(conn, n):
+    buf = b""
+    while len(buf) < n:
+        got = conn.recv(n - len(buf))
+        if not got:
+            return None
+        buf += got
+    return buf
+
+
+def main(argv):
+    path, secs = argv[1], float(argv[2])
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    os.chmod(path, 0o666)
+    srv.listen(1)
+    print("listening", flush=True)
+    end = time.time() + secs
+    srv.settimeout(secs)
+    conn, _ = srv.accept()
+    conn.sendall(PAIR)
+    if recv_all(conn, 8) != PAIR:
+        print("bad handshake", flush=True)
+        return 1
+    hellos = other = 0
+    while time.time() < end:
+        conn.settimeout(max(end - time.time(), 0.01))
+        try:
+            head = recv_all(conn, 9)
+        except socket.timeout:
+            break
+        if head is None or head[0] != 1:
+            break
+        body = recv_all(conn, struct.unpack(">Q", head[1:])[0])
+        if body is None:
+            break
+        # Control's field 1, length-delimited: a Hello.
+        if body[:1] == b"\x0a":
+            hellos += 1
+        else:
+            other += 1
+    print("hellos %d" % hellos)
+    print("other %d" % other)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
