@@ -242,12 +242,11 @@ sup_loop(struct sup *s)
 		c = (Profd__Control *)ipc_recv_pb(
 		    s->su_ctl, &profd__control__descriptor, 0, &err);
 		if (c == NULL) {
-			if (err == NNG_ETIMEDOUT && !s->su_heard) {
-				sup_hello_again(s);
-				continue;
-			}
 			if (err == NNG_ETIMEDOUT) {
-				sup_idle(s);
+				if (!s->su_heard && !worker_stopping())
+					sup_hello_again(s);
+				else
+					sup_idle(s);
 				continue;
 			}
 			log_error("bad message from profd: %s",
@@ -316,10 +315,9 @@ worker_supervised(struct worker_args *a)
 		return 1;
 	a->wa_ctx.wc_ctl = s.su_ctl;
 	a->wa_ctx.wc_supervised = 1;
-	if (sup_hello(&s) == -1)
-		rv = 1;
-	else
-		rv = sup_loop(&s);
+	/* A hello that could not be sent is said again from the loop. */
+	(void)sup_hello(&s);
+	rv = sup_loop(&s);
 	nng_close(s.su_up);
 	nng_close(s.su_ctl);
 	return rv;

@@ -2,7 +2,8 @@
 # profd answers: nng's pair socket on profd's side refuses a connection
 # while the last incarnation's is still attached, and the hello sent on
 # it is lost (a CI run saw profd-perf killed for a hello that never came).
-# Here a stand-in for profd on the worker's channel never answers.
+# Here a stand-in for profd on the worker's channel never answers; it
+# counts the hellos in SECS seconds from the first.
 . "$top_srcdir/tests/lib.sh"
 require_root
 FAULT="$top_builddir/tests/fault_worker"
