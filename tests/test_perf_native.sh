@@ -81,18 +81,23 @@ grep -q '_\[k\]' "$T/all.col" || fail "no kernel frame marked _[k]"
 grep -q '^split_c;.*alpha_caller;alpha_leaf ' "$T/all.col" || fail "split_c missing system-wide"
 pass "system-wide with kernel frames"
 
-# Ring buffer overrun: a worker stopped for 4 s cannot read its rings
-# (64 pages per CPU, under a second at 999 Hz); the samples the kernel
-# could not write are counted and reported with the window. System-wide,
-# so that every CPU's clock fires however busy the host is.
-"$PERF_WORKER" --perf-engine native -d 7 -f 999 -v \
+# Ring buffer overrun: a worker stopped for 10 s cannot read its rings;
+# the samples the kernel could not write are counted and reported with
+# the window. System-wide, so that every CPU's clock fires however busy
+# the host is. A ring has 64 pages (256 kB) per CPU; the smallest sample
+# (an idle CPU's short kernel chain) takes 40 bytes or more, so 10 s at
+# 999 Hz (400 kB) cannot fit. 4 s could, on idle CPUs: a CI run lost none.
+"$PERF_WORKER" --perf-engine native -d 14 -f 999 -v \
 	>"$T/lost.col" 2>"$T/lost.err" &
 W=$!
 track "$W"
 wait_grep "$T/lost.err" 'native engine: sampling' 10 "overrun: the native engine did not start"
 sleep 0.5
 kill -STOP "$W"
-sleep 4
+sleep 1
+grep '^State:' "/proc/$W/status"
+grep -q '^State:.*stopped' "/proc/$W/status" || fail "the worker did not stop"
+sleep 9
 kill -CONT "$W"
 wait "$W" || { cat "$T/lost.err"; fail "native engine failed after an overrun"; }
 grep 'native engine:' "$T/lost.err"
