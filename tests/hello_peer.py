@@ -14,17 +14,9 @@ import struct
 import sys
 import time
 
-PAIR = b"\0SP\0" + struct.pack(">H", 0x10) + b"\0\0"
+from sp_client import PROTO, recv_all
 
-
-def recv_all(conn, n):
-    buf = b""
-    while len(buf) < n:
-        got = conn.recv(n - len(buf))
-        if not got:
-            return None
-        buf += got
-    return buf
+PAIR = b"\0SP\0" + struct.pack(">H", PROTO["pair"]) + b"\0\0"
 
 
 def main(argv):
