@@ -16,6 +16,14 @@ ATTACK="$top_srcdir/tests/handshake_attack.py"
 PLAIN="$top_builddir/tests/nng_plain_listener"
 N=64
 
+# attack PATH PROTO: the attack, its line in $out; it must have negotiated
+# all N connections (one closed before the listener answered tells nothing).
+attack() {
+	out=$("$PY" "$ATTACK" "$1" "$2" "$N") || fail "the attack on $1 failed: $out"
+	[ "$out" = "negotiated $N of $N" ] ||
+		fail "the attack on $1: $out: the listener was too slow to tell"
+}
+
 # wait_fds PID MAX SECONDS: waits until PID holds at most MAX fds.
 wait_fds() {
 	end=$(($(date +%s) + $3 * SLOW))
@@ -29,11 +37,10 @@ wait_fds() {
 "$PLAIN" "$T/plain.sock" >"$T/plain.out" 2>&1 &
 PLAIN_PID=$!
 track "$PLAIN_PID"
-for _ in $(seq 50); do grep -q ready "$T/plain.out" && break; sleep 0.1; done
-grep -q ready "$T/plain.out" || { cat "$T/plain.out"; fail "nng_plain_listener did not start"; }
+wait_grep "$T/plain.out" ready 10 "nng_plain_listener did not start"
 ver=$(sed -n 's/^nng //p' "$T/plain.out")
 before=$(fds_of "$PLAIN_PID")
-out=$("$PY" "$ATTACK" "$T/plain.sock" 16 "$N") || fail "the attack failed: $out"
+attack "$T/plain.sock" 16
 sleep 2
 after=$(fds_of "$PLAIN_PID")
 echo "control: nng $ver, $out, fds $before -> $after"
@@ -50,7 +57,9 @@ esac
 # --- profd -------------------------------------------------------------------------
 start_calm_profd
 wait_grep "$T/profd.err" "window [0-9]* written" 20 "no window was written"
-CHAN=$(ls "$RUN"/calm.*.ctl | tail -1)
+# One incarnation of calm so far, so one channel of it.
+[ "$(ls "$RUN"/calm.*.ctl | wc -l)" = 1 ] || { ls -l "$RUN"; fail "not one channel of calm"; }
+CHAN=$(ls "$RUN"/calm.*.ctl)
 CHUNKS="$RUN/upload/chunks.sock"
 [ -S "$CHAN" ] && [ -S "$CHUNKS" ] || fail "no $CHAN or $CHUNKS"
 UPID=$(field upload pid)
@@ -60,7 +69,7 @@ u0=$(fds_of "$UPID")
 # The calm worker's channel, profd's own listener: every connection of the
 # attack is still taken and refused (root is neither its uid nor its pid).
 refused0=$(grep -c "^profd: warning: refused a connection from uid 0 " "$T/profd.err")
-out=$("$PY" "$ATTACK" "$CHAN" 16 "$N") || fail "the attack failed: $out"
+attack "$CHAN" 16
 echo "profd's channel of calm: $out"
 end=$(($(date +%s) + 10 * SLOW))
 while [ $(($(grep -c "^profd: warning: refused a connection from uid 0 " "$T/profd.err") - refused0)) -lt "$N" ]; do
@@ -74,7 +83,7 @@ pass "profd's channel: all $N connections after the break were taken and refused
 
 # The uploader's chunks.sock lets root in: the connections are taken and
 # closed with their peers.
-out=$("$PY" "$ATTACK" "$CHUNKS" 48 "$N") || fail "the attack failed: $out"
+attack "$CHUNKS" 48
 echo "the uploader's chunks.sock: $out"
 wait_fds "$UPID" $((u0 + 1)) 10 ||
 	{ ls -l "/proc/$UPID/fd"; fail "profd-upload holds $(fds_of "$UPID") fds after the attack, $u0 before"; }
