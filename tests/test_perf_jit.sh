@@ -33,7 +33,8 @@ check_jit() {
 }
 
 # On the host: the map is /tmp/perf-PID.map.
-JIT_SECONDS=$((40 * SLOW)) node --perf-basic-prof "$JS" >/dev/null &
+# node's V8 log (isolate-*-v8.log) goes to its working directory: $T.
+(cd "$T" && JIT_SECONDS=$((40 * SLOW)) exec node --perf-basic-prof "$JS" >/dev/null) &
 NODE=$!
 track "$NODE"
 trap 'rm -f /tmp/perf-$NODE.map; cleanup' EXIT
@@ -46,9 +47,9 @@ rm -f "/tmp/perf-$NODE.map"
 
 # In a PID and mount namespace with its own /tmp: the map is perf-1.map
 # there, invisible on the host. --kill-child ends node with unshare.
-JIT_SECONDS=$((40 * SLOW)) unshare --pid --fork --kill-child --mount --mount-proc \
+(cd "$T" && JIT_SECONDS=$((40 * SLOW)) exec unshare --pid --fork --kill-child --mount --mount-proc \
 	sh -c 'mount -t tmpfs profd-test /tmp && exec node --perf-basic-prof -e "$0"' \
-	"$(cat "$JS")" >/dev/null &
+	"$(cat "$JS")" >/dev/null) &
 USH=$!
 track "$USH"
 for _ in $(seq 50); do

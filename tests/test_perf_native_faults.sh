@@ -174,7 +174,8 @@ if ! command -v node >/dev/null 2>&1; then
 	echo "node is not installed: the JIT part is not run"
 	exit 0
 fi
-JIT_SECONDS=$((30 * SLOW)) node --perf-basic-prof "$FIX/jit.js" >/dev/null &
+# node's V8 log (isolate-*-v8.log) goes to its working directory: $T.
+(cd "$T" && JIT_SECONDS=$((30 * SLOW)) exec node --perf-basic-prof "$FIX/jit.js" >/dev/null) &
 NODE=$!
 track "$NODE"
 trap 'rm -f "/tmp/perf-$NODE.map"; cleanup' EXIT
