@@ -307,6 +307,20 @@ ipc_send_status(nng_socket s, Profd__Status__Kind kind, uint64_t window,
 }
 
 int
+ipc_send_hello(nng_socket s, const char *name)
+{
+	Profd__Control c = PROFD__CONTROL__INIT;
+	Profd__Hello h = PROFD__HELLO__INIT;
+
+	h.worker = (char *)name;
+	h.pid = (uint32_t)getpid();
+	h.version = PACKAGE_VERSION;
+	c.body_case = PROFD__CONTROL__BODY_HELLO;
+	c.hello = &h;
+	return ipc_send_pb(s, &c.base);
+}
+
+int
 ipc_url(char *url, size_t len, const char *dir, const char *name)
 {
 	int n = snprintf(url, len, "ipc://%s/%s", dir, name);

@@ -70,6 +70,9 @@ ProtobufCMessage *ipc_recv_pb(nng_socket s, const ProtobufCMessageDescriptor *d,
  * message; 0 or an nng error code, logged. */
 int ipc_send_status(nng_socket s, Profd__Status__Kind kind, uint64_t window,
 		    const char *msg, uint64_t samples, uint64_t lost);
+/* Sends a worker's Hello: its name, this process's pid and the package
+ * version, wrapped in a Control message; 0 or an nng error code. */
+int ipc_send_hello(nng_socket s, const char *name);
 /* Writes "ipc://DIR/NAME" into url; -1 if it does not fit. */
 int ipc_url(char *url, size_t len, const char *dir, const char *name);
 

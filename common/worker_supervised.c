@@ -38,23 +38,16 @@ sup_send_status(struct sup *s, Profd__Status__Kind kind, uint64_t window,
 static int
 sup_hello(struct sup *s)
 {
-	Profd__Control c = PROFD__CONTROL__INIT;
-	Profd__Hello h = PROFD__HELLO__INIT;
-
-	h.worker = (char *)s->su_args->wa_ctx.wc_name;
-	h.pid = (uint32_t)getpid();
-	h.version = PACKAGE_VERSION;
-	c.body_case = PROFD__CONTROL__BODY_HELLO;
-	c.hello = &h;
-	return ipc_send_pb(s->su_ctl, &c.base) == 0 ? 0 : -1;
+	if (ipc_send_hello(s->su_ctl, s->su_args->wa_ctx.wc_name) != 0)
+		return -1;
+	return 0;
 }
 
 /* The worker's own part of m: the one its kind takes, and no other (a
  * worker that takes no part, such as a test worker standing in for
  * another, ignores any); NULL when m holds another kind's. */
 const void *
-worker_settings_part(const Profd__Configure *m,
-		     const struct profiler_ops *ops)
+worker_settings_part(const Profd__Configure *m, const struct profiler_ops *ops)
 {
 	if (ops->po_settings_case == 0)
 		return m;

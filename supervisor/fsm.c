@@ -115,8 +115,8 @@ c_reset_spawn(struct profd *p, struct worker *w, int64_t *wait_ms)
 	return c_spawn(p, w, wait_ms);
 }
 
-/* It said hello: configure it. A profiler says when it runs; the
- * uploader has nothing to start. */
+/* It said hello: configure it. Every worker, the uploader too, says
+ * "started" once it runs, and until then may say hello again. */
 static enum wstate
 c_configure(struct profd *p, struct worker *w, int64_t *wait_ms)
 {
@@ -124,7 +124,7 @@ c_configure(struct profd *p, struct worker *w, int64_t *wait_ms)
 	w->w_hello_ms = NOW(p);
 	if (p->p_fsm_ops->fo_configure(p, w) == -1)
 		return W_NONE; /* EV_BROKEN is queued */
-	return w->w_profiler ? W_CONFIG : W_RUNNING;
+	return W_CONFIG;
 }
 
 static void

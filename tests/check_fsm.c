@@ -386,6 +386,28 @@ START_TEST(test_send_fails)
 }
 END_TEST
 
+/* The uploader, which is no profiler, waits for "started" like one: a
+ * hello said again before it is ignored, one after it is a violation. */
+START_TEST(test_uploader_started)
+{
+	reset();
+	W->w_spec.ws_profiler = W->w_profiler = 0;
+	fsm_event(&P, W, EV_START);
+	fsm_event(&P, W, EV_HELLO);
+	ck_assert_int_eq(W->w_state, W_CONFIG);
+	ck_assert_str_eq(effects, "spawn,configure");
+	fsm_event(&P, W, EV_HELLO);
+	ck_assert_int_eq(W->w_state, W_CONFIG);
+	ck_assert_str_eq(effects, "spawn,configure");
+	fsm_event(&P, W, EV_STARTED);
+	ck_assert_int_eq(W->w_state, W_RUNNING);
+	ck_assert_str_eq(effects, "spawn,configure,running");
+	fsm_event(&P, W, EV_HELLO);
+	ck_assert_int_eq(W->w_state, W_STOPPING);
+	ck_assert_str_eq(effects, "spawn,configure,running,kill");
+}
+END_TEST
+
 /* Restart policies and what counts as a clean stop. */
 START_TEST(test_policies)
 {
@@ -580,6 +602,7 @@ fsm_suite(void)
 	tcase_add_loop_test_raise_signal(tc, test_bug, SIGABRT, 0, (int)NBUGS);
 	tcase_add_test(tc, test_spawn_fails);
 	tcase_add_test(tc, test_send_fails);
+	tcase_add_test(tc, test_uploader_started);
 	tcase_add_test(tc, test_policies);
 	tcase_add_test(tc, test_one_shot);
 	tcase_add_test(tc, test_gap_and_backoff);

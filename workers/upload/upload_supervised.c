@@ -16,6 +16,7 @@
 #include "optdefs.h"
 #include "pbmsg.h"
 #include "upload.h"
+#include "util.h"
 #include "windows.h"
 #include "worker.h"
 
@@ -26,6 +27,8 @@ struct upsrv {
 	struct windows us_ws;
 	char us_perf_mode[16];
 	struct heartbeat us_hb;
+	int us_heard;	     /* profd has answered the hello */
+	int64_t us_hello_ms; /* when the hello was last said */
 };
 
 static void
@@ -159,11 +162,14 @@ upsrv_control(struct upsrv *s)
 			  err == -1 ? "does not decode" : nng_strerror(err));
 		return 1;
 	}
+	s->us_heard = 1;
 	switch (c->body_case) {
 	case PROFD__CONTROL__BODY_CONFIGURE:
+		/* Fail closed, as on a message that does not decode. */
 		if (upsrv_configure(s, c->configure) == -1)
-			rv = 1; /* fail closed, as on a message that does
-				 * not decode */
+			rv = 1;
+		else
+			upsrv_status(s, PROFD__STATUS__KIND__STARTED, 0, NULL);
 		break;
 	case PROFD__CONTROL__BODY_SNAPSHOT:
 		if (windows_snapshot(&s->us_ws, c->snapshot) == -1)
@@ -189,6 +195,25 @@ upsrv_control(struct upsrv *s)
 }
 
 static int
+upsrv_hello(struct upsrv *s)
+{
+	s->us_hello_ms = now_ms();
+	return ipc_send_hello(s->us_ctl, "upload") == 0 ? 0 : -1;
+}
+
+/* No answer to hello for a second: said again, as a profiler does (see
+ * sup_hello_again), until profd answers; not once stopping. */
+static void
+upsrv_hello_again(struct upsrv *s)
+{
+	if (s->us_heard || worker_stopping() ||
+	    now_ms() - s->us_hello_ms < 1000)
+		return;
+	log_info("no answer from profd: hello again");
+	(void)upsrv_hello(s);
+}
+
+static int
 upsrv_loop(struct upsrv *s)
 {
 	struct pollfd pfd[2];
@@ -209,6 +234,7 @@ upsrv_loop(struct upsrv *s)
 			upsrv_chunk(s);
 		if ((pfd[0].revents & POLLIN) && (rv = upsrv_control(s)) != -1)
 			return rv;
+		upsrv_hello_again(s);
 	}
 	windows_flush(&s->us_ws, upload_store, s->us_args, 1, upsrv_window_done,
 		      s);
@@ -249,20 +275,6 @@ upsrv_open(struct upsrv *s)
 		return -1;
 	}
 	return 0;
-}
-
-static int
-upsrv_hello(struct upsrv *s)
-{
-	Profd__Control c = PROFD__CONTROL__INIT;
-	Profd__Hello h = PROFD__HELLO__INIT;
-
-	h.worker = "upload";
-	h.pid = (uint32_t)getpid();
-	h.version = PACKAGE_VERSION;
-	c.body_case = PROFD__CONTROL__BODY_HELLO;
-	c.hello = &h;
-	return ipc_send_pb(s->us_ctl, &c.base) == 0 ? 0 : -1;
 }
 
 static void
@@ -320,10 +332,15 @@ upload_supervised(struct upload_args *a)
 	upsrv_recover(&s);
 	/* Short windows with a late chunk must not fill every slot. */
 	windows_set_store(&s.us_ws, upload_store, a, upsrv_window_done, &s);
-	if (upsrv_open(&s) == 0 && upsrv_hello(&s) == 0 &&
-	    (!a->ua_heartbeat || heartbeat_start(&s.us_hb, &a->ua_net, s.us_ctl,
-						 a->ua_hb_interval) == 0))
-		rv = upsrv_loop(&s);
+	if (upsrv_open(&s) == 0) {
+		/* A hello that could not be sent is said again from the loop.
+		 */
+		(void)upsrv_hello(&s);
+		if (!a->ua_heartbeat ||
+		    heartbeat_start(&s.us_hb, &a->ua_net, s.us_ctl,
+				    a->ua_hb_interval) == 0)
+			rv = upsrv_loop(&s);
+	}
 	heartbeat_stop(&s.us_hb);
 	windows_free(&s.us_ws);
 	nng_close(s.us_rep);
