@@ -172,7 +172,7 @@ a_timeout(struct profd *p, struct worker *w)
 	log_error("profd-%s (pid %d) %s in time; killing it", w->w_name,
 		  (int)w->w_pid,
 		  w->w_state == W_STARTING ? "did not say hello"
-					   : "did not start profiling");
+					   : "did not report that it runs");
 	a_kill(p, w);
 }
 

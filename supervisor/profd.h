@@ -218,7 +218,7 @@ enum wevent {
 	EV_RESTART,  /* profctl restart: stop it if it runs, then start it */
 	EV_SOFT,     /* over its soft limit, window delivered: restart it */
 	EV_HELLO,    /* it said hello */
-	EV_STARTED,  /* it is profiling */
+	EV_STARTED,  /* it runs (a profiler: it is profiling) */
 	EV_EXIT,     /* it was reaped */
 	EV_DEADLINE, /* the state's deadline passed */
 	EV_BROKEN,   /* protocol error or hard limit: kill it */

@@ -169,6 +169,31 @@ START_TEST(test_start_stop)
 END_TEST
 
 /* An ad-hoc START pauses the continuous one, which resumes after. */
+/* An uploader that has its Configure but has not said "started" yet
+ * takes the new settings and the completion; one that has not said hello
+ * takes neither (its Configure, sent at its hello, will hold them). */
+START_TEST(test_uploader_configuring)
+{
+	setup();
+	P.p_workers[0].w_state = W_CONFIG;
+	start("c1", 1, "");
+	effects[0] = '\0';
+	remote_tick(&P);
+	EXPECT("configure,start:perf,start:python");
+	remote_tick(&P);
+	EXPECT("done:c1:ok");
+
+	setup();
+	P.p_workers[0].w_state = W_STARTING;
+	start("c2", 1, "");
+	effects[0] = '\0';
+	remote_tick(&P);
+	EXPECT("start:perf,start:python");
+	remote_tick(&P);
+	EXPECT("");
+}
+END_TEST
+
 START_TEST(test_adhoc_resumes)
 {
 	setup();
@@ -265,5 +290,6 @@ START_TEST(test_refused)
 }
 END_TEST
 
-CHECK_MAIN(CHECK_SUITE("remote", test_start_stop, test_adhoc_resumes,
-		       test_start_fails, test_ignored, test_refused))
+CHECK_MAIN(CHECK_SUITE("remote", test_start_stop, test_uploader_configuring,
+		       test_adhoc_resumes, test_start_fails, test_ignored,
+		       test_refused))

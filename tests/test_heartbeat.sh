@@ -205,6 +205,11 @@ n1=$(grep -c '"/api/v2/profiles"' "$REQS")
 [ "$(children)" = "profd-upload " ] || fail "children: $(children)"
 pass "a start with continuous false profiles one window and stops"
 
+# Every start configured the running uploader again; it stayed up.
+[ "$(field upload restarts)" = 0 ] || fail "the uploader restarted $(field upload restarts) times"
+! grep "broke the protocol" "$T/profd.err" || fail "a worker broke the protocol"
+pass "the uploader, configured again by each start, never restarted"
+
 stop_profd
 grep -qF "$TOKEN" "$T/profd.err" && fail "the token was logged"
 pass "clean stop"

@@ -28,6 +28,7 @@ struct upsrv {
 	char us_perf_mode[16];
 	struct heartbeat us_hb;
 	int us_heard;	     /* profd has answered the hello */
+	int us_started;	     /* said "started" (to the first Configure) */
 	int64_t us_hello_ms; /* when the hello was last said */
 };
 
@@ -168,8 +169,10 @@ upsrv_control(struct upsrv *s)
 		/* Fail closed, as on a message that does not decode. */
 		if (upsrv_configure(s, c->configure) == -1)
 			rv = 1;
-		else
+		else if (!s->us_started) {
+			s->us_started = 1;
 			upsrv_status(s, PROFD__STATUS__KIND__STARTED, 0, NULL);
+		}
 		break;
 	case PROFD__CONTROL__BODY_SNAPSHOT:
 		if (windows_snapshot(&s->us_ws, c->snapshot) == -1)
@@ -333,8 +336,7 @@ upload_supervised(struct upload_args *a)
 	/* Short windows with a late chunk must not fill every slot. */
 	windows_set_store(&s.us_ws, upload_store, a, upsrv_window_done, &s);
 	if (upsrv_open(&s) == 0) {
-		/* A hello that could not be sent is said again from the loop.
-		 */
+		/* Said again from the loop if it could not be sent. */
 		(void)upsrv_hello(&s);
 		if (!a->ua_heartbeat ||
 		    heartbeat_start(&s.us_hb, &a->ua_net, s.us_ctl,
