@@ -70,7 +70,7 @@ clock_tell_uploader(struct profd *p, uint64_t id, int64_t start, int64_t end)
 	m.expect = expect;
 	c.body_case = PROFD__CONTROL__BODY_SNAPSHOT;
 	c.snapshot = &m;
-	if (up == NULL || up->w_state != W_RUNNING)
+	if (up == NULL || !fsm_configured(up))
 		return -1;
 	return workers_send(p, up, &c);
 }

@@ -428,6 +428,13 @@ void fsm_kill(struct profd *p, struct worker *w, enum wexit_kind cause);
 const char *fsm_state_name(enum wstate s);
 /* Returns 1 if w has a live process. */
 int fsm_alive(const struct worker *w);
+/* Returns 1 if w has its Configure and takes more messages: it waits to
+ * say "started", or runs. */
+static inline int
+fsm_configured(const struct worker *w)
+{
+	return w->w_state == W_CONFIG || w->w_state == W_RUNNING;
+}
 /* Returns 1 if w was told to stop and has not exited yet. */
 int fsm_stopping(const struct worker *w);
 /* Writes how w ended, as profctl and the log show it ("0", "SIGKILL",

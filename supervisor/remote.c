@@ -50,15 +50,6 @@ remote_id_ok(const char *id)
 			  "0123456789_-") == len;
 }
 
-/* Whether up, the uploader, has its Configure and takes more: waiting
- * for its "started" or running. */
-static int
-remote_configured(const struct worker *up)
-{
-	return up != NULL &&
-	       (up->w_state == W_CONFIG || up->w_state == W_RUNNING);
-}
-
 /* Tells the uploader how command id ended. */
 static void
 remote_done(struct profd *p, const char *id, int ok, const char *error)
@@ -76,7 +67,7 @@ remote_done(struct profd *p, const char *id, int ok, const char *error)
 	d.error = (char *)(error ? error : "");
 	c.body_case = PROFD__CONTROL__BODY_DONE;
 	c.done = &d;
-	if (remote_configured(up))
+	if (up != NULL && fsm_configured(up))
 		workers_send(p, up, &c);
 }
 
@@ -363,7 +354,7 @@ remote_apply(struct profd *p)
 		r->r_has_cont = 1;
 	}
 	r->r_applied_ms = now_ms();
-	if (remote_configured(up))
+	if (up != NULL && fsm_configured(up))
 		workers_configure(p, up);
 	for (size_t i = 0; i < p->p_nworkers; i++)
 		if (remote_wanted(rs, &p->p_workers[i]))

@@ -168,10 +168,10 @@ START_TEST(test_start_stop)
 }
 END_TEST
 
-/* An ad-hoc START pauses the continuous one, which resumes after. */
 /* An uploader that has its Configure but has not said "started" yet
- * takes the new settings and the completion; one that has not said hello
- * takes neither (its Configure, sent at its hello, will hold them). */
+ * takes the new settings and the completion. One that has not said hello
+ * takes neither: the Configure sent at its hello holds the settings, and
+ * the completion, which only profd's log then shows, is not sent. */
 START_TEST(test_uploader_configuring)
 {
 	setup();
@@ -194,6 +194,7 @@ START_TEST(test_uploader_configuring)
 }
 END_TEST
 
+/* An ad-hoc START pauses the continuous one, which resumes after. */
 START_TEST(test_adhoc_resumes)
 {
 	setup();

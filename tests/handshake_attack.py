@@ -6,7 +6,7 @@ First connects and closes at once, five times: nng before 1.6.0 meets
 EPIPE sending its header to such a peer and stops accepting for good,
 keeping every later connection (nng issue 1518). Then opens N connections
 that each send the 8-byte SP header of protocol PROTO (16 pair0, 48 req0)
-and waits up to 10 s (times PROFD_TIME_FACTOR) for the listener's header
+and waits up to 10 s in all (times PROFD_TIME_FACTOR) for the listener's header
 on each: a connection closed before the listener answered would be
 dropped by it without being handed over, which tells nothing. Prints one
 line, "negotiated K of N", and exits, closing every connection.

@@ -11,7 +11,6 @@ require_root
 FAULT="$top_builddir/tests/fault_worker"
 UPLOAD="$top_builddir/workers/upload/profd-upload"
 id profd-perf >/dev/null 2>&1 || skip "no profd-perf user"
-id profd-upload >/dev/null 2>&1 || skip "no profd-upload user"
 RUN="$T/run"
 mkdir -p "$RUN"
 chmod 0711 "$RUN"
@@ -30,7 +29,7 @@ hello_unanswered() {
 	PROFD_CHANNEL=$name.test.ctl "$@" --supervised "$RUN" --user "$user" -v 2>"$T/$name.err" &
 	w=$!
 	track "$w"
-	wait "$peer" || { cat "$T/$name.peer"; fail "$name: the stand-in failed"; }
+	wait "$peer" || { cat "$T/$name.peer" "$T/$name.err"; fail "$name: the stand-in failed"; }
 	cat "$T/$name.peer"
 	kill "$w" 2>/dev/null
 	wait "$w" 2>/dev/null
@@ -45,6 +44,7 @@ hello_unanswered() {
 }
 
 hello_unanswered calm profd-perf "$FAULT" --name calm --fault none
+id profd-upload >/dev/null 2>&1 || skip "no profd-upload user"
 # The uploader listens for chunks in RUN/upload and writes into OUT.
 mkdir -p "$RUN/upload" "$T/out"
 chown profd-upload "$RUN/upload" "$T/out"
