@@ -35,12 +35,11 @@ sup_send_status(struct sup *s, Profd__Status__Kind kind, uint64_t window,
 		   : -1;
 }
 
-static int
+/* Says hello; one that could not be sent is said again from the loop. */
+static void
 sup_hello(struct sup *s)
 {
-	if (ipc_send_hello(s->su_ctl, s->su_args->wa_ctx.wc_name) != 0)
-		return -1;
-	return 0;
+	(void)ipc_send_hello(s->su_ctl, s->su_args->wa_ctx.wc_name);
 }
 
 /* The worker's own part of m: the one its kind takes, and no other (a
@@ -209,7 +208,7 @@ static void
 sup_hello_again(struct sup *s)
 {
 	log_info("no answer from profd: hello again");
-	(void)sup_hello(s);
+	sup_hello(s);
 }
 
 static void
@@ -308,8 +307,7 @@ worker_supervised(struct worker_args *a)
 		return 1;
 	a->wa_ctx.wc_ctl = s.su_ctl;
 	a->wa_ctx.wc_supervised = 1;
-	/* A hello that could not be sent is said again from the loop. */
-	(void)sup_hello(&s);
+	sup_hello(&s);
 	rv = sup_loop(&s);
 	nng_close(s.su_up);
 	nng_close(s.su_ctl);

@@ -197,11 +197,12 @@ upsrv_control(struct upsrv *s)
 	return rv;
 }
 
-static int
+/* Says hello; one that could not be sent is said again from the loop. */
+static void
 upsrv_hello(struct upsrv *s)
 {
 	s->us_hello_ms = now_ms();
-	return ipc_send_hello(s->us_ctl, "upload") == 0 ? 0 : -1;
+	(void)ipc_send_hello(s->us_ctl, "upload");
 }
 
 /* No answer to hello for a second: said again, as a profiler does (see
@@ -213,7 +214,7 @@ upsrv_hello_again(struct upsrv *s)
 	    now_ms() - s->us_hello_ms < 1000)
 		return;
 	log_info("no answer from profd: hello again");
-	(void)upsrv_hello(s);
+	upsrv_hello(s);
 }
 
 static int
@@ -336,8 +337,7 @@ upload_supervised(struct upload_args *a)
 	/* Short windows with a late chunk must not fill every slot. */
 	windows_set_store(&s.us_ws, upload_store, a, upsrv_window_done, &s);
 	if (upsrv_open(&s) == 0) {
-		/* Said again from the loop if it could not be sent. */
-		(void)upsrv_hello(&s);
+		upsrv_hello(&s);
 		if (!a->ua_heartbeat ||
 		    heartbeat_start(&s.us_hb, &a->ua_net, s.us_ctl,
 				    a->ua_hb_interval) == 0)
